@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command: makes sure a PostgreSQL server can be started, runs every test project in the solution
+# against real PostgreSQL, and ends with the line "N passed, N failed". Extra arguments go to dotnet test.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+have_postgres() {
+  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+if [ -z "${ConnectionStrings__Ledger:-}" ] && ! have_postgres; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "PostgreSQL server binaries not found: installing Debian's postgresql package"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    # the package starts a system cluster; the tests run their own
+    (service postgresql stop || pg_ctlcluster --force 15 main stop) >/dev/null 2>&1 || true
+  else
+    echo "PostgreSQL server binaries not found: run 'sudo apt-get install postgresql' (or set ConnectionStrings__Ledger)" >&2
+  fi
+fi
+
+results=$(mktemp -d)
+dotnet test RelationsLedger.sln --logger "trx" --results-directory "$results" "$@"
+status=$?
+
+passed=0; failed=0; total=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); total=$((total + ${t:-0}))
+done
+rm -rf "$results"
+# tests that never reported (a crashed host) count as failed
+missing=$((total - passed - failed)); [ "$missing" -gt 0 ] && failed=$((failed + missing))
+[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

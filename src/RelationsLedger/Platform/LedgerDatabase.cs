@@ -1,0 +1,43 @@
+namespace RelationsLedger.Platform;
+
+/// <summary>Where the ledger's PostgreSQL is: <c>ConnectionStrings:Ledger</c> if configured, otherwise a private
+/// cluster in <c>Ledger:DataDirectory</c> that this app starts on first use and stops when it stops.</summary>
+public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerDatabase> logger) : IHostedService
+{
+    private readonly Lock _gate = new();
+    private string? _connectionString;
+    private LocalPostgres? _embedded;
+
+    public string ConnectionString
+    {
+        get
+        {
+            lock (_gate) return _connectionString ??= Resolve();
+        }
+    }
+
+    private string Resolve()
+    {
+        var configured = configuration.GetConnectionString("Ledger");
+        if (!string.IsNullOrWhiteSpace(configured)) return configured;
+        var root = configuration["Ledger:DataDirectory"] ?? LocalPostgres.DefaultRoot();
+        logger.LogInformation("No ConnectionStrings:Ledger configured: starting the embedded PostgreSQL in {Directory}", root);
+        _embedded = LocalPostgres.StartAsync(root).GetAwaiter().GetResult();
+        logger.LogInformation("Embedded PostgreSQL listening on 127.0.0.1:{Port}", _embedded.Port);
+        return _embedded.ConnectionString;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = ConnectionString;
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_embedded is null) return;
+        logger.LogInformation("Stopping the embedded PostgreSQL");
+        await _embedded.StopAsync();
+        _embedded = null;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Text.Json;
+using JasperFx;
+using Marten;
+using Marten.Exceptions;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using RelationsLedger.Relations;
+using Wolverine.Http;
+
+namespace RelationsLedger.Platform;
+
+public static class LedgerHttp
+{
+    public const int MaxBodyBytes = 262_144;
+
+    public static IServiceCollection AddLedgerHttp(this IServiceCollection services)
+    {
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            LedgerJson.Configure(o.SerializerOptions);
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
+        });
+        services.AddSingleton(TimeProvider.System);
+        services.AddHealthChecks().AddCheck<DatabaseReady>("database", tags: ["ready"]);
+        services.AddWolverineHttp();
+        return services;
+    }
+
+    /// <summary>Every failure answers as ProblemDetails; concurrency is 409 and a database that does not answer is 503.</summary>
+    public static WebApplication UseLedgerErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = StatusFor,
+        });
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    public static int StatusFor(Exception ex) => ex switch
+    {
+        ConcurrencyException or ExistingStreamIdCollisionException => 409,
+        BadHttpRequestException bad => bad.StatusCode,
+        JsonException => 400,
+        MartenCommandException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } } => 409,
+        NpgsqlException or TimeoutException or MartenCommandException { InnerException: NpgsqlException or TimeoutException } => 503,
+        OperationCanceledException => 499,
+        _ => 500,
+    };
+
+    public static WebApplication MapLedgerHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        return app;
+    }
+
+    /// <summary>Ready when the database answers and the event store's tables exist.</summary>
+    private sealed class DatabaseReady(IDocumentStore store) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await using var session = store.QuerySession();
+                var schema = store.Options.Events.DatabaseSchemaName;
+                var tables = await session.QueryAsync<int>(
+                    "select count(*)::int from information_schema.tables where table_schema = ? and table_name in ('mt_events', 'mt_streams')",
+                    cancellationToken, schema);
+                return tables.Single() == 2 ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("event store schema not applied");
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or MartenCommandException)
+            {
+                return HealthCheckResult.Unhealthy("database does not answer", ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using RelationsLedger.Relations;
+using RelationsLedger.Relations.Recording;
+
+namespace RelationsLedger.Platform;
+
+/// <summary>The answers every endpoint shares: RFC 7807 problems and JSON bodies read with limits.</summary>
+public static class LedgerResults
+{
+    public static IResult Invalid(Problems problems, string title = "The request is not a valid ledger event.") =>
+        TypedResults.ValidationProblem(problems, title: title, type: "https://tools.ietf.org/html/rfc9110#section-15.5.1");
+
+    public static IResult Problem(int status, string title, string? detail = null) =>
+        TypedResults.Problem(detail, statusCode: status, title: title);
+
+    public static IResult BadPair(string pair) => Invalid(
+        new Problems { { "pair", $"'{Truncate(pair)}' is not two ISO 3166-1 alpha-2 codes joined by '-', e.g. US-BY." } },
+        "Unknown pair of countries.");
+
+    public static IResult NotFound(string what) => Problem(404, "Not found.", what);
+
+    /// <summary>Reads a JSON body: 415 for another content type, 413 past the size limit, 400 for malformed JSON.</summary>
+    public static async Task<(JsonDocument? Body, IResult? Problem)> ReadJson(HttpRequest request, CancellationToken ct)
+    {
+        var type = request.ContentType ?? "";
+        if (!(type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
+              (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.Split(';')[0].EndsWith("+json", StringComparison.OrdinalIgnoreCase))))
+            return (null, Problem(415, "Unsupported media type.", "Send the event as application/json."));
+        if (request.ContentLength > LedgerHttp.MaxBodyBytes) return (null, TooLarge());
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16_384];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > LedgerHttp.MaxBodyBytes) return (null, TooLarge());
+        }
+        try
+        {
+            return (JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 32 }), null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Invalid(new Problems { { "$", $"Malformed JSON: {ex.Message}" } }, "The body is not valid JSON."));
+        }
+    }
+
+    private static IResult TooLarge() =>
+        Problem(413, "Payload too large.", $"Request bodies are limited to {LedgerHttp.MaxBodyBytes} bytes.");
+
+    private static string Truncate(string text) => text.Length > 40 ? text[..40] + "…" : text;
+}

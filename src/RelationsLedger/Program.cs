@@ -1,0 +1,20 @@
+using JasperFx;
+using RelationsLedger.Platform;
+using Wolverine;
+using Wolverine.Http;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddLedgerStore();
+builder.Services.AddLedgerHttp();
+builder.Host.UseWolverine(opts => opts.Discovery.IncludeAssembly(typeof(Program).Assembly));
+
+var app = builder.Build();
+
+app.UseLedgerErrors();
+app.MapLedgerHealth();
+app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
+
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;

@@ -1,0 +1,115 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RelationsLedger.Relations;
+
+public enum FieldKind { Text, Country, TextList, CountryList, Count, CountryCounts, Choice, EventRef, Patch, Source }
+
+public sealed record FieldSpec(string Name, FieldKind Kind, bool Required, IReadOnlyList<string> Choices);
+
+public sealed record EventType(string Name, Type ClrType, IReadOnlyList<FieldSpec> Fields)
+{
+    public bool IsProvenance => ClrType.IsSubclassOf(typeof(ProvenanceEvent));
+}
+
+/// <summary>Every event type the ledger accepts, and the shape of its <c>data</c>, read off the event records.</summary>
+public static class EventCatalog
+{
+    /// <summary>The fields that name countries (ISO alpha-2); every other name is free text.</summary>
+    public static readonly IReadOnlySet<string> CountryFields = new HashSet<string>
+    {
+        "embassyOf", "expelledBy", "diplomatsOf", "ambassadorOf", "withdrawnBy", "envoyOf", "imposedBy", "easedBy",
+        "liftedBy", "releasedBy", "onBehalfOf", "deniedBy", "observersOf", "parties", "transferredTo",
+    };
+
+    public static readonly IReadOnlyDictionary<string, EventType> ByName = typeof(LedgerEvent).Assembly.GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(LedgerEvent)) && !t.IsAbstract)
+        .Select(Describe)
+        .ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+    private static readonly Dictionary<Type, EventType> ByClr = ByName.Values.ToDictionary(t => t.ClrType);
+
+    public static EventType Of(LedgerEvent e) => ByClr[e.GetType()];
+
+    public static IEnumerable<EventType> All => ByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal);
+
+    /// <summary>The event's own data: its record minus the envelope.</summary>
+    public static JsonObject DataOf(LedgerEvent e)
+    {
+        var node = (JsonObject)JsonSerializer.SerializeToNode(e, e.GetType(), LedgerJson.Options)!;
+        foreach (var key in LedgerJson.EnvelopeKeys) node.Remove(key);
+        return node;
+    }
+
+    /// <summary>The correctable part of an event: what an EventCorrected patch applies to.</summary>
+    public static JsonObject CorrectableOf(LedgerEvent e) => new()
+    {
+        ["occurredOn"] = e.OccurredOn.ToString(),
+        ["summary"] = e.Summary,
+        ["data"] = DataOf(e),
+    };
+
+    /// <summary>Builds the typed event from already validated, normalized data.</summary>
+    public static LedgerEvent Create(EventType type, JsonObject data, Guid id, Occurrence occurredOn, string summary,
+        IReadOnlyList<Source> sources, IReadOnlyList<Guid> relatedEventIds)
+    {
+        var typed = (LedgerEvent)data.Deserialize(type.ClrType, LedgerJson.Options)!;
+        return typed with { Id = id, OccurredOn = occurredOn, Summary = summary, Sources = sources, RelatedEventIds = relatedEventIds };
+    }
+
+    private static EventType Describe(Type type)
+    {
+        var parameters = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First().GetParameters();
+        return new EventType(type.Name, type, parameters.Select(p => Field(p)).ToList());
+    }
+
+    private static FieldSpec Field(ParameterInfo p)
+    {
+        var name = JsonNamingPolicy.CamelCase.ConvertName(p.Name!);
+        var clr = Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType;
+        var country = CountryFields.Contains(name);
+        var kind = clr switch
+        {
+            _ when clr == typeof(string) => country ? FieldKind.Country : FieldKind.Text,
+            _ when clr == typeof(IReadOnlyList<string>) => country ? FieldKind.CountryList : FieldKind.TextList,
+            _ when clr == typeof(int) => FieldKind.Count,
+            _ when clr == typeof(IReadOnlyDictionary<string, int>) => FieldKind.CountryCounts,
+            _ when clr == typeof(Guid) => FieldKind.EventRef,
+            _ when clr == typeof(JsonObject) => FieldKind.Patch,
+            _ when clr == typeof(Source) => FieldKind.Source,
+            _ when clr.IsEnum => FieldKind.Choice,
+            _ => throw new InvalidOperationException($"{p.Member.DeclaringType!.Name}.{p.Name}: no field kind for {clr.Name}"),
+        };
+        var choices = clr.IsEnum ? Enum.GetNames(clr).Select(JsonNamingPolicy.CamelCase.ConvertName).ToList() : [];
+        return new FieldSpec(name, kind, Required: !p.HasDefaultValue, choices);
+    }
+}
+
+public static class LedgerJson
+{
+    public static readonly string[] EnvelopeKeys = ["id", "occurredOn", "summary", "sources", "relatedEventIds"];
+
+    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DictionaryKeyPolicy = null;
+        options.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        return options;
+    }
+
+    /// <summary>JSON Merge Patch (RFC 7396).</summary>
+    public static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
+    {
+        if (patch is not JsonObject patchObject) return patch?.DeepClone();
+        var result = target is JsonObject o ? (JsonObject)o.DeepClone() : new JsonObject();
+        foreach (var (key, value) in patchObject)
+        {
+            if (value is null) result.Remove(key);
+            else result[key] = MergePatch(result[key], value);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using JasperFx.Events;
+using Marten;
+
+namespace RelationsLedger.Relations.Recording;
+
+/// <summary>What a client is told for each appended event: <see cref="RecordedAt"/> is the store's own timestamp, the
+/// value that <c>knownAt</c> compares against.</summary>
+public sealed record Appended(Guid EventId, string Pair, long Version, long Sequence, DateTimeOffset RecordedAt);
+
+public abstract record AppendOutcome
+{
+    public sealed record Done(IReadOnlyList<Appended> Events, bool Replayed) : AppendOutcome;
+    public sealed record Rejected(Problems Problems) : AppendOutcome;
+    public sealed record Conflict(string Detail) : AppendOutcome;
+}
+
+/// <summary>The one way events enter a pair's stream (HTTP, batch, import, seeds): idempotency by event id,
+/// provenance checked against what the stream holds, optimistic concurrency by stream version.</summary>
+public static class Appending
+{
+    public static async Task<AppendOutcome> AppendAsync(
+        IDocumentSession session, Pair pair, IReadOnlyList<Submission> items, long? expectedVersion, DateOnly today,
+        CancellationToken ct, Func<int, string>? itemPath = null)
+    {
+        itemPath ??= _ => "";
+        var ids = items.Select(i => i.Event.Id).ToList();
+        var problems = new Problems();
+        foreach (var duplicate in ids.GroupBy(id => id).Where(g => g.Count() > 1))
+            problems.Add(itemPath(ids.IndexOf(duplicate.Key)) + "eventId", "The same eventId appears twice in this request.");
+        if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
+
+        var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);
+        if (existing.Count > 0)
+        {
+            var replay = items.All(i => existing.TryGetValue(i.Event.Id, out var old) && old.StreamKey == pair.Id && SameFact(old.Data, i.Event));
+            if (!replay) return new AppendOutcome.Conflict("An event with this eventId was already recorded with a different body (or pair).");
+            return new AppendOutcome.Done(ids.Select(id => Receipt(pair, existing[id])).ToList(), Replayed: true);
+        }
+
+        if (items.Any(i => i.Event is ProvenanceEvent) || items.Any(i => i.Event.RelatedEventIds.Count > 0))
+        {
+            var stream = await session.Events.FetchStreamAsync(pair.Id, token: ct);
+            CheckReferences(stream.Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp)).ToList(), items, today, problems, itemPath);
+            if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
+        }
+
+        var events = items.Select(i => (object)i.Event).ToArray();
+        var action = expectedVersion is { } version
+            ? session.Events.Append(pair.Id, version + events.Length, events)
+            : session.Events.Append(pair.Id, events);
+        for (var i = 0; i < items.Count; i++) action.Events[i].Id = items[i].Event.Id;
+        await session.SaveChangesAsync(ct);
+
+        var stored = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);
+        return new AppendOutcome.Done(ids.Select(id => Receipt(pair, stored[id])).ToList(), Replayed: false);
+    }
+
+    private static Appended Receipt(Pair pair, IEvent e) => new(e.Id, pair.Id, e.Version, e.Sequence, e.Timestamp);
+
+    private static bool SameFact(object stored, LedgerEvent submitted) =>
+        stored.GetType() == submitted.GetType() &&
+        JsonSerializer.Serialize(stored, stored.GetType(), LedgerJson.Options) == JsonSerializer.Serialize(submitted, submitted.GetType(), LedgerJson.Options);
+
+    /// <summary>Provenance must point at a domain event of this pair (recorded, or earlier in the same request), and a
+    /// correction must leave a valid event; related ids must name events of this pair.</summary>
+    private static void CheckReferences(IReadOnlyList<RecordedEvent> stream, IReadOnlyList<Submission> items, DateOnly today, Problems problems, Func<int, string> itemPath)
+    {
+        var known = stream.ToList();
+        var sequence = known.Count == 0 ? 0 : known.Max(e => e.Sequence);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var e = items[i].Event;
+            var path = itemPath(i);
+            var ids = known.Select(k => k.Event.Id).ToHashSet();
+            foreach (var related in e.RelatedEventIds.Where(r => !ids.Contains(r)))
+                problems.Add(path + "relatedEventIds", $"No event {related} in this pair.");
+            if (e is ProvenanceEvent provenance)
+            {
+                var resolved = Provenance.Resolve(known).FirstOrDefault(r => r.Event.Id == provenance.TargetId);
+                var field = path + "data." + provenance switch
+                {
+                    EventCorrected => "correctsEventId", EventRetracted => "retractsEventId", _ => "eventId",
+                };
+                if (resolved is null)
+                    problems.Add(field, $"No domain event {provenance.TargetId} in this pair (provenance points at facts, not at other provenance).");
+                else if (resolved.Retracted && provenance is not SourceCited)
+                    problems.Add(field, $"Event {provenance.TargetId} is already retracted.");
+                else if (provenance is EventCorrected correction)
+                    SubmissionReader.Revise(resolved.Event, correction.Patch, today, problems, path + "data");
+            }
+            known.Add(new RecordedEvent(e, ++sequence, DateTimeOffset.MaxValue));
+        }
+    }
+}

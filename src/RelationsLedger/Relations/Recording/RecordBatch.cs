@@ -1,0 +1,37 @@
+using System.Text.Json;
+using Marten;
+using RelationsLedger.Platform;
+using Wolverine.Http;
+
+namespace RelationsLedger.Relations.Recording;
+
+public static class RecordBatch
+{
+    public const int MaxBatch = 1000;
+
+    /// <summary>Appends an array of events atomically: all are recorded, or none (per-item errors keyed "[i].field").</summary>
+    [WolverinePost("/api/relations/{pair}/events/batch")]
+    public static async Task<IResult> Post(string pair, HttpRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
+        var (body, problem) = await LedgerResults.ReadJson(request, ct);
+        if (problem is not null) return problem;
+        using var _ = body;
+        var problems = new Problems();
+        var root = body!.RootElement;
+        if (root.ValueKind != JsonValueKind.Array || root.GetArrayLength() is 0 or > MaxBatch)
+        {
+            problems.Add("$", $"A batch is a JSON array of 1 to {MaxBatch} events.");
+            return LedgerResults.Invalid(problems);
+        }
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var submissions = root.EnumerateArray().Select((item, i) => SubmissionReader.Read(item, today, problems, $"[{i}]")).ToList();
+        if (submissions.Any(s => s?.ExpectedVersion is not null) && submissions.Count > 1)
+            problems.Add("expectedVersion", "In a batch, give the expected version once, in the If-Match header.");
+        var expectedVersion = RecordEvent.ExpectedVersion(request, submissions.Count == 1 ? submissions[0]?.ExpectedVersion : null, problems);
+        if (problems.Count > 0) return LedgerResults.Invalid(problems, "The batch has invalid events; nothing was recorded.");
+
+        var outcome = await Appending.AppendAsync(session, p, submissions!, expectedVersion, today, ct, i => $"[{i}].");
+        return RecordEvent.Answer(outcome, receipts => TypedResults.Created($"/api/relations/{p.Id}/timeline", new { events = receipts }));
+    }
+}

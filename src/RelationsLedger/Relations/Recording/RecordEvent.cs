@@ -1,0 +1,44 @@
+using Marten;
+using RelationsLedger.Platform;
+using Wolverine.Http;
+
+namespace RelationsLedger.Relations.Recording;
+
+public static class RecordEvent
+{
+    /// <summary>Appends one event to the pair's stream: 201 with its receipt, or a problem and nothing appended.</summary>
+    [WolverinePost("/api/relations/{pair}/events")]
+    public static async Task<IResult> Post(string pair, HttpRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
+        var (body, problem) = await LedgerResults.ReadJson(request, ct);
+        if (problem is not null) return problem;
+        using var _ = body;
+        var problems = new Problems();
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var submission = SubmissionReader.Read(body!.RootElement, today, problems);
+        var expectedVersion = ExpectedVersion(request, submission?.ExpectedVersion, problems);
+        if (submission is null || problems.Count > 0) return LedgerResults.Invalid(problems);
+
+        var outcome = await Appending.AppendAsync(session, p, [submission], expectedVersion, today, ct);
+        return Answer(outcome, receipts => TypedResults.Created($"/api/events/{receipts[0].EventId}", receipts[0]));
+    }
+
+    /// <summary><c>expectedVersion</c> in the body, or <c>If-Match</c>: the stream version the client last saw.</summary>
+    public static long? ExpectedVersion(HttpRequest request, long? fromBody, Problems problems)
+    {
+        var header = request.Headers.IfMatch.ToString().Trim().Trim('"');
+        if (header.Length == 0) return fromBody;
+        if (long.TryParse(header, out var version) && version >= 0) return version;
+        problems.Add("If-Match", "Must be the stream version (a whole number ≥ 0).");
+        return null;
+    }
+
+    public static IResult Answer(AppendOutcome outcome, Func<IReadOnlyList<Appended>, IResult> created) => outcome switch
+    {
+        AppendOutcome.Done done => created(done.Events),
+        AppendOutcome.Rejected rejected => LedgerResults.Invalid(rejected.Problems),
+        AppendOutcome.Conflict conflict => LedgerResults.Problem(409, "Conflict.", conflict.Detail),
+        _ => throw new InvalidOperationException(),
+    };
+}

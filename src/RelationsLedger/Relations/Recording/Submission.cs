@@ -1,0 +1,325 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RelationsLedger.Relations.Recording;
+
+/// <summary>Field-by-field problems of a request, in the shape of ValidationProblemDetails.errors.</summary>
+public sealed class Problems : Dictionary<string, string[]>
+{
+    public void Add(string field, string message) =>
+        this[field] = TryGetValue(field, out var existing) ? [.. existing, message] : [message];
+}
+
+/// <summary>A validated event as a client submitted it.</summary>
+public sealed record Submission(LedgerEvent Event, long? ExpectedVersion, bool ClientChoseId);
+
+/// <summary>Reads the request envelope and its data against the catalog; every failing field is reported.</summary>
+public static class SubmissionReader
+{
+    public const int MaxSummary = 2000, MaxText = 2000, MaxName = 300, MaxUrl = 2000, MaxItems = 200, MaxCount = 100_000_000;
+
+    private static readonly HashSet<string> EnvelopeFields =
+        ["type", "occurredOn", "summary", "data", "sources", "relatedEventIds", "eventId", "expectedVersion"];
+    private static readonly HashSet<string> SourceFields = ["outlet", "title", "url", "publishedOn"];
+    private static readonly HashSet<string> CorrectableFields = ["occurredOn", "summary", "data"];
+
+    public static Submission? Read(JsonElement body, DateOnly today, Problems problems, string prefix = "")
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            problems.Add(Path(prefix, "$"), "The event must be a JSON object.");
+            return null;
+        }
+        var start = problems.Count;
+        foreach (var property in body.EnumerateObject().Where(p => !EnvelopeFields.Contains(p.Name)))
+            problems.Add(Path(prefix, Safe(property.Name)), "Unknown field.");
+
+        EventType? type = null;
+        if (!body.TryGetProperty("type", out var typeElement)) problems.Add(Path(prefix, "type"), "Required.");
+        else if (typeElement.ValueKind != JsonValueKind.String || !EventCatalog.ByName.TryGetValue(typeElement.GetString()!, out type))
+            problems.Add(Path(prefix, "type"), $"Unknown event type; one of: {string.Join(", ", EventCatalog.ByName.Keys.Order())}.");
+
+        var occurredOn = ReadOccurrence(body, "occurredOn", today, problems, prefix, required: true);
+        var summary = ReadText(body, "summary", MaxSummary, problems, prefix, required: true);
+        var sources = ReadSources(body, problems, prefix);
+        var related = ReadIds(body, "relatedEventIds", problems, prefix);
+        var id = ReadId(body, "eventId", problems, prefix, required: false);
+        long? expectedVersion = null;
+        if (body.TryGetProperty("expectedVersion", out var ev))
+        {
+            if (ev.ValueKind == JsonValueKind.Number && ev.TryGetInt64(out var v) && v >= 0) expectedVersion = v;
+            else if (ev.ValueKind != JsonValueKind.Null) problems.Add(Path(prefix, "expectedVersion"), "Must be a whole number ≥ 0.");
+        }
+
+        JsonObject? data = null;
+        if (type is not null)
+        {
+            var dataElement = body.TryGetProperty("data", out var d) ? d : default;
+            data = ReadData(type, dataElement, problems, Path(prefix, "data"));
+        }
+        if (problems.Count > start || type is null || data is null) return null;
+
+        var evt = EventCatalog.Create(type, data, id ?? Guid.CreateVersion7(), occurredOn!.Value, summary!, sources!, related);
+        return new Submission(evt, expectedVersion, id is not null);
+    }
+
+    /// <summary>Applies a correction's patch to the event as it now stands; null (with problems) if the result is not a valid event.</summary>
+    public static LedgerEvent? Revise(LedgerEvent current, JsonObject patch, DateOnly today, Problems problems, string prefix)
+    {
+        var type = EventCatalog.Of(current);
+        var before = problems.Count;
+        foreach (var (key, _) in patch.Where(p => !CorrectableFields.Contains(p.Key)))
+            problems.Add(Path(prefix, $"patch.{Safe(key)}"), "A correction may patch only occurredOn, summary and data.");
+        if (problems.Count > before) return null;
+        var revised = (JsonObject)LedgerJson.MergePatch(EventCatalog.CorrectableOf(current), patch)!;
+        var element = JsonSerializer.SerializeToElement(revised);
+        var start = problems.Count;
+        var occurredOn = ReadOccurrence(element, "occurredOn", today, problems, Path(prefix, "patch"), required: true);
+        var summary = ReadText(element, "summary", MaxSummary, problems, Path(prefix, "patch"), required: true);
+        var data = ReadData(type, element.TryGetProperty("data", out var d) ? d : default, problems, Path(prefix, "patch.data"));
+        if (problems.Count > start || data is null) return null;
+        return EventCatalog.Create(type, data, current.Id, occurredOn!.Value, summary!, current.Sources, current.RelatedEventIds);
+    }
+
+    private static JsonObject? ReadData(EventType type, JsonElement data, Problems problems, string path)
+    {
+        if (data.ValueKind == JsonValueKind.Undefined) data = JsonSerializer.SerializeToElement(new JsonObject());
+        if (data.ValueKind != JsonValueKind.Object)
+        {
+            problems.Add(path, "Must be an object.");
+            return null;
+        }
+        var known = type.Fields.ToDictionary(f => f.Name);
+        foreach (var property in data.EnumerateObject().Where(p => !known.ContainsKey(p.Name)))
+            problems.Add(Path(path, Safe(property.Name)), $"Unknown field for {type.Name}; its fields: {string.Join(", ", known.Keys)}.");
+        var result = new JsonObject();
+        foreach (var field in type.Fields)
+        {
+            var fieldPath = Path(path, field.Name);
+            if (!data.TryGetProperty(field.Name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                if (field.Required) problems.Add(fieldPath, "Required.");
+                continue;
+            }
+            var node = ReadField(field, value, problems, fieldPath);
+            if (node is not null) result[field.Name] = node;
+        }
+        return result;
+    }
+
+    private static JsonNode? ReadField(FieldSpec field, JsonElement value, Problems problems, string path)
+    {
+        switch (field.Kind)
+        {
+            case FieldKind.Text:
+                return CheckText(value, MaxText, problems, path) is { } text ? JsonValue.Create(text) : null;
+            case FieldKind.Country:
+                return CheckCountry(value, problems, path) is { } code ? JsonValue.Create(code) : null;
+            case FieldKind.TextList or FieldKind.CountryList:
+                if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() is 0 or > MaxItems)
+                {
+                    problems.Add(path, $"Must be an array of 1 to {MaxItems} items.");
+                    return null;
+                }
+                var items = new JsonArray();
+                var i = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    var itemPath = $"{path}[{i++}]";
+                    var read = field.Kind == FieldKind.CountryList ? CheckCountry(item, problems, itemPath) : CheckText(item, MaxName, problems, itemPath);
+                    if (read is not null) items.Add(read);
+                }
+                return items;
+            case FieldKind.Count:
+                return CheckCount(value, problems, path) is { } count ? JsonValue.Create(count) : null;
+            case FieldKind.CountryCounts:
+                if (value.ValueKind != JsonValueKind.Object)
+                {
+                    problems.Add(path, "Must be an object of country code → number.");
+                    return null;
+                }
+                var counts = new JsonObject();
+                foreach (var entry in value.EnumerateObject())
+                {
+                    var nationality = entry.Name.Length == 2 ? Countries.Normalize(entry.Name) : null;
+                    if (nationality is null) problems.Add($"{path}.{Safe(entry.Name)}", "Not an ISO 3166-1 alpha-2 country code.");
+                    var n = CheckCount(entry.Value, problems, $"{path}.{Safe(entry.Name)}");
+                    if (nationality is not null && n is not null) counts[nationality] = n;
+                }
+                return counts;
+            case FieldKind.Choice:
+                var choice = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+                if (choice is not null && field.Choices.Contains(choice)) return JsonValue.Create(choice);
+                problems.Add(path, $"Must be one of: {string.Join(", ", field.Choices)}.");
+                return null;
+            case FieldKind.EventRef:
+                return CheckId(value, problems, path) is { } id ? JsonValue.Create(id) : null;
+            case FieldKind.Patch:
+                if (value.ValueKind != JsonValueKind.Object || !AllTextSafe(value))
+                {
+                    problems.Add(path, "Must be a JSON Merge Patch object of occurredOn, summary and data.");
+                    return null;
+                }
+                return JsonNode.Parse(value.GetRawText());
+            case FieldKind.Source:
+                return ReadSource(value, problems, path) is { } source ? JsonSerializer.SerializeToNode(source, LedgerJson.Options) : null;
+            default:
+                throw new InvalidOperationException(field.Kind.ToString());
+        }
+    }
+
+    private static IReadOnlyList<Source>? ReadSources(JsonElement body, Problems problems, string prefix)
+    {
+        var path = Path(prefix, "sources");
+        if (!body.TryGetProperty("sources", out var sources) || sources.ValueKind != JsonValueKind.Array || sources.GetArrayLength() == 0)
+        {
+            problems.Add(path, "At least one source (with an outlet) is required.");
+            return null;
+        }
+        if (sources.GetArrayLength() > MaxItems)
+        {
+            problems.Add(path, $"At most {MaxItems} sources.");
+            return null;
+        }
+        var result = new List<Source>();
+        var i = 0;
+        foreach (var element in sources.EnumerateArray())
+            if (ReadSource(element, problems, $"{path}[{i++}]") is { } source) result.Add(source);
+        return result.Count == sources.GetArrayLength() ? result : null;
+    }
+
+    private static Source? ReadSource(JsonElement element, Problems problems, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            problems.Add(path, "A source must be an object with an outlet.");
+            return null;
+        }
+        var start = problems.Count;
+        foreach (var property in element.EnumerateObject().Where(p => !SourceFields.Contains(p.Name)))
+            problems.Add($"{path}.{Safe(property.Name)}", "Unknown field; a source has outlet, title, url, publishedOn.");
+        var outlet = ReadText(element, "outlet", MaxName, problems, path, required: true);
+        var title = ReadText(element, "title", MaxText, problems, path, required: false);
+        var url = ReadText(element, "url", MaxUrl, problems, path, required: false);
+        if (url is not null && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+            problems.Add($"{path}.url", "Must be an absolute http(s) URL.");
+        DateOnly? published = null;
+        if (element.TryGetProperty("publishedOn", out var p) && p.ValueKind != JsonValueKind.Null)
+        {
+            if (p.ValueKind == JsonValueKind.String && Occurrence.TryParse(p.GetString(), out var o) && o.Precision == Precision.Day && o.Start >= Occurrence.Earliest)
+                published = o.Start;
+            else problems.Add($"{path}.publishedOn", "Must be a real date, YYYY-MM-DD.");
+        }
+        return problems.Count > start ? null : new Source(outlet!, title, url, published);
+    }
+
+    private static Occurrence? ReadOccurrence(JsonElement body, string name, DateOnly today, Problems problems, string prefix, bool required)
+    {
+        var path = Path(prefix, name);
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required) problems.Add(path, "Required: YYYY-MM-DD, YYYY-MM or YYYY.");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String || !Occurrence.TryParse(value.GetString(), out var occurrence))
+        {
+            problems.Add(path, "Must be a real date as YYYY-MM-DD, YYYY-MM or YYYY.");
+            return null;
+        }
+        if (occurrence.Start < Occurrence.Earliest || occurrence.Start > today.AddYears(1))
+        {
+            problems.Add(path, $"Must fall between {Occurrence.Earliest:yyyy-MM-dd} and {today.AddYears(1):yyyy-MM-dd}.");
+            return null;
+        }
+        return occurrence;
+    }
+
+    private static string? ReadText(JsonElement body, string name, int max, Problems problems, string prefix, bool required)
+    {
+        if (body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
+            return CheckText(value, max, problems, Path(prefix, name));
+        if (required) problems.Add(Path(prefix, name), "Required.");
+        return null;
+    }
+
+    private static IReadOnlyList<Guid> ReadIds(JsonElement body, string name, Problems problems, string prefix)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return [];
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > MaxItems)
+        {
+            problems.Add(Path(prefix, name), $"Must be an array of at most {MaxItems} event ids.");
+            return [];
+        }
+        var i = 0;
+        return value.EnumerateArray().Select(item => CheckId(item, problems, $"{Path(prefix, name)}[{i++}]")).OfType<Guid>().ToList();
+    }
+
+    private static Guid? ReadId(JsonElement body, string name, Problems problems, string prefix, bool required)
+    {
+        if (body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null) return CheckId(value, problems, Path(prefix, name));
+        if (required) problems.Add(Path(prefix, name), "Required.");
+        return null;
+    }
+
+    private static Guid? CheckId(JsonElement value, Problems problems, string path)
+    {
+        if (value.ValueKind == JsonValueKind.String && Guid.TryParseExact(value.GetString(), "D", out var id) && id != Guid.Empty) return id;
+        problems.Add(path, "Must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).");
+        return null;
+    }
+
+    private static int? CheckCount(JsonElement value, Problems problems, string path)
+    {
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n is >= 0 and <= MaxCount) return n;
+        problems.Add(path, $"Must be a whole number from 0 to {MaxCount}.");
+        return null;
+    }
+
+    private static string? CheckCountry(JsonElement value, Problems problems, string path)
+    {
+        var code = value.ValueKind == JsonValueKind.String ? Countries.Normalize(value.GetString()) : null;
+        if (code is null || value.GetString()!.Length != 2) problems.Add(path, "Must be an ISO 3166-1 alpha-2 country code, e.g. \"US\".");
+        return code is not null && value.GetString()!.Length == 2 ? code : null;
+    }
+
+    private static string? CheckText(JsonElement value, int max, Problems problems, string path)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            problems.Add(path, "Must be a string.");
+            return null;
+        }
+        var text = value.GetString()!;
+        if (string.IsNullOrWhiteSpace(text)) problems.Add(path, "Must not be empty.");
+        else if (text.Length > max) problems.Add(path, $"At most {max} characters.");
+        else if (TextProblem(text) is { } problem) problems.Add(path, problem);
+        else return text;
+        return null;
+    }
+
+    /// <summary>Control characters and unpaired surrogates cannot be stored (PostgreSQL jsonb refuses \u0000 and lone surrogates).</summary>
+    public static string? TextProblem(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsControl(c) && c is not ('\n' or '\r' or '\t')) return "Control characters are not allowed.";
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(c)) return "Invalid Unicode (unpaired surrogate).";
+        }
+        return null;
+    }
+
+    private static bool AllTextSafe(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.String => TextProblem(element.GetString()!) is null,
+        JsonValueKind.Object => element.EnumerateObject().All(p => TextProblem(p.Name) is null && AllTextSafe(p.Value)),
+        JsonValueKind.Array => element.EnumerateArray().All(AllTextSafe),
+        _ => true,
+    };
+
+    /// <summary>A field name echoed back in an error, made safe to store and show.</summary>
+    private static string Safe(string name) => TextProblem(name) is null && name.Length <= 100 ? name : "(invalid name)";
+
+    private static string Path(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+}

@@ -1,0 +1,139 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+
+namespace RelationsLedger.Relations;
+
+[JsonConverter(typeof(CamelCaseEnum<EmbassyStatus>))] public enum EmbassyStatus { Open, Suspended, Closed }
+[JsonConverter(typeof(CamelCaseEnum<AmbassadorStatus>))] public enum AmbassadorStatus { Nominated, Confirmed, Accredited, Expelled, Recalled, Withdrawn }
+[JsonConverter(typeof(CamelCaseEnum<SanctionStatus>))] public enum SanctionStatus { Active, Eased, Lifted, Expired }
+
+public sealed record Embassy(string EmbassyOf, string City, EmbassyStatus Status, Occurrence Since, ImmutableList<Guid> EventIds);
+
+public sealed record Ambassador(string AmbassadorOf, string? Name, AmbassadorStatus Status, Occurrence Since, ImmutableList<Guid> EventIds);
+
+public sealed record Sanction(
+    string ImposedBy, string Target, string? TargetId, string? Program, SanctionStatus Status, Occurrence Since,
+    ImmutableList<string> Measures, ImmutableList<string> EasedScope, string? Authority, TargetKind? TargetKind,
+    ImmutableList<Guid> EventIds);
+
+public sealed record PrisonerTally(int Total, int Releases, ImmutableSortedDictionary<string, int> ByNationality, ImmutableList<Guid> EventIds)
+{
+    public static readonly PrisonerTally None = new(0, 0, ImmutableSortedDictionary<string, int>.Empty, []);
+}
+
+public sealed record Contact(string Type, Occurrence OccurredOn, string Summary, Guid EventId);
+
+/// <summary>The state of a relationship at a date. <see cref="Evolve"/> is the only place its rules live.</summary>
+public sealed record RelationshipState(
+    ImmutableSortedDictionary<string, Embassy> Embassies,
+    ImmutableSortedDictionary<string, Ambassador> Ambassadors,
+    ImmutableSortedDictionary<string, Sanction> Sanctions,
+    PrisonerTally PrisonersReleased,
+    Contact? LastContact,
+    int EventCount,
+    Occurrence? LastEventOn)
+{
+    public static readonly RelationshipState Empty = new(
+        ImmutableSortedDictionary<string, Embassy>.Empty, ImmutableSortedDictionary<string, Ambassador>.Empty,
+        ImmutableSortedDictionary<string, Sanction>.Empty, PrisonerTally.None, null, 0, null);
+
+    /// <summary>Step 3 of every read: folds the resolved, ordered events whose period starts on or before <paramref name="asOf"/>.</summary>
+    public static RelationshipState Fold(IEnumerable<ResolvedEvent> ordered, DateOnly asOf, RelationshipState? from = null) =>
+        ordered.Where(e => !e.Retracted).TakeWhile(e => e.Effective <= asOf).Aggregate(from ?? Empty, (s, e) => s.Evolve(e.Event));
+
+    public static RelationshipState Fold(IEnumerable<RecordedEvent> known, DateOnly asOf) => Fold(Provenance.Resolve(known), asOf);
+
+    public RelationshipState Evolve(DomainEvent e)
+    {
+        var next = e switch
+        {
+            EmbassyOpened x => SetEmbassy(x.EmbassyOf, x.City, EmbassyStatus.Open, e),
+            EmbassyClosed x => SetEmbassy(x.EmbassyOf, x.City, x.Mode == EmbassyMode.Suspended ? EmbassyStatus.Suspended : EmbassyStatus.Closed, e),
+            EmbassyReopened x => SetEmbassy(x.EmbassyOf, x.City, EmbassyStatus.Open, e),
+            AmbassadorNominated x => SetAmbassador(x.AmbassadorOf, x.Name, AmbassadorStatus.Nominated, e),
+            AmbassadorConfirmed x => SetAmbassador(x.AmbassadorOf, x.Name, AmbassadorStatus.Confirmed, e),
+            AmbassadorAccredited x => SetAmbassador(x.AmbassadorOf, x.Name, AmbassadorStatus.Accredited, e),
+            AmbassadorExpelled x => SetAmbassador(x.AmbassadorOf, x.Name, AmbassadorStatus.Expelled, e),
+            AmbassadorRecalled x => SetAmbassador(x.AmbassadorOf, x.Name, AmbassadorStatus.Recalled, e),
+            AgrementWithdrawn x => WithdrawAgrement(x),
+            PrisonersReleased x => this with { PrisonersReleased = Release(PrisonersReleased, x) },
+            SanctionsImposed x => Impose(x),
+            SanctionsEased x => Transition(x.EasedBy, x.Target, x.Program, x.TargetId, SanctionStatus.Eased, x, x.Scope),
+            SanctionsLifted x => Transition(x.LiftedBy, x.Target, x.Program, x.TargetId, SanctionStatus.Lifted, x, []),
+            SanctionsExpired x => Transition(x.ImposedBy, x.Target, x.Program, x.TargetId, SanctionStatus.Expired, x, []),
+            EnvoyVisited or LeadersSpoke or LetterDelivered or GiftPresented =>
+                this with { LastContact = new Contact(e.GetType().Name, e.OccurredOn, e.Summary, e.Id) },
+            _ => this,
+        };
+        return next with { EventCount = EventCount + 1, LastEventOn = e.OccurredOn };
+    }
+
+    private RelationshipState SetEmbassy(string of, string city, EmbassyStatus status, DomainEvent e)
+    {
+        var key = $"{of}|{city.ToLowerInvariant()}";
+        var row = Embassies.GetValueOrDefault(key);
+        var since = row is not null && row.Status == status ? row.Since : e.OccurredOn;
+        return this with { Embassies = Embassies.SetItem(key, new Embassy(of, city, status, since, [.. row?.EventIds ?? [], e.Id])) };
+    }
+
+    private RelationshipState SetAmbassador(string of, string? name, AmbassadorStatus status, DomainEvent e)
+    {
+        var row = Ambassadors.GetValueOrDefault(of);
+        var sameEnvoy = row is not null && (name is null || string.Equals(row.Name, name, StringComparison.OrdinalIgnoreCase));
+        var since = sameEnvoy && row!.Status == status ? row.Since : e.OccurredOn;
+        var ids = sameEnvoy ? row!.EventIds.Add(e.Id) : [e.Id];
+        return this with { Ambassadors = Ambassadors.SetItem(of, new Ambassador(of, name ?? (sameEnvoy ? row!.Name : null), status, since, ids)) };
+    }
+
+    /// <summary>The receiving state withdraws its agrément: the named envoy of the other side is withdrawn.</summary>
+    private RelationshipState WithdrawAgrement(AgrementWithdrawn x)
+    {
+        var row = Ambassadors.Values.FirstOrDefault(a => string.Equals(a.Name, x.Name, StringComparison.OrdinalIgnoreCase))
+                  ?? Ambassadors.Values.FirstOrDefault(a => a.AmbassadorOf != x.WithdrawnBy);
+        return row is null ? this : SetAmbassador(row.AmbassadorOf, x.Name, AmbassadorStatus.Withdrawn, x);
+    }
+
+    private static PrisonerTally Release(PrisonerTally tally, PrisonersReleased x)
+    {
+        var byNationality = tally.ByNationality;
+        foreach (var (country, n) in x.ByNationality ?? ImmutableSortedDictionary<string, int>.Empty)
+            byNationality = byNationality.SetItem(country, byNationality.GetValueOrDefault(country) + n);
+        return new PrisonerTally(tally.Total + x.Count, tally.Releases + 1, byNationality, tally.EventIds.Add(x.Id));
+    }
+
+    private static string SanctionKey(string issuer, string target, string? program) =>
+        $"{issuer}|{target.Trim().ToLowerInvariant()}|{program?.Trim().ToLowerInvariant()}";
+
+    private RelationshipState Impose(SanctionsImposed x)
+    {
+        var key = SanctionKey(x.ImposedBy, x.Target, x.Program);
+        var row = Sanctions.GetValueOrDefault(key);
+        var measures = (row?.Measures ?? []).AddRange(x.Measures.Where(m => row?.Measures.Contains(m) != true)).Distinct().ToImmutableList();
+        return this with
+        {
+            Sanctions = Sanctions.SetItem(key, new Sanction(
+                x.ImposedBy, x.Target, x.TargetId ?? row?.TargetId, x.Program, SanctionStatus.Active, x.OccurredOn,
+                measures, [], x.Authority, x.TargetKind, [.. row?.EventIds ?? [], x.Id])),
+        };
+    }
+
+    /// <summary>With a program, the one row of that measure; without, every row of that issuer and target.</summary>
+    private RelationshipState Transition(string issuer, string target, string? program, string? targetId, SanctionStatus status, DomainEvent e, IReadOnlyList<string> scope)
+    {
+        var rows = program is not null
+            ? Sanctions.Where(r => r.Key == SanctionKey(issuer, target, program)).ToList()
+            : Sanctions.Where(r => r.Key.StartsWith(SanctionKey(issuer, target, null), StringComparison.Ordinal)).ToList();
+        if (rows.Count == 0)
+            rows = [new(SanctionKey(issuer, target, program), new Sanction(issuer, target, targetId, program, status, e.OccurredOn, [], [], null, null, []))];
+        var sanctions = Sanctions;
+        foreach (var (key, row) in rows)
+        {
+            var eased = status == SanctionStatus.Eased ? row.EasedScope.AddRange(scope.Where(s => !row.EasedScope.Contains(s))) : row.EasedScope;
+            sanctions = sanctions.SetItem(key, row with
+            {
+                Status = status, Since = e.OccurredOn, EasedScope = eased, TargetId = row.TargetId ?? targetId, EventIds = row.EventIds.Add(e.Id),
+            });
+        }
+        return this with { Sanctions = sanctions };
+    }
+}

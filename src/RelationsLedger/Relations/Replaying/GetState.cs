@@ -1,0 +1,34 @@
+using Marten;
+using RelationsLedger.Platform;
+using RelationsLedger.Relations.Recording;
+using Wolverine.Http;
+
+namespace RelationsLedger.Relations.Replaying;
+
+public sealed record StateView(
+    string Pair, DateOnly AsOf, DateTimeOffset KnownAt, ReadBasis Basis,
+    IEnumerable<Embassy> Embassies, IEnumerable<Ambassador> Ambassadors, IEnumerable<Sanction> Sanctions,
+    PrisonerTally PrisonersReleased, Contact? LastContact, int EventCount, Occurrence? LastEventOn)
+{
+    public static StateView Of(Pair pair, DateOnly asOf, DateTimeOffset knownAt, ReadBasis basis, RelationshipState s) => new(
+        pair.Id, asOf, knownAt, basis, s.Embassies.Values, s.Ambassadors.Values, s.Sanctions.Values,
+        s.PrisonersReleased, s.LastContact, s.EventCount, s.LastEventOn);
+}
+
+public static class GetState
+{
+    /// <summary>The relationship as of a date (default today), as it was known at an instant (default now) or at a basis sequence.</summary>
+    [WolverineGet("/api/relations/{pair}/state")]
+    public static async Task<IResult> Get(string pair, string? asOf, string? knownAt, string? basis, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    {
+        if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
+        var problems = new Problems();
+        var date = Reading.ParseDate(asOf, "asOf", problems) ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
+        if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
+
+        var known = await Reading.LoadAsync(session, p, knowledge, ct);
+        var state = RelationshipState.Fold(known, date);
+        return TypedResults.Ok(StateView.Of(p, date, knowledge.KnownAt ?? clock.GetUtcNow(), ReadBasis.Of(known), state));
+    }
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using Marten;
+using RelationsLedger.Relations.Recording;
+
+namespace RelationsLedger.Relations.Replaying;
+
+/// <summary>What was known: events recorded at or before <see cref="KnownAt"/>, or with sequence ≤ <see cref="Basis"/>.</summary>
+public sealed record Knowledge(DateTimeOffset? KnownAt, long? Basis)
+{
+    public static readonly Knowledge Latest = new(null, null);
+
+    public bool Includes(RecordedEvent e) =>
+        (KnownAt is null || e.RecordedAt <= KnownAt) && (Basis is null || e.Sequence <= Basis);
+}
+
+/// <summary>The point a read was computed at: the newest event it included.</summary>
+public sealed record ReadBasis(long Sequence, DateTimeOffset? RecordedAt)
+{
+    public static ReadBasis Of(IReadOnlyList<RecordedEvent> known) =>
+        known.Count == 0 ? new ReadBasis(0, null) : known.MaxBy(e => e.Sequence) is { } last ? new ReadBasis(last.Sequence, last.RecordedAt) : new ReadBasis(0, null);
+}
+
+public static class Reading
+{
+    /// <summary>Step 1 of every read: the pair's events, as known at the requested moment.</summary>
+    public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchStreamAsync(pair.Id, token: ct);
+        return stream.Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp)).Where(knowledge.Includes).ToList();
+    }
+
+    public static DateOnly? ParseDate(string? text, string field, Problems problems)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)) return date;
+        problems.Add(field, "Must be a date, YYYY-MM-DD.");
+        return null;
+    }
+
+    public static Knowledge ParseKnowledge(string? knownAt, string? basis, Problems problems)
+    {
+        DateTimeOffset? at = null;
+        long? sequence = null;
+        if (!string.IsNullOrWhiteSpace(knownAt))
+        {
+            if (DateTimeOffset.TryParse(knownAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) at = parsed;
+            else problems.Add("knownAt", "Must be an ISO 8601 instant, e.g. 2025-09-12T08:00:00Z.");
+        }
+        if (!string.IsNullOrWhiteSpace(basis))
+        {
+            if (long.TryParse(basis, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) sequence = n;
+            else problems.Add("basis", "Must be an event sequence number (a whole number ≥ 0).");
+        }
+        if (at is not null && sequence is not null) problems.Add("basis", "Give knownAt or basis, not both.");
+        return new Knowledge(at, sequence);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using JasperFx.CommandLine;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+[assembly: AssemblyFixture(typeof(RelationsLedger.Tests.Support.LedgerApp))]
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace RelationsLedger.Tests.Support;
+
+/// <summary>The app under test, once per run, over real PostgreSQL; tests reset the data, not the host.</summary>
+public sealed class LedgerApp : IAsyncLifetime
+{
+    public const string ApiKey = "test-key-0123456789";
+    private TestDatabase _database = null!;
+    private WebApplicationFactory<Program> _factory = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+    public IServiceProvider Services => _factory.Services;
+    public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await TestDatabase.StartAsync();
+        JasperFxEnvironment.AutoStartHost = true;
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("ConnectionStrings:Ledger", _database.ConnectionString);
+            b.UseSetting("Ledger:SeedOnStart", "false");
+            b.UseSetting("Ledger:ApiKey", ApiKey);
+        });
+        Client = CreateClient();
+    }
+
+    public HttpClient CreateClient()
+    {
+        var client = _factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        return client;
+    }
+
+    /// <summary>Every test starts from an empty ledger.</summary>
+    public async Task ResetAsync()
+    {
+        await Store.Advanced.Clean.DeleteAllEventDataAsync();
+        await Store.Advanced.Clean.DeleteAllDocumentsAsync();
+    }
+
+    public async Task<long> EventCountAsync()
+    {
+        await using var session = Store.QuerySession();
+        return await session.Events.QueryAllRawEvents().CountAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_factory is not null) await _factory.DisposeAsync();
+        if (_database is not null) await _database.DisposeAsync();
+    }
+}
+
+/// <summary>Base for HTTP integration tests: a clean ledger per test and small helpers for the API.</summary>
+public abstract class ApiTest(LedgerApp app) : IAsyncLifetime
+{
+    protected LedgerApp App { get; } = app;
+    protected HttpClient Http => App.Client;
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => await App.ResetAsync();
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    protected async Task<HttpResponseMessage> PostEvent(string pair, object body) =>
+        await Http.PostAsJsonAsync($"/api/relations/{pair}/events", body, Ct);
+
+    protected async Task<JsonObject> Record(string pair, object body)
+    {
+        var response = await PostEvent(pair, body);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"{(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    protected async Task<JsonObject> GetJson(string url)
+    {
+        var response = await Http.GetAsync(url, Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.IsSuccessStatusCode, $"GET {url} → {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    protected static object Source(string outlet = "U.S. Department of State") =>
+        new { outlet, title = "Press statement", url = "https://www.state.gov/", publishedOn = "2022-02-28" };
+
+    protected static object Fact(string type, string occurredOn, object data, string? summary = null, Guid? eventId = null) =>
+        new { type, occurredOn, summary = summary ?? $"{type} on {occurredOn}", data, sources = new[] { Source() }, eventId };
+
+    protected static async Task<JsonObject> ProblemOf(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!.AsObject();
+    }
+}
