@@ -1,5 +1,6 @@
 using JasperFx;
 using RelationsLedger.Platform;
+using RelationsLedger.Seeding;
 using Wolverine;
 using Wolverine.Http;
 
@@ -7,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddLedgerStore();
 builder.Services.AddLedgerHttp();
+builder.Services.AddSingleton<Seeds>().AddHostedService<SeedOnStart>();
 builder.Host.UseWolverine(opts => opts.Discovery.IncludeAssembly(typeof(Program).Assembly));
 
 var app = builder.Build();

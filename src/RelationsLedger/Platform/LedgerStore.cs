@@ -1,7 +1,11 @@
 using JasperFx;
 using JasperFx.Events;
 using Marten;
+using Weasel.Core;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
 using RelationsLedger.Relations;
+using RelationsLedger.Relations.Projections;
 using Wolverine.Marten;
 
 namespace RelationsLedger.Platform;
@@ -18,17 +22,27 @@ public static class LedgerStore
                 var options = new StoreOptions();
                 options.Connection(sp.GetRequiredService<LedgerDatabase>().ConnectionString);
                 options.DatabaseSchemaName = "ledger";
-                options.UseSystemTextJsonForSerialization(configure: json => LedgerJson.Configure(json));
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, configure: json => LedgerJson.Configure(json));
                 options.Events.StreamIdentity = StreamIdentity.AsString;
                 options.Events.UseAdvisoryLockTransaction = true;
+                // sequences are assigned before the inline timeline projection runs, which orders rows by them
+                options.Events.AppendMode = EventAppendMode.Rich;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.CorrelationIdEnabled = true;
                 options.Events.AddEventTypes(EventCatalog.All.Select(t => t.ClrType));
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
+                options.Projections.Add(new RelationshipSummaryProjection(), ProjectionLifecycle.Async);
+                options.Schema.For<TimelineEntry>()
+                    .Index(x => x.Pair)
+                    .Index(x => x.Effective)
+                    .Index(x => x.Sequence);
+                options.Schema.For<RelationshipSummary>();
                 return options;
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()
+            .AddAsyncDaemon(DaemonMode.Solo)
             .IntegrateWithWolverine();
         return services;
     }

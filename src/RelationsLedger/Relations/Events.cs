@@ -23,7 +23,11 @@ public abstract record ProvenanceEvent : LedgerEvent
     [JsonIgnore] public abstract Guid TargetId { get; }
 }
 
-public sealed record Source(string Outlet, string? Title = null, string? Url = null, DateOnly? PublishedOn = null);
+public sealed record Source(
+    string Outlet,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Title = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Url = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateOnly? PublishedOn = null);
 
 [JsonConverter(typeof(CamelCaseEnum<EmbassyMode>))] public enum EmbassyMode { Suspended, Closed }
 [JsonConverter(typeof(CamelCaseEnum<TargetKind>))] public enum TargetKind { Person, Entity, Sector, Country, Aircraft }

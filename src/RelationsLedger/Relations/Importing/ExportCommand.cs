@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using JasperFx.CommandLine;
+using Marten;
+using RelationsLedger.CommandLine;
+using RelationsLedger.Relations.Replaying;
+using Spectre.Console;
+
+namespace RelationsLedger.Relations.Importing;
+
+public sealed class ExportInput : NetCoreInput
+{
+    [Description("The pair to export, e.g. US-BY")] public string? PairFlag { get; set; }
+    [Description("Export every pair")] public bool AllFlag { get; set; }
+    [Description("Write to this file (default: standard output)")] public string? OutFlag { get; set; }
+}
+
+[Description("Exports events as NDJSON in recorded order, with their recorded time and sequence; `import` reads it back", Name = "export")]
+public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
+{
+    public override async Task<bool> Execute(ExportInput input)
+    {
+        Pair? only = null;
+        if (!input.AllFlag && !Pair.TryParse(input.PairFlag, out only!))
+        {
+            AnsiConsole.MarkupLine("[red]Give --pair US-BY or --all[/]");
+            return false;
+        }
+        await using var host = await CommandHost.OpenAsync(input);
+        await using var session = host.Store.QuerySession();
+        await using var output = input.OutFlag is null ? Console.OpenStandardOutput() : System.IO.File.Create(input.OutFlag);
+        await using var writer = new StreamWriter(output);
+        var count = await ExportAsync(session, only, writer);
+        if (input.OutFlag is not null) AnsiConsole.MarkupLineInterpolated($"[green]{count} events written to {input.OutFlag}[/]");
+        return true;
+    }
+
+    public static async Task<int> ExportAsync(IQuerySession session, Pair? only, TextWriter writer)
+    {
+        var count = 0;
+        IQueryable<JasperFx.Events.IEvent> query = session.Events.QueryAllRawEvents();
+        if (only is not null) query = query.Where(e => e.StreamKey == only.Id);
+        foreach (var e in (await query.OrderBy(e => e.Sequence).ToListAsync()))
+        {
+            var data = (LedgerEvent)e.Data;
+            var line = new JsonObject
+            {
+                ["pair"] = e.StreamKey,
+                ["eventId"] = data.Id,
+                ["type"] = data.GetType().Name,
+                ["occurredOn"] = data.OccurredOn.ToString(),
+                ["summary"] = data.Summary,
+                ["data"] = EventCatalog.DataOf(data),
+                ["sources"] = JsonSerializer.SerializeToNode(data.Sources, LedgerJson.Options),
+                ["relatedEventIds"] = JsonSerializer.SerializeToNode(data.RelatedEventIds, LedgerJson.Options),
+                ["recorded"] = new JsonObject { ["sequence"] = e.Sequence, ["version"] = e.Version, ["at"] = e.Timestamp },
+            };
+            await writer.WriteLineAsync(line.ToJsonString());
+            count++;
+        }
+        return count;
+    }
+}

@@ -1,0 +1,46 @@
+using JasperFx.Events;
+using Marten;
+using Marten.Events.Projections;
+
+namespace RelationsLedger.Relations.Projections;
+
+/// <summary>The newest known state of each pair, for listings and the ledger's health.</summary>
+public sealed record RelationshipSummary(
+    string Id, RelationshipState State, long Sequence, int Events, Occurrence? FirstEventOn, DateOnly LastEffective)
+{
+    public Occurrence? LastEventOn => State.LastEventOn;
+}
+
+/// <summary>Async: folds each pair to its newest state. Facts that arrive in date order extend the stored state with
+/// <see cref="RelationshipState.Evolve"/>; a backdated fact or any provenance re-folds the pair from its stream.</summary>
+public sealed class RelationshipSummaryProjection : IProjection
+{
+    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    {
+        foreach (var stream in events.GroupBy(e => e.StreamKey!))
+        {
+            var fresh = stream.OrderBy(e => e.Sequence).Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp)).ToList();
+            var last = fresh[^1].Sequence;
+            var summary = await operations.LoadAsync<RelationshipSummary>(stream.Key, cancellation);
+            var inOrder = summary is not null && fresh.All(e => e.Event is DomainEvent d && d.OccurredOn.Start >= summary.LastEffective)
+                          && fresh.Zip(fresh.Skip(1)).All(p => p.First.Event.OccurredOn.Start <= p.Second.Event.OccurredOn.Start);
+            if (inOrder)
+            {
+                var state = fresh.Aggregate(summary!.State, (s, e) => s.Evolve((DomainEvent)e.Event));
+                operations.Store(summary with
+                {
+                    State = state, Sequence = last, Events = summary.Events + fresh.Count, FirstEventOn = summary.FirstEventOn ?? fresh[0].Event.OccurredOn,
+                    LastEffective = fresh[^1].Event.OccurredOn.Start,
+                });
+                continue;
+            }
+            var stored = await operations.Events.FetchStreamAsync(stream.Key, token: cancellation);
+            var known = stored.Where(e => e.Sequence <= last).Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp)).ToList();
+            var resolved = Provenance.Resolve(known);
+            var live = resolved.Where(r => !r.Retracted).ToList();
+            operations.Store(new RelationshipSummary(
+                stream.Key, RelationshipState.Fold(resolved, DateOnly.MaxValue), last, known.Count,
+                live.FirstOrDefault()?.Event.OccurredOn, live.Count == 0 ? DateOnly.MinValue : live[^1].Effective));
+        }
+    }
+}

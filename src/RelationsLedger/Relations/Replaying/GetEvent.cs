@@ -1,0 +1,40 @@
+using System.Text.Json.Nodes;
+using Marten;
+using RelationsLedger.Platform;
+using Wolverine.Http;
+
+namespace RelationsLedger.Relations.Replaying;
+
+public sealed record CitedSource(Source Source, Stance Stance, Guid? CitationId, DateTimeOffset? RecordedAt);
+
+public sealed record CorrectionView(Guid CorrectionId, JsonObject Patch, string Reason, long Sequence, DateTimeOffset RecordedAt);
+
+public sealed record EventView(
+    Guid EventId, string Pair, string Type, Occurrence OccurredOn, string Summary, JsonObject Data,
+    IReadOnlyList<CitedSource> Sources, IReadOnlyList<Guid> RelatedEventIds, long Sequence, DateTimeOffset RecordedAt,
+    bool Corrected, bool Disputed, bool Retracted, string? RetractionReason, IReadOnlyList<CorrectionView> Corrections,
+    JsonObject? Original);
+
+public static class GetEvent
+{
+    /// <summary>An event as it now stands: corrections applied (with their history), sources with their stances, and
+    /// a retracted event still answers, flagged. A provenance event answers as recorded.</summary>
+    [WolverineGet("/api/events/{id}")]
+    public static async Task<IResult> Get(string id, IQuerySession session, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var eventId)) return LedgerResults.NotFound($"No event '{id}' (event ids are UUIDs).");
+        var raw = await session.Events.QueryAllRawEvents().Where(e => e.Id == eventId).FirstOrDefaultAsync(ct);
+        if (raw is null || !Pair.TryParse(raw.StreamKey, out var pair)) return LedgerResults.NotFound($"No event {eventId}.");
+
+        var resolved = Provenance.Resolve(await Reading.LoadAsync(session, pair, Knowledge.Latest, ct)).FirstOrDefault(r => r.Event.Id == eventId);
+        var e = resolved?.Event ?? (LedgerEvent)raw.Data;
+        var sources = e.Sources.Select(s => new CitedSource(s, Stance.Supports, null, null))
+            .Concat(resolved?.Citations.Select(c => new CitedSource(c.Source, c.Stance, c.CitationId, c.RecordedAt)) ?? []).ToList();
+        return TypedResults.Ok(new EventView(
+            eventId, pair.Id, e.GetType().Name, e.OccurredOn, e.Summary, EventCatalog.DataOf(e), sources, e.RelatedEventIds,
+            raw.Sequence, raw.Timestamp, resolved?.Corrected ?? false, resolved?.Disputed ?? false, resolved?.Retracted ?? false,
+            resolved?.Retraction?.Reason,
+            resolved?.Corrections.Select(c => new CorrectionView(c.CorrectionId, c.Patch, c.Reason, c.Sequence, c.RecordedAt)).ToList() ?? [],
+            resolved is { Corrected: true } ? EventCatalog.CorrectableOf(resolved.Original) : null));
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Marten;
+using RelationsLedger.Platform;
+using RelationsLedger.Relations.Projections;
+using RelationsLedger.Relations.Recording;
+using Wolverine.Http;
+
+namespace RelationsLedger.Relations.Replaying;
+
+public sealed record TimelineItem(
+    Guid EventId, string Type, Occurrence OccurredOn, string Summary, JsonObject Data, IReadOnlyList<Source> Sources,
+    IReadOnlyList<Guid> RelatedEventIds, long Sequence, bool Corrected, bool Disputed, bool Retracted)
+{
+    public static TimelineItem Of(TimelineEntry e) => new(
+        e.Id, e.Type, e.OccurredOn, e.Summary, e.Data, e.Sources, e.RelatedEventIds, e.Sequence, e.Corrected, e.Disputed, e.Retracted);
+}
+
+public sealed record TimelinePage(string Pair, IReadOnlyList<TimelineItem> Events, string? Next);
+
+public static class GetTimeline
+{
+    public const int DefaultLimit = 1000, MaxLimit = 10_000;
+
+    /// <summary>A pair's events in date order (corrections applied, flags set). Without knownAt/basis it reads the
+    /// timeline read model; with them it resolves the stream as it was known then.</summary>
+    [WolverineGet("/api/relations/{pair}/timeline")]
+    public static async Task<IResult> Get(
+        string pair, string? from, string? to, string? types, string? knownAt, string? basis, string? includeRetracted,
+        string? limit, string? after, HttpRequest request, IQuerySession session, CancellationToken ct)
+    {
+        if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
+        var problems = new Problems();
+        var fromDate = Reading.ParseDate(from, "from", problems) ?? DateOnly.MinValue;
+        var toDate = Reading.ParseDate(to, "to", problems) ?? DateOnly.MaxValue;
+        var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
+        var typeNames = (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToArray();
+        foreach (var unknown in typeNames.Where(t => !EventCatalog.ByName.ContainsKey(t)))
+            problems.Add("types", $"Unknown event type '{unknown}'.");
+        var withRetracted = includeRetracted is not null && !(bool.TryParse(includeRetracted, out var b) && !b);
+        var size = DefaultLimit;
+        if (limit is not null && !(int.TryParse(limit, out size) && size is >= 1 and <= MaxLimit))
+            problems.Add("limit", $"Must be a whole number from 1 to {MaxLimit}.");
+        var cursor = ParseCursor(after, problems);
+        if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
+
+        List<TimelineEntry> rows;
+        if (knowledge == Knowledge.Latest)
+        {
+            var query = session.Query<TimelineEntry>().Where(x => x.Pair == p.Id && x.Effective >= fromDate && x.Effective <= toDate);
+            if (typeNames.Length > 0) query = query.Where(x => x.Type.IsOneOf(typeNames));
+            if (!withRetracted) query = query.Where(x => !x.Retracted);
+            if (cursor is var (d, s)) query = query.Where(x => x.Effective > d || (x.Effective == d && x.Sequence > s));
+            rows = (await query.OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Take(size + 1).ToListAsync(ct)).ToList();
+        }
+        else
+        {
+            var known = await Reading.LoadAsync(session, p, knowledge, ct);
+            rows = Provenance.Resolve(known).Select(r => TimelineEntry.Of(p.Id, r))
+                .Where(x => x.Effective >= fromDate && x.Effective <= toDate)
+                .Where(x => typeNames.Length == 0 || typeNames.Contains(x.Type))
+                .Where(x => withRetracted || !x.Retracted)
+                .Where(x => cursor is not var (d, s) || x.Effective > d || (x.Effective == d && x.Sequence > s))
+                .Take(size + 1).ToList();
+        }
+
+        string? next = null;
+        if (rows.Count > size)
+        {
+            rows.RemoveAt(size);
+            var last = rows[^1];
+            var query = System.Web.HttpUtility.ParseQueryString(request.QueryString.Value ?? "");
+            query["after"] = $"{last.Effective:yyyy-MM-dd}~{last.Sequence}";
+            next = $"{request.Path}?{query}";
+        }
+        return TypedResults.Ok(new TimelinePage(p.Id, rows.Select(TimelineItem.Of).ToList(), next));
+    }
+
+    private static (DateOnly, long)? ParseCursor(string? after, Problems problems)
+    {
+        if (string.IsNullOrEmpty(after)) return null;
+        var parts = after.Split('~');
+        if (parts.Length == 2 && DateOnly.TryParseExact(parts[0], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
+            && long.TryParse(parts[1], out var s)) return (d, s);
+        problems.Add("after", "Not a cursor from a previous page's 'next' link.");
+        return null;
+    }
+}

@@ -1,0 +1,81 @@
+using JasperFx.CommandLine;
+using RelationsLedger.CommandLine;
+using RelationsLedger.Relations.Recording;
+using Spectre.Console;
+
+namespace RelationsLedger.Relations.Replaying;
+
+public sealed class ReplayInput : NetCoreInput
+{
+    [Description("The pair, two ISO codes: US-BY")] public string PairFlag { get; set; } = "";
+    [Description("Replay up to this date, YYYY-MM-DD (default: today)")] public string? ToFlag { get; set; }
+    [Description("State as it was known at this instant (ISO 8601)")] public string? KnownAtFlag { get; set; }
+    [Description("Walk event by event, showing what each one changed")] public bool StepFlag { get; set; }
+}
+
+[Description("Replays a relationship's history to a date and prints its state as tables", Name = "replay")]
+public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
+{
+    public override async Task<bool> Execute(ReplayInput input)
+    {
+        var problems = new Problems();
+        if (!Pair.TryParse(input.PairFlag, out var pair)) problems.Add("--pair", "Two ISO 3166-1 alpha-2 codes, e.g. US-BY.");
+        var to = Reading.ParseDate(input.ToFlag, "--to", problems);
+        var knowledge = Reading.ParseKnowledge(input.KnownAtFlag, null, problems);
+        if (Report(problems)) return false;
+
+        await using var host = await CommandHost.OpenAsync(input);
+        await using var session = host.Store.QuerySession();
+        var asOf = to ?? host.Today;
+        var resolved = Provenance.Resolve(await Reading.LoadAsync(session, pair, knowledge, CancellationToken.None));
+        if (input.StepFlag) Step(resolved, asOf);
+        ReplayTables.Write(pair, asOf, knowledge, RelationshipState.Fold(resolved, asOf));
+        return true;
+    }
+
+    private static void Step(IReadOnlyList<ResolvedEvent> resolved, DateOnly asOf)
+    {
+        var state = RelationshipState.Empty;
+        foreach (var e in resolved.Where(e => !e.Retracted).TakeWhile(e => e.Effective <= asOf))
+        {
+            var next = state.Evolve(e.Event);
+            AnsiConsole.MarkupLineInterpolated($"[bold]{e.Event.OccurredOn}[/] [blue]{e.Event.GetType().Name}[/] {e.Event.Summary}");
+            foreach (var change in RelationshipDiff.Between(state, next))
+                AnsiConsole.MarkupLineInterpolated($"    [grey]{change.Kind} {change.Section}:[/] {change.Key}");
+            state = next;
+        }
+        AnsiConsole.WriteLine();
+    }
+
+    public static bool Report(Problems problems)
+    {
+        foreach (var (field, messages) in problems) AnsiConsole.MarkupLineInterpolated($"[red]{field}[/]: {string.Join(" ", messages)}");
+        return problems.Count > 0;
+    }
+}
+
+public static class ReplayTables
+{
+    public static void Write(Pair pair, DateOnly asOf, Knowledge knowledge, RelationshipState s)
+    {
+        var known = knowledge.KnownAt is { } at ? $", as known at {at:O}" : "";
+        AnsiConsole.Write(new Rule($"[bold]{pair.Id}[/] as of {asOf:yyyy-MM-dd}{known}: {s.EventCount} events"));
+        Table("Embassies", ["Embassy of", "City", "Status", "Since"], s.Embassies.Values.Select(e => new[] { e.EmbassyOf, e.City, Lower(e.Status), $"{e.Since}" }));
+        Table("Ambassadors", ["Of", "Name", "Status", "Since"], s.Ambassadors.Values.Select(a => new[] { a.AmbassadorOf, a.Name ?? "", Lower(a.Status), $"{a.Since}" }));
+        Table("Sanctions", ["Issuer", "Target", "Program", "Status", "Since"],
+            s.Sanctions.Values.Select(m => new[] { m.ImposedBy, m.Target, m.Program ?? "", Lower(m.Status), $"{m.Since}" }));
+        var p = s.PrisonersReleased;
+        AnsiConsole.MarkupLineInterpolated($"[bold]Prisoners released:[/] {p.Total} in {p.Releases} releases ({string.Join(", ", p.ByNationality.Select(kv => $"{kv.Key} {kv.Value}"))})");
+        if (s.LastContact is { } c) AnsiConsole.MarkupLineInterpolated($"[bold]Last high-level contact:[/] {c.OccurredOn} {c.Type}: {c.Summary}");
+    }
+
+    private static string Lower<T>(T value) where T : Enum => value.ToString().ToLowerInvariant();
+
+    private static void Table(string title, string[] columns, IEnumerable<string[]> rows)
+    {
+        var table = new Table { Title = new TableTitle(title), Border = TableBorder.Rounded };
+        foreach (var column in columns) table.AddColumn(column);
+        foreach (var row in rows) table.AddRow(row.Select(cell => new Markup(Markup.Escape(cell))).ToArray());
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Marten;
+using RelationsLedger.Platform;
+using RelationsLedger.Relations.Recording;
+using RelationsLedger.Relations.Replaying;
+using Wolverine.Http;
+
+namespace RelationsLedger.Relations.Sanctions;
+
+public static class GetRegister
+{
+    /// <summary>Every sanctions measure across pairs as of a date, filterable by issuer and status.</summary>
+    [WolverineGet("/api/sanctions")]
+    public static async Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? knownAt, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    {
+        var problems = new Problems();
+        var date = Reading.ParseDate(asOf, "asOf", problems) ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var knowledge = Reading.ParseKnowledge(knownAt, null, problems);
+        var issuer = imposedBy is null ? null : Countries.Normalize(imposedBy);
+        if (imposedBy is not null && issuer is null) problems.Add("imposedBy", "Must be an ISO 3166-1 alpha-2 code.");
+        SanctionStatus? wanted = null;
+        if (status is not null)
+        {
+            if (Enum.TryParse<SanctionStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _)) wanted = s;
+            else problems.Add("status", "Must be one of: active, eased, lifted, expired.");
+        }
+        if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
+
+        var rows = new List<JsonObject>();
+        foreach (var id in await session.QueryAsync<string>($"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct))
+        {
+            if (!Pair.TryParse(id, out var pair)) continue;
+            var state = RelationshipState.Fold(await Reading.LoadAsync(session, pair, knowledge, ct), date);
+            rows.AddRange(state.Sanctions.Values
+                .Where(m => issuer is null || m.ImposedBy == issuer)
+                .Where(m => wanted is null || m.Status == wanted)
+                .Select(m => Row(pair, m)));
+        }
+        return TypedResults.Ok(new { asOf = date, sanctions = rows });
+    }
+
+    private static JsonObject Row(Pair pair, Sanction measure)
+    {
+        var row = new JsonObject { ["pair"] = pair.Id };
+        foreach (var (key, value) in JsonSerializer.SerializeToNode(measure, LedgerJson.Options)!.AsObject()) row[key] = value?.DeepClone();
+        return row;
+    }
+}

@@ -1,0 +1,37 @@
+using Marten;
+using RelationsLedger.Relations.Importing;
+
+namespace RelationsLedger.Seeding;
+
+/// <summary>The project's own data files (seeds/*.ndjson), loaded idempotently: a second load adds nothing.</summary>
+public sealed class Seeds(IDocumentStore store, IConfiguration configuration, TimeProvider clock, ILogger<Seeds> logger)
+{
+    public string Directory => configuration["Ledger:SeedsDirectory"] ?? Path.Combine(AppContext.BaseDirectory, "seeds");
+
+    public async Task<ImportResult> LoadAsync(CancellationToken ct = default)
+    {
+        var files = System.IO.Directory.Exists(Directory) ? System.IO.Directory.GetFiles(Directory, "*.ndjson").Order(StringComparer.Ordinal).ToList() : [];
+        var total = new ImportResult(0, 0, new());
+        foreach (var file in files)
+        {
+            using var reader = File.OpenText(file);
+            var result = await Importer.ImportAsync(store, Importer.ReadLines(reader).ToList(), DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), ct: ct);
+            foreach (var (field, messages) in result.Problems) foreach (var m in messages) total.Problems.Add($"{Path.GetFileName(file)} {field}", m);
+            total = total with { Appended = total.Appended + result.Appended, AlreadyPresent = total.AlreadyPresent + result.AlreadyPresent };
+        }
+        logger.LogInformation("Seeds from {Directory}: {Appended} events appended, {Present} already present", Directory, total.Appended, total.AlreadyPresent);
+        foreach (var (field, messages) in total.Problems) logger.LogError("Seed {Field}: {Messages}", field, string.Join(" ", messages));
+        return total;
+    }
+}
+
+/// <summary>Loads the seeds when the app starts, if <c>Ledger:SeedOnStart</c> (default true).</summary>
+public sealed class SeedOnStart(Seeds seeds, IConfiguration configuration) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (configuration.GetValue("Ledger:SeedOnStart", true)) await seeds.LoadAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
