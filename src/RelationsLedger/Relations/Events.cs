@@ -81,13 +81,13 @@ public sealed record SanctionsExpired(string ImposedBy, string Target, string? P
 // Provenance
 public sealed record EventCorrected(Guid CorrectsEventId, JsonObject Patch, string Reason) : ProvenanceEvent
 {
-    public override Guid TargetId => CorrectsEventId;
+    [JsonIgnore] public override Guid TargetId => CorrectsEventId;
 }
 public sealed record EventRetracted(Guid RetractsEventId, string Reason) : ProvenanceEvent
 {
-    public override Guid TargetId => RetractsEventId;
+    [JsonIgnore] public override Guid TargetId => RetractsEventId;
 }
 public sealed record SourceCited(Guid EventId, Source Source, Stance Stance) : ProvenanceEvent
 {
-    public override Guid TargetId => EventId;
+    [JsonIgnore] public override Guid TargetId => EventId;
 }

@@ -30,6 +30,11 @@ public static class SubmissionReader
             problems.Add(Path(prefix, "$"), "The event must be a JSON object.");
             return null;
         }
+        if (FirstUnreadableText(body, prefix) is { } unreadable)
+        {
+            problems.Add(unreadable, "Invalid Unicode (an unpaired surrogate escape).");
+            return null;
+        }
         var start = problems.Count;
         foreach (var property in body.EnumerateObject().Where(p => !EnvelopeFields.Contains(p.Name)))
             problems.Add(Path(prefix, Safe(property.Name)), "Unknown field.");
@@ -308,6 +313,38 @@ public static class SubmissionReader
             if (char.IsSurrogate(c)) return "Invalid Unicode (unpaired surrogate).";
         }
         return null;
+    }
+
+    /// <summary>System.Text.Json parses "\ud800" but throws when asked for the string: find such text before reading.</summary>
+    private static string? FirstUnreadableText(JsonElement element, string path)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return null;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        var name = property.Name;
+                        if (FirstUnreadableText(property.Value, Path(path, Safe(name))) is { } inner) return inner;
+                    }
+                    return null;
+                case JsonValueKind.Array:
+                    var i = 0;
+                    foreach (var item in element.EnumerateArray())
+                        if (FirstUnreadableText(item, $"{path}[{i++}]") is { } inner) return inner;
+                    return null;
+                default:
+                    return null;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return path.Length == 0 ? "$" : path;
+        }
     }
 
     private static bool AllTextSafe(JsonElement element) => element.ValueKind switch

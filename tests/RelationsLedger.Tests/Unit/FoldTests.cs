@@ -1,0 +1,177 @@
+using System.Text.Json.Nodes;
+using CsCheck;
+using RelationsLedger.Relations;
+
+namespace RelationsLedger.Tests.Unit;
+
+public sealed class FoldTests
+{
+    private static long _sequence;
+    private static readonly Source Reuters = new("Reuters");
+
+    private static RecordedEvent At(string occurredOn, LedgerEvent e, long? sequence = null) =>
+        new(e with { Id = Guid.NewGuid(), OccurredOn = Occurrence.Parse(occurredOn), Summary = $"{e.GetType().Name} {occurredOn}", Sources = [Reuters] },
+            sequence ?? Interlocked.Increment(ref _sequence), DateTimeOffset.UnixEpoch.AddSeconds(sequence ?? _sequence));
+
+    private static DateOnly D(string date) => DateOnly.Parse(date);
+
+    [Fact]
+    public void an_embassy_is_listed_from_its_first_event_and_follows_closure_and_reopening()
+    {
+        var history = new[]
+        {
+            At("2022-02-28", new EmbassyClosed("US", "Minsk", EmbassyMode.Suspended)),
+            At("2026-03-01", new EmbassyReopened("US", "Minsk")),
+        };
+        Assert.Empty(RelationshipState.Fold(history, D("2022-02-27")).Embassies);
+        var closed = Assert.Single(RelationshipState.Fold(history, D("2022-03-01")).Embassies.Values);
+        Assert.Equal((EmbassyStatus.Suspended, "2022-02-28"), (closed.Status, closed.Since.ToString()));
+        var reopened = Assert.Single(RelationshipState.Fold(history, D("2026-03-01")).Embassies.Values);
+        Assert.Equal((EmbassyStatus.Open, "2026-03-01"), (reopened.Status, reopened.Since.ToString()));
+        Assert.Equal(2, reopened.EventIds.Count);
+    }
+
+    [Fact]
+    public void an_ambassador_moves_from_nomination_to_withdrawn_agrement()
+    {
+        var history = new[]
+        {
+            At("2020-04-20", new AmbassadorNominated("US", "Julie Fisher")),
+            At("2020-12-15", new AmbassadorConfirmed("US", "Julie Fisher")),
+            At("2021-08-11", new AgrementWithdrawn("BY", "Julie Fisher")),
+            At("2008-03-07", new AmbassadorRecalled("BY", "Mikhail Khvastou")),
+        };
+        var state = RelationshipState.Fold(history, D("2021-12-31"));
+        Assert.Equal(
+            [("BY", "Mikhail Khvastou", AmbassadorStatus.Recalled, "2008-03-07"), ("US", "Julie Fisher", AmbassadorStatus.Withdrawn, "2021-08-11")],
+            state.Ambassadors.Values.Select(a => (a.AmbassadorOf, a.Name, a.Status, a.Since.ToString())).ToList());
+        Assert.Equal(AmbassadorStatus.Confirmed, RelationshipState.Fold(history, D("2021-01-01")).Ambassadors["US"].Status);
+    }
+
+    [Fact]
+    public void a_sanction_row_is_keyed_by_issuer_target_and_program_and_a_program_changes_only_its_row()
+    {
+        var history = new[]
+        {
+            At("2022-06-16", new SanctionsImposed("US", "Commerce BIS", "Belavia", TargetKind.Entity, ["denial of export privileges"], "BIS denial order")),
+            At("2023-08-09", new SanctionsImposed("US", "Treasury OFAC", "Belavia", TargetKind.Entity, ["SDN listing"], "E.O. 14038")),
+            At("2024-12", new SanctionsExpired("US", "belavia", "bis DENIAL order")),
+            At("2025-09-11", new SanctionsEased("US", "Belavia", ["Boeing parts"], "E.O. 14038", "General License")),
+        };
+        var state = RelationshipState.Fold(history, D("2025-09-30"));
+        Assert.Equal(
+            [("BIS denial order", SanctionStatus.Expired, "2024-12"), ("E.O. 14038", SanctionStatus.Eased, "2025-09-11")],
+            state.Sanctions.Values.Select(s => (s.Program, s.Status, s.Since.ToString())).ToList());
+        Assert.Equal(["Boeing parts"], state.Sanctions.Values.Last().EasedScope);
+
+        var liftedEverything = history.Append(At("2026-01-01", new SanctionsLifted("US", "Belavia")));
+        Assert.All(RelationshipState.Fold(liftedEverything, D("2026-01-01")).Sanctions.Values, s => Assert.Equal(SanctionStatus.Lifted, s.Status));
+    }
+
+    [Fact]
+    public void imposing_again_makes_an_eased_row_active_and_clears_its_eased_scope()
+    {
+        var history = new[]
+        {
+            At("2007-11", new SanctionsImposed("US", "OFAC", "Belneftekhim", TargetKind.Entity, ["asset freeze"], "E.O. 13405")),
+            At("2015-10-30", new SanctionsEased("US", "Belneftekhim", ["general license"], "E.O. 13405")),
+            At("2021-06-03", new SanctionsImposed("US", "OFAC", "Belneftekhim", TargetKind.Entity, ["full blocking"], "E.O. 13405")),
+        };
+        Assert.Equal(SanctionStatus.Eased, RelationshipState.Fold(history, D("2020-01-01")).Sanctions.Values.Single().Status);
+        var row = RelationshipState.Fold(history, D("2021-06-03")).Sanctions.Values.Single();
+        Assert.Equal((SanctionStatus.Active, "2021-06-03"), (row.Status, row.Since.ToString()));
+        Assert.Equal(["asset freeze", "full blocking"], row.Measures);
+        Assert.Empty(row.EasedScope);
+    }
+
+    [Fact]
+    public void prisoners_add_up_by_nationality_and_the_last_direct_contact_is_remembered()
+    {
+        var history = new[]
+        {
+            At("2025-06-21", new PrisonersReleased("BY", 14, new Dictionary<string, int> { ["US"] = 1, ["PL"] = 3 })),
+            At("2025-09-11", new PrisonersReleased("BY", 52, new Dictionary<string, int> { ["PL"] = 2, ["LT"] = 6 }, "LT")),
+            At("2025-09-11", new EnvoyVisited("John Coale", "US", "Minsk", ["Alexander Lukashenko"])),
+            At("2025-09-11", new StatementMade("John Coale", "embassy should return")),
+        };
+        var state = RelationshipState.Fold(history, D("2025-09-11"));
+        Assert.Equal((66, 2), (state.PrisonersReleased.Total, state.PrisonersReleased.Releases));
+        Assert.Equal(new Dictionary<string, int> { ["LT"] = 6, ["PL"] = 5, ["US"] = 1 }, state.PrisonersReleased.ByNationality);
+        Assert.Equal("EnvoyVisited", state.LastContact?.Type);
+        Assert.Equal(4, state.EventCount);
+    }
+
+    [Fact]
+    public void events_fold_by_period_start_then_sequence_so_a_month_precise_fact_counts_from_the_first_of_its_month()
+    {
+        var monthly = At("2024-12", new SanctionsExpired("US", "Belavia", "BIS denial order"));
+        var state = RelationshipState.Fold([monthly], D("2024-12-01"));
+        Assert.Equal(1, state.EventCount);
+        Assert.Equal("2024-12", state.LastEventOn.ToString());
+        Assert.Equal(0, RelationshipState.Fold([monthly], D("2024-11-30")).EventCount);
+    }
+
+    [Fact]
+    public void a_correction_changes_the_fact_and_a_retraction_drops_it_but_only_once_they_are_known()
+    {
+        var visit = At("2025-09-11", new EnvoyVisited("John Cole", "US", "Minsk", ["Alexander Lukashenko"]));
+        var correction = At("2025-09-12", new EventCorrected(visit.Event.Id, new JsonObject { ["data"] = new JsonObject { ["envoy"] = "John Coale" } }, "spelling"));
+        var release = At("2025-09-11", new PrisonersReleased("BY", 52));
+        var retraction = At("2025-09-13", new EventRetracted(release.Event.Id, "duplicate"));
+
+        var before = Provenance.Resolve([visit, release]);
+        Assert.Equal("John Cole", ((EnvoyVisited)before.Single(e => e.Event is EnvoyVisited).Event).Envoy);
+        var after = Provenance.Resolve([visit, release, correction, retraction]);
+        var corrected = after.Single(e => e.Event is EnvoyVisited);
+        Assert.Equal("John Coale", ((EnvoyVisited)corrected.Event).Envoy);
+        Assert.True(corrected.Corrected);
+        Assert.Equal(0, RelationshipState.Fold(after, D("2025-12-31")).PrisonersReleased.Total);
+        Assert.Equal(1, RelationshipState.Fold(after, D("2025-12-31")).EventCount);
+    }
+
+    [Fact]
+    public void a_correction_of_the_date_moves_the_fact_in_time()
+    {
+        var closure = At("2022-02-01", new EmbassyClosed("US", "Minsk", EmbassyMode.Suspended));
+        var correction = At("2022-03-01", new EventCorrected(closure.Event.Id, new JsonObject { ["occurredOn"] = "2022-02-28" }, "wrong date"));
+        Assert.Single(RelationshipState.Fold([closure], D("2022-02-15")).Embassies);
+        Assert.Empty(RelationshipState.Fold([closure, correction], D("2022-02-15")).Embassies);
+    }
+
+    private static readonly Gen<DomainEvent> AnyFact = Gen.OneOf<DomainEvent>(
+        Gen.OneOf("Minsk", "Vilnius").Select(c => (DomainEvent)new EmbassyClosed("US", c, EmbassyMode.Suspended)),
+        Gen.OneOf("Minsk", "Vilnius").Select(c => (DomainEvent)new EmbassyReopened("US", c)),
+        Gen.OneOf("Fisher", "Stewart").Select(n => (DomainEvent)new AmbassadorNominated("US", n)),
+        Gen.OneOf("Fisher", "Stewart").Select(n => (DomainEvent)new AmbassadorRecalled("US", n)),
+        Gen.Int[0, 60].Select(n => (DomainEvent)new PrisonersReleased("BY", n, new Dictionary<string, int> { ["LT"] = n / 2 })),
+        Gen.OneOf("Belavia", "Belneftekhim").Select(t => (DomainEvent)new SanctionsImposed("US", "OFAC", t, TargetKind.Entity, ["SDN"], "P1")),
+        Gen.OneOf("Belavia", "Belneftekhim").Select(t => (DomainEvent)new SanctionsEased("US", t, ["parts"], "P1")),
+        Gen.OneOf("Belavia", "Belneftekhim").Select(t => (DomainEvent)new SanctionsLifted("US", t)),
+        Gen.Const((DomainEvent)new LeadersSpoke(["Trump", "Lukashenko"], "phone")),
+        Gen.Const((DomainEvent)new GiftPresented("Trump", "Lukashenko", "cufflinks")));
+
+    /// <summary>Distinct dates, so a chronological order exists; then any append order must fold to the same state.</summary>
+    private static readonly Gen<(DomainEvent Fact, DateOnly Date)[]> AnyHistory =
+        Gen.Select(AnyFact, Gen.Int[0, 9000]).Array[1, 40]
+            .Select(items => items.DistinctBy(i => i.Item2).Select(i => (i.Item1 with { Id = Guid.NewGuid() } as DomainEvent ?? i.Item1, new DateOnly(2000, 1, 1).AddDays(i.Item2))).ToArray());
+
+    [Fact]
+    public void any_append_order_folds_to_the_state_of_a_chronological_append()
+    {
+        Gen.Select(AnyHistory, Gen.Int[0, int.MaxValue], Gen.Int[0, 9000]).Sample((history, seed, asOfDay) =>
+        {
+            var asOf = new DateOnly(2000, 1, 1).AddDays(asOfDay);
+            var chronological = history.OrderBy(h => h.Date).Select((h, i) => Recorded(h, i + 1)).ToList();
+            var shuffled = history.OrderBy(_ => new Random(seed).Next()).Select((h, i) => Recorded(h, i + 1)).ToList();
+            var expected = Comparable(RelationshipState.Fold(chronological, asOf));
+            Assert.Equal(expected, Comparable(RelationshipState.Fold(shuffled, asOf)));
+        }, iter: 300);
+    }
+
+    private static RecordedEvent Recorded((DomainEvent Fact, DateOnly Date) h, long sequence) =>
+        new(h.Fact with { OccurredOn = new Occurrence(h.Date, Precision.Day), Sources = [Reuters], Summary = "s" }, sequence, DateTimeOffset.UnixEpoch.AddSeconds(sequence));
+
+    /// <summary>The state as JSON: records holding lists compare by reference, their JSON by value.</summary>
+    public static string Comparable(RelationshipState state) =>
+        System.Text.Json.JsonSerializer.Serialize(state, LedgerJson.Options);
+}

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RelationsLedger.Relations;
+using RelationsLedger.Relations.Recording;
+using RelationsLedger.Tests.Support;
+
+namespace RelationsLedger.Tests.Unit;
+
+public sealed class ValidationTests
+{
+    private static readonly DateOnly Today = new(2026, 11, 23);
+
+    private static (Submission? Submission, Problems Problems) Read(JsonObject body)
+    {
+        var problems = new Problems();
+        return (SubmissionReader.Read(JsonSerializer.SerializeToElement(body), Today, problems), problems);
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryType))]
+    public void every_catalog_type_accepts_its_sample_and_keeps_its_data(string type)
+    {
+        var data = ProvenanceData(type) ?? Samples.Data[type];
+        var (submission, problems) = Read(Samples.Event(type, "2025-09-11", data));
+        Assert.Empty(problems);
+        Assert.Equal(type, submission!.Event.GetType().Name);
+        Assert.True(JsonNode.DeepEquals(data, EventCatalog.DataOf(submission.Event)), EventCatalog.DataOf(submission.Event).ToJsonString());
+    }
+
+    public static TheoryData<string> EveryType() => new(EventCatalog.ByName.Keys.Order());
+
+    private static JsonObject? ProvenanceData(string type) => type switch
+    {
+        "EventCorrected" => new JsonObject { ["correctsEventId"] = Guid.NewGuid().ToString(), ["patch"] = new JsonObject { ["summary"] = "x" }, ["reason"] = "r" },
+        "EventRetracted" => new JsonObject { ["retractsEventId"] = Guid.NewGuid().ToString(), ["reason"] = "r" },
+        "SourceCited" => new JsonObject { ["eventId"] = Guid.NewGuid().ToString(), ["source"] = new JsonObject { ["outlet"] = "Pozirk" }, ["stance"] = "disputes" },
+        _ => null,
+    };
+
+    [Fact]
+    public void the_catalog_covers_the_issue_types_and_country_fields()
+    {
+        Assert.Equal(Samples.Data.Count + 3, EventCatalog.ByName.Count);
+        var countryFields = EventCatalog.All.SelectMany(t => t.Fields).Where(f => f.Kind is FieldKind.Country or FieldKind.CountryList or FieldKind.CountryCounts).Select(f => f.Name).ToHashSet();
+        Assert.Equal(
+            new[] { "embassyOf", "expelledBy", "diplomatsOf", "ambassadorOf", "withdrawnBy", "envoyOf", "imposedBy", "easedBy", "liftedBy", "releasedBy", "onBehalfOf", "deniedBy", "observersOf", "parties", "transferredTo", "byNationality" }.Order(),
+            countryFields.Order());
+    }
+
+    [Theory]
+    [InlineData("2025-02-30", "occurredOn")]
+    [InlineData("2025-13", "occurredOn")]
+    [InlineData("25-01-01", "occurredOn")]
+    [InlineData("1899-12-31", "occurredOn")]
+    [InlineData("2030-01-01", "occurredOn")]
+    public void impossible_or_out_of_range_dates_are_refused(string date, string field)
+    {
+        var (submission, problems) = Read(Samples.Event("EmbassyOpened", date));
+        Assert.Null(submission);
+        Assert.Contains(field, problems.Keys);
+    }
+
+    [Theory]
+    [InlineData("2025", Precision.Year)]
+    [InlineData("2025-09", Precision.Month)]
+    [InlineData("2025-09-11", Precision.Day)]
+    public void the_precision_of_occurredOn_is_kept(string date, Precision precision)
+    {
+        var (submission, _) = Read(Samples.Event("EmbassyOpened", date));
+        Assert.Equal(precision, submission!.Event.OccurredOn.Precision);
+        Assert.Equal(date, submission.Event.OccurredOn.ToString());
+    }
+
+    [Fact]
+    public void every_failing_field_is_reported_at_once()
+    {
+        var body = Samples.Event("EmbassyClosed", "2025-02-30", new JsonObject { ["embassyOf"] = "XX", ["city"] = "", ["mode"] = "bombed", ["colour"] = "red" });
+        body["sources"] = new JsonArray(new JsonObject { ["title"] = "no outlet", ["url"] = "ftp://example.org/x" });
+        body["extra"] = 1;
+        var (submission, problems) = Read(body);
+        Assert.Null(submission);
+        Assert.Equal(
+            new[] { "data.city", "data.colour", "data.embassyOf", "data.mode", "extra", "occurredOn", "sources[0].outlet", "sources[0].url" },
+            problems.Keys.Order());
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("null")]
+    public void an_event_needs_at_least_one_source(string sources)
+    {
+        var body = Samples.Event("EmbassyOpened", "2025-01-01");
+        body["sources"] = JsonNode.Parse(sources);
+        Assert.Contains("sources", Read(body).Problems.Keys);
+    }
+
+    [Theory]
+    [InlineData("a\\u0000b")]
+    [InlineData("\\ud800")]
+    [InlineData("x\\udfff")]
+    public void text_that_postgres_cannot_store_is_refused(string escaped)
+    {
+        var json = Samples.Event("EmbassyOpened", "2025-01-01").ToJsonString().Replace("\"summary\":\"EmbassyOpened on 2025-01-01\"", $"\"summary\":\"{escaped}\"");
+        var problems = new Problems();
+        Assert.Null(SubmissionReader.Read(JsonDocument.Parse(json).RootElement, Today, problems));
+        Assert.Contains("summary", problems.Keys);
+    }
+
+    [Fact]
+    public void country_fields_accept_any_case_and_are_stored_upper_case_while_names_stay_free_text()
+    {
+        var (submission, problems) = Read(Samples.Event("EnvoyVisited", "2025-09-11",
+            new JsonObject { ["envoy"] = "john coale", ["envoyOf"] = "us", ["city"] = "Minsk", ["metWith"] = new JsonArray("lukashenko") }));
+        Assert.Empty(problems);
+        var visit = (EnvoyVisited)submission!.Event;
+        Assert.Equal(("US", "john coale"), (visit.EnvoyOf, visit.Envoy));
+    }
+
+    [Fact]
+    public void a_correction_patch_is_applied_as_json_merge_patch()
+    {
+        var target = JsonNode.Parse("""{"a":"b","c":{"d":"e","f":"g"}}""");
+        var patch = JsonNode.Parse("""{"a":"z","c":{"f":null}}""");
+        Assert.Equal("""{"a":"z","c":{"d":"e"}}""", LedgerJson.MergePatch(target, patch)!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("US-BY", "BY-US")]
+    [InlineData("by-us", "BY-US")]
+    [InlineData("Lt-By", "BY-LT")]
+    public void a_pair_is_named_upper_case_in_alphabetical_order(string text, string id)
+    {
+        Assert.True(Pair.TryParse(text, out var pair));
+        Assert.Equal(id, pair.Id);
+    }
+}
