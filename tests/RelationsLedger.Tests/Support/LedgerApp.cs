@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using JasperFx.CommandLine;
 using Marten;
+using Marten.Events;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,11 +45,9 @@ public sealed class LedgerApp : IAsyncLifetime
     }
 
     /// <summary>Every test starts from an empty ledger.</summary>
-    public async Task ResetAsync()
-    {
-        await Store.Advanced.Clean.DeleteAllEventDataAsync();
-        await Store.Advanced.Clean.DeleteAllDocumentsAsync();
-    }
+    public async Task ResetAsync() => await Services.ResetAllMartenDataAsync();
+
+    public async Task WaitForProjectionsAsync() => await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
 
     public async Task<long> EventCountAsync()
     {

@@ -45,10 +45,15 @@ public static class Appending
             if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
         }
 
-        var events = items.Select(i => (object)i.Event).ToArray();
-        var action = expectedVersion is { } version
-            ? session.Events.Append(pair.Id, version + events.Length, events)
-            : session.Events.Append(pair.Id, events);
+        if (expectedVersion is { } expected)
+        {
+            var current = (await session.Events.FetchStreamStateAsync(pair.Id, ct))?.Version ?? 0;
+            if (current != expected)
+                return new AppendOutcome.Conflict($"The pair's stream is at version {current}, not the expected {expected}: read it again and retry.");
+        }
+        var action = session.Events.Append(pair.Id, items.Select(i => (object)i.Event).ToArray());
+        // the database re-checks the version in the append transaction, so a racing writer still gets a 409
+        if (expectedVersion is not null) action.ExpectedVersionOnServer = expectedVersion;
         for (var i = 0; i < items.Count; i++) action.Events[i].Id = items[i].Event.Id;
         await session.SaveChangesAsync(ct);
 

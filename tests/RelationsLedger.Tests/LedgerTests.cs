@@ -1,0 +1,311 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using RelationsLedger.Tests.Support;
+
+namespace RelationsLedger.Tests;
+
+public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
+{
+    private async Task<Guid> Append(JsonObject body, string pair = "US-BY") =>
+        Guid.Parse((string)(await Record(pair, body))["eventId"]!);
+
+    private async Task<JsonObject> State(string asOf, string? knownAt = null, string pair = "US-BY") =>
+        await GetJson($"/api/relations/{pair}/state?asOf={asOf}" + (knownAt is null ? "" : $"&knownAt={Uri.EscapeDataString(knownAt)}"));
+
+    [Fact]
+    public async Task every_event_type_is_appended_and_reflected_in_state()
+    {
+        foreach (var (type, date) in new[]
+        {
+            ("EmbassyOpened", "1992-01-01"), ("DiplomatsExpelled", "2008-04-30"), ("AmbassadorExpelled", "2008-03-07"),
+            ("AmbassadorRecalled", "2008-03-08"), ("AmbassadorExchangeAgreed", "2019-09-17"), ("AmbassadorNominated", "2020-04-20"),
+            ("AmbassadorConfirmed", "2020-12-15"), ("AmbassadorAccredited", "2021-01-15"), ("AgrementWithdrawn", "2021-08-11"),
+            ("IncidentOccurred", "2021-05-23"), ("VisaDenied", "2021-06-01"), ("EmbassyClosed", "2022-02-28"),
+            ("SanctionsImposed", "2023-08-09"), ("EnvoyAppointed", "2025-05-01"), ("LeadersSpoke", "2025-08-15"),
+            ("EnvoyVisited", "2025-09-11"), ("LetterDelivered", "2025-09-11"), ("GiftPresented", "2025-09-11"),
+            ("PrisonersReleased", "2025-09-11"), ("StatementMade", "2025-09-11"), ("SanctionsEased", "2025-09-11"),
+            ("MilitaryObserversAttended", "2025-09-15"), ("AgreementSigned", "2025-10-01"), ("EmbassyReopened", "2025-11-01"),
+            ("SanctionsLifted", "2025-12-01"),
+        })
+            await Append(Samples.Event(type, date));
+        await Append(Samples.Event("SanctionsImposed", "2022-06-16", new JsonObject
+        {
+            ["imposedBy"] = "US", ["authority"] = "Commerce BIS", ["program"] = "BIS denial order", ["target"] = "Belavia", ["targetKind"] = "entity", ["measures"] = new JsonArray("export denial"),
+        }));
+        await Append(Samples.Event("SanctionsExpired", "2024-12"));
+
+        var autumn = await State("2025-10-15");
+        Assert.Equal("suspended", (string?)autumn["embassies"]![0]!["status"]);
+        Assert.Equal(
+            ["BY recalled", "US withdrawn"],
+            autumn["ambassadors"]!.AsArray().Select(a => $"{a!["ambassadorOf"]} {a["status"]}"));
+        Assert.Equal(
+            ["BIS denial order expired 2024-12", "E.O. 14038 eased 2025-09-11"],
+            autumn["sanctions"]!.AsArray().Select(s => $"{s!["program"]} {s["status"]} {s["since"]}"));
+        Assert.Equal("OFAC-12345", (string?)autumn["sanctions"]![1]!["targetId"]);
+        Assert.Equal(["Boeing parts and servicing"], autumn["sanctions"]![1]!["easedScope"]!.AsArray().Select(x => (string?)x));
+        Assert.Equal(52, (int)autumn["prisonersReleased"]!["total"]!);
+        Assert.Equal(6, (int)autumn["prisonersReleased"]!["byNationality"]!["LT"]!);
+        Assert.Equal("GiftPresented", (string?)autumn["lastContact"]!["type"]);
+        Assert.Equal(25, (int)autumn["eventCount"]!);
+        Assert.Equal("2025-10-01", (string?)autumn["lastEventOn"]);
+
+        var winter = await State("2025-12-31");
+        Assert.Equal("open", (string?)winter["embassies"]![0]!["status"]);
+        Assert.Equal("lifted", (string?)winter["sanctions"]![1]!["status"]);
+        Assert.Equal(27, (int)winter["eventCount"]!);
+    }
+
+    [Fact]
+    public async Task events_appended_out_of_order_give_the_state_of_a_chronological_append()
+    {
+        var history = new[]
+        {
+            Samples.Event("EmbassyClosed", "2022-02-28"), Samples.Event("SanctionsImposed", "2023-08-09"),
+            Samples.Event("SanctionsEased", "2025-09-11"), Samples.Event("EmbassyReopened", "2025-11-01"),
+            Samples.Event("PrisonersReleased", "2025-09-11"), Samples.Event("LeadersSpoke", "2025-08-15"),
+        };
+        foreach (var e in history) await Append((JsonObject)e.DeepClone(), "US-BY");
+        foreach (var e in history.Reverse()) await Append((JsonObject)e.DeepClone(), "US-LT");
+
+        foreach (var asOf in new[] { "2022-03-01", "2024-01-01", "2025-09-11", "2025-12-31" })
+        {
+            var (chronological, reversed) = (await State(asOf, pair: "US-BY"), await State(asOf, pair: "US-LT"));
+            foreach (var section in new[] { "embassies", "sanctions", "prisonersReleased", "eventCount", "lastEventOn" })
+                Assert.True(JsonNode.DeepEquals(Without(chronological[section], "eventIds"), Without(reversed[section], "eventIds")), $"{section} as of {asOf}");
+            Assert.Equal((string?)chronological["lastContact"]?["type"], (string?)reversed["lastContact"]?["type"]);
+        }
+    }
+
+    private static JsonNode? Without(JsonNode? node, string key)
+    {
+        var copy = node?.DeepClone();
+        foreach (var o in copy is JsonArray a ? a.OfType<JsonObject>() : copy is JsonObject single ? [single] : []) o.Remove(key);
+        return copy;
+    }
+
+    [Fact]
+    public async Task a_correction_changes_the_past_for_every_date_but_not_for_a_knownAt_before_it_was_recorded()
+    {
+        var visit = await Append(Samples.Event("EnvoyVisited", "2025-09-11", new JsonObject
+        {
+            ["envoy"] = "John Cole", ["envoyOf"] = "US", ["city"] = "Minsk", ["metWith"] = new JsonArray("Alexander Lukashenko"),
+        }));
+        var receipt = await Record("US-BY", Samples.Correction(visit, new JsonObject { ["data"] = new JsonObject { ["envoy"] = "John Coale" } }));
+        var correctedAt = DateTimeOffset.Parse((string)receipt["recordedAt"]!);
+
+        var timeline = await GetJson("/api/relations/US-BY/timeline");
+        var row = Assert.Single(timeline["events"]!.AsArray())!;
+        Assert.Equal(("John Coale", true), ((string?)row["data"]!["envoy"], (bool)row["corrected"]!));
+
+        var before = await GetJson($"/api/relations/US-BY/timeline?knownAt={Uri.EscapeDataString(correctedAt.AddTicks(-10).ToString("O"))}");
+        Assert.Equal(("John Cole", false), ((string?)before["events"]![0]!["data"]!["envoy"], (bool)before["events"]![0]!["corrected"]!));
+
+        var history = await GetJson($"/api/events/{visit}");
+        Assert.Equal("John Coale", (string?)history["data"]!["envoy"]);
+        Assert.Equal("John Cole", (string?)history["original"]!["data"]!["envoy"]);
+        var correction = Assert.Single(history["corrections"]!.AsArray())!;
+        Assert.Equal(correctedAt, DateTimeOffset.Parse((string)correction["recordedAt"]!));
+    }
+
+    [Fact]
+    public async Task a_retracted_event_drops_out_of_state_from_the_moment_the_retraction_is_recorded()
+    {
+        await Append(Samples.Event("PrisonersReleased", "2025-06-21", new JsonObject { ["releasedBy"] = "BY", ["count"] = 14 }));
+        var release = await Append(Samples.Event("PrisonersReleased", "2025-09-11"));
+        var before = await State("2025-12-31");
+        var retraction = await Record("US-BY", Samples.Retraction(release));
+        var retractedAt = (string)retraction["recordedAt"]!;
+
+        Assert.Equal(14, (int)(await State("2025-12-31"))["prisonersReleased"]!["total"]!);
+        Assert.Equal(66, (int)(await State("2025-12-31", DateTimeOffset.Parse(retractedAt).AddTicks(-10).ToString("O")))["prisonersReleased"]!["total"]!);
+        Assert.Equal(66, (int)before["prisonersReleased"]!["total"]!);
+        Assert.Equal(14, (int)(await State("2025-12-31", retractedAt))["prisonersReleased"]!["total"]!);
+
+        Assert.Single((await GetJson("/api/relations/US-BY/timeline"))["events"]!.AsArray());
+        var all = await GetJson("/api/relations/US-BY/timeline?includeRetracted=true");
+        Assert.Equal([false, true], all["events"]!.AsArray().Select(e => (bool)e!["retracted"]!));
+        var flagged = await GetJson($"/api/events/{release}");
+        Assert.True((bool)flagged["retracted"]!);
+        Assert.Equal("the report was withdrawn", (string?)flagged["retractionReason"]);
+    }
+
+    [Fact]
+    public async Task a_basis_pins_a_read_to_what_was_recorded_up_to_that_sequence()
+    {
+        var first = await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+        await Append(Samples.Event("EmbassyReopened", "2025-11-01"));
+        var pinned = await GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&basis={first["sequence"]}");
+        Assert.Equal("suspended", (string?)pinned["embassies"]![0]!["status"]);
+        Assert.Equal((long)first["sequence"]!, (long)pinned["basis"]!["sequence"]!);
+        Assert.Equal("open", (string?)(await State("2025-12-31"))["embassies"]![0]!["status"]);
+    }
+
+    [Fact]
+    public async Task a_disputing_source_flags_the_event_and_is_listed_with_its_stance()
+    {
+        var release = await Append(Samples.Event("PrisonersReleased", "2025-09-11"));
+        await Append(Samples.Citation(release, "disputes"));
+        var row = (await GetJson("/api/relations/US-BY/timeline"))["events"]![0]!;
+        Assert.True((bool)row["disputed"]!);
+        var view = await GetJson($"/api/events/{release}");
+        Assert.Equal(["supports Reuters", "disputes Pozirk"], view["sources"]!.AsArray().Select(s => $"{s!["stance"]} {s["source"]!["outlet"]}"));
+    }
+
+    [Fact]
+    public async Task a_repeated_event_id_with_the_same_body_answers_the_original_201_and_another_body_is_409()
+    {
+        var id = Guid.NewGuid();
+        var first = await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28", eventId: id));
+        var again = await Record("by-us", Samples.Event("EmbassyClosed", "2022-02-28", eventId: id));
+        Assert.True(JsonNode.DeepEquals(first, again));
+        Assert.Equal(1, await App.EventCountAsync());
+
+        var different = await PostEvent("US-BY", Samples.Event("EmbassyClosed", "2022-03-01", eventId: id));
+        Assert.Equal(HttpStatusCode.Conflict, different.StatusCode);
+        await ProblemOf(different);
+        Assert.Equal(1, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task a_stale_expected_version_is_409_and_appends_nothing()
+    {
+        var first = Samples.Event("EmbassyClosed", "2022-02-28");
+        first["expectedVersion"] = 0;
+        Assert.Equal(1, (long)(await Record("US-BY", first))["version"]!);
+
+        var stale = Samples.Event("EmbassyReopened", "2025-11-01");
+        stale["expectedVersion"] = 0;
+        var conflict = await PostEvent("US-BY", stale);
+        Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
+        await ProblemOf(conflict);
+
+        var viaHeader = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events") { Content = JsonContent.Create(Samples.Event("EmbassyReopened", "2025-11-01")) };
+        viaHeader.Headers.TryAddWithoutValidation("If-Match", "\"0\"");
+        Assert.Equal(HttpStatusCode.Conflict, (await Http.SendAsync(viaHeader, Ct)).StatusCode);
+        Assert.Equal(1, await App.EventCountAsync());
+
+        var current = Samples.Event("EmbassyReopened", "2025-11-01");
+        current["expectedVersion"] = 1;
+        Assert.Equal(2, (long)(await Record("US-BY", current))["version"]!);
+    }
+
+    [Fact]
+    public async Task a_batch_is_all_or_nothing_with_errors_per_item()
+    {
+        var good = Samples.Event("EmbassyClosed", "2022-02-28");
+        var bad = Samples.Event("EmbassyReopened", "2025-02-30");
+        var response = await Http.PostAsJsonAsync("/api/relations/US-BY/events/batch", new[] { good, bad }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ProblemOf(response);
+        Assert.NotNull(problem["errors"]!["[1].occurredOn"]);
+        Assert.Equal(0, await App.EventCountAsync());
+
+        var id = Guid.NewGuid();
+        var batch = new JsonArray(Samples.Event("EnvoyVisited", "2025-09-11", eventId: id), Samples.Citation(id), Samples.Event("PrisonersReleased", "2025-09-11"));
+        var created = await Http.PostAsJsonAsync("/api/relations/US-BY/events/batch", batch, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var receipts = JsonNode.Parse(await created.Content.ReadAsStringAsync(Ct))!["events"]!.AsArray();
+        Assert.Equal([1L, 2L, 3L], receipts.Select(r => (long)r!["version"]!));
+        Assert.Equal(3, await App.EventCountAsync());
+    }
+
+    [Theory]
+    [InlineData("""{"type":"EmbassyClosed","occurredOn":"2025-02-30","summary":"s","data":{"embassyOf":"US","city":"Minsk","mode":"suspended"},"sources":[{"outlet":"x"}]}""", "occurredOn")]
+    [InlineData("""{"type":"EmbassyClosed","occurredOn":"2022-02-28","summary":"s","data":{"embassyOf":"US","city":"Minsk","mode":"suspended","colour":"red"},"sources":[{"outlet":"x"}]}""", "data.colour")]
+    [InlineData("""{"type":"EmbassyClosed","occurredOn":"2022-02-28","summary":"s","data":{"embassyOf":"QQ","city":"Minsk","mode":"suspended"},"sources":[{"outlet":"x"}]}""", "data.embassyOf")]
+    [InlineData("""{"type":"EmbassyClosed","occurredOn":"2022-02-28","summary":"s","data":{"embassyOf":"US","city":"Minsk","mode":"suspended"},"sources":[]}""", "sources")]
+    [InlineData("""{"type":"EventCorrected","occurredOn":"2022-02-28","summary":"s","data":{"correctsEventId":"8d2f2b4e-8f0a-4a57-9a38-6a9d3c2f6b11","patch":{"summary":"t"},"reason":"r"},"sources":[{"outlet":"x"}]}""", "data.correctsEventId")]
+    [InlineData("""{"type":"EmbassyClosed","occurredOn":"2022-02-28","summary":"s","data":{"embassyOf":"US","city":"Minsk","mode":"suspended"},"sources":[{"outlet":"x","url":"javascript:alert(1)"}]}""", "sources[0].url")]
+    [InlineData("""{"type":"EmbassyClosed","occurredOn":"2022-02-28","summary":"\ud800","data":{"embassyOf":"US","city":"Minsk","mode":"suspended"},"sources":[{"outlet":"x"}]}""", "summary")]
+    public async Task each_kind_of_bad_input_is_a_400_naming_the_field_and_appends_nothing(string body, string field)
+    {
+        var response = await Http.PostAsync("/api/relations/US-BY/events", new StringContent(body, Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ProblemOf(response);
+        Assert.NotNull(problem["errors"]![field]);
+        Assert.Equal(0, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task a_correction_that_would_make_the_event_invalid_is_refused()
+    {
+        var visit = await Append(Samples.Event("EnvoyVisited", "2025-09-11"));
+        var response = await PostEvent("US-BY", Samples.Correction(visit, new JsonObject { ["data"] = new JsonObject { ["envoyOf"] = "ZZ" } }));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.NotNull((await ProblemOf(response))["errors"]!["data.patch.data.envoyOf"]);
+        Assert.Equal(1, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task a_pair_with_no_events_has_an_empty_state_and_an_unknown_event_is_404()
+    {
+        var empty = await State("2025-01-01", pair: "US-LT");
+        Assert.Equal(0, (int)empty["eventCount"]!);
+        Assert.Empty(empty["embassies"]!.AsArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync($"/api/events/{Guid.NewGuid()}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.GetAsync("/api/relations/US-BY/state?asOf=2025-02-30", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.GetAsync("/api/relations/US-BY/state?knownAt=yesterday", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task the_timeline_filters_by_type_and_date_and_pages_with_a_next_link()
+    {
+        foreach (var day in Enumerable.Range(1, 5)) await Append(Samples.Event("LeadersSpoke", $"2025-01-0{day}"));
+        await Append(Samples.Event("EmbassyClosed", "2025-01-03"));
+
+        var page = await GetJson("/api/relations/US-BY/timeline?types=LeadersSpoke&from=2025-01-02&limit=2");
+        Assert.Equal(["2025-01-02", "2025-01-03"], page["events"]!.AsArray().Select(e => (string?)e!["occurredOn"]));
+        var next = await GetJson((string)page["next"]!);
+        Assert.Equal(["2025-01-04", "2025-01-05"], next["events"]!.AsArray().Select(e => (string?)e!["occurredOn"]));
+        Assert.Null(next["next"]);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.GetAsync("/api/relations/US-BY/timeline?types=Nope", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.GetAsync("/api/relations/US-BY/timeline?limit=10001", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task the_diff_lists_what_changed_between_two_dates_with_the_events_that_caused_it()
+    {
+        await Append(Samples.Event("SanctionsImposed", "2023-08-09"));
+        var eased = await Append(Samples.Event("SanctionsEased", "2025-09-11"));
+        var release = await Append(Samples.Event("PrisonersReleased", "2025-09-11"));
+        var diff = await GetJson("/api/relations/US-BY/diff?from=2025-01-01&to=2025-12-31");
+        var changes = diff["changes"]!.AsArray();
+        var sanction = changes.Single(c => (string?)c!["section"] == "sanctions")!;
+        Assert.Equal(("active", "eased"), ((string?)sanction["before"]!["status"], (string?)sanction["after"]!["status"]));
+        Assert.Equal([eased], sanction["eventIds"]!.AsArray().Select(x => Guid.Parse((string)x!)));
+        Assert.Equal([release], changes.Single(c => (string?)c!["section"] == "prisonersReleased")!["eventIds"]!.AsArray().Select(x => Guid.Parse((string)x!)));
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.GetAsync("/api/relations/US-BY/diff?from=2025-12-31&to=2025-01-01", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task the_sanctions_register_spans_pairs_and_filters_by_issuer_and_status()
+    {
+        await Append(Samples.Event("SanctionsImposed", "2023-08-09"));
+        await Append(Samples.Event("SanctionsEased", "2025-09-11"));
+        await Append(Samples.Event("SanctionsImposed", "2021-06-01", new JsonObject
+        {
+            ["imposedBy"] = "EU", ["authority"] = "Council", ["target"] = "Belavia", ["targetKind"] = "entity", ["measures"] = new JsonArray("airspace ban"),
+        }), "EU-BY");
+        var all = await GetJson("/api/sanctions?asOf=2025-12-31");
+        Assert.Equal(["BY-EU EU active", "BY-US US eased"], all["sanctions"]!.AsArray().Select(s => $"{s!["pair"]} {s["imposedBy"]} {s["status"]}"));
+        var eased = await GetJson("/api/sanctions?asOf=2025-12-31&imposedBy=US&status=eased");
+        Assert.Single(eased["sanctions"]!.AsArray());
+        var earlier = await GetJson("/api/sanctions?asOf=2024-01-01&status=eased");
+        Assert.Empty(earlier["sanctions"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task the_relations_list_shows_each_pair_once_the_summary_projection_catches_up()
+    {
+        await Append(Samples.Event("EmbassyClosed", "2022-02-28"));
+        await Append(Samples.Event("PrisonersReleased", "2025-09-11"));
+        await Append(Samples.Event("EmbassyOpened", "1992-01-01"), "LT-BY");
+        await App.WaitForProjectionsAsync();
+        var list = await GetJson("/api/relations");
+        Assert.Equal(["BY-LT 1 1992-01-01 1992-01-01", "BY-US 2 2022-02-28 2025-09-11"],
+            list["relations"]!.AsArray().Select(r => $"{r!["pair"]} {r["eventCount"]} {r["firstEventOn"]} {r["lastEventOn"]}"));
+    }
+}
