@@ -22,6 +22,7 @@ public sealed class LedgerApp : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
     public IServiceProvider Services => _factory.Services;
+    public string ConnectionString => _database.ConnectionString;
     public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
 
     public async ValueTask InitializeAsync()

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RelationsLedger.Relations;
+using RelationsLedger.Relations.Importing;
+using RelationsLedger.Seeding;
+using RelationsLedger.Tests.Support;
+
+namespace RelationsLedger.Tests;
+
+public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
+{
+    private Seeds Seeds => App.Services.GetRequiredService<Seeds>();
+
+    [Fact]
+    public async Task seeds_load_once_and_a_second_load_adds_nothing()
+    {
+        var first = await Seeds.LoadAsync(Ct);
+        Assert.Empty(first.Problems);
+        Assert.True(first.Appended > 50);
+        var count = await App.EventCountAsync();
+        var second = await Seeds.LoadAsync(Ct);
+        Assert.Equal((0, first.Appended), (second.Appended, second.AlreadyPresent));
+        Assert.Equal(count, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task the_seeded_history_gives_the_state_of_the_envoys_visit()
+    {
+        await Seeds.LoadAsync(Ct);
+        var state = await GetJson("/api/relations/US-BY/state?asOf=2025-09-11");
+        var embassy = Assert.Single(state["embassies"]!.AsArray())!;
+        Assert.Equal(("US", "suspended", "2022-02-28"), ((string?)embassy["embassyOf"], (string?)embassy["status"], (string?)embassy["since"]));
+        var belavia = state["sanctions"]!.AsArray().Where(s => ((string)s!["target"]!).Contains("Belavia")).Select(s => (string?)s!["status"]).Order().ToList();
+        Assert.Equal(["eased", "expired"], belavia);
+        Assert.Equal("US", (string?)state["ambassadors"]!.AsArray().Single(a => (string?)a!["name"] == "Julie Fisher")!["ambassadorOf"]);
+
+        var before = await GetJson("/api/relations/US-BY/state?asOf=2025-09-10");
+        Assert.Equal(52, (int)state["prisonersReleased"]!["total"]! - (int)before["prisonersReleased"]!["total"]!);
+        Assert.Equal("active", before["sanctions"]!.AsArray().Single(s => ((string)s!["target"]!).Contains("Belavia") && (string?)s["status"] != "expired")!["status"]!.ToString());
+
+        var visit = (await GetJson("/api/relations/US-BY/timeline?types=EnvoyVisited&from=2025-09-11&to=2025-09-11"))["events"]![0]!;
+        Assert.Equal(("John Coale", true), ((string?)visit["data"]!["envoy"], (bool)visit["corrected"]!));
+        var release = (await GetJson("/api/relations/US-BY/timeline?types=PrisonersReleased&from=2025-09-11&to=2025-09-11"))["events"]![0]!;
+        Assert.True((bool)release["disputed"]!);
+    }
+
+    [Fact]
+    public async Task export_then_import_into_an_empty_ledger_reproduces_the_same_events_and_state()
+    {
+        await Seeds.LoadAsync(Ct);
+        var before = await GetJson("/api/relations/US-BY/state?asOf=2025-09-11");
+        var writer = new StringWriter();
+        await using (var session = App.Store.QuerySession())
+            Assert.True(await ExportCommand.ExportAsync(session, null, writer) > 50);
+        var ids = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (string?)JsonNode.Parse(l)!["eventId"]).ToList();
+
+        await App.ResetAsync();
+        var result = await Importer.ImportAsync(App.Store, Importer.ReadLines(new StringReader(writer.ToString())), new DateOnly(2026, 1, 1), ct: Ct);
+        Assert.Empty(result.Problems);
+        var after = await GetJson("/api/relations/US-BY/state?asOf=2025-09-11");
+        foreach (var section in new[] { "embassies", "ambassadors", "sanctions", "prisonersReleased", "lastContact", "eventCount" })
+            Assert.True(JsonNode.DeepEquals(before[section], after[section]), section);
+        var again = new StringWriter();
+        await using (var session = App.Store.QuerySession()) await ExportCommand.ExportAsync(session, null, again);
+        Assert.Equal(ids, again.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (string?)JsonNode.Parse(l)!["eventId"]));
+    }
+
+    [Fact]
+    public async Task an_import_with_one_bad_line_appends_nothing_and_names_the_line()
+    {
+        var file = string.Join('\n',
+            Line(Samples.Event("EmbassyClosed", "2022-02-28")),
+            "{not json",
+            Line(Samples.Event("EmbassyReopened", "2025-02-30")));
+        var result = await Importer.ImportAsync(App.Store, Importer.ReadLines(new StringReader(file)), new DateOnly(2026, 1, 1), ct: Ct);
+        Assert.Equal(["line 2", "line 3.occurredOn"], result.Problems.Keys.Order());
+        Assert.Equal(0, await App.EventCountAsync());
+    }
+
+    private static string Line(JsonObject e)
+    {
+        e["pair"] = "US-BY";
+        return e.ToJsonString();
+    }
+
+    [Fact]
+    public async Task the_replay_verb_prints_the_state_as_tables_and_walks_event_by_event()
+    {
+        await Seeds.LoadAsync(Ct);
+        var (exit, output) = await Run("replay", "--pair", "us-by", "--to", "2025-09-11", "--step");
+        Assert.True(exit == 0, output);
+        Assert.Contains("BY-US", output);
+        Assert.Contains("suspended", output);
+        Assert.Contains("Belavia", output);
+        Assert.Contains("EnvoyVisited", output);
+        Assert.Contains("changed sanctions", output);
+        var (badExit, badOutput) = await Run("replay", "--pair", "USA-BY");
+        Assert.NotEqual(0, badExit);
+        Assert.Contains("--pair", badOutput);
+    }
+
+    private async Task<(int Exit, string Output)> Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // the app's own build output, not the test folder (whose extra assemblies Wolverine would scan)
+        var appOutput = AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Tests"), Path.Combine("src", "RelationsLedger"));
+        start.ArgumentList.Add(Path.Combine(appOutput, "RelationsLedger.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["ConnectionStrings__Ledger"] = App.ConnectionString;
+        start.Environment["COLUMNS"] = "200";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(Ct);
+        var error = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        return (process.ExitCode, await output + await error);
+    }
+}
