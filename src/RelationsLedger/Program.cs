@@ -5,6 +5,11 @@ using Wolverine;
 using Wolverine.Http;
 
 var builder = WebApplication.CreateBuilder(args);
+if (LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)
+{
+    Console.Error.WriteLine(missing);
+    return 1;
+}
 
 builder.Services.AddLedgerStore();
 builder.Services.AddLedgerHttp();

@@ -22,7 +22,7 @@ public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerD
         if (!string.IsNullOrWhiteSpace(configured)) return configured;
         var root = configuration["Ledger:DataDirectory"] ?? LocalPostgres.DefaultRoot();
         logger.LogInformation("No ConnectionStrings:Ledger configured: starting the embedded PostgreSQL in {Directory}", root);
-        _embedded = LocalPostgres.StartAsync(root).GetAwaiter().GetResult();
+        _embedded = LocalPostgres.StartAsync(root, binDirectory: configuration["Ledger:PostgresBinaries"]).GetAwaiter().GetResult();
         logger.LogInformation("Embedded PostgreSQL listening on 127.0.0.1:{Port}", _embedded.Port);
         return _embedded.ConnectionString;
     }

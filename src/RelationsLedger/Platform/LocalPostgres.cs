@@ -32,17 +32,23 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     /// <summary>Starts (creating on first use) the cluster under <paramref name="root"/>.</summary>
     /// <param name="throwaway">for tests: fsync off, and the folder is deleted on dispose.</param>
-    public static async Task<LocalPostgres> StartAsync(string root, bool throwaway = false, string database = "ledger")
+    public static async Task<LocalPostgres> StartAsync(string root, bool throwaway = false, string database = "ledger", string? binDirectory = null)
     {
-        var binaries = FindBinaries() ?? throw new InvalidOperationException(
-            "No PostgreSQL server binaries were found (initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin). " +
-            "Install them (Debian/Ubuntu: `apt-get install postgresql`), set ConnectionStrings__Ledger to a server you have, " +
-            "or run `docker-compose up`.");
+        var binaries = FindBinaries(binDirectory) ?? throw new InvalidOperationException(NoBinaries);
         var runAs = Environment.UserName == "root" || geteuid() == 0 ? UnprivilegedUser() : null;
         var cluster = new LocalPostgres(Path.GetFullPath(root), throwaway, binaries, runAs);
         await cluster.StartAsync(database);
         return cluster;
     }
+
+    private const string NoBinaries =
+        "RelationsLedger needs PostgreSQL: no ConnectionStrings:Ledger is configured and no PostgreSQL server binaries were found " +
+        "(initdb and pg_ctl on PATH or under /usr/lib/postgresql/*/bin). Install them (Debian/Ubuntu: `sudo apt-get install postgresql`), " +
+        "set ConnectionStrings__Ledger to a server you have, or run `docker-compose up`.";
+
+    /// <summary>The one message to exit with when the embedded default is needed and cannot start.</summary>
+    public static string? MissingBinariesMessage(IConfiguration configuration) =>
+        string.IsNullOrWhiteSpace(configuration.GetConnectionString("Ledger")) && FindBinaries(configuration["Ledger:PostgresBinaries"]) is null ? NoBinaries : null;
 
     /// <summary>The default data directory: under the user's local application data (root: /var/lib, which the cluster user can reach).</summary>
     public static string DefaultRoot() => geteuid() == 0
@@ -128,8 +134,11 @@ public sealed class LocalPostgres : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string? FindBinaries()
+    /// <summary>The configured folder only, if one is given; else PATH, then the newest /usr/lib/postgresql/*/bin.</summary>
+    private static string? FindBinaries(string? configured)
     {
+        if (!string.IsNullOrWhiteSpace(configured))
+            return File.Exists(Path.Combine(configured, "initdb")) && File.Exists(Path.Combine(configured, "pg_ctl")) ? configured : null;
         var fromPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Where(dir => File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl")))
             .Select(dir => Path.GetDirectoryName(Path.GetFullPath(ResolveLink(Path.Combine(dir, "pg_ctl"))))!);

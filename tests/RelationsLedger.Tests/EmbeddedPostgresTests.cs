@@ -1,0 +1,74 @@
+using System.Net.Sockets;
+using Npgsql;
+using RelationsLedger.Platform;
+
+namespace RelationsLedger.Tests;
+
+/// <summary>The embedded default: a private cluster from the local binaries that keeps its data across restarts.</summary>
+public sealed class EmbeddedPostgresTests
+{
+    [Fact]
+    public async Task a_local_cluster_keeps_its_data_across_a_restart_and_stops_cleanly()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-embedded-{Guid.NewGuid():N}");
+        try
+        {
+            var first = await LocalPostgres.StartAsync(root, database: "ledger");
+            await Execute(first.ConnectionString, "create table facts (what text); insert into facts values ('embassy suspended')");
+            await first.StopAsync();
+            Assert.False(Answers(first.Port));
+
+            var second = await LocalPostgres.StartAsync(root, database: "ledger");
+            await using var connection = new NpgsqlConnection(second.ConnectionString);
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var read = new NpgsqlCommand("select what from facts", connection);
+            Assert.Equal("embassy suspended", await read.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+            await connection.CloseAsync();
+            await second.StopAsync();
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task Execute(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+        NpgsqlConnection.ClearPool(connection);
+    }
+
+    private static bool Answers(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect("127.0.0.1", port);
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+}
+
+public sealed class MissingPostgresTests
+{
+    [Fact]
+    public async Task without_a_connection_string_or_server_binaries_the_app_exits_with_one_clear_message()
+    {
+        var appOutput = AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Tests"), Path.Combine("src", "RelationsLedger"));
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(appOutput, "RelationsLedger.dll"));
+        start.Environment["Ledger__PostgresBinaries"] = "/nonexistent/postgresql/bin";
+        start.Environment.Remove("ConnectionStrings__Ledger");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("apt-get install postgresql", error);
+        Assert.Contains("docker-compose up", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+}
