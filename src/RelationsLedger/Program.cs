@@ -19,6 +19,7 @@ builder.Host.UseWolverine(opts => opts.Discovery.IncludeAssembly(typeof(Program)
 var app = builder.Build();
 
 app.UseLedgerErrors();
+app.UseApiKeys();
 app.MapLedgerHealth();
 app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
 

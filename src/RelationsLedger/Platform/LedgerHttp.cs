@@ -26,6 +26,7 @@ public static class LedgerHttp
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
         });
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ApiKeys>();
         services.AddHealthChecks().AddCheck<DatabaseReady>("database", tags: ["ready"]);
         services.AddWolverineHttp();
         return services;

@@ -15,7 +15,7 @@ public sealed class Seeds(IDocumentStore store, IConfiguration configuration, Ti
         foreach (var file in files)
         {
             using var reader = File.OpenText(file);
-            var result = await Importer.ImportAsync(store, Importer.ReadLines(reader).ToList(), DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), ct: ct);
+            var result = await Importer.ImportAsync(store, Importer.ReadLines(reader).ToList(), DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), ct: ct, writer: $"seed:{Path.GetFileName(file)}");
             foreach (var (field, messages) in result.Problems) foreach (var m in messages) total.Problems.Add($"{Path.GetFileName(file)} {field}", m);
             total = total with { Appended = total.Appended + result.Appended, AlreadyPresent = total.AlreadyPresent + result.AlreadyPresent };
         }

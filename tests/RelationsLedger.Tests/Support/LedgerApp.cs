@@ -38,10 +38,10 @@ public sealed class LedgerApp : IAsyncLifetime
         Client = CreateClient();
     }
 
-    public HttpClient CreateClient()
+    public HttpClient CreateClient(string? apiKey = ApiKey)
     {
         var client = _factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        if (apiKey is not null) client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         return client;
     }
 

@@ -42,7 +42,7 @@ public static class Importer
     }
 
     public static async Task<ImportResult> ImportAsync(IDocumentStore store, IEnumerable<ImportLine> lines, DateOnly today,
-        Action<int>? progress = null, CancellationToken ct = default)
+        Action<int>? progress = null, CancellationToken ct = default, string writer = "import")
     {
         var problems = new Problems();
         var parsed = new List<(Pair Pair, Submission Submission, int Line)>();
@@ -72,6 +72,7 @@ public static class Importer
         foreach (var run in Runs(parsed))
         {
             await using var session = store.LightweightSession();
+            session.SetHeader("writer", writer);
             var ids = run.Select(r => r.Submission.Event.Id).ToArray();
             var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids)).ToListAsync(ct)).Select(e => e.Id).ToHashSet();
             var fresh = run.Where(r => !existing.Contains(r.Submission.Event.Id)).ToList();

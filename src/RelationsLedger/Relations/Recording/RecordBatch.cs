@@ -31,6 +31,7 @@ public static class RecordBatch
         var expectedVersion = RecordEvent.ExpectedVersion(request, submissions.Count == 1 ? submissions[0]?.ExpectedVersion : null, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "The batch has invalid events; nothing was recorded.");
 
+        session.Stamp(request.HttpContext);
         var outcome = await Appending.AppendAsync(session, p, submissions!, expectedVersion, today, ct, i => $"[{i}].");
         return RecordEvent.Answer(outcome, receipts => TypedResults.Created($"/api/relations/{p.Id}/timeline", new { events = receipts }));
     }

@@ -20,6 +20,7 @@ public static class RecordEvent
         var expectedVersion = ExpectedVersion(request, submission?.ExpectedVersion, problems);
         if (submission is null || problems.Count > 0) return LedgerResults.Invalid(problems);
 
+        session.Stamp(request.HttpContext);
         var outcome = await Appending.AppendAsync(session, p, [submission], expectedVersion, today, ct);
         return Answer(outcome, receipts => TypedResults.Created($"/api/events/{receipts[0].EventId}", receipts[0]));
     }

@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace RelationsLedger.Platform;
+
+/// <summary>Who may write: keys from <c>Ledger:ApiKey</c> (named "default") and <c>Ledger:ApiKeys</c> (name → SHA-256 hex
+/// of the key). With none configured, a key is generated at first start; only its hash is kept, in the data directory.</summary>
+public sealed class ApiKeys
+{
+    public const string Header = "X-Api-Key";
+    private readonly IReadOnlyList<(string Name, byte[] Hash)> _keys;
+
+    public ApiKeys(IConfiguration configuration, ILogger<ApiKeys> logger)
+    {
+        var keys = new List<(string, byte[])>();
+        if (configuration["Ledger:ApiKey"] is { Length: > 0 } single) keys.Add(("default", Hash(single)));
+        foreach (var entry in configuration.GetSection("Ledger:ApiKeys").GetChildren())
+            if (entry.Value is { Length: 64 } hex) keys.Add((entry.Key, Convert.FromHexString(hex)));
+            else logger.LogWarning("Ledger:ApiKeys:{Name} is not a SHA-256 hex hash; ignored", entry.Key);
+        if (keys.Count == 0) keys.Add(("generated", GeneratedKeyHash(configuration, logger)));
+        _keys = keys;
+    }
+
+    /// <summary>The name of the key presented, or null. Every stored hash is compared, in constant time.</summary>
+    public string? NameOf(string presented)
+    {
+        var hash = Hash(presented);
+        string? name = null;
+        foreach (var (keyName, keyHash) in _keys)
+            if (CryptographicOperations.FixedTimeEquals(hash, keyHash)) name ??= keyName;
+        return name;
+    }
+
+    public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    private static byte[] GeneratedKeyHash(IConfiguration configuration, ILogger logger)
+    {
+        var folder = configuration["Ledger:DataDirectory"] ?? LocalPostgres.DefaultRoot();
+        var file = Path.Combine(folder, "api-key.sha256");
+        if (File.Exists(file)) return Convert.FromHexString(File.ReadAllText(file).Trim());
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(file, Convert.ToHexString(Hash(key)));
+        logger.LogWarning("No API key configured: generated one for writes. It is shown only now; its hash is in {File}. X-Api-Key: {Key}", file, key);
+        return Hash(key);
+    }
+}
+
+/// <summary>Writes need a key (401 without, 403 with a wrong one); reads too when <c>Ledger:ReadsRequireKey</c>.
+/// The key's name, the request id and the client address go into each appended event's metadata.</summary>
+public static class ApiKeyMiddleware
+{
+    public const string WriterItem = "ledger.writer";
+
+    public static WebApplication UseApiKeys(this WebApplication app)
+    {
+        var keys = app.Services.GetRequiredService<ApiKeys>();
+        var readsRequireKey = app.Configuration.GetValue("Ledger:ReadsRequireKey", false);
+        app.Use(async (context, next) =>
+        {
+            var method = context.Request.Method;
+            var write = HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsPatch(method);
+            var guarded = context.Request.Path.StartsWithSegments("/api") && (write || readsRequireKey);
+            if (!guarded)
+            {
+                await next(context);
+                return;
+            }
+            var presented = context.Request.Headers[ApiKeys.Header].ToString();
+            if (presented.Length == 0)
+            {
+                await Results.Problem(statusCode: 401, title: "An API key is required.", detail: $"Send it in the {ApiKeys.Header} header.").ExecuteAsync(context);
+                return;
+            }
+            if (keys.NameOf(presented) is not { } name)
+            {
+                await Results.Problem(statusCode: 403, title: "This API key is not valid.").ExecuteAsync(context);
+                return;
+            }
+            context.Items[WriterItem] = name;
+            await next(context);
+        });
+        return app;
+    }
+
+    /// <summary>Who wrote an event, stored as Marten headers beside it.</summary>
+    public static void Stamp(this Marten.IDocumentSession session, HttpContext context)
+    {
+        session.SetHeader("writer", context.Items[WriterItem] as string ?? "anonymous");
+        session.SetHeader("requestId", context.TraceIdentifier);
+        session.SetHeader("clientAddress", context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        session.CorrelationId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
+    }
+}
