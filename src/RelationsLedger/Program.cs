@@ -1,4 +1,5 @@
 using JasperFx;
+using RelationsLedger.Dashboards;
 using RelationsLedger.Platform;
 using RelationsLedger.Seeding;
 using Wolverine;
@@ -19,8 +20,10 @@ builder.Host.UseWolverine(opts => opts.Discovery.IncludeAssembly(typeof(Program)
 var app = builder.Build();
 
 app.UseLedgerErrors();
+app.UseSecurityHeaders();
 app.UseApiKeys();
 app.MapLedgerHealth();
+app.MapPages();
 app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
 
 return await app.RunJasperFxCommands(args);

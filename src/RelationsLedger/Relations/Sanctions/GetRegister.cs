@@ -12,7 +12,7 @@ public static class GetRegister
 {
     /// <summary>Every sanctions measure across pairs as of a date, filterable by issuer and status.</summary>
     [WolverineGet("/api/sanctions")]
-    public static async Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? knownAt, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? knownAt, string? format, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
         var problems = new Problems();
         var date = Reading.ParseDate(asOf, "asOf", problems) ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
@@ -25,6 +25,7 @@ public static class GetRegister
             if (Enum.TryParse<SanctionStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _)) wanted = s;
             else problems.Add("status", "Must be one of: active, eased, lifted, expired.");
         }
+        if (format is not null and not "csv" and not "json") problems.Add("format", "Must be json or csv.");
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         var rows = new List<JsonObject>();
@@ -37,7 +38,32 @@ public static class GetRegister
                 .Where(m => wanted is null || m.Status == wanted)
                 .Select(m => Row(pair, m)));
         }
-        return TypedResults.Ok(new { asOf = date, sanctions = rows });
+        return format == "csv"
+            ? TypedResults.Text(Csv(rows), "text/csv; charset=utf-8")
+            : TypedResults.Ok(new { asOf = date, sanctions = rows });
+    }
+
+    private static readonly string[] CsvColumns =
+        ["pair", "imposedBy", "target", "targetId", "program", "status", "since", "authority", "targetKind", "measures", "easedScope"];
+
+    private static string Csv(IEnumerable<JsonObject> rows)
+    {
+        var csv = new System.Text.StringBuilder(string.Join(',', CsvColumns)).Append("\r\n");
+        foreach (var row in rows)
+            csv.Append(string.Join(',', CsvColumns.Select(c => Cell(row[c] switch
+            {
+                JsonArray items => string.Join("; ", items.Select(i => i?.ToString())),
+                null => "",
+                var value => value.ToString(),
+            })))).Append("\r\n");
+        return csv.ToString();
+    }
+
+    /// <summary>Quoted, and never read as a formula by a spreadsheet.</summary>
+    private static string Cell(string value)
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
+        return $"\"{value.Replace("\"", "\"\"")}\"";
     }
 
     private static JsonObject Row(Pair pair, Sanction measure)

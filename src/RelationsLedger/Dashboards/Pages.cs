@@ -1,0 +1,54 @@
+namespace RelationsLedger.Dashboards;
+
+/// <summary>The dashboards: static pages from wwwroot that read the JSON API, with a strict CSP on every HTML answer.</summary>
+public static class Pages
+{
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+        "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
+
+    private static readonly (string Route, string File)[] Routes =
+    [
+        ("/", "index.html"),
+        ("/relations/{pair}", "relation.html"),
+        ("/relations/{pair}/timeline", "timeline.html"),
+        ("/relations/{pair}/diff", "diff.html"),
+        ("/relations/{pair}/add", "add.html"),
+        ("/events/{id}", "event.html"),
+        ("/sanctions", "sanctions.html"),
+        ("/status", "status.html"),
+    ];
+
+    public static WebApplication UseSecurityHeaders(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                var headers = context.Response.Headers;
+                headers.XContentTypeOptions = "nosniff";
+                headers["Referrer-Policy"] = "no-referrer";
+                if (context.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true)
+                {
+                    headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                    headers.XFrameOptions = "DENY";
+                }
+                return Task.CompletedTask;
+            });
+            await next(context);
+        });
+        return app;
+    }
+
+    public static WebApplication MapPages(this WebApplication app)
+    {
+        app.UseStaticFiles();
+        foreach (var (route, file) in Routes)
+            app.MapGet(route, (IWebHostEnvironment env) =>
+                env.WebRootFileProvider.GetFileInfo(file) is { Exists: true, PhysicalPath: { } path }
+                    ? Results.File(path, "text/html; charset=utf-8")
+                    : Results.Problem(statusCode: 404, title: "Not found.", detail: $"The dashboard page {file} is not installed."))
+                .ExcludeFromDescription();
+        return app;
+    }
+}

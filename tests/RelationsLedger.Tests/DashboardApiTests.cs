@@ -1,0 +1,88 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using RelationsLedger.Tests.Support;
+
+namespace RelationsLedger.Tests;
+
+public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
+{
+    [Fact]
+    public async Task the_catalog_lists_every_type_with_its_fields()
+    {
+        var catalog = await GetJson("/api/catalog");
+        var closed = catalog["types"]!.AsArray().Single(t => (string?)t!["name"] == "EmbassyClosed")!;
+        Assert.Equal(["embassyOf Country true", "city Text true", "mode Choice true", "reason Text false"],
+            closed["fields"]!.AsArray().Select(f => $"{f!["name"]} {f["kind"]} {f["required"]}"));
+        Assert.Equal(["suspended", "closed"], closed["fields"]![2]!["choices"]!.AsArray().Select(c => (string?)c));
+    }
+
+    [Fact]
+    public async Task the_series_follow_the_fold_date_by_date()
+    {
+        await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));
+        await Record("US-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
+        await Record("US-BY", Samples.Event("SanctionsEased", "2025-09-11"));
+        await Record("US-BY", Samples.Event("LeadersSpoke", "2025-08-15"));
+        await Record("US-BY", Samples.Event("EnvoyVisited", "2025-09-11"));
+        var series = await GetJson("/api/relations/US-BY/series");
+        Assert.Equal(["2023-08-09 1/0 0", "2025-08-15 1/0 0", "2025-09-11 0/1 52"],
+            series["points"]!.AsArray().Select(p => $"{p!["date"]} {p["sanctions"]!["active"]}/{p["sanctions"]!["eased"]} {p["prisonersReleased"]}"));
+        Assert.Equal(["2025 2"], series["contactsPerYear"]!.AsArray().Select(c => $"{c!["year"]} {c["count"]}"));
+    }
+
+    [Fact]
+    public async Task the_register_downloads_as_csv_that_a_spreadsheet_will_not_execute()
+    {
+        var formula = Samples.Data["SanctionsImposed"].DeepClone().AsObject();
+        formula["target"] = "=HYPERLINK(\"http://evil\")";
+        await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09", formula));
+        var response = await Http.GetAsync("/api/sanctions?asOf=2025-01-01&format=csv", Ct);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("pair,imposedBy,target", lines[0]);
+        Assert.Contains("\"'=HYPERLINK(\"\"http://evil\"\")\"", lines[1]);
+    }
+
+    [Fact]
+    public async Task the_status_reports_counts_the_last_append_and_projection_lag()
+    {
+        await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+        await App.WaitForProjectionsAsync();
+        var status = await GetJson("/api/status");
+        Assert.Equal((1, 1), ((int)status["events"]!, (int)status["pairs"]!));
+        Assert.Equal("BY-US", (string?)status["lastAppend"]!["pair"]);
+        var projection = Assert.Single(status["projections"]!.AsArray())!;
+        Assert.Equal(0, (int)projection["lag"]!);
+    }
+
+    [Fact]
+    public async Task an_open_live_stream_hears_of_an_append_within_two_seconds()
+    {
+        using var live = App.CreateClient();
+        using var response = await live.GetAsync("/api/relations/US-BY/live", HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
+        Assert.StartsWith(":", await reader.ReadLineAsync(Ct));
+        await Task.Delay(700, Ct);
+        var appended = await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+
+        using var within = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        within.CancelAfter(TimeSpan.FromSeconds(2));
+        string? line;
+        do line = await reader.ReadLineAsync(within.Token);
+        while (line is not null && !line.StartsWith("data:"));
+        Assert.Equal((string?)appended["eventId"], (string?)JsonNode.Parse(line!["data:".Length..])!["eventId"]);
+    }
+
+    [Fact]
+    public async Task html_pages_carry_a_strict_content_security_policy()
+    {
+        var response = await Http.GetAsync("/relations/US-BY", Ct);
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            Assert.Contains("script-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+        }
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+    }
+}
