@@ -14,6 +14,8 @@ if (LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)
 
 builder.Services.AddLedgerStore();
 builder.Services.AddLedgerHttp();
+builder.Services.AddLedgerApiDocs();
+builder.Services.AddRequestLimits(builder.Configuration);
 builder.Services.AddSingleton<Seeds>().AddHostedService<SeedOnStart>();
 builder.Host.UseWolverine(opts => opts.Discovery.IncludeAssembly(typeof(Program).Assembly));
 
@@ -22,8 +24,10 @@ var app = builder.Build();
 app.UseLedgerErrors();
 app.UseSecurityHeaders();
 app.UseApiKeys();
+app.UseRequestLimits();
 app.MapLedgerHealth();
 app.MapPages();
+app.MapLedgerApiDocs();
 app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
 
 return await app.RunJasperFxCommands(args);

@@ -34,6 +34,7 @@ public sealed class LedgerApp : IAsyncLifetime
             b.UseSetting("ConnectionStrings:Ledger", _database.ConnectionString);
             b.UseSetting("Ledger:SeedOnStart", "false");
             b.UseSetting("Ledger:ApiKey", ApiKey);
+            b.UseSetting("Ledger:RateLimit:PermitsPerMinute", "1000000");
         });
         Client = CreateClient();
     }
@@ -44,6 +45,13 @@ public sealed class LedgerApp : IAsyncLifetime
         if (apiKey is not null) client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         return client;
     }
+
+    /// <summary>A second host on the same database with other settings, for the few tests that need them.</summary>
+    public WebApplicationFactory<Program> WithSettings(params (string Key, string Value)[] settings) =>
+        _factory.WithWebHostBuilder(b =>
+        {
+            foreach (var (key, value) in settings) b.UseSetting(key, value);
+        });
 
     /// <summary>Every test starts from an empty ledger.</summary>
     public async Task ResetAsync() => await Services.ResetAllMartenDataAsync();

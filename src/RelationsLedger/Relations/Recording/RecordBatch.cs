@@ -29,7 +29,9 @@ public static class RecordBatch
         if (submissions.Any(s => s?.ExpectedVersion is not null) && submissions.Count > 1)
             problems.Add("expectedVersion", "In a batch, give the expected version once, in the If-Match header.");
         var expectedVersion = RecordEvent.ExpectedVersion(request, submissions.Count == 1 ? submissions[0]?.ExpectedVersion : null, problems);
+        var idempotencyKey = RecordEvent.IdempotencyKey(request, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "The batch has invalid events; nothing was recorded.");
+        submissions = submissions.Select((s, i) => s!.KeyedBy(idempotencyKey, p, request.HttpContext, i)).ToList();
 
         session.Stamp(request.HttpContext);
         var outcome = await Appending.AppendAsync(session, p, submissions!, expectedVersion, today, ct, i => $"[{i}].");

@@ -18,7 +18,9 @@ public static class RecordEvent
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var submission = SubmissionReader.Read(body!.RootElement, today, problems);
         var expectedVersion = ExpectedVersion(request, submission?.ExpectedVersion, problems);
+        var idempotencyKey = IdempotencyKey(request, problems);
         if (submission is null || problems.Count > 0) return LedgerResults.Invalid(problems);
+        submission = submission.KeyedBy(idempotencyKey, p, request.HttpContext, 0);
 
         session.Stamp(request.HttpContext);
         var outcome = await Appending.AppendAsync(session, p, [submission], expectedVersion, today, ct);
@@ -32,6 +34,16 @@ public static class RecordEvent
         if (header.Length == 0) return fromBody;
         if (long.TryParse(header, out var version) && version >= 0) return version;
         problems.Add("If-Match", "Must be the stream version (a whole number ≥ 0).");
+        return null;
+    }
+
+    /// <summary>The <c>Idempotency-Key</c> header, if any: a client's name for this attempt, safe to retry.</summary>
+    public static string? IdempotencyKey(HttpRequest request, Problems problems)
+    {
+        var key = request.Headers["Idempotency-Key"].ToString();
+        if (key.Length == 0) return null;
+        if (key.Length <= 200 && SubmissionReader.TextProblem(key) is null) return key;
+        problems.Add("Idempotency-Key", "At most 200 printable characters.");
         return null;
     }
 

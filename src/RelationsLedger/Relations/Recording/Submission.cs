@@ -11,7 +11,20 @@ public sealed class Problems : Dictionary<string, string[]>
 }
 
 /// <summary>A validated event as a client submitted it.</summary>
-public sealed record Submission(LedgerEvent Event, long? ExpectedVersion, bool ClientChoseId);
+public sealed record Submission(LedgerEvent Event, long? ExpectedVersion, bool ClientChoseId)
+{
+    /// <summary>With an <c>Idempotency-Key</c> and no eventId, the event id is derived from the key (and who sent it), so a
+    /// retry after a crash finds the event already recorded: same body → the original answer, another body → 409.</summary>
+    public Submission KeyedBy(string? idempotencyKey, Pair pair, HttpContext context, int index)
+    {
+        if (idempotencyKey is null || ClientChoseId) return this;
+        var writer = context.Items[Platform.ApiKeyMiddleware.WriterItem] as string ?? "anonymous";
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{writer}\n{pair.Id}\n{idempotencyKey}\n{index}"));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80); // UUID version 8: custom, name-based
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return this with { Event = Event with { Id = new Guid(hash.AsSpan(0, 16), bigEndian: true) }, ClientChoseId = true };
+    }
+}
 
 /// <summary>Reads the request envelope and its data against the catalog; every failing field is reported.</summary>
 public static class SubmissionReader

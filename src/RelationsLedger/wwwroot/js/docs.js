@@ -1,0 +1,8 @@
+// The interactive API reference (Scalar, served by the app): configured here so the page needs no inline script.
+import { initialize } from '/scalar/scalar.aspnetcore.js';
+
+initialize('%2Fscalar%2F', false, {
+  _integration: 'dotnet',
+  withDefaultFonts: false,
+  sources: [{ title: 'v1', url: '/openapi/v1.json' }],
+}, '');

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using RelationsLedger.Relations;
+using RelationsLedger.Tests.Support;
+
+namespace RelationsLedger.Tests;
+
+public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
+{
+    [Fact]
+    public async Task a_body_over_256_KiB_is_413_and_appends_nothing()
+    {
+        var body = Samples.Event("EmbassyClosed", "2022-02-28");
+        body["summary"] = new string('x', 270_000);
+        var response = await PostEvent("US-BY", body);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        await ProblemOf(response);
+        Assert.Equal(0, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task a_body_that_is_not_json_is_415()
+    {
+        var response = await Http.PostAsync("/api/relations/US-BY/events", new StringContent("type=EmbassyClosed", Encoding.UTF8, "application/x-www-form-urlencoded"), Ct);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        await ProblemOf(response);
+    }
+
+    [Fact]
+    public async Task an_unknown_route_is_a_404_problem_with_a_trace_id()
+    {
+        var response = await Http.GetAsync("/api/nothing-here", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.NotNull((await ProblemOf(response))["traceId"]);
+    }
+
+    [Fact]
+    public async Task a_key_over_its_rate_gets_429_with_retry_after()
+    {
+        await using var limited = App.WithSettings(("Ledger:RateLimit:PermitsPerMinute", "3"));
+        using var client = limited.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", LedgerApp.ApiKey);
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage last = null!;
+        for (var i = 0; i < 4; i++)
+        {
+            last = await client.PostAsJsonAsync("/api/relations/US-BY/events", Samples.Event("LeadersSpoke", $"2025-01-0{i + 1}"), Ct);
+            statuses.Add(last.StatusCode);
+        }
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.TooManyRequests], statuses);
+        Assert.True(int.Parse(last.Headers.GetValues("Retry-After").Single()) > 0);
+        await ProblemOf(last);
+        Assert.Equal(3, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task an_idempotency_key_makes_a_retry_answer_the_original_and_another_body_a_409()
+    {
+        async Task<HttpResponseMessage> Send(JsonObject body)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events") { Content = JsonContent.Create(body) };
+            request.Headers.Add("Idempotency-Key", "import-2025-09-11-release");
+            return await Http.SendAsync(request, Ct);
+        }
+        var first = await Send(Samples.Event("PrisonersReleased", "2025-09-11"));
+        var retry = await Send(Samples.Event("PrisonersReleased", "2025-09-11"));
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Created), (first.StatusCode, retry.StatusCode));
+        Assert.Equal(await first.Content.ReadAsStringAsync(Ct), await retry.Content.ReadAsStringAsync(Ct));
+        var other = await Send(Samples.Event("PrisonersReleased", "2025-09-12"));
+        Assert.Equal(HttpStatusCode.Conflict, other.StatusCode);
+        Assert.Equal(1, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task the_openapi_document_describes_every_endpoint_and_every_type_with_an_example()
+    {
+        var document = await GetJson("/openapi/v1.json");
+        var paths = document["paths"]!.AsObject();
+        foreach (var path in new[] { "/api/relations/{pair}/events", "/api/relations/{pair}/events/batch", "/api/relations/{pair}/state",
+                     "/api/relations/{pair}/timeline", "/api/relations/{pair}/diff", "/api/relations", "/api/events/{id}", "/api/sanctions" })
+            Assert.True(paths.ContainsKey(path), path);
+        var post = paths["/api/relations/{pair}/events"]!["post"]!;
+        Assert.Equal("#/components/schemas/EventEnvelope", (string?)post["requestBody"]!["content"]!["application/json"]!["schema"]!["$ref"]);
+        Assert.NotNull(post["responses"]!["201"]);
+        var schemas = document["components"]!["schemas"]!.AsObject();
+        foreach (var type in EventCatalog.All)
+        {
+            var schema = schemas[$"{type.Name}Data"];
+            Assert.NotNull(schema);
+            Assert.Equal(type.Fields.Select(f => f.Name).Order(), (schema!["properties"]?.AsObject().Select(p => p.Key) ?? []).Order());
+            if (type.Fields.Count > 0) Assert.NotNull(schema["example"]);
+            Assert.False((bool)schema["additionalProperties"]!);
+        }
+        var docs = await Http.GetAsync("/docs", Ct);
+        Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
+        Assert.DoesNotContain("<script>", await docs.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task cross_origin_requests_get_no_cors_grant_by_default()
+    {
+        var preflight = new HttpRequestMessage(HttpMethod.Options, "/api/relations/US-BY/events");
+        preflight.Headers.Add("Origin", "https://elsewhere.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        var response = await Http.SendAsync(preflight, Ct);
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
+    public async Task validation_errors_list_every_failing_field_over_http()
+    {
+        var body = Samples.Event("EnvoyVisited", "2025-13-01", new JsonObject { ["envoy"] = "", ["envoyOf"] = "USA", ["city"] = 5, ["metWith"] = new JsonArray() });
+        body["sources"] = new JsonArray(new JsonObject { ["url"] = "not a url" });
+        var problem = await ProblemOf(await PostEvent("US-BY", body));
+        Assert.Equal(["data.city", "data.envoy", "data.envoyOf", "data.metWith", "occurredOn", "sources[0].outlet", "sources[0].url"],
+            problem["errors"]!.AsObject().Select(kv => kv.Key).Order());
+    }
+}
