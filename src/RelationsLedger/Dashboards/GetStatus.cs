@@ -1,4 +1,5 @@
 using Marten;
+using RelationsLedger.Relations.Replaying;
 using Wolverine.Http;
 
 namespace RelationsLedger.Dashboards;
@@ -15,8 +16,9 @@ public static class GetStatus
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         var counts = (await session.QueryAsync<long>(
-            $"select count(*) from {schema}.mt_events union all select count(*) from {schema}.mt_streams", ct)).ToList();
-        var last = (await session.Events.QueryAllRawEvents().OrderByDescending(e => e.Sequence).Take(1).ToListAsync(ct)).FirstOrDefault();
+            $"select count(*) from {schema}.mt_events where type <> 'tombstone' " +
+            $"union all select count(distinct stream_id) from {schema}.mt_events where type <> 'tombstone'", ct)).ToList();
+        var last = (await Reading.AllRecorded(session).OrderByDescending(e => e.Sequence).Take(1).ToListAsync(ct)).FirstOrDefault();
         var highWaterMark = last?.Sequence ?? 0;
         var progress = await store.Advanced.AllProjectionProgress(token: ct);
         var projections = progress.Where(p => !p.ShardName.Contains("HighWaterMark", StringComparison.Ordinal))

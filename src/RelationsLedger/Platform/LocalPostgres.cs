@@ -76,7 +76,10 @@ public sealed class LocalPostgres : IAsyncDisposable
         }
         var password = (await File.ReadAllTextAsync(passwordFile)).Trim();
 
-        Port = RunningPort() ?? FreePort();
+        // the same port as last time when it is free, so clients (and a restarted cluster) find it again
+        var portFile = Path.Combine(_root, "port");
+        Port = RunningPort() ?? (File.Exists(portFile) && int.TryParse(File.ReadAllText(portFile), out var last) && IsFree(last) ? last : FreePort());
+        await File.WriteAllTextAsync(portFile, Port.ToString());
         if (RunningPort() is null)
         {
             var durability = _throwaway ? " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" : "";
@@ -125,6 +128,17 @@ public sealed class LocalPostgres : IAsyncDisposable
     {
         await StopAsync();
         if (_throwaway && Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException) { return false; }
     }
 
     private static int FreePort()

@@ -3,7 +3,10 @@ using System.Text.Json.Nodes;
 namespace RelationsLedger.Relations;
 
 /// <summary>An event as the store holds it: the fact, its global sequence and the store's recorded time.</summary>
-public sealed record RecordedEvent(LedgerEvent Event, long Sequence, DateTimeOffset RecordedAt);
+public sealed record RecordedEvent(LedgerEvent Event, long Sequence, DateTimeOffset RecordedAt, long Version = 0)
+{
+    public static RecordedEvent From(JasperFx.Events.IEvent e) => new((LedgerEvent)e.Data, e.Sequence, e.Timestamp, e.Version);
+}
 
 public sealed record Correction(Guid CorrectionId, JsonObject Patch, string Reason, long Sequence, DateTimeOffset RecordedAt);
 

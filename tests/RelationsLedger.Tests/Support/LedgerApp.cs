@@ -61,7 +61,7 @@ public sealed class LedgerApp : IAsyncLifetime
     public async Task<long> EventCountAsync()
     {
         await using var session = Store.QuerySession();
-        return await session.Events.QueryAllRawEvents().CountAsync();
+        return await RelationsLedger.Relations.Replaying.Reading.AllRecorded(session).CountAsync();
     }
 
     public async ValueTask DisposeAsync()

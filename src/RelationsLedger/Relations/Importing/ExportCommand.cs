@@ -38,7 +38,7 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
     public static async Task<int> ExportAsync(IQuerySession session, Pair? only, TextWriter writer)
     {
         var count = 0;
-        IQueryable<JasperFx.Events.IEvent> query = session.Events.QueryAllRawEvents();
+        var query = Reading.AllRecorded(session);
         if (only is not null) query = query.Where(e => e.StreamKey == only.Id);
         foreach (var e in (await query.OrderBy(e => e.Sequence).ToListAsync()))
         {

@@ -19,7 +19,7 @@ public sealed class RelationshipSummaryProjection : IProjection
     {
         foreach (var stream in events.GroupBy(e => e.StreamKey!))
         {
-            var fresh = stream.OrderBy(e => e.Sequence).Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp)).ToList();
+            var fresh = stream.OrderBy(e => e.Sequence).Select(e => RecordedEvent.From(e)).ToList();
             var last = fresh[^1].Sequence;
             var summary = await operations.LoadAsync<RelationshipSummary>(stream.Key, cancellation);
             var inOrder = summary is not null && fresh.All(e => e.Event is DomainEvent d && d.OccurredOn.Start >= summary.LastEffective)
@@ -35,7 +35,7 @@ public sealed class RelationshipSummaryProjection : IProjection
                 continue;
             }
             var stored = await operations.Events.FetchStreamAsync(stream.Key, token: cancellation);
-            var known = stored.Where(e => e.Sequence <= last).Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp)).ToList();
+            var known = stored.Where(e => e.Sequence <= last).Select(e => RecordedEvent.From(e)).ToList();
             var resolved = Provenance.Resolve(known);
             var live = resolved.Where(r => !r.Retracted).ToList();
             operations.Store(new RelationshipSummary(

@@ -24,12 +24,12 @@ public sealed class TimelineProjection : IProjection
     {
         foreach (var stream in events.GroupBy(e => e.StreamKey!))
         {
-            var fresh = stream.Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp)).ToList();
+            var fresh = stream.Select(e => RecordedEvent.From(e)).ToList();
             IEnumerable<ResolvedEvent> rows;
             if (fresh.Any(e => e.Event is ProvenanceEvent))
             {
                 var stored = await operations.Events.FetchStreamAsync(stream.Key, token: cancellation);
-                var all = stored.Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp))
+                var all = stored.Select(e => RecordedEvent.From(e))
                     .Where(e => fresh.All(f => f.Event.Id != e.Event.Id)).Concat(fresh);
                 var targets = fresh.Select(e => e.Event).OfType<ProvenanceEvent>().Select(p => p.TargetId).ToHashSet();
                 rows = Provenance.Resolve(all).Where(r => targets.Contains(r.Event.Id) || fresh.Any(f => f.Event.Id == r.Event.Id));

@@ -41,7 +41,7 @@ public static class Appending
         if (items.Any(i => i.Event is ProvenanceEvent) || items.Any(i => i.Event.RelatedEventIds.Count > 0))
         {
             var stream = await session.Events.FetchStreamAsync(pair.Id, token: ct);
-            CheckReferences(stream.Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp)).ToList(), items, today, problems, itemPath);
+            CheckReferences(stream.Select(e => RecordedEvent.From(e)).ToList(), items, today, problems, itemPath);
             if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
         }
 

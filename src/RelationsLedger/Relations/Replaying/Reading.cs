@@ -13,20 +13,25 @@ public sealed record Knowledge(DateTimeOffset? KnownAt, long? Basis)
         (KnownAt is null || e.RecordedAt <= KnownAt) && (Basis is null || e.Sequence <= Basis);
 }
 
-/// <summary>The point a read was computed at: the newest event it included.</summary>
-public sealed record ReadBasis(long Sequence, DateTimeOffset? RecordedAt)
+/// <summary>The point a read was computed at: the newest event it included, and the pair's stream version there
+/// (what a writer passes as expectedVersion).</summary>
+public sealed record ReadBasis(long Sequence, DateTimeOffset? RecordedAt, long Version)
 {
     public static ReadBasis Of(IReadOnlyList<RecordedEvent> known) =>
-        known.Count == 0 ? new ReadBasis(0, null) : known.MaxBy(e => e.Sequence) is { } last ? new ReadBasis(last.Sequence, last.RecordedAt) : new ReadBasis(0, null);
+        known.MaxBy(e => e.Sequence) is { } last ? new ReadBasis(last.Sequence, last.RecordedAt, last.Version) : new ReadBasis(0, null, 0);
 }
 
 public static class Reading
 {
+    /// <summary>Every event the ledger recorded, across pairs; Marten's tombstones (left by failed appends) are not events.</summary>
+    public static IQueryable<JasperFx.Events.IEvent> AllRecorded(IQuerySession session) =>
+        session.Events.QueryAllRawEvents().Where(e => e.EventTypeName != "tombstone");
+
     /// <summary>Step 1 of every read: the pair's events, as known at the requested moment.</summary>
     public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct)
     {
         var stream = await session.Events.FetchStreamAsync(pair.Id, token: ct);
-        return stream.Select(e => new RecordedEvent((LedgerEvent)e.Data, e.Sequence, e.Timestamp)).Where(knowledge.Includes).ToList();
+        return stream.Select(e => RecordedEvent.From(e)).Where(knowledge.Includes).ToList();
     }
 
     public static DateOnly? ParseDate(string? text, string field, Problems problems)

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace RelationsLedger.Tests.Support;
+
+/// <summary>The app as a real process on a loopback port, for tests that kill it or its database.</summary>
+public sealed class AppProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _log = new();
+
+    private AppProcess(Process process, Uri address)
+    {
+        _process = process;
+        Address = address;
+        process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Uri Address { get; }
+    public string Log { get { lock (_log) return _log.ToString(); } }
+
+    public static string AppDll =>
+        Path.Combine(AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Tests"), Path.Combine("src", "RelationsLedger")), "RelationsLedger.dll");
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task<AppProcess> StartAsync(string connectionString, int port, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(AppDll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        start.Environment["ConnectionStrings__Ledger"] = connectionString;
+        start.Environment["Ledger__SeedOnStart"] = "false";
+        start.Environment["Ledger__ApiKey"] = LedgerApp.ApiKey;
+        start.Environment["Ledger__RateLimit__PermitsPerMinute"] = "1000000";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var app = new AppProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+        using var http = new HttpClient { BaseAddress = app.Address, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (app._process.HasExited) throw new InvalidOperationException($"The app exited ({app._process.ExitCode}): {app.Log}");
+            try
+            {
+                if ((await http.GetAsync("/health/ready", ct)).IsSuccessStatusCode) return app;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested) { }
+            await Task.Delay(100, ct);
+        }
+        throw new TimeoutException($"The app did not become ready: {app.Log}");
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flushing, like a crash.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public HttpClient Client(TimeSpan? timeout = null)
+    {
+        var client = new HttpClient { BaseAddress = Address, Timeout = timeout ?? TimeSpan.FromSeconds(10) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", LedgerApp.ApiKey);
+        return client;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
