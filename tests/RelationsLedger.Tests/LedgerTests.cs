@@ -309,3 +309,47 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
             list["relations"]!.AsArray().Select(r => $"{r!["pair"]} {r["eventCount"]} {r["firstEventOn"]} {r["lastEventOn"]}"));
     }
 }
+
+public sealed class CachingTests(LedgerApp app) : ApiTest(app)
+{
+    private async Task<HttpResponseMessage> Get(string url, string? etag = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+        return await Http.SendAsync(request, Ct);
+    }
+
+    [Fact]
+    public async Task a_read_pinned_by_asOf_and_basis_is_immutable_with_a_strong_etag()
+    {
+        var first = await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+        await Record("US-BY", Samples.Event("EmbassyReopened", "2025-11-01"));
+        var url = $"/api/relations/US-BY/state?asOf=2025-12-31&basis={first["sequence"]}";
+        var response = await Get(url);
+        Assert.Equal("public, max-age=31536000, immutable", response.Headers.CacheControl!.ToString());
+        var etag = response.Headers.ETag!;
+        Assert.False(etag.IsWeak);
+        Assert.Equal(HttpStatusCode.NotModified, (await Get(url, etag.Tag)).StatusCode);
+        var timeline = await Get($"/api/relations/US-BY/timeline?basis={first["sequence"]}");
+        Assert.Equal("public, max-age=31536000, immutable", timeline.Headers.CacheControl!.ToString());
+    }
+
+    [Fact]
+    public async Task an_unpinned_read_answers_304_until_something_is_appended()
+    {
+        await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+        foreach (var url in new[] { "/api/relations/US-BY/state?asOf=2025-12-31", "/api/relations/US-BY/timeline" })
+        {
+            var response = await Get(url);
+            Assert.Equal("no-cache", response.Headers.CacheControl!.ToString());
+            var etag = response.Headers.ETag!.Tag;
+            Assert.Equal(HttpStatusCode.NotModified, (await Get(url, etag)).StatusCode);
+            await Record("US-BY", Samples.Event("LeadersSpoke", "2025-08-15"));
+            var changed = await Get(url, etag);
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+            Assert.NotEqual(etag, changed.Headers.ETag!.Tag);
+        }
+        var futureBasis = await Get("/api/relations/US-BY/state?asOf=2025-12-31&basis=999999");
+        Assert.Equal("no-cache", futureBasis.Headers.CacheControl!.ToString());
+    }
+}

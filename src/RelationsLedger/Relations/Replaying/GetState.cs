@@ -19,7 +19,7 @@ public static class GetState
 {
     /// <summary>The relationship as of a date (default today), as it was known at an instant (default now) or at a basis sequence.</summary>
     [WolverineGet("/api/relations/{pair}/state")]
-    public static async Task<IResult> Get(string pair, string? asOf, string? knownAt, string? basis, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Get(string pair, string? asOf, string? knownAt, string? basis, HttpContext context, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var problems = new Problems();
@@ -27,7 +27,17 @@ public static class GetState
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
+        if (knowledge == Knowledge.Latest)
+        {
+            var version = (await session.Events.FetchStreamStateAsync(p.Id, ct))?.Version ?? 0;
+            if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, version), immutable: false)) return ReadCache.Unchanged;
+        }
         var known = await Reading.LoadAsync(session, p, knowledge, ct);
+        if (knowledge != Knowledge.Latest)
+        {
+            var pinned = asOf is not null && knowledge.Basis is { } b && b <= await Reading.LastSequenceAsync(session, p, ct);
+            if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, ReadBasis.Of(known).Sequence), pinned)) return ReadCache.Unchanged;
+        }
         var state = RelationshipState.Fold(known, date);
         return TypedResults.Ok(StateView.Of(p, date, knowledge.KnownAt ?? clock.GetUtcNow(), ReadBasis.Of(known), state));
     }

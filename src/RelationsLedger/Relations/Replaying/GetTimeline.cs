@@ -45,8 +45,11 @@ public static class GetTimeline
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         List<TimelineEntry> rows;
+        var context = request.HttpContext;
         if (knowledge == Knowledge.Latest)
         {
+            var version = (await session.Events.FetchStreamStateAsync(p.Id, ct))?.Version ?? 0;
+            if (ReadCache.NotModified(context, ReadCache.Tag(request, version), immutable: false)) return ReadCache.Unchanged;
             var query = session.Query<TimelineEntry>().Where(x => x.Pair == p.Id && x.Effective >= fromDate && x.Effective <= toDate);
             if (typeNames.Length > 0) query = query.Where(x => x.Type.IsOneOf(typeNames));
             if (!withRetracted) query = query.Where(x => !x.Retracted);
@@ -56,6 +59,8 @@ public static class GetTimeline
         else
         {
             var known = await Reading.LoadAsync(session, p, knowledge, ct);
+            var pinned = knowledge.Basis is { } pinnedAt && pinnedAt <= await Reading.LastSequenceAsync(session, p, ct);
+            if (ReadCache.NotModified(context, ReadCache.Tag(request, ReadBasis.Of(known).Sequence), pinned)) return ReadCache.Unchanged;
             rows = Provenance.Resolve(known).Select(r => TimelineEntry.Of(p.Id, r))
                 .Where(x => x.Effective >= fromDate && x.Effective <= toDate)
                 .Where(x => typeNames.Length == 0 || typeNames.Contains(x.Type))

@@ -27,6 +27,11 @@ public static class Reading
     public static IQueryable<JasperFx.Events.IEvent> AllRecorded(IQuerySession session) =>
         session.Events.QueryAllRawEvents().Where(e => e.EventTypeName != "tombstone");
 
+    /// <summary>The newest sequence in the pair's stream: appends to one pair are serialized by its version, so no
+    /// event of this pair can later appear at or below it.</summary>
+    public static async Task<long> LastSequenceAsync(IQuerySession session, Pair pair, CancellationToken ct) =>
+        (await AllRecorded(session).Where(e => e.StreamKey == pair.Id).OrderByDescending(e => e.Sequence).Take(1).ToListAsync(ct)).FirstOrDefault()?.Sequence ?? 0;
+
     /// <summary>Step 1 of every read: the pair's events, as known at the requested moment.</summary>
     public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct)
     {
