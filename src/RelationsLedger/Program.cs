@@ -16,6 +16,7 @@ builder.Services.AddLedgerStore();
 builder.Services.AddLedgerHttp();
 builder.Services.AddLedgerApiDocs();
 builder.Services.AddRequestLimits(builder.Configuration);
+builder.Services.AddLedgerTelemetry(builder.Configuration);
 builder.Services.AddSingleton<Seeds>().AddHostedService<SeedOnStart>();
 builder.Host.UseWolverine(opts => opts.Discovery.IncludeAssembly(typeof(Program).Assembly));
 
@@ -28,6 +29,7 @@ app.UseRequestLimits();
 app.MapLedgerHealth();
 app.MapPages();
 app.MapLedgerApiDocs();
+app.MapLedgerTelemetry();
 app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
 
 return await app.RunJasperFxCommands(args);

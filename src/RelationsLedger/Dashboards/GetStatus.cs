@@ -1,4 +1,5 @@
 using Marten;
+using RelationsLedger.Platform;
 using RelationsLedger.Relations.Replaying;
 using Wolverine.Http;
 
@@ -6,24 +7,22 @@ namespace RelationsLedger.Dashboards;
 
 public sealed record ProjectionPosition(string Name, long Sequence, long Lag);
 
-public sealed record LedgerStatus(long Events, long Pairs, object? LastAppend, long HighWaterMark, IReadOnlyList<ProjectionPosition> Projections);
+public sealed record LedgerStatus(long Events, long Pairs, object? LastAppend, long HighWaterMark, double LagSeconds, IReadOnlyList<ProjectionPosition> Projections);
 
 public static class GetStatus
 {
     /// <summary>The ledger's health: how many events, the last append, and how far each async projection has got.</summary>
     [WolverineGet("/api/status")]
-    public static async Task<IResult> Get(IQuerySession session, IDocumentStore store, CancellationToken ct)
+    public static async Task<IResult> Get(IQuerySession session, IDocumentStore store, TimeProvider clock, CancellationToken ct)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         var counts = (await session.QueryAsync<long>(
             $"select count(*) from {schema}.mt_events where type <> 'tombstone' " +
             $"union all select count(distinct stream_id) from {schema}.mt_events where type <> 'tombstone'", ct)).ToList();
         var last = (await Reading.AllRecorded(session).OrderByDescending(e => e.Sequence).Take(1).ToListAsync(ct)).FirstOrDefault();
-        var highWaterMark = last?.Sequence ?? 0;
-        var progress = await store.Advanced.AllProjectionProgress(token: ct);
-        var projections = progress.Where(p => !p.ShardName.Contains("HighWaterMark", StringComparison.Ordinal))
-            .Select(p => new ProjectionPosition(p.ShardName, p.Sequence, Math.Max(0, highWaterMark - p.Sequence))).ToList();
+        var lag = await ProjectionLag.MeasureAsync(store, clock, ct);
         return TypedResults.Ok(new LedgerStatus(counts[0], counts[1],
-            last is null ? null : new { sequence = last.Sequence, recordedAt = last.Timestamp, pair = last.StreamKey }, highWaterMark, projections));
+            last is null ? null : new { sequence = last.Sequence, recordedAt = last.Timestamp, pair = last.StreamKey },
+            last?.Sequence ?? 0, lag.Seconds, lag.Projections));
     }
 }

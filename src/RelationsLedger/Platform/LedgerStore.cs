@@ -31,6 +31,7 @@ public static class LedgerStore
                 options.Events.MetadataConfig.CorrelationIdEnabled = true;
                 options.Events.AddEventTypes(EventCatalog.All.Select(t => t.ClrType));
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                options.Listeners.Add(new AppendCounter(sp.GetRequiredService<LedgerMetrics>()));
                 options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
                 options.Projections.Add(new RelationshipSummaryProjection(), ProjectionLifecycle.Async);
                 options.Schema.For<TimelineEntry>()

@@ -19,9 +19,10 @@ public static class GetState
 {
     /// <summary>The relationship as of a date (default today), as it was known at an instant (default now) or at a basis sequence.</summary>
     [WolverineGet("/api/relations/{pair}/state")]
-    public static async Task<IResult> Get(string pair, string? asOf, string? knownAt, string? basis, HttpContext context, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Get(string pair, string? asOf, string? knownAt, string? basis, HttpContext context, IQuerySession session, TimeProvider clock, LedgerMetrics metrics, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
+        var started = clock.GetTimestamp();
         var problems = new Problems();
         var date = Reading.ParseDate(asOf, "asOf", problems) ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
@@ -39,6 +40,7 @@ public static class GetState
             if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, ReadBasis.Of(known).Sequence), pinned)) return ReadCache.Unchanged;
         }
         var state = RelationshipState.Fold(known, date);
+        metrics.AsOfRead(clock.GetElapsedTime(started));
         return TypedResults.Ok(StateView.Of(p, date, knowledge.KnownAt ?? clock.GetUtcNow(), ReadBasis.Of(known), state));
     }
 }
