@@ -18,7 +18,7 @@ builder.Services.AddLedgerApiDocs();
 builder.Services.AddRequestLimits(builder.Configuration);
 builder.Services.AddLedgerTelemetry(builder.Configuration);
 builder.Services.AddSingleton<Seeds>().AddHostedService<SeedOnStart>();
-builder.Host.UseWolverine(opts => opts.Discovery.IncludeAssembly(typeof(Program).Assembly));
+builder.Host.UseWolverine(opts => opts.UseLedgerCluster());
 
 var app = builder.Build();
 

@@ -7,13 +7,13 @@ namespace RelationsLedger.Dashboards;
 
 public sealed record ProjectionPosition(string Name, long Sequence, long Lag);
 
-public sealed record LedgerStatus(long Events, long Pairs, object? LastAppend, long HighWaterMark, double LagSeconds, IReadOnlyList<ProjectionPosition> Projections);
+public sealed record LedgerStatus(long Events, long Pairs, object? LastAppend, long HighWaterMark, double LagSeconds, IReadOnlyList<ProjectionPosition> Projections, Guid Node);
 
 public static class GetStatus
 {
     /// <summary>The ledger's health: how many events, the last append, and how far each async projection has got.</summary>
     [WolverineGet("/api/status")]
-    public static async Task<IResult> Get(IQuerySession session, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Get(IQuerySession session, IDocumentStore store, TimeProvider clock, Wolverine.Runtime.IWolverineRuntime runtime, CancellationToken ct)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         var counts = (await session.QueryAsync<long>(
@@ -23,6 +23,6 @@ public static class GetStatus
         var lag = await ProjectionLag.MeasureAsync(store, clock, ct);
         return TypedResults.Ok(new LedgerStatus(counts[0], counts[1],
             last is null ? null : new { sequence = last.Sequence, recordedAt = last.Timestamp, pair = last.StreamKey },
-            last?.Sequence ?? 0, lag.Seconds, lag.Projections));
+            last?.Sequence ?? 0, lag.Seconds, lag.Projections, runtime.Options.UniqueNodeId));
     }
 }

@@ -2,7 +2,6 @@ using JasperFx;
 using JasperFx.Events;
 using Marten;
 using Weasel.Core;
-using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using RelationsLedger.Relations;
 using RelationsLedger.Relations.Projections;
@@ -43,8 +42,8 @@ public static class LedgerStore
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()
-            .AddAsyncDaemon(DaemonMode.Solo)
-            .IntegrateWithWolverine();
+            // async projections run on exactly one node of the cluster, assigned (and failed over) by Wolverine
+            .IntegrateWithWolverine(m => m.UseWolverineManagedEventSubscriptionDistribution = true);
         return services;
     }
 }

@@ -75,8 +75,12 @@ public sealed class AppProcess : IAsyncDisposable
         return client;
     }
 
+    private bool _disposed;
+
     public ValueTask DisposeAsync()
     {
+        if (_disposed) return ValueTask.CompletedTask;
+        _disposed = true;
         if (!_process.HasExited) Kill();
         _process.Dispose();
         return ValueTask.CompletedTask;
