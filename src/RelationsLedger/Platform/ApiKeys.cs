@@ -39,9 +39,17 @@ public sealed class ApiKeys
         var file = Path.Combine(folder, "api-key.sha256");
         if (File.Exists(file)) return Convert.FromHexString(File.ReadAllText(file).Trim());
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(file, Convert.ToHexString(Hash(key)));
-        logger.LogWarning("No API key configured: generated one for writes. It is shown only now; its hash is in {File}. X-Api-Key: {Key}", file, key);
+        try
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(file, Convert.ToHexString(Hash(key)));
+            logger.LogWarning("No API key configured: generated one for writes. It is shown only now; its hash is in {File}. X-Api-Key: {Key}", file, key);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // a read-only container: the key lives until the process stops; configure Ledger__ApiKey instead
+            logger.LogWarning("No API key configured and {Folder} is not writable: generated one for this run only. X-Api-Key: {Key}", folder, key);
+        }
         return Hash(key);
     }
 }
