@@ -18,6 +18,16 @@ if [ -z "${ConnectionStrings__Ledger:-}" ] && ! have_postgres; then
   fi
 fi
 
+# the browser tests drive Debian's Chromium (browsers cannot be downloaded here)
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Chromium not found: installing Debian's chromium package for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium not found: run 'sudo apt-get install chromium' for the browser tests" >&2
+  fi
+fi
+
 results=$(mktemp -d)
 dotnet test RelationsLedger.sln --logger "trx" --results-directory "$results" "$@"
 status=$?

@@ -5,7 +5,8 @@ using RelationsLedger.Seeding;
 using Wolverine;
 using Wolverine.Http;
 
-var builder = WebApplication.CreateBuilder(args);
+// the app's own folder, so pages and seeds are found whatever the working directory
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)
 {
     Console.Error.WriteLine(missing);

@@ -33,14 +33,14 @@ public sealed class AppProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<AppProcess> StartAsync(string connectionString, int port, CancellationToken ct)
+    public static async Task<AppProcess> StartAsync(string connectionString, int port, CancellationToken ct, bool seed = false)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(AppDll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
         start.Environment["ConnectionStrings__Ledger"] = connectionString;
-        start.Environment["Ledger__SeedOnStart"] = "false";
+        start.Environment["Ledger__SeedOnStart"] = seed ? "true" : "false";
         start.Environment["Ledger__ApiKey"] = LedgerApp.ApiKey;
         start.Environment["Ledger__RateLimit__PermitsPerMinute"] = "1000000";
         start.Environment["Logging__LogLevel__Default"] = "Warning";

@@ -1,0 +1,207 @@
+// Fetch helpers and a safe DOM builder. Nothing here ever parses a string as HTML:
+// every string child becomes a text node, attributes are set with setAttribute, and
+// event handlers are attached with addEventListener (the CSP forbids inline handlers).
+
+/** An HTTP failure; `problem` is the RFC 7807 body when the server sent one. */
+export class ApiError extends Error {
+  constructor(status, problem, url) {
+    const title = problem && typeof problem.title === 'string' ? problem.title : null;
+    super(title || (status ? `HTTP ${status}` : 'Network error'));
+    this.status = status;
+    this.problem = problem || null;
+    this.url = url;
+  }
+}
+
+async function readBody(response) {
+  const type = response.headers.get('Content-Type') || '';
+  if (response.status === 204) return null;
+  if (type.includes('json')) {
+    try { return await response.json(); } catch { return null; }
+  }
+  const text = await response.text();
+  return text ? { title: null, detail: text.slice(0, 300) } : null;
+}
+
+/** GET a JSON resource; throws ApiError on a non-2xx answer or a network failure. */
+export async function getJson(url, { signal } = {}) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { Accept: 'application/json' }, signal });
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, { title: 'The server could not be reached.' }, url);
+  }
+  const body = await readBody(response);
+  if (!response.ok) throw new ApiError(response.status, body, url);
+  return body;
+}
+
+/** POST JSON; resolves to {status, body, response} whatever the status (callers decide what is an error). */
+export async function postJson(url, payload, headers = {}) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, application/problem+json', ...headers },
+      body: JSON.stringify(payload),
+    });
+  } catch {
+    return { status: 0, body: { title: 'The server could not be reached.' }, response: null };
+  }
+  return { status: response.status, body: await readBody(response), response };
+}
+
+/** Builds a query string from an object, skipping null/undefined/empty values. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null || v === undefined || v === '' || v === false) continue;
+    q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** True for absolute http(s) URLs only: the only external links we ever render. */
+export function isHttpUrl(value) {
+  if (typeof value !== 'string') return false;
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** Same-origin path ("/x", not "//host") or an http(s) URL. */
+function safeHref(value) {
+  const s = String(value);
+  if (s.startsWith('/') && !s.startsWith('//')) return s;
+  if (s.startsWith('?') || s.startsWith('#')) return s;
+  return isHttpUrl(s) ? s : null;
+}
+
+const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'xlink:href']);
+
+/**
+ * el(tag, attrs, ...children): creates an element.
+ * attrs: {class, id, for, dataset-like "data-x", aria-*, boolean props (checked, disabled, hidden, …),
+ *         on<Event>: function → addEventListener}. "style", "innerHTML" and string on* are refused.
+ * children: strings/numbers (text nodes), Nodes, arrays (flattened), null/undefined/false (skipped).
+ */
+export function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  if (attrs) {
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key.startsWith('on')) {
+        if (typeof value !== 'function') throw new Error(`el: ${key} must be a function`);
+        node.addEventListener(key.slice(2).toLowerCase(), value);
+        continue;
+      }
+      if (key === 'style' || key === 'innerHTML' || key === 'outerHTML' || key === 'srcdoc') {
+        throw new Error(`el: attribute ${key} is not allowed`);
+      }
+      if (key === 'class' || key === 'className') {
+        node.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : String(value);
+        continue;
+      }
+      if (key === 'value' && 'value' in node) { node.value = String(value); continue; }
+      if (key === 'checked' || key === 'selected') { node[key] = Boolean(value); if (value) node.setAttribute(key, ''); continue; }
+      if (URL_ATTRS.has(key)) {
+        const href = safeHref(value);
+        if (href !== null) node.setAttribute(key, href);
+        continue;
+      }
+      node.setAttribute(key, value === true ? '' : String(value));
+    }
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else if (child instanceof Node) node.appendChild(child);
+    else node.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces every child of `node` with `children` (same rules as el). */
+export function replace(node, ...children) {
+  node.replaceChildren();
+  append(node, children);
+  return node;
+}
+
+/** The pair segment of /relations/{PAIR}/..., upper-cased, or null. */
+export function pairFromPath(pathname = location.pathname) {
+  const m = /^\/relations\/([^/]+)/.exec(pathname);
+  if (!m) return null;
+  const pair = decodeURIComponent(m[1]).toUpperCase();
+  return /^[A-Z]{2}-[A-Z]{2}$/.test(pair) ? pair : null;
+}
+
+/** Today's date (local calendar) as YYYY-MM-DD. */
+export function today() {
+  return isoDate(new Date());
+}
+
+export function isoDate(d) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/** "2006", "2006-06" or "2006-06-16" → "2006-01-01" style first day of the period. */
+export function periodStart(occurred) {
+  if (typeof occurred !== 'string') return null;
+  if (/^\d{4}$/.test(occurred)) return `${occurred}-01-01`;
+  if (/^\d{4}-\d{2}$/.test(occurred)) return `${occurred}-01`;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(occurred)) return occurred;
+  return null;
+}
+
+const DAY = 86400000;
+/** YYYY-MM-DD → whole days since 1970-01-01 (UTC arithmetic, no time-zone drift). */
+export function dayNumber(iso) {
+  const [y, m, d] = iso.split('-').map(Number);
+  return Math.round(Date.UTC(y, m - 1, d) / DAY);
+}
+export function fromDayNumber(n) {
+  return new Date(n * DAY).toISOString().slice(0, 10);
+}
+export function isIsoDate(s) {
+  return typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
+}
+
+/** A short human message for an error thrown by getJson. */
+export function describeError(e) {
+  if (e instanceof ApiError) {
+    const p = e.problem || {};
+    const parts = [];
+    if (e.status === 404 && !p.title) parts.push('Not found (HTTP 404) — this endpoint may not be available yet.');
+    else parts.push(e.message + (e.status ? ` (HTTP ${e.status})` : ''));
+    if (typeof p.detail === 'string' && p.detail && p.detail !== e.message) parts.push(p.detail);
+    if (p.errors && typeof p.errors === 'object') {
+      for (const [field, messages] of Object.entries(p.errors)) {
+        parts.push(`${field}: ${[].concat(messages).join(' ')}`);
+      }
+    }
+    return parts.join(' ');
+  }
+  return e && e.message ? e.message : String(e);
+}
+
+/** Calls fn at most once per `ms` of quiet. */
+export function debounce(fn, ms) {
+  let t = null;
+  const wrapped = (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => fn(...args), ms);
+  };
+  wrapped.cancel = () => clearTimeout(t);
+  return wrapped;
+}

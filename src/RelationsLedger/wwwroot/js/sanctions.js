@@ -1,0 +1,106 @@
+// Sanctions register across pairs at a date, filtered by issuer and status; CSV download of the same query.
+import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart } from './api.js';
+import { message, statusBadge, countryName, displayPair, pairTitle, occurred } from './ui.js';
+
+const $ = (id) => document.getElementById(id);
+const form = $('register-filters');
+const tbody = $('register').tBodies[0];
+const statusBox = $('register-status-message');
+const STATUSES = ['active', 'eased', 'lifted', 'expired'];
+
+function readForm() {
+  return {
+    asOf: $('register-asof').value,
+    imposedBy: $('register-issuer').value.trim().toUpperCase(),
+    status: $('register-status').value,
+  };
+}
+
+function updateCsvLink(f) {
+  $('download-csv').setAttribute('href', `/api/sanctions${query({ ...f, format: 'csv' })}`);
+  $('download-csv').setAttribute('download', `sanctions-${f.asOf || today()}.csv`);
+}
+
+function eventLinks(ids) {
+  const list = Array.isArray(ids) ? ids : [];
+  if (!list.length) return el('span', { class: 'muted' }, '—');
+  return list.map((id, i) => [i ? ' ' : null,
+    el('a', { href: `/events/${encodeURIComponent(id)}`, 'aria-label': `Event ${i + 1} of ${list.length}`, title: `Event ${id}` }, `#${i + 1}`)]);
+}
+
+function row(s) {
+  const shown = displayPair(s.pair);
+  const measures = Array.isArray(s.measures) ? s.measures : [];
+  const eased = Array.isArray(s.easedScope) ? s.easedScope : [];
+  return el('tr', { 'data-status': s.status, 'data-pair': s.pair },
+    el('td', { class: 'nowrap' }, el('a', { href: `/relations/${encodeURIComponent(shown)}`, title: pairTitle(shown) }, shown)),
+    el('td', { class: 'nowrap' }, el('abbr', { title: countryName(s.imposedBy) }, s.imposedBy)),
+    el('td', null, s.target, s.targetKind ? el('span', { class: 'muted small' }, ` (${s.targetKind})`) : null,
+      s.targetId ? el('div', { class: 'muted small mono' }, s.targetId) : null),
+    el('td', null, s.program || el('span', { class: 'muted' }, '—'), s.authority ? el('div', { class: 'muted small' }, s.authority) : null),
+    el('td', null, statusBadge(s.status)),
+    el('td', { class: 'nowrap' }, occurred(s.since)),
+    el('td', null,
+      measures.length ? el('ul', { class: 'measures' }, measures.map((m) => el('li', null, m))) : el('span', { class: 'muted' }, '—'),
+      eased.length ? el('div', { class: 'small' }, el('strong', null, 'Eased: '), eased.join('; ')) : null),
+    el('td', { class: 'nowrap' }, eventLinks(s.eventIds)));
+}
+
+let loadNo = 0;
+async function load(f) {
+  const no = ++loadNo;
+  updateCsvLink(f);
+  message(statusBox, 'loading', 'Loading the register…');
+  try {
+    const body = await getJson(`/api/sanctions${query(f)}`);
+    if (no !== loadNo) return;
+    statusBox.replaceChildren();
+    const rows = Array.isArray(body?.sanctions) ? [...body.sanctions] : [];
+    rows.sort((a, b) => STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status)
+      || (periodStart(b.since) || '').localeCompare(periodStart(a.since) || '')
+      || String(a.target).localeCompare(String(b.target)));
+    const asOf = body?.asOf || f.asOf || today();
+    $('register-caption').textContent = `as of ${asOf}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
+    const counts = {};
+    rows.forEach((r) => { counts[r.status] = (counts[r.status] || 0) + 1; });
+    const keys = STATUSES.filter((k) => counts[k]);
+    replace($('register-counts'), keys.map((k, i) => [i ? el('span', { class: 'sep', 'aria-hidden': 'true' }, ' · ') : null,
+      el('span', { class: 'count-item' }, statusBadge(k), ` ${counts[k]}`)]));
+    replace(tbody, rows.length ? rows.map(row)
+      : el('tr', null, el('td', { colspan: '8', class: 'muted' }, 'No sanctions measures match these filters at this date.')));
+  } catch (e) {
+    if (no !== loadNo) return;
+    replace(tbody);
+    message(statusBox, 'error', `Could not load the register: ${describeError(e)}`);
+  }
+}
+
+function submit() {
+  const f = readForm();
+  const err = $('error-register-issuer');
+  if (f.imposedBy && !/^[A-Z]{2}$/.test(f.imposedBy)) {
+    err.textContent = 'Use a two-letter ISO country code, e.g. US.';
+    $('register-issuer').setAttribute('aria-invalid', 'true');
+    $('register-issuer').focus();
+    return;
+  }
+  err.textContent = '';
+  $('register-issuer').removeAttribute('aria-invalid');
+  history.replaceState(null, '', `${location.pathname}${query(f)}`);
+  load(f);
+}
+
+function init() {
+  const p = new URLSearchParams(location.search);
+  $('register-asof').value = isIsoDate(p.get('asOf')) ? p.get('asOf') : today();
+  $('register-issuer').value = (p.get('imposedBy') || '').slice(0, 2).toUpperCase();
+  const status = (p.get('status') || '').toLowerCase();
+  $('register-status').value = STATUSES.includes(status) ? status : '';
+  submit();
+}
+
+form.addEventListener('submit', (ev) => { ev.preventDefault(); submit(); });
+['register-asof', 'register-status'].forEach((id) => $(id).addEventListener('change', () => submit()));
+$('register-issuer').addEventListener('input', () => updateCsvLink(readForm()));
+
+init();

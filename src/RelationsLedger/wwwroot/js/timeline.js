@@ -1,0 +1,163 @@
+// Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
+import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate } from './api.js';
+import {
+  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred,
+} from './ui.js';
+
+const PAGE_SIZE = 50;
+const pair = pairFromPath();
+const $ = (id) => document.getElementById(id);
+const form = $('timeline-filters');
+const list = $('timeline');
+const statusBox = $('timeline-status');
+const countBox = $('timeline-count');
+const moreButton = $('load-more');
+
+let next = null;
+let shown = 0;
+let loadNo = 0;
+
+function readUrl() {
+  const p = new URLSearchParams(location.search);
+  return {
+    from: isIsoDate(p.get('from')) ? p.get('from') : '',
+    to: isIsoDate(p.get('to')) ? p.get('to') : '',
+    types: (p.get('types') || '').split(',').map((t) => t.trim()).filter(Boolean),
+    includeRetracted: p.get('includeRetracted') === 'true',
+  };
+}
+
+function readForm() {
+  return {
+    from: $('filter-from').value,
+    to: $('filter-to').value,
+    types: [...document.querySelectorAll('#type-checkboxes input[type=checkbox]:checked')].map((c) => c.value),
+    includeRetracted: $('filter-retracted').checked,
+  };
+}
+
+function writeUrl(f) {
+  const q = query({ from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '' });
+  history.replaceState(null, '', `${location.pathname}${q}`);
+}
+
+function item(e) {
+  const sources = Array.isArray(e.sources) ? e.sources : [];
+  const related = Array.isArray(e.relatedEventIds) ? e.relatedEventIds : [];
+  return el('li', {
+    class: 'timeline-item', 'data-type': e.type, 'data-event-id': e.eventId,
+    'data-corrected': String(Boolean(e.corrected)), 'data-disputed': String(Boolean(e.disputed)), 'data-retracted': String(Boolean(e.retracted)),
+  },
+  el('article', { 'aria-labelledby': `ev-${e.eventId}` },
+    el('header', { class: 'item-head' },
+      el('span', { class: 'item-date' }, occurred(e.occurredOn)),
+      el('h3', { class: 'item-type', id: `ev-${e.eventId}` }, typeLabel(e.type)),
+      flagBadges(e)),
+    el('p', { class: 'item-summary' }, e.summary),
+    dataList(e.data),
+    el('div', { class: 'item-sources' },
+      el('span', { class: 'item-sources-label' }, sources.length === 1 ? 'Source' : `Sources (${sources.length})`),
+      sources.length
+        ? el('ul', { class: 'source-list' }, sources.map((s) => el('li', null, sourceNode(s))))
+        : el('p', { class: 'muted small' }, 'No sources.')),
+    el('footer', { class: 'item-foot' },
+      eventLink(e.eventId, 'Event page'),
+      related.length ? el('span', null, 'Related: ', related.map((id, i) => [i ? ', ' : null, eventLink(id)])) : null,
+      Number.isFinite(e.sequence) ? el('span', { class: 'muted' }, `recorded as #${e.sequence}`) : null)));
+}
+
+function updateCount() {
+  countBox.textContent = shown === 0 ? '' : `Showing ${shown} event${shown === 1 ? '' : 's'}${next ? ' — more available' : ''}.`;
+  moreButton.hidden = !next;
+}
+
+async function load(url, { append }) {
+  const no = ++loadNo;
+  moreButton.disabled = true;
+  if (!append) message(statusBox, 'loading', 'Loading events…');
+  try {
+    const page = await getJson(url);
+    if (no !== loadNo) return;
+    const events = Array.isArray(page?.events) ? page.events : [];
+    if (!append) { list.replaceChildren(); shown = 0; }
+    list.append(...events.map(item));
+    shown += events.length;
+    // only follow same-origin API paths
+    next = typeof page?.next === 'string' && page.next.startsWith('/api/') ? page.next : null;
+    statusBox.replaceChildren();
+    if (shown === 0) message(statusBox, 'info', 'No events match these filters.');
+    updateCount();
+  } catch (e) {
+    if (no !== loadNo) return;
+    message(statusBox, 'error', `Could not load the timeline: ${describeError(e)}`);
+  } finally {
+    moreButton.disabled = false;
+  }
+}
+
+function search(f) {
+  const url = `/api/relations/${encodeURIComponent(pair)}/timeline${query({
+    from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', limit: PAGE_SIZE,
+  })}`;
+  load(url, { append: false });
+}
+
+async function loadTypes(selected) {
+  const box = $('type-checkboxes');
+  let names = [];
+  try {
+    const catalog = await getJson('/api/catalog');
+    names = (catalog?.types || []).filter((t) => t && !t.provenance && typeof t.name === 'string').map((t) => t.name);
+  } catch (e) {
+    message(box, 'error', `Event types unavailable, so every type is shown. ${describeError(e)}`);
+    return;
+  }
+  names.sort((a, b) => typeLabel(a).localeCompare(typeLabel(b)));
+  replace(box, names.map((name) => {
+    const id = `type-${name}`;
+    return el('label', { class: 'check', for: id },
+      el('input', { type: 'checkbox', id, name: 'types', value: name, checked: selected.includes(name) }),
+      typeLabel(name));
+  }));
+}
+
+async function init() {
+  if (!pair) {
+    message(statusBox, 'error', 'No relationship in the address: expected /relations/XX-YY/timeline.');
+    form.hidden = true;
+    return;
+  }
+  document.title = `${pairTitle(pair)} · Timeline · RelationsLedger`;
+  $('pair-title').textContent = `${pairTitle(pair)}: timeline`;
+  renderPairNav(pair, 'timeline');
+
+  const f = readUrl();
+  $('filter-from').value = f.from;
+  $('filter-to').value = f.to;
+  $('filter-retracted').checked = f.includeRetracted;
+  search(f);
+  await loadTypes(f.types);
+}
+
+form.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const f = readForm();
+  if (f.from && f.to && f.from > f.to) {
+    message(statusBox, 'error', '“From” must not be after “To”.');
+    return;
+  }
+  writeUrl(f);
+  search(f);
+});
+$('filter-reset').addEventListener('click', () => {
+  form.reset();
+  document.querySelectorAll('#type-checkboxes input[type=checkbox]').forEach((c) => { c.checked = false; });
+  const f = readForm();
+  writeUrl(f);
+  search(f);
+});
+$('types-all').addEventListener('click', () => document.querySelectorAll('#type-checkboxes input[type=checkbox]').forEach((c) => { c.checked = true; }));
+$('types-none').addEventListener('click', () => document.querySelectorAll('#type-checkboxes input[type=checkbox]').forEach((c) => { c.checked = false; }));
+moreButton.addEventListener('click', () => { if (next) load(next, { append: true }); });
+
+init();

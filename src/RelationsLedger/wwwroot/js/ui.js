@@ -1,0 +1,187 @@
+// Shared page pieces: header/navigation, pair sub-navigation, badges, value formatting.
+import { el, replace, isHttpUrl } from './api.js';
+
+const regionNames = (() => {
+  try { return new Intl.DisplayNames(['en'], { type: 'region' }); } catch { return null; }
+})();
+
+/** "US" → "United States" (falls back to the code). */
+export function countryName(code) {
+  if (typeof code !== 'string' || !/^[A-Za-z]{2}$/.test(code)) return String(code ?? '');
+  try {
+    const name = regionNames && regionNames.of(code.toUpperCase());
+    return name && name !== code.toUpperCase() ? name : code.toUpperCase();
+  } catch {
+    return code.toUpperCase();
+  }
+}
+
+/** The URL form of a canonical pair id ("BY-US"): the United States first when it is a party ("US-BY"). */
+export function displayPair(pair) {
+  const [a, b] = String(pair).split('-');
+  return b === 'US' ? `${b}-${a}` : `${a}-${b}`;
+}
+
+/** "US-BY" → "United States – Belarus" (in the order given). */
+export function pairTitle(pair) {
+  const [a, b] = String(pair).split('-');
+  return `${countryName(a)} – ${countryName(b)}`;
+}
+
+/** "SanctionsImposed" → "Sanctions imposed". */
+export function typeLabel(type) {
+  if (typeof type !== 'string') return '';
+  const words = type.replace(/([a-z])([A-Z])/g, '$1 $2').split(' ');
+  return words.map((w, i) => (i === 0 ? w : w.toLowerCase())).join(' ');
+}
+
+/** "byNationality" → "By nationality". */
+export function fieldLabel(name) {
+  const s = String(name).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** ISO instant → "2025-09-11 14:03:22 UTC+2" style local text (kept unambiguous). */
+export function formatInstant(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const p = (n) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '−';
+  const offText = off === 0 ? 'UTC' : `UTC${sign}${Math.floor(Math.abs(off) / 60)}${Math.abs(off) % 60 ? ':' + p(Math.abs(off) % 60) : ''}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${offText}`;
+}
+
+/** <time> for an occurredOn value, shown exactly as given ("2024-12", "2007"). */
+export function occurred(value) {
+  const text = value == null ? '—' : String(value);
+  return el('time', { datetime: /^\d{4}(-\d{2}){0,2}$/.test(text) ? text : null }, text);
+}
+
+const NAV = [
+  { href: '/', label: 'Relations', match: (p) => p === '/' || p.startsWith('/relations') || p.startsWith('/events') },
+  { href: '/sanctions', label: 'Sanctions', match: (p) => p.startsWith('/sanctions') },
+  { href: '/status', label: 'Status', match: (p) => p.startsWith('/status') },
+];
+
+/** Fills <header id="site-header"> with the site name and main navigation. */
+export function renderHeader() {
+  const header = document.getElementById('site-header');
+  if (!header) return;
+  const path = location.pathname;
+  replace(header,
+    el('div', { class: 'header-inner' },
+      el('a', { class: 'brand', href: '/' }, el('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '⚖'), 'RelationsLedger'),
+      el('nav', { class: 'site-nav', 'aria-label': 'Main' },
+        el('ul', null, NAV.map((n) => el('li', null,
+          el('a', { href: n.href, 'aria-current': n.match(path) ? 'page' : null }, n.label))))),
+    ));
+}
+
+/** The per-pair sub-navigation (Overview, Timeline, Changes, Add event). */
+export function renderPairNav(pair, current) {
+  const nav = document.getElementById('pair-nav');
+  if (!nav || !pair) return;
+  const base = `/relations/${encodeURIComponent(pair)}`;
+  const items = [
+    ['overview', base, 'Overview'],
+    ['timeline', `${base}/timeline`, 'Timeline'],
+    ['diff', `${base}/diff`, 'What changed'],
+    ['add', `${base}/add`, 'Add an event'],
+  ];
+  nav.setAttribute('aria-label', `${pairTitle(pair)} pages`);
+  replace(nav, el('ul', null, items.map(([key, href, label]) =>
+    el('li', null, el('a', { href, 'aria-current': key === current ? 'page' : null }, label)))));
+}
+
+const STATUS_CLASS = {
+  // sanctions
+  active: 'st-red', eased: 'st-amber', lifted: 'st-green', expired: 'st-grey',
+  // embassies
+  open: 'st-green', suspended: 'st-amber', closed: 'st-red',
+  // ambassadors
+  nominated: 'st-blue', confirmed: 'st-blue', accredited: 'st-green',
+  expelled: 'st-red', recalled: 'st-grey', withdrawn: 'st-red',
+  // diff kinds
+  added: 'st-green', removed: 'st-red', changed: 'st-blue',
+  // stances
+  supports: 'st-green', disputes: 'st-amber',
+};
+
+/** A status pill: the text label is always shown; colour only reinforces it. */
+export function statusBadge(status) {
+  const s = String(status ?? 'unknown');
+  return el('span', { class: ['badge', STATUS_CLASS[s] || 'st-grey'], 'data-status': s }, s);
+}
+
+/** Provenance flags of an event: corrected / disputed / retracted. */
+export function flagBadges(e) {
+  return [
+    e.corrected ? el('span', { class: 'badge flag-corrected', title: 'A later correction changed this event' }, 'corrected') : null,
+    e.disputed ? el('span', { class: 'badge flag-disputed', title: 'At least one cited source disputes this event' }, 'disputed') : null,
+    e.retracted ? el('span', { class: 'badge flag-retracted', title: 'This event was retracted and is not folded into state' }, 'retracted') : null,
+  ];
+}
+
+/** Renders any JSON value as readable DOM (strings as text only). */
+export function valueNode(value) {
+  if (value === null || value === undefined) return el('span', { class: 'muted' }, '—');
+  if (Array.isArray(value)) {
+    if (value.length === 0) return el('span', { class: 'muted' }, 'none');
+    if (value.every((v) => typeof v !== 'object' || v === null)) {
+      return el('ul', { class: 'inline-list' }, value.map((v) => el('li', null, String(v))));
+    }
+    return el('ol', { class: 'plain-list' }, value.map((v) => el('li', null, valueNode(v))));
+  }
+  if (typeof value === 'object') {
+    // a Source object
+    if (typeof value.outlet === 'string') return sourceNode(value);
+    return dataList(value);
+  }
+  return document.createTextNode(String(value));
+}
+
+/** An event's data object as a compact definition list. */
+export function dataList(data, extraClass) {
+  const entries = data && typeof data === 'object' ? Object.entries(data) : [];
+  if (entries.length === 0) return el('p', { class: 'muted small' }, 'No data fields.');
+  return el('dl', { class: ['data-list', extraClass] },
+    entries.map(([k, v]) => [el('dt', null, fieldLabel(k)), el('dd', null, valueNode(v))]));
+}
+
+/** One source: outlet, title (a link only for http/https URLs), publication date. */
+export function sourceNode(s) {
+  if (!s || typeof s !== 'object') return el('span', null, '—');
+  const title = s.title || s.url || null;
+  let titleNode = null;
+  if (title) {
+    titleNode = isHttpUrl(s.url)
+      ? el('a', { href: s.url, rel: 'noopener noreferrer', target: '_blank' }, title)
+      : el('span', { class: 'source-title' }, title);
+  }
+  return el('span', { class: 'source' },
+    el('span', { class: 'source-outlet' }, s.outlet || 'Unknown outlet'),
+    titleNode ? [': ', titleNode] : null,
+    s.publishedOn ? el('span', { class: 'source-date' }, ` (${s.publishedOn})`) : null,
+    s.url && !isHttpUrl(s.url) ? el('span', { class: 'muted small' }, ` [address not shown: ${String(s.url).slice(0, 80)}]`) : null);
+}
+
+/** A status line (loading / error / info) in a container, with role=status or alert. */
+export function message(container, kind, text) {
+  if (!container) return null;
+  const node = el('p', { class: ['message', `message-${kind}`], role: kind === 'error' ? 'alert' : 'status' }, text);
+  replace(container, node);
+  return node;
+}
+
+/** A table wrapped so it scrolls horizontally on narrow screens. */
+export function tableWrap(table, label) {
+  return el('div', { class: 'table-wrap', role: 'region', 'aria-label': label || null, tabindex: '0' }, table);
+}
+
+export function eventLink(id, text) {
+  return el('a', { href: `/events/${encodeURIComponent(id)}` }, text || `event ${String(id).slice(0, 8)}`);
+}
+
+renderHeader();

@@ -1,0 +1,60 @@
+using Microsoft.Playwright;
+using RelationsLedger.Platform;
+using RelationsLedger.Tests.Support;
+
+namespace RelationsLedger.Tests.Browser;
+
+/// <summary>The app as a process over its own seeded PostgreSQL, and Debian's Chromium driven by Playwright.</summary>
+public sealed class BrowserHost : IAsyncLifetime
+{
+    public const string Chromium = "/usr/bin/chromium";
+    private LocalPostgres _database = null!;
+    private IPlaywright _playwright = null!;
+
+    public AppProcess App { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
+
+    public static string Screenshots
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "RelationsLedger.sln"))) dir = dir.Parent;
+            return Path.Combine(dir?.FullName ?? Path.GetTempPath(), "docs", "screenshots");
+        }
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(Chromium))
+            throw new InvalidOperationException($"No browser at {Chromium}: install Debian's chromium package (apt-get install chromium); .ci/run does.");
+        var ct = TestContext.Current.CancellationToken;
+        _database = await LocalPostgres.StartAsync(Path.Combine(Path.GetTempPath(), $"relationsledger-browser-{Guid.NewGuid():N}"), throwaway: true);
+        App = await AppProcess.StartAsync(_database.ConnectionString, AppProcess.FreePort(), ct, seed: true);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+        });
+    }
+
+    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 900)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = App.Address.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height }, TimezoneId = "UTC", Locale = "en-GB",
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+        return page;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        if (App is not null) await App.DisposeAsync();
+        if (_database is not null) await _database.DisposeAsync();
+    }
+}

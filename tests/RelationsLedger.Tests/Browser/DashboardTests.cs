@@ -1,0 +1,165 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using RelationsLedger.Tests.Support;
+using static Microsoft.Playwright.Assertions;
+
+namespace RelationsLedger.Tests.Browser;
+
+/// <summary>The dashboards in a real browser over the seeded US–Belarus history.</summary>
+public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<JsonObject> Post(JsonObject body)
+    {
+        using var http = host.App.Client();
+        var response = await http.PostAsJsonAsync("/api/relations/US-BY/events", body, Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    private async Task<Guid> SeededEvent(string type, string from, string to)
+    {
+        using var http = host.App.Client();
+        var page = JsonNode.Parse(await http.GetStringAsync($"/api/relations/US-BY/timeline?types={type}&from={from}&to={to}", Ct))!;
+        return Guid.Parse((string)page["events"]![0]!["eventId"]!);
+    }
+
+    private static async Task SetDate(IPage page, string date)
+    {
+        await page.Locator("#asof-date").FillAsync(date);
+        await page.Locator("#asof-date").DispatchEventAsync("change");
+        await Expect(page.Locator("#asof-output")).ToHaveTextAsync(date);
+    }
+
+    [Fact]
+    public async Task every_page_loads_without_script_or_csp_errors_and_is_saved_as_a_screenshot()
+    {
+        var visit = await SeededEvent("EnvoyVisited", "2025-09-11", "2025-09-11");
+        Directory.CreateDirectory(BrowserHost.Screenshots);
+        foreach (var (name, path, width) in new[]
+        {
+            ("index", "/", 1280), ("overview", "/relations/US-BY?asOf=2025-09-11", 1280), ("overview-375", "/relations/US-BY?asOf=2025-09-11", 375),
+            ("timeline", "/relations/US-BY/timeline", 1280), ("event", $"/events/{visit}", 1280),
+            ("diff", "/relations/US-BY/diff?from=2025-01-01&to=2025-09-30", 1280), ("sanctions", "/sanctions", 1280),
+            ("status", "/status", 1280), ("add-event", "/relations/US-BY/add", 1280), ("api-docs", "/docs", 1280),
+        })
+        {
+            var errors = new List<string>();
+            var context = await host.Browser.NewContextAsync(new BrowserNewContextOptions
+            {
+                BaseURL = host.App.Address.ToString(), ViewportSize = new ViewportSize { Width = width, Height = 900 }, TimezoneId = "UTC",
+            });
+            var page = await context.NewPageAsync();
+            page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+            page.PageError += (_, e) => errors.Add(e);
+            var response = await page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+            Assert.Equal(200, response!.Status);
+            if (name == "api-docs") await Expect(page.GetByText("RelationsLedger API").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await page.WaitForTimeoutAsync(400);
+            Assert.True(errors.Count == 0, $"{path}: {string.Join(" | ", errors)}");
+            if (width == 375)
+                Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 376, $"{path} scrolls sideways at 375 px");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserHost.Screenshots, $"{name}.png"), FullPage = name.StartsWith("overview") });
+            await context.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task moving_the_slider_and_the_date_replays_embassies_and_sanctions_as_the_seed_history_says()
+    {
+        var page = await host.OpenAsync("/relations/US-BY");
+        var slider = page.Locator("#asof-slider");
+        await slider.FocusAsync();
+        await page.Keyboard.PressAsync("Home");
+        await Expect(page.Locator("#asof-output")).ToHaveTextAsync("2006-06-16");
+        await Expect(page.Locator("#embassies")).ToContainTextAsync("No embassies");
+        await Expect(page.Locator("#sanction-counts")).ToHaveAttributeAsync("aria-label", "Sanctions measures by status: active 1");
+
+        await page.Keyboard.PressAsync("End");
+        await Expect(page.Locator("#embassies")).ToContainTextAsync("suspended");
+        await Expect(page.Locator("#embassies")).ToContainTextAsync("2022-02-28");
+
+        await SetDate(page, "2022-02-27");
+        await Expect(page.Locator("#embassies")).ToContainTextAsync("No embassies");
+        await SetDate(page, "2025-09-10");
+        await Expect(page.Locator("#sanction-counts")).Not.ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("eased"));
+        await SetDate(page, "2025-09-11");
+        await Expect(page.Locator("#sanction-counts")).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("eased 1"));
+        await Expect(page.Locator("#sanctions")).ToContainTextAsync("Belavia");
+    }
+
+    [Fact]
+    public async Task as_known_at_shows_what_was_recorded_then_and_marks_what_was_corrected_later()
+    {
+        var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
+        var correction = await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "closed" } }));
+        var before = DateTimeOffset.Parse((string)correction["recordedAt"]!).AddSeconds(-1).UtcDateTime;
+
+        var page = await host.OpenAsync("/relations/US-BY?asOf=2023-01-01");
+        await Expect(page.Locator("#embassies")).ToContainTextAsync("closed");
+        await page.Locator("#known-at").FillAsync(before.ToString("yyyy-MM-ddTHH:mm:ss"));
+        await page.Locator("#known-at").DispatchEventAsync("change");
+        await Expect(page.Locator("#embassies")).ToContainTextAsync("suspended");
+        await Expect(page.Locator("#embassies")).ToContainTextAsync("corrected later");
+
+        await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "suspended" } }));
+    }
+
+    [Fact]
+    public async Task the_add_event_form_shows_server_errors_beside_the_fields_and_records_a_good_event()
+    {
+        var page = await host.OpenAsync("/relations/US-BY/add");
+        await page.Locator("#field-apiKey").FillAsync(LedgerApp.ApiKey);
+        if (await page.Locator("#field-type").EvaluateAsync<string>("e => e.tagName") == "SELECT")
+            await page.Locator("#field-type").SelectOptionAsync("EmbassyOpened");
+        else await page.Locator("#field-type").FillAsync("EmbassyOpened");
+        await page.Locator("#field-type").DispatchEventAsync("change");
+        await page.Locator("#field-occurredOn").FillAsync("2025-02-30");
+        await page.Locator("#field-summary").FillAsync("The US reopens its embassy in Minsk.");
+        await page.Locator("#field-data-embassyOf").FillAsync("US");
+        await page.Locator("#field-data-city").FillAsync("Minsk");
+        await page.Locator("#field-source-0-outlet").FillAsync("U.S. Department of State");
+        await page.Locator("#add-event button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#error-occurredOn")).ToContainTextAsync("real date");
+
+        await page.Locator("#field-occurredOn").FillAsync("2025-11-01");
+        await page.Locator("#add-event button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#form-success")).ToBeVisibleAsync();
+        await Expect(page.Locator("#error-occurredOn")).ToBeEmptyAsync();
+        await Post(Samples.Retraction(await SeededEvent("EmbassyOpened", "2025-11-01", "2025-11-01")));
+    }
+
+    [Fact]
+    public async Task user_text_is_shown_as_text_never_run_as_html()
+    {
+        var body = Samples.Event("StatementMade", "2025-09-12", summary: "<script>alert(1)</script>");
+        body["sources"] = new JsonArray(new JsonObject { ["outlet"] = "<img src=x onerror=alert(2)>", ["title"] = "<b>bold?</b>" });
+        var id = Guid.Parse((string)(await Post(body))["eventId"]!);
+        foreach (var path in new[] { "/relations/US-BY/timeline?from=2025-09-12&to=2025-09-12", $"/events/{id}" })
+        {
+            var page = await host.OpenAsync(path);
+            var dialogs = 0;
+            page.Dialog += (_, d) => { dialogs++; _ = d.DismissAsync(); };
+            await Expect(page.GetByText("<script>alert(1)</script>").First).ToBeVisibleAsync();
+            await Expect(page.GetByText("<img src=x onerror=alert(2)>").First).ToBeVisibleAsync();
+            Assert.Equal(0, await page.Locator("main script, main img[src=x], main b").CountAsync());
+            Assert.Equal(0, dialogs);
+        }
+        await Post(Samples.Retraction(id));
+    }
+
+    [Fact]
+    public async Task a_page_open_on_today_updates_within_two_seconds_of_an_append()
+    {
+        var page = await host.OpenAsync("/relations/US-BY");
+        await Expect(page.Locator("#live-status")).ToHaveAttributeAsync("data-state", new System.Text.RegularExpressions.Regex("live|open|connected"));
+        var before = int.Parse(await page.Locator("#prisoners-total").InnerTextAsync());
+        var yesterday = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-dd");
+        var release = await Post(Samples.Event("PrisonersReleased", yesterday, new JsonObject { ["releasedBy"] = "BY", ["count"] = 7 }));
+        await Expect(page.Locator("#prisoners-total")).ToHaveTextAsync((before + 7).ToString(), new LocatorAssertionsToHaveTextOptions { Timeout = 2000 });
+        await Post(Samples.Retraction(Guid.Parse((string)release["eventId"]!), DateTime.UtcNow.ToString("yyyy-MM-dd")));
+    }
+}
