@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using RelationsLedger.Tests.Support;
 
 namespace RelationsLedger.Tests;
@@ -33,5 +34,94 @@ public sealed class OperationsTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health/ready", Ct)).StatusCode);
+    }
+}
+
+public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
+{
+    [Fact]
+    public async Task with_a_replica_configured_pinned_reads_use_it_and_newest_reads_stay_on_the_primary()
+    {
+        var receipt = await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+        var primary = new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString);
+        var replica = new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString)
+        {
+            Host = $"{primary.Host}:{primary.Port},{primary.Host}:{primary.Port}", ApplicationName = "replica", TargetSessionAttributes = "prefer-standby",
+        };
+        await using var withReplica = App.WithSettings(("ConnectionStrings:LedgerReplica", replica.ConnectionString));
+        using var client = withReplica.CreateClient();
+        var pinned = await client.GetAsync($"/api/relations/US-BY/state?asOf=2022-03-01&basis={receipt["sequence"]}", Ct);
+        Assert.True(pinned.Headers.Contains("X-Read-Source"), $"{(int)pinned.StatusCode} {await pinned.Content.ReadAsStringAsync(Ct)}");
+        Assert.Equal("replica", pinned.Headers.GetValues("X-Read-Source").Single());
+        var state = System.Text.Json.Nodes.JsonNode.Parse(await pinned.Content.ReadAsStringAsync(Ct))!;
+        Assert.Equal("suspended", (string?)state["embassies"]![0]!["status"]);
+        var newest = await client.GetAsync("/api/relations/US-BY/state?asOf=2022-03-01", Ct);
+        Assert.False(newest.Headers.Contains("X-Read-Source"));
+    }
+
+    [Fact]
+    public async Task a_configured_origin_gets_a_cors_grant_and_others_do_not()
+    {
+        await using var cors = App.WithSettings(("Ledger:Cors:Origins:0", "https://newsroom.example"));
+        using var client = cors.CreateClient();
+        async Task<HttpResponseMessage> Preflight(string origin)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Options, "/api/relations/US-BY/events");
+            request.Headers.Add("Origin", origin);
+            request.Headers.Add("Access-Control-Request-Method", "POST");
+            return await client.SendAsync(request, Ct);
+        }
+        Assert.Equal("https://newsroom.example", (await Preflight("https://newsroom.example")).Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.False((await Preflight("https://elsewhere.example")).Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
+    public void without_a_configured_key_one_is_generated_once_and_only_its_hash_is_stored()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"relationsledger-keys-{Guid.NewGuid():N}");
+        try
+        {
+            var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["Ledger:DataDirectory"] = folder }).Build();
+            var log = new CapturingLogger();
+            var keys = new RelationsLedger.Platform.ApiKeys(configuration, log);
+            var printed = log.Messages.Single(m => m.Contains("X-Api-Key: ")).Split("X-Api-Key: ")[1].Trim();
+            var stored = File.ReadAllText(Path.Combine(folder, "api-key.sha256")).Trim();
+            Assert.DoesNotContain(printed, stored);
+            Assert.Equal(Convert.ToHexString(RelationsLedger.Platform.ApiKeys.Hash(printed)), stored);
+            Assert.Equal("generated", keys.NameOf(printed));
+            var again = new CapturingLogger();
+            Assert.Equal("generated", new RelationsLedger.Platform.ApiKeys(configuration, again).NameOf(printed));
+            Assert.Empty(again.Messages);
+            Assert.Null(keys.NameOf("guess"));
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task help_lists_every_verb_the_readme_documents()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(AppProcess.AppDll);
+        start.ArgumentList.Add("help");
+        start.Environment["ConnectionStrings__Ledger"] = App.ConnectionString;
+        start.Environment["COLUMNS"] = "200";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        foreach (var verb in new[] { "replay", "import", "export", "seed", "healthcheck", "db-apply", "db-patch", "projections", "check-env", "codegen" })
+            Assert.Matches($@"(?m)^\s+{verb}\s", output);
+    }
+
+    private sealed class CapturingLogger : Microsoft.Extensions.Logging.ILogger<RelationsLedger.Platform.ApiKeys>
+    {
+        public List<string> Messages { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Add(formatter(state, exception));
     }
 }

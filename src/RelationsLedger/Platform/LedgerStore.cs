@@ -15,6 +15,7 @@ public static class LedgerStore
     public static IServiceCollection AddLedgerStore(this IServiceCollection services)
     {
         services.AddSingleton<LedgerDatabase>();
+        services.AddSingleton<Relations.Replaying.ReadReplica>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerDatabase>());
         services.AddMarten(sp =>
             {

@@ -19,7 +19,7 @@ public static class GetState
 {
     /// <summary>The relationship as of a date (default today), as it was known at an instant (default now) or at a basis sequence.</summary>
     [WolverineGet("/api/relations/{pair}/state")]
-    public static async Task<IResult> Get(string pair, string? asOf, string? knownAt, string? basis, HttpContext context, IQuerySession session, TimeProvider clock, LedgerMetrics metrics, CancellationToken ct)
+    public static async Task<IResult> Get(string pair, string? asOf, string? knownAt, string? basis, HttpContext context, IQuerySession session, ReadReplica replica, TimeProvider clock, LedgerMetrics metrics, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var started = clock.GetTimestamp();
@@ -33,7 +33,15 @@ public static class GetState
             var version = (await session.Events.FetchStreamStateAsync(p.Id, ct))?.Version ?? 0;
             if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, version), immutable: false)) return ReadCache.Unchanged;
         }
-        var known = await Reading.LoadAsync(session, p, knowledge, ct);
+        IReadOnlyList<RecordedEvent> known;
+        if (knowledge.Basis is { } pinnedBasis)
+        {
+            var (source, owned, name) = await replica.ForPinnedAsync(session, p, pinnedBasis, ct);
+            context.Response.Headers["X-Read-Source"] = name;
+            known = await Reading.LoadAsync(source, p, knowledge, ct);
+            if (owned) await source.DisposeAsync();
+        }
+        else known = await Reading.LoadAsync(session, p, knowledge, ct);
         if (knowledge != Knowledge.Latest)
         {
             var pinned = asOf is not null && knowledge.Basis is { } b && b <= await Reading.LastSequenceAsync(session, p, ct);
