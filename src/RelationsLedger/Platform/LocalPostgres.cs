@@ -17,6 +17,7 @@ public sealed class LocalPostgres : IAsyncDisposable
     private readonly bool _throwaway;
     private readonly string _binaries;
     private readonly string? _runAs;
+    private bool _durable;
 
     private LocalPostgres(string root, bool throwaway, string binaries, string? runAs)
     {
@@ -32,11 +33,12 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     /// <summary>Starts (creating on first use) the cluster under <paramref name="root"/>.</summary>
     /// <param name="throwaway">for tests: fsync off, and the folder is deleted on dispose.</param>
-    public static async Task<LocalPostgres> StartAsync(string root, bool throwaway = false, string database = "ledger", string? binDirectory = null)
+    /// <param name="durable">fsync stays on (the default unless throwaway): benchmarks need it even on a throwaway cluster.</param>
+    public static async Task<LocalPostgres> StartAsync(string root, bool throwaway = false, string database = "ledger", string? binDirectory = null, bool? durable = null)
     {
         var binaries = FindBinaries(binDirectory) ?? throw new InvalidOperationException(NoBinaries);
         var runAs = Environment.UserName == "root" || geteuid() == 0 ? UnprivilegedUser() : null;
-        var cluster = new LocalPostgres(Path.GetFullPath(root), throwaway, binaries, runAs);
+        var cluster = new LocalPostgres(Path.GetFullPath(root), throwaway, binaries, runAs) { _durable = durable ?? !throwaway };
         await cluster.StartAsync(database);
         return cluster;
     }
@@ -82,7 +84,7 @@ public sealed class LocalPostgres : IAsyncDisposable
         await File.WriteAllTextAsync(portFile, Port.ToString());
         if (RunningPort() is null)
         {
-            var durability = _throwaway ? " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" : "";
+            var durability = _durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
             var log = Path.Combine(DataDirectory, "server.log");
             await RunAsync("pg_ctl", $"-D \"{DataDirectory}\" -l \"{log}\" -w -t 60 -o \"-c port={Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{DataDirectory}' -c max_connections=200{durability}\" start");
         }

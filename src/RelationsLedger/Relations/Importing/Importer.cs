@@ -97,19 +97,8 @@ public static class Importer
         return new ImportResult(appended, present, problems);
     }
 
-    /// <summary>Consecutive lines of one pair, at most <see cref="Chunk"/> at a time: each run is one transaction.</summary>
-    private static IEnumerable<List<(Pair Pair, Submission Submission, int Line)>> Runs(List<(Pair Pair, Submission Submission, int Line)> lines)
-    {
-        var run = new List<(Pair, Submission, int)>();
-        foreach (var line in lines)
-        {
-            if (run.Count > 0 && (run[0].Item1 != line.Pair || run.Count == Chunk))
-            {
-                yield return run;
-                run = [];
-            }
-            run.Add(line);
-        }
-        if (run.Count > 0) yield return run;
-    }
+    /// <summary>Each pair's lines in file order, at most <see cref="Chunk"/> at a time: each run is one transaction.
+    /// Pairs are independent streams, so grouping by pair keeps every ordering that matters.</summary>
+    private static IEnumerable<List<(Pair Pair, Submission Submission, int Line)>> Runs(List<(Pair Pair, Submission Submission, int Line)> lines) =>
+        lines.GroupBy(l => l.Pair.Id).SelectMany(pair => pair.Chunk(Chunk).Select(chunk => chunk.ToList()));
 }

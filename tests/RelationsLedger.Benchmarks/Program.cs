@@ -1,0 +1,27 @@
+using RelationsLedger.Benchmarks;
+using RelationsLedger.Platform;
+
+// dotnet run -c Release --project tests/RelationsLedger.Benchmarks [-- --quick]
+// The app is run as a Release process; the baselines run in this process against the same PostgreSQL (fsync on).
+var quick = args.Contains("--quick");
+var sizes = quick ? Sizes.Quick : Sizes.Full;
+var appDll = Path.Combine(AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Benchmarks"), Path.Combine("src", "RelationsLedger")), "RelationsLedger.dll");
+if (!File.Exists(appDll)) throw new FileNotFoundException("Build the app first (the benchmark project references it)", appDll);
+
+var configured = Environment.GetEnvironmentVariable("ConnectionStrings__Ledger");
+LocalPostgres? cluster = null;
+if (string.IsNullOrWhiteSpace(configured))
+    cluster = await LocalPostgres.StartAsync(Path.Combine(Path.GetTempPath(), $"relationsledger-bench-{Guid.NewGuid():N}"), throwaway: true, durable: true);
+try
+{
+    var scenarios = new Scenarios(configured ?? cluster!.ConnectionString, sizes, appDll);
+    await scenarios.RunAsync();
+    var machine = $"{Environment.ProcessorCount} cores, {File.ReadAllLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() ?? "unknown CPU"}, " +
+                  $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB, PostgreSQL 15 fsync on, {(quick ? "quick" : "full")} mode";
+    Report.Print(scenarios.Figures, machine);
+    return 0;
+}
+finally
+{
+    if (cluster is not null) await cluster.DisposeAsync();
+}

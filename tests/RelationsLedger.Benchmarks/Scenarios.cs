@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace RelationsLedger.Benchmarks;
+
+public sealed record Sizes(int AppendsPerClient, int ImportEvents, int SmallPair, int LargePair, int Reads, int BaselineReads)
+{
+    public static readonly Sizes Quick = new(100, 20_000, 1_000, 10_000, 100, 10);
+    public static readonly Sizes Full = new(1_000, 1_000_000, 1_000, 100_000, 1_000, 20);
+}
+
+/// <summary>The app as a Release process on loopback, over a durable (fsync on) PostgreSQL cluster shared with the baselines.</summary>
+public sealed class Scenarios(string connectionString, Sizes sizes, string appDll)
+{
+    public const string ApiKey = "benchmark-key";
+    private const int Clients = 8;
+    private readonly List<Figure> _figures = [];
+    private Process? _app;
+    private Uri _address = null!;
+
+    public IReadOnlyList<Figure> Figures => _figures;
+
+    public async Task RunAsync()
+    {
+        await ColdStartAndAppends();
+        await ImportAndCopy();
+        await AsOfReads();
+        Memory();
+        _app?.Kill(entireProcessTree: true);
+    }
+
+    private HttpClient Client()
+    {
+        var http = new HttpClient { BaseAddress = _address, Timeout = TimeSpan.FromMinutes(10) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        return http;
+    }
+
+    private static JsonObject Payload(int i) => SyntheticHistory.Events(i, ["BY-US"], 1).First().Let(e => { e.Remove("pair"); e.Remove("eventId"); return e; });
+
+    private async Task ColdStartAndAppends()
+    {
+        var port = FreePort();
+        _address = new Uri($"http://127.0.0.1:{port}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { appDll, "--urls", _address.ToString() }) start.ArgumentList.Add(arg);
+        start.Environment["ConnectionStrings__Ledger"] = connectionString;
+        start.Environment["Ledger__SeedOnStart"] = "false";
+        start.Environment["Ledger__ApiKey"] = ApiKey;
+        start.Environment["Ledger__RateLimit__PermitsPerMinute"] = "100000000";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var clock = Stopwatch.StartNew();
+        _app = Process.Start(start)!;
+        _app.OutputDataReceived += (_, _) => { };
+        _app.ErrorDataReceived += (_, _) => { };
+        _app.BeginOutputReadLine();
+        _app.BeginErrorReadLine();
+        using var http = Client();
+        http.Timeout = TimeSpan.FromSeconds(5);
+        while (true)
+        {
+            try
+            {
+                var response = await http.PostAsJsonAsync("/api/relations/BY-US/events", Payload(0));
+                if (response.StatusCode == HttpStatusCode.Created) break;
+            }
+            catch (HttpRequestException) { }
+            if (clock.Elapsed > TimeSpan.FromSeconds(90)) throw new TimeoutException("the app did not start");
+            await Task.Delay(20);
+        }
+        var coldStart = clock.Elapsed.TotalSeconds;
+        _figures.Add(new Figure("cold start: process start to first 201", coldStart, null, "s", "≤ 3 s", coldStart <= 3));
+
+        var pairs = SyntheticHistory.Pairs(Clients);
+        for (var i = 0; i < 20; i++) await http.PostAsJsonAsync($"/api/relations/{pairs[i % Clients]}/events", Payload(i)); // warm up
+        var latencies = new List<double>[Clients];
+        clock.Restart();
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async c =>
+        {
+            latencies[c] = [];
+            using var client = Client();
+            for (var i = 0; i < sizes.AppendsPerClient; i++)
+            {
+                var one = Stopwatch.StartNew();
+                var response = await client.PostAsJsonAsync($"/api/relations/{pairs[c]}/events", Payload(c * 100_000 + i));
+                if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"append answered {(int)response.StatusCode}");
+                latencies[c].Add(one.Elapsed.TotalMilliseconds);
+            }
+        }));
+        var appendRate = Clients * sizes.AppendsPerClient / clock.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).ToList();
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await new NpgsqlCommand("drop table if exists bench_raw; create table bench_raw (id uuid primary key, pair text not null, body jsonb not null)", connection).ExecuteNonQueryAsync();
+        var body = Payload(1).ToJsonString();
+        clock.Restart();
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async c =>
+        {
+            await using var own = new NpgsqlConnection(connectionString);
+            await own.OpenAsync();
+            for (var i = 0; i < sizes.AppendsPerClient; i++)
+            {
+                await using var insert = new NpgsqlCommand("insert into bench_raw (id, pair, body) values ($1, $2, $3)", own);
+                insert.Parameters.Add(new NpgsqlParameter { Value = Guid.CreateVersion7() });
+                insert.Parameters.Add(new NpgsqlParameter { Value = pairs[c] });
+                insert.Parameters.Add(new NpgsqlParameter { Value = body, NpgsqlDbType = NpgsqlDbType.Jsonb });
+                await insert.ExecuteNonQueryAsync();
+            }
+        }));
+        var rawRate = Clients * sizes.AppendsPerClient / clock.Elapsed.TotalSeconds;
+        _figures.Add(new Figure($"HTTP append, {Clients} clients on distinct pairs", appendRate, rawRate, "events/s", "≥ 0.5× raw INSERT", appendRate >= 0.5 * rawRate,
+            $"p50 {Report.Percentile(all, 0.5):0.0} ms, p99 {Report.Percentile(all, 0.99):0.0} ms; baseline: raw Npgsql single-row INSERT of the same JSON, same concurrency"));
+    }
+
+    private async Task ImportAndCopy()
+    {
+        var pairs = SyntheticHistory.Pairs(200);
+        var file = Path.Combine(Path.GetTempPath(), $"relationsledger-bench-{Guid.NewGuid():N}.ndjson");
+        var lines = SyntheticHistory.Events(1, pairs, sizes.ImportEvents)
+            .Concat(SyntheticHistory.Events(2, ["JP-KR"], sizes.SmallPair))
+            .Concat(SyntheticHistory.Events(3, ["KR-NO"], sizes.LargePair))
+            .Select(e => e.ToJsonString()).ToList();
+        await File.WriteAllLinesAsync(file, lines);
+        var total = lines.Count;
+
+        var import = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { appDll, "import", file }) import.ArgumentList.Add(arg);
+        import.Environment["ConnectionStrings__Ledger"] = connectionString;
+        import.Environment["Logging__LogLevel__Default"] = "Warning";
+        var clock = Stopwatch.StartNew();
+        using (var process = Process.Start(import)!)
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            if (process.ExitCode != 0) throw new InvalidOperationException($"import failed: {await output} {await error}");
+        }
+        var importRate = total / clock.Elapsed.TotalSeconds;
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await new NpgsqlCommand("drop table if exists bench_copy; create table bench_copy (id uuid primary key, pair text not null, body jsonb not null)", connection).ExecuteNonQueryAsync();
+        clock.Restart();
+        await using (var writer = await connection.BeginBinaryImportAsync("copy bench_copy (id, pair, body) from stdin (format binary)"))
+        {
+            foreach (var line in lines)
+            {
+                var node = JsonNode.Parse(line)!;
+                await writer.StartRowAsync();
+                await writer.WriteAsync(Guid.Parse((string)node["eventId"]!), NpgsqlDbType.Uuid);
+                await writer.WriteAsync((string)node["pair"]!, NpgsqlDbType.Text);
+                await writer.WriteAsync(line, NpgsqlDbType.Jsonb);
+            }
+            await writer.CompleteAsync();
+        }
+        var copyRate = total / clock.Elapsed.TotalSeconds;
+        File.Delete(file);
+        _figures.Add(new Figure($"bulk import of {total:#,0} events (import verb)", importRate, copyRate, "events/s", "≥ 0.3× COPY", importRate >= 0.3 * copyRate,
+            "baseline: binary COPY of the same rows into a plain table"));
+    }
+
+    private async Task AsOfReads()
+    {
+        using var http = Client();
+        var random = new Random(7);
+        async Task<List<double>> Read(string pair, int count)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < count; i++)
+            {
+                var date = new DateOnly(1995, 1, 1).AddDays(random.Next(11_000)).ToString("yyyy-MM-dd");
+                var one = Stopwatch.StartNew();
+                var response = await http.GetAsync($"/api/relations/{pair}/state?asOf={date}");
+                await response.Content.ReadAsByteArrayAsync();
+                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"state answered {(int)response.StatusCode}");
+                times.Add(one.Elapsed.TotalMilliseconds);
+            }
+            return times;
+        }
+        await Read("JP-KR", 10);
+        var small = await Read("JP-KR", sizes.Reads);
+        var large = await Read("KR-NO", sizes.Reads);
+
+        await using var baseline = LiveBaseline.Store(connectionString);
+        var live = new List<double>();
+        for (var i = 0; i < sizes.BaselineReads; i++)
+        {
+            await using var session = baseline.QuerySession();
+            var one = Stopwatch.StartNew();
+            var state = await session.Events.AggregateStreamAsync<LiveState>("KR-NO");
+            live.Add(one.Elapsed.TotalMilliseconds);
+            if (state is null) throw new InvalidOperationException("no stream");
+        }
+        var (p50Large, p99Large, p50Small) = (Report.Percentile(large, 0.5), Report.Percentile(large, 0.99), Report.Percentile(small, 0.5));
+        var p50Live = Report.Percentile(live, 0.5);
+        _figures.Add(new Figure($"as-of state p50, pair of {sizes.LargePair:#,0} events (over loopback HTTP)", p50Large, p50Live, "ms", "≤ 5 ms; ≥ 100× faster than AggregateStreamAsync",
+            p50Large <= 5 && p50Live / p50Large >= 100, $"baseline: Marten AggregateStreamAsync of the same stream; speed-up {p50Live / p50Large:0.0}×"));
+        _figures.Add(new Figure($"as-of state p99, pair of {sizes.LargePair:#,0} events", p99Large, null, "ms", "≤ 20 ms", p99Large <= 20));
+        _figures.Add(new Figure($"flatness: p50 at {sizes.LargePair:#,0} vs {sizes.SmallPair:#,0} events", p50Large, p50Small, "ms", "≤ 2×", p50Large <= 2 * p50Small));
+    }
+
+    private void Memory()
+    {
+        if (_app is null) return;
+        var rss = File.ReadAllLines($"/proc/{_app.Id}/status").First(l => l.StartsWith("VmRSS:"));
+        var mb = double.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+        _figures.Add(new Figure("API resident memory after the load", mb, null, "MB", "≤ 300 MB", mb <= 300));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+internal static class Functional
+{
+    public static TResult Let<T, TResult>(this T value, Func<T, TResult> f) => f(value);
+}
