@@ -25,6 +25,8 @@ public static class LedgerStore
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, configure: json => LedgerJson.Configure(json));
                 options.Events.StreamIdentity = StreamIdentity.AsString;
                 options.Events.UseAdvisoryLockTransaction = true;
+                // event ids are looked up for idempotency and provenance, and must be unique across pairs
+                options.Events.EnableUniqueIndexOnEventId = true;
                 // sequences are assigned before the inline timeline projection runs, which orders rows by them
                 options.Events.AppendMode = EventAppendMode.Rich;
                 options.Events.MetadataConfig.HeadersEnabled = true;

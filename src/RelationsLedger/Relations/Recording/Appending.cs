@@ -30,9 +30,12 @@ public static class Appending
             problems.Add(itemPath(ids.IndexOf(duplicate.Key)) + "eventId", "The same eventId appears twice in this request.");
         if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
 
-        var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);
-        if (existing.Count > 0)
+        // plain SQL on the unique event-id index: Marten's LINQ compiles the id list into the query on every call
+        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        var known = await session.QueryAsync<Guid>($"select id from {schema}.mt_events where id = any(?)", ct, ids.ToArray());
+        if (known.Count > 0)
         {
+            var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);
             var replay = items.All(i => existing.TryGetValue(i.Event.Id, out var old) && old.StreamKey == pair.Id && SameFact(old.Data, i.Event));
             if (!replay) return new AppendOutcome.Conflict("An event with this eventId was already recorded with a different body (or pair).");
             return new AppendOutcome.Done(ids.Select(id => Receipt(pair, existing[id])).ToList(), Replayed: true);
@@ -57,9 +60,13 @@ public static class Appending
         for (var i = 0; i < items.Count; i++) action.Events[i].Id = items[i].Event.Id;
         await session.SaveChangesAsync(ct);
 
-        var stored = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);
-        return new AppendOutcome.Done(ids.Select(id => Receipt(pair, stored[id])).ToList(), Replayed: false);
+        var stored = (await session.QueryAsync<StoredReceipt>(
+            $"select json_build_object('id', id, 'version', version, 'sequence', seq_id, 'recordedAt', timestamp) from {schema}.mt_events where id = any(?)",
+            ct, ids.ToArray())).ToDictionary(r => r.Id);
+        return new AppendOutcome.Done(ids.Select(id => new Appended(id, pair.Id, stored[id].Version, stored[id].Sequence, stored[id].RecordedAt)).ToList(), Replayed: false);
     }
+
+    private sealed record StoredReceipt(Guid Id, long Version, long Sequence, DateTimeOffset RecordedAt);
 
     private static Appended Receipt(Pair pair, IEvent e) => new(e.Id, pair.Id, e.Version, e.Sequence, e.Timestamp);
 

@@ -30,7 +30,9 @@ public static class Reading
     /// <summary>The newest sequence in the pair's stream: appends to one pair are serialized by its version, so no
     /// event of this pair can later appear at or below it.</summary>
     public static async Task<long> LastSequenceAsync(IQuerySession session, Pair pair, CancellationToken ct) =>
-        (await AllRecorded(session).Where(e => e.StreamKey == pair.Id).OrderByDescending(e => e.Sequence).Take(1).ToListAsync(ct)).FirstOrDefault()?.Sequence ?? 0;
+        (await session.QueryAsync<long>(
+            $"select coalesce(max(seq_id), 0) from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = ? and type <> 'tombstone'",
+            ct, pair.Id)).Single();
 
     /// <summary>Step 1 of every read: the pair's events, as known at the requested moment.</summary>
     public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct)
