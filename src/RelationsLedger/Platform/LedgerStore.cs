@@ -16,6 +16,7 @@ public static class LedgerStore
     {
         services.AddSingleton<LedgerDatabase>();
         services.AddSingleton<Relations.Replaying.ReadReplica>();
+        services.AddSingleton<Relations.Replaying.HistoryCache>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerDatabase>());
         services.AddMarten(sp =>
             {

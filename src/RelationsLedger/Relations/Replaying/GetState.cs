@@ -19,7 +19,7 @@ public static class GetState
 {
     /// <summary>The relationship as of a date (default today), as it was known at an instant (default now) or at a basis sequence.</summary>
     [WolverineGet("/api/relations/{pair}/state")]
-    public static async Task<IResult> Get(string pair, string? asOf, string? knownAt, string? basis, HttpContext context, IQuerySession session, ReadReplica replica, TimeProvider clock, LedgerMetrics metrics, CancellationToken ct)
+    public static async Task<IResult> Get(string pair, string? asOf, string? knownAt, string? basis, HttpContext context, IQuerySession session, ReadReplica replica, HistoryCache histories, TimeProvider clock, LedgerMetrics metrics, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var started = clock.GetTimestamp();
@@ -32,6 +32,10 @@ public static class GetState
         {
             var version = (await session.Events.FetchStreamStateAsync(p.Id, ct))?.Version ?? 0;
             if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, version), immutable: false)) return ReadCache.Unchanged;
+            var history = await histories.LatestAsync(session, p, ct);
+            var latest = history.StateAt(date);
+            metrics.AsOfRead(clock.GetElapsedTime(started));
+            return TypedResults.Ok(StateView.Of(p, date, clock.GetUtcNow(), history.Last is { } last ? new ReadBasis(last.Sequence, last.RecordedAt, last.Version) : new ReadBasis(0, null, 0), latest));
         }
         IReadOnlyList<RecordedEvent> known;
         if (knowledge.Basis is { } pinnedBasis)

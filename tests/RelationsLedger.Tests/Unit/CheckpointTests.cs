@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using CsCheck;
+using RelationsLedger.Relations;
+
+namespace RelationsLedger.Tests.Unit;
+
+/// <summary>Checkpointed reads must answer exactly what a full fold answers, however the history arrived.</summary>
+public sealed class CheckpointTests
+{
+    private static readonly Source Reuters = new("Reuters");
+
+    private static readonly Gen<DomainEvent> AnyFact = Gen.OneOf<DomainEvent>(
+        Gen.OneOf("Minsk", "Vilnius").Select(c => (DomainEvent)new EmbassyClosed("US", c, EmbassyMode.Suspended)),
+        Gen.OneOf("Minsk", "Vilnius").Select(c => (DomainEvent)new EmbassyReopened("US", c)),
+        Gen.Int[0, 60].Select(n => (DomainEvent)new PrisonersReleased("BY", n)),
+        Gen.OneOf("Belavia", "Belneftekhim").Select(t => (DomainEvent)new SanctionsImposed("US", "OFAC", t, TargetKind.Entity, ["SDN"], "P1")),
+        Gen.OneOf("Belavia", "Belneftekhim").Select(t => (DomainEvent)new SanctionsEased("US", t, ["parts"], "P1")),
+        Gen.Const((DomainEvent)new LeadersSpoke(["Trump", "Lukashenko"], "phone")));
+
+    /// <summary>Each step appends a fact at a random (often backdated) date, or corrects, retracts or cites an earlier one.</summary>
+    private static readonly Gen<(int Kind, DomainEvent Fact, int Day, int Target)[]> AnySteps =
+        Gen.Select(Gen.Int[0, 9], AnyFact, Gen.Int[0, 3000], Gen.Int[0, 1000]).Array[1, 60];
+
+    private static List<RecordedEvent> Record((int Kind, DomainEvent Fact, int Day, int Target)[] steps)
+    {
+        var recorded = new List<RecordedEvent>();
+        var facts = new List<Guid>();
+        var day0 = new DateOnly(2015, 1, 1);
+        for (var i = 0; i < steps.Length; i++)
+        {
+            var (kind, fact, day, target) = steps[i];
+            var on = new Occurrence(day0.AddDays(day), Precision.Day);
+            LedgerEvent e = kind switch
+            {
+                7 when facts.Count > 0 => new EventCorrected(facts[target % facts.Count], new JsonObject { ["occurredOn"] = day0.AddDays((day * 7) % 3000).ToString("yyyy-MM-dd") }, "date"),
+                8 when facts.Count > 0 => new EventRetracted(facts[target % facts.Count], "withdrawn"),
+                9 when facts.Count > 0 => new SourceCited(facts[target % facts.Count], Reuters, Stance.Disputes),
+                _ => fact,
+            };
+            e = e with { Id = Guid.NewGuid(), OccurredOn = on, Summary = "s", Sources = [Reuters] };
+            if (e is DomainEvent) facts.Add(e.Id);
+            recorded.Add(new RecordedEvent(e, i + 1, DateTimeOffset.UnixEpoch.AddSeconds(i + 1), i + 1));
+        }
+        return recorded;
+    }
+
+    private static string Json(RelationshipState s) => System.Text.Json.JsonSerializer.Serialize(s, LedgerJson.Options);
+
+    [Fact]
+    public void checkpointed_answers_equal_a_full_fold_for_histories_with_backdated_appends_and_provenance()
+    {
+        Gen.Select(AnySteps, Gen.Int[0, 59], Gen.Int[0, 3100].Array[5]).Sample((steps, split, days) =>
+        {
+            var recorded = Record(steps);
+            var at = Math.Min(split, recorded.Count);
+            var whole = CheckpointedHistory.Build(recorded);
+            var grown = CheckpointedHistory.Build(recorded.Take(at)).Extend(recorded.Skip(at).ToList());
+            foreach (var asOf in days.Select(d => new DateOnly(2015, 1, 1).AddDays(d - 50)))
+            {
+                var expected = Json(RelationshipState.Fold(recorded, asOf));
+                Assert.Equal(expected, Json(whole.StateAt(asOf)));
+                Assert.Equal(expected, Json(grown.StateAt(asOf)));
+            }
+        }, iter: 500);
+    }
+
+    [Fact]
+    public void a_history_keeps_one_checkpoint_per_month_with_events()
+    {
+        var recorded = Record([.. Enumerable.Range(0, 90).Select(d => (0, (DomainEvent)new LeadersSpoke(["a", "b"], "phone"), d, 0))]);
+        Assert.Equal(3, CheckpointedHistory.Build(recorded).Checkpoints);
+    }
+}
