@@ -3,9 +3,11 @@ using System.Globalization;
 namespace RelationsLedger.Benchmarks;
 
 /// <summary>One measured figure beside its baseline from the same run.</summary>
-public sealed record Figure(string Name, double Project, double? Baseline, string Unit, string Target, bool? Met, string? Note = null)
+public sealed record Figure(string Name, double Project, double? Baseline, string Unit, string Target, bool? Met, string? Note = null, bool LowerIsBetter = false)
 {
-    public string Ratio => Baseline is { } b && b > 0 ? (Project / b).ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—";
+    public string Ratio => Baseline is not { } b || b <= 0 || Project <= 0 ? "—"
+        : LowerIsBetter ? (b / Project).ToString("0.0", CultureInfo.InvariantCulture) + "× faster"
+        : (Project / b).ToString("0.00", CultureInfo.InvariantCulture) + "×";
 }
 
 public static class Report

@@ -30,9 +30,11 @@ public static class Appending
             problems.Add(itemPath(ids.IndexOf(duplicate.Key)) + "eventId", "The same eventId appears twice in this request.");
         if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
 
-        // plain SQL on the unique event-id index: Marten's LINQ compiles the id list into the query on every call
+        // only an id the client chose can have been recorded before; plain SQL on the unique event-id index, because
+        // Marten's LINQ compiles the id list into the query on every call
         var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
-        var known = await session.QueryAsync<Guid>($"select id from {schema}.mt_events where id = any(?)", ct, ids.ToArray());
+        var chosen = items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray();
+        var known = chosen.Length == 0 ? [] : await session.QueryAsync<Guid>($"select id from {schema}.mt_events where id = any(?)", ct, chosen);
         if (known.Count > 0)
         {
             var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);
@@ -60,15 +62,12 @@ public static class Appending
         for (var i = 0; i < items.Count; i++) action.Events[i].Id = items[i].Event.Id;
         await session.SaveChangesAsync(ct);
 
-        var stored = (await session.QueryAsync<StoredReceipt>(
-            $"select json_build_object('id', id, 'version', version, 'sequence', seq_id, 'recordedAt', timestamp) from {schema}.mt_events where id = any(?)",
-            ct, ids.ToArray())).ToDictionary(r => r.Id);
-        return new AppendOutcome.Done(ids.Select(id => new Appended(id, pair.Id, stored[id].Version, stored[id].Sequence, stored[id].RecordedAt)).ToList(), Replayed: false);
+        // Marten's rich append assigned version and sequence and sent its timestamp; PostgreSQL keeps microseconds
+        return new AppendOutcome.Done(action.Events.Select(e => Receipt(pair, e)).ToList(), Replayed: false);
     }
 
-    private sealed record StoredReceipt(Guid Id, long Version, long Sequence, DateTimeOffset RecordedAt);
-
-    private static Appended Receipt(Pair pair, IEvent e) => new(e.Id, pair.Id, e.Version, e.Sequence, e.Timestamp);
+    private static Appended Receipt(Pair pair, IEvent e) =>
+        new(e.Id, pair.Id, e.Version, e.Sequence, e.Timestamp.AddTicks(-(e.Timestamp.UtcTicks % TimeSpan.TicksPerMicrosecond)));
 
     private static bool SameFact(object stored, LedgerEvent submitted) =>
         stored.GetType() == submitted.GetType() &&
