@@ -84,6 +84,18 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(0, await App.EventCountAsync());
     }
 
+    [Fact]
+    public async Task an_import_file_may_be_one_json_array()
+    {
+        var array = new JsonArray(
+            JsonNode.Parse(Line(Samples.Event("EmbassyClosed", "2022-02-28"))),
+            JsonNode.Parse(Line(Samples.Event("PrisonersReleased", "2025-09-11"))));
+        var result = await Importer.ImportAsync(App.Store, Importer.ReadLines(new StringReader("  \n" + array.ToJsonString())), new DateOnly(2026, 1, 1), ct: Ct);
+        Assert.Empty(result.Problems);
+        Assert.Equal((2, 0), (result.Appended, result.AlreadyPresent));
+        Assert.Equal(2, await App.EventCountAsync());
+    }
+
     private static string Line(JsonObject e)
     {
         e["pair"] = "US-BY";

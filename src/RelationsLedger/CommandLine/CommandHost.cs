@@ -14,7 +14,7 @@ public sealed class CommandHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
     public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
-    public DateOnly Today => DateOnly.FromDateTime(Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime);
+    public DateOnly Today => Services.GetRequiredService<TimeProvider>().Today();
 
     public static async Task<CommandHost> OpenAsync(NetCoreInput input)
     {

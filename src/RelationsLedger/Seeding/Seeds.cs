@@ -1,3 +1,4 @@
+using RelationsLedger.Platform;
 using Marten;
 using RelationsLedger.Relations.Importing;
 
@@ -15,7 +16,7 @@ public sealed class Seeds(IDocumentStore store, IConfiguration configuration, Ti
         foreach (var file in files)
         {
             using var reader = File.OpenText(file);
-            var result = await Importer.ImportAsync(store, Importer.ReadLines(reader).ToList(), DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), ct: ct, writer: $"seed:{Path.GetFileName(file)}");
+            var result = await Importer.ImportAsync(store, Importer.ReadLines(reader).ToList(), clock.Today(), ct: ct, writer: $"seed:{Path.GetFileName(file)}");
             foreach (var (field, messages) in result.Problems) foreach (var m in messages) total.Problems.Add($"{Path.GetFileName(file)} {field}", m);
             total = total with { Appended = total.Appended + result.Appended, AlreadyPresent = total.AlreadyPresent + result.AlreadyPresent };
         }

@@ -36,7 +36,7 @@ public sealed class RoundTripTests(LedgerApp app) : ApiTest(app)
         return fields.Select(list => new JsonObject(list));
     }
 
-    private static readonly Gen<JsonObject> Source = Gen.Select(Word, Gen.Bool, Gen.Bool, Gen.Int[0, 40000]).Select((outlet, title, url, day) =>
+    private static readonly Gen<JsonObject> AnySource = Gen.Select(Word, Gen.Bool, Gen.Bool, Gen.Int[0, 40000]).Select((outlet, title, url, day) =>
     {
         var source = new JsonObject { ["outlet"] = outlet };
         if (title) source["title"] = outlet + " report";
@@ -47,7 +47,7 @@ public sealed class RoundTripTests(LedgerApp app) : ApiTest(app)
 
     private static readonly Gen<JsonObject> AnyEvent =
         Gen.OneOf(EventCatalog.All.Where(t => !t.IsProvenance).ToArray())
-            .SelectMany(type => Gen.Select(Data(type), Word, Source.Array[1, 3], Gen.Int[0, 45000], Gen.Int[0, 2]).Select((data, summary, sources, day, precision) =>
+            .SelectMany(type => Gen.Select(Data(type), Word, AnySource.Array[1, 3], Gen.Int[0, 45000], Gen.Int[0, 2]).Select((data, summary, sources, day, precision) =>
             {
                 var date = new DateOnly(1901, 1, 1).AddDays(day);
                 return new JsonObject

@@ -13,18 +13,17 @@ public static class RecordBatch
     [WolverinePost("/api/relations/{pair}/events/batch")]
     public static async Task<IResult> Post(string pair, HttpRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
-        var (body, problem) = await LedgerResults.ReadJson(request, ct);
-        if (problem is not null) return problem;
-        using var _ = body;
+        var (write, problem) = await WriteRequest.ReadAsync(pair, request, clock, ct);
+        if (write is null) return problem!;
+        using var _ = write;
+        var (p, today) = (write.Pair, write.Today);
         var problems = new Problems();
-        var root = body!.RootElement;
+        var root = write.Body.RootElement;
         if (root.ValueKind != JsonValueKind.Array || root.GetArrayLength() is 0 or > MaxBatch)
         {
             problems.Add("$", $"A batch is a JSON array of 1 to {MaxBatch} events.");
             return LedgerResults.Invalid(problems);
         }
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var submissions = root.EnumerateArray().Select((item, i) => SubmissionReader.Read(item, today, problems, $"[{i}]")).ToList();
         if (submissions.Any(s => s?.ExpectedVersion is not null) && submissions.Count > 1)
             problems.Add("expectedVersion", "In a batch, give the expected version once, in the If-Match header.");

@@ -10,13 +10,12 @@ public static class RecordEvent
     [WolverinePost("/api/relations/{pair}/events")]
     public static async Task<IResult> Post(string pair, HttpRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
-        var (body, problem) = await LedgerResults.ReadJson(request, ct);
-        if (problem is not null) return problem;
-        using var _ = body;
+        var (write, problem) = await WriteRequest.ReadAsync(pair, request, clock, ct);
+        if (write is null) return problem!;
+        using var _ = write;
+        var (p, today) = (write.Pair, write.Today);
         var problems = new Problems();
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var submission = SubmissionReader.Read(body!.RootElement, today, problems);
+        var submission = SubmissionReader.Read(write.Body.RootElement, today, problems);
         var expectedVersion = ExpectedVersion(request, submission?.ExpectedVersion, problems);
         var idempotencyKey = IdempotencyKey(request, problems);
         if (submission is null || problems.Count > 0) return LedgerResults.Invalid(problems);

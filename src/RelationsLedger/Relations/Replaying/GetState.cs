@@ -24,7 +24,7 @@ public static class GetState
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var started = clock.GetTimestamp();
         var problems = new Problems();
-        var date = Reading.ParseDate(asOf, "asOf", problems) ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var date = Reading.ParseDate(asOf, "asOf", problems) ?? clock.Today();
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 

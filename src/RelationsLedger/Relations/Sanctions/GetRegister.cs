@@ -15,7 +15,7 @@ public static class GetRegister
     public static async Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? knownAt, string? format, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
         var problems = new Problems();
-        var date = Reading.ParseDate(asOf, "asOf", problems) ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var date = Reading.ParseDate(asOf, "asOf", problems) ?? clock.Today();
         var knowledge = Reading.ParseKnowledge(knownAt, null, problems);
         var issuer = imposedBy is null ? null : Countries.Normalize(imposedBy);
         if (imposedBy is not null && issuer is null) problems.Add("imposedBy", "Must be an ISO 3166-1 alpha-2 code.");
