@@ -49,10 +49,19 @@ public static class Pages
         app.UseStaticFiles();
         foreach (var (route, file) in Routes)
             app.MapGet(route, (IWebHostEnvironment env) =>
-                env.WebRootFileProvider.GetFileInfo(file) is { Exists: true, PhysicalPath: { } path }
-                    ? Results.File(path, "text/html; charset=utf-8")
-                    : Results.Problem(statusCode: 404, title: "Not found.", detail: $"The dashboard page {file} is not installed."))
+                    Compose(env.WebRootFileProvider, file) is { } html
+                        ? Results.Content(html, "text/html; charset=utf-8")
+                        : Results.Problem(statusCode: 404, title: "Not found.", detail: $"The dashboard page {file} is not installed."))
                 .ExcludeFromDescription();
         return app;
+    }
+
+    /// <summary>A page with its shared parts filled in: <c>&lt;!--#name--&gt;</c> stands for wwwroot/partials/name.html.</summary>
+    private static string? Compose(Microsoft.Extensions.FileProviders.IFileProvider files, string file)
+    {
+        var page = files.GetFileInfo(file);
+        if (!page.Exists || page.PhysicalPath is null) return null;
+        return System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(page.PhysicalPath), "<!--#([a-z-]+)-->\n?",
+            m => files.GetFileInfo($"partials/{m.Groups[1].Value}.html") is { Exists: true, PhysicalPath: { } partial } ? File.ReadAllText(partial) : m.Value);
     }
 }
