@@ -4,29 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-have_postgres() {
-  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
-}
-if [ -z "${ConnectionStrings__Ledger:-}" ] && ! have_postgres; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "PostgreSQL server binaries not found: installing Debian's postgresql package"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    # the package starts a system cluster; the tests run their own
-    (service postgresql stop || pg_ctlcluster --force 15 main stop) >/dev/null 2>&1 || true
-  else
-    echo "PostgreSQL server binaries not found: run 'sudo apt-get install postgresql' (or set ConnectionStrings__Ledger)" >&2
-  fi
-fi
-
-# the browser tests drive Debian's Chromium (browsers cannot be downloaded here)
-if [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "Chromium not found: installing Debian's chromium package for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "Chromium not found: run 'sudo apt-get install chromium' for the browser tests" >&2
-  fi
-fi
+source build/prerequisites.sh
 
 results=$(mktemp -d)
 dotnet test RelationsLedger.sln --logger "trx" --results-directory "$results" "$@"

@@ -19,6 +19,7 @@ builder.Services.AddLedgerApiDocs();
 builder.Services.AddRequestLimits(builder.Configuration);
 builder.Services.AddLedgerTelemetry(builder.Configuration);
 builder.Services.AddSingleton<Seeds>().AddHostedService<SeedOnStart>();
+builder.Services.UsePreGeneratedCode();
 builder.Host.UseWolverine(opts => opts.UseLedgerCluster());
 
 var app = builder.Build();

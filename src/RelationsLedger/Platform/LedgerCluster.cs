@@ -1,13 +1,32 @@
+using JasperFx;
+using JasperFx.CodeGeneration;
 using Wolverine;
 
 namespace RelationsLedger.Platform;
 
 public static class LedgerCluster
 {
+    /// <summary>Wolverine's handler code is generated ahead (`codegen write`, committed under Internal/Generated) and
+    /// loaded statically: no Roslyn at run time, a faster cold start. A missing type fails the start, not a request.</summary>
+    public static IServiceCollection UsePreGeneratedCode(this IServiceCollection services) => services.CritterStackDefaults(x =>
+    {
+        x.ApplicationAssembly = typeof(LedgerCluster).Assembly; // also under a test host, whose entry assembly is the tests'
+        // the content root is the build output; `codegen write` belongs in the project folder when there is one
+        var project = new DirectoryInfo(AppContext.BaseDirectory);
+        while (project is not null && !File.Exists(Path.Combine(project.FullName, "RelationsLedger.csproj"))) project = project.Parent;
+        if (project is not null) x.GeneratedCodeOutputPath = Path.Combine(project.FullName, "Internal", "Generated");
+        foreach (var profile in new[] { x.Development, x.Production })
+        {
+            profile.GeneratedCodeMode = TypeLoadMode.Static;
+            profile.AssertAllPreGeneratedTypesExist = true;
+        }
+    });
+
     /// <summary>Several identical nodes on one PostgreSQL: Wolverine's node agents (health checks in the database)
     /// hand the async projections to one live node and move them within seconds when that node dies.</summary>
     public static WolverineOptions UseLedgerCluster(this WolverineOptions opts)
     {
+        opts.ApplicationAssembly = typeof(LedgerCluster).Assembly;
         opts.Discovery.IncludeAssembly(typeof(LedgerCluster).Assembly);
         opts.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(2);
         opts.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(8);
