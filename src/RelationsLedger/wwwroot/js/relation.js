@@ -6,6 +6,7 @@ import {
 } from './api.js';
 import {
   pairTitle, countryName, renderPairNav, statusBadge, message, eventLink, typeLabel, occurred, formatInstant,
+  eventLinks, sanctionCells,
 } from './ui.js';
 import { createCharts } from './charts.js';
 
@@ -44,13 +45,6 @@ function comparable(row) {
   if (!row || typeof row !== 'object') return JSON.stringify(row ?? null);
   const { eventIds, ...rest } = row;
   return JSON.stringify(rest, Object.keys(rest).sort());
-}
-
-function eventLinks(ids) {
-  const list = Array.isArray(ids) ? ids : [];
-  if (!list.length) return el('span', { class: 'muted' }, '—');
-  return el('span', { class: 'event-links' }, list.map((id, i) => [i ? ' ' : null,
-    el('a', { href: `/events/${encodeURIComponent(id)}`, 'aria-label': `Event ${i + 1} of ${list.length}`, title: `Event ${id}` }, `#${i + 1}`)]));
 }
 
 function laterBadge(text = 'corrected later') {
@@ -277,20 +271,8 @@ function renderSanctions(state, latest) {
           if (!now) badge = [laterBadge('removed later'), laterNote('Not in the newest knowledge for this date.')];
           else if (comparable(now) !== comparable(s)) badge = [laterBadge('corrected later'), laterNote(`Now recorded: ${sanctionDescribe(now)}`)];
         }
-        const measures = Array.isArray(s.measures) ? s.measures : [];
-        const eased = Array.isArray(s.easedScope) ? s.easedScope : [];
         return el('tr', { class: badge ? 'differs' : null, 'data-key': sanctionKey(s), 'data-status': s.status, 'data-differs': badge ? 'true' : null },
-          el('td', { class: 'nowrap' }, el('abbr', { title: countryName(s.imposedBy) }, s.imposedBy)),
-          el('td', null, s.target, s.targetKind ? el('span', { class: 'muted small' }, ` (${s.targetKind})`) : null,
-            s.targetId ? el('div', { class: 'muted small mono' }, s.targetId) : null, badge),
-          el('td', null, s.program || el('span', { class: 'muted' }, '—'),
-            s.authority ? el('div', { class: 'muted small' }, s.authority) : null),
-          el('td', null, statusBadge(s.status)),
-          el('td', { class: 'nowrap' }, occurred(s.since)),
-          el('td', null,
-            measures.length ? el('ul', { class: 'measures' }, measures.map((m) => el('li', null, m))) : el('span', { class: 'muted' }, '—'),
-            eased.length ? el('div', { class: 'small' }, el('strong', null, 'Eased: '), eased.join('; ')) : null),
-          el('td', { class: 'nowrap' }, eventLinks(s.eventIds)));
+          sanctionCells(s, badge));
       }),
     ]));
   }

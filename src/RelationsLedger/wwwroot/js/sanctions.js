@@ -1,6 +1,6 @@
 // Sanctions register across pairs at a date, filtered by issuer and status; CSV download of the same query.
 import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart } from './api.js';
-import { message, statusBadge, countryName, displayPair, pairTitle, occurred } from './ui.js';
+import { message, statusBadge, displayPair, pairTitle, sanctionCells } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('register-filters');
@@ -21,29 +21,11 @@ function updateCsvLink(f) {
   $('download-csv').setAttribute('download', `sanctions-${f.asOf || today()}.csv`);
 }
 
-function eventLinks(ids) {
-  const list = Array.isArray(ids) ? ids : [];
-  if (!list.length) return el('span', { class: 'muted' }, '—');
-  return list.map((id, i) => [i ? ' ' : null,
-    el('a', { href: `/events/${encodeURIComponent(id)}`, 'aria-label': `Event ${i + 1} of ${list.length}`, title: `Event ${id}` }, `#${i + 1}`)]);
-}
-
 function row(s) {
   const shown = displayPair(s.pair);
-  const measures = Array.isArray(s.measures) ? s.measures : [];
-  const eased = Array.isArray(s.easedScope) ? s.easedScope : [];
   return el('tr', { 'data-status': s.status, 'data-pair': s.pair },
     el('td', { class: 'nowrap' }, el('a', { href: `/relations/${encodeURIComponent(shown)}`, title: pairTitle(shown) }, shown)),
-    el('td', { class: 'nowrap' }, el('abbr', { title: countryName(s.imposedBy) }, s.imposedBy)),
-    el('td', null, s.target, s.targetKind ? el('span', { class: 'muted small' }, ` (${s.targetKind})`) : null,
-      s.targetId ? el('div', { class: 'muted small mono' }, s.targetId) : null),
-    el('td', null, s.program || el('span', { class: 'muted' }, '—'), s.authority ? el('div', { class: 'muted small' }, s.authority) : null),
-    el('td', null, statusBadge(s.status)),
-    el('td', { class: 'nowrap' }, occurred(s.since)),
-    el('td', null,
-      measures.length ? el('ul', { class: 'measures' }, measures.map((m) => el('li', null, m))) : el('span', { class: 'muted' }, '—'),
-      eased.length ? el('div', { class: 'small' }, el('strong', null, 'Eased: '), eased.join('; ')) : null),
-    el('td', { class: 'nowrap' }, eventLinks(s.eventIds)));
+    sanctionCells(s));
 }
 
 let loadNo = 0;

@@ -185,3 +185,29 @@ export function eventLink(id, text) {
 }
 
 renderHeader();
+
+/** Links to the events that touched a row: #1 #2 … */
+export function eventLinks(ids) {
+  const list = Array.isArray(ids) ? ids : [];
+  if (!list.length) return el('span', { class: 'muted' }, '—');
+  return el('span', { class: 'event-links' }, list.map((id, i) => [i ? ' ' : null,
+    el('a', { href: `/events/${encodeURIComponent(id)}`, 'aria-label': `Event ${i + 1} of ${list.length}`, title: `Event ${id}` }, `#${i + 1}`)]));
+}
+
+/** The cells of a sanctions measure, from its issuer to its events; `extra` joins the target cell (badges, notes). */
+export function sanctionCells(s, extra = null) {
+  const measures = Array.isArray(s.measures) ? s.measures : [];
+  const eased = Array.isArray(s.easedScope) ? s.easedScope : [];
+  return [
+    el('td', { class: 'nowrap' }, el('abbr', { title: countryName(s.imposedBy) }, s.imposedBy)),
+    el('td', null, s.target, s.targetKind ? el('span', { class: 'muted small' }, ` (${s.targetKind})`) : null,
+      s.targetId ? el('div', { class: 'muted small mono' }, s.targetId) : null, extra),
+    el('td', null, s.program || el('span', { class: 'muted' }, '—'), s.authority ? el('div', { class: 'muted small' }, s.authority) : null),
+    el('td', null, statusBadge(s.status)),
+    el('td', { class: 'nowrap' }, occurred(s.since)),
+    el('td', null,
+      measures.length ? el('ul', { class: 'measures' }, measures.map((m) => el('li', null, m))) : el('span', { class: 'muted' }, '—'),
+      eased.length ? el('div', { class: 'small' }, el('strong', null, 'Eased: '), eased.join('; ')) : null),
+    el('td', { class: 'nowrap' }, eventLinks(s.eventIds)),
+  ];
+}
