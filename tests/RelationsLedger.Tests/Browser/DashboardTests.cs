@@ -92,6 +92,31 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task clicking_a_chart_sets_the_replay_date()
+    {
+        var page = await host.OpenAsync("/relations/US-BY");
+        await page.WaitForFunctionAsync("() => window.echarts && echarts.getInstanceByDom(document.getElementById('chart-contacts'))?.getOption()?.xAxis?.[0]?.data?.includes('2019')");
+        async Task ClickAt(string chart, string point)
+        {
+            await page.Locator($"#{chart}").ScrollIntoViewIfNeededAsync();
+            var xy = await page.EvaluateAsync<double[]>($@"() => {{
+                const node = document.getElementById('{chart}');
+                const [x, y] = echarts.getInstanceByDom(node).convertToPixel({{ gridIndex: 0 }}, [{point}, 0]);
+                const box = node.getBoundingClientRect();
+                return [box.left + x, box.top + y - 4];
+            }}");
+            await page.Mouse.ClickAsync((float)xy[0], (float)xy[1]);
+        }
+
+        await ClickAt("chart-contacts", "'2019'");
+        await Expect(page.Locator("#asof-output")).ToHaveTextAsync("2019-12-31");
+        await Expect(page.Locator("#asof-date")).ToHaveValueAsync("2019-12-31");
+
+        await ClickAt("chart-prisoners", "Date.parse('2025-06-21')");
+        await Expect(page.Locator("#asof-output")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^2025-"));
+    }
+
+    [Fact]
     public async Task as_known_at_shows_what_was_recorded_then_and_marks_what_was_corrected_later()
     {
         var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
