@@ -42,7 +42,14 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         return http;
     }
 
-    private static JsonObject Payload(int i) => SyntheticHistory.Events(i, ["BY-US"], 1).First().Let(e => { e.Remove("pair"); e.Remove("eventId"); return e; });
+    /// <summary>One synthetic event as a client posts it: no pair (the route names it), no client id.</summary>
+    private static JsonObject Payload(int i)
+    {
+        var e = SyntheticHistory.Events(i, ["BY-US"], 1).First();
+        e.Remove("pair");
+        e.Remove("eventId");
+        return e;
+    }
 
     private async Task ColdStartAndAppends()
     {
@@ -220,9 +227,4 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-}
-
-internal static class Functional
-{
-    public static TResult Let<T, TResult>(this T value, Func<T, TResult> f) => f(value);
 }

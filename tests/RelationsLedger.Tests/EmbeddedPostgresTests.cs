@@ -58,9 +58,8 @@ public sealed class MissingPostgresTests
     [Fact]
     public async Task without_a_connection_string_or_server_binaries_the_app_exits_with_one_clear_message()
     {
-        var appOutput = AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Tests"), Path.Combine("src", "RelationsLedger"));
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(appOutput, "RelationsLedger.dll"));
+        start.ArgumentList.Add(RelationsLedger.Tests.Support.AppProcess.AppDll);
         start.Environment["Ledger__PostgresBinaries"] = "/nonexistent/postgresql/bin";
         start.Environment.Remove("ConnectionStrings__Ledger");
         using var process = System.Diagnostics.Process.Start(start)!;

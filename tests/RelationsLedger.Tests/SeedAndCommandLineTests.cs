@@ -121,9 +121,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     private async Task<(int Exit, string Output)> Run(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        // the app's own build output, not the test folder (whose extra assemblies Wolverine would scan)
-        var appOutput = AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Tests"), Path.Combine("src", "RelationsLedger"));
-        start.ArgumentList.Add(Path.Combine(appOutput, "RelationsLedger.dll"));
+        start.ArgumentList.Add(AppProcess.AppDll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["ConnectionStrings__Ledger"] = App.ConnectionString;
         start.Environment["COLUMNS"] = "200";

@@ -1,6 +1,5 @@
 using Marten;
 using RelationsLedger.Platform;
-using RelationsLedger.Relations.Replaying;
 using Wolverine.Http;
 
 namespace RelationsLedger.Dashboards;
@@ -19,8 +18,8 @@ public static class GetStatus
         var counts = (await session.QueryAsync<long>(
             $"select count(*) from {schema}.mt_events where type <> 'tombstone' " +
             $"union all select count(distinct stream_id) from {schema}.mt_events where type <> 'tombstone'", ct)).ToList();
-        var last = (await Reading.AllRecorded(session).OrderByDescending(e => e.Sequence).Take(1).ToListAsync(ct)).FirstOrDefault();
         var lag = await ProjectionLag.MeasureAsync(store, clock, ct);
+        var last = lag.Last;
         return TypedResults.Ok(new LedgerStatus(counts[0], counts[1],
             last is null ? null : new { sequence = last.Sequence, recordedAt = last.Timestamp, pair = last.StreamKey },
             last?.Sequence ?? 0, lag.Seconds, lag.Projections, runtime.Options.UniqueNodeId));

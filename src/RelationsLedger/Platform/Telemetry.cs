@@ -26,7 +26,7 @@ public sealed class LedgerMetrics
         meter.CreateObservableGauge("ledger.projection.lag.seconds", () => Lag.Seconds, "s", "Age of the oldest event an async projection has not applied");
     }
 
-    public ProjectionLag Lag { get; set; } = new(0, 0, []);
+    public ProjectionLag Lag { get; set; } = new(0, 0, [], null);
 
     public void Appended(string type) => _appended.Add(1, new KeyValuePair<string, object?>("type", type));
 
@@ -43,7 +43,7 @@ public sealed class AppendCounter(LedgerMetrics metrics) : Marten.DocumentSessio
     }
 }
 
-public sealed record ProjectionLag(long Events, double Seconds, IReadOnlyList<Dashboards.ProjectionPosition> Projections)
+public sealed record ProjectionLag(long Events, double Seconds, IReadOnlyList<Dashboards.ProjectionPosition> Projections, JasperFx.Events.IEvent? Last)
 {
     /// <summary>How far each async projection is behind the newest event, in events and in seconds.</summary>
     public static async Task<ProjectionLag> MeasureAsync(IDocumentStore store, TimeProvider clock, CancellationToken ct)
@@ -61,7 +61,7 @@ public sealed record ProjectionLag(long Events, double Seconds, IReadOnlyList<Da
             var oldest = (await Reading.AllRecorded(session).Where(e => e.Sequence > slowest).OrderBy(e => e.Sequence).Take(1).ToListAsync(ct)).FirstOrDefault();
             if (oldest is not null) seconds = Math.Max(0, (clock.GetUtcNow() - oldest.Timestamp).TotalSeconds);
         }
-        return new ProjectionLag(highWaterMark - slowest, seconds, progress);
+        return new ProjectionLag(highWaterMark - slowest, seconds, progress, last);
     }
 }
 

@@ -23,6 +23,7 @@ public sealed class AppProcess : IAsyncDisposable
     public Uri Address { get; }
     public string Log { get { lock (_log) return _log.ToString(); } }
 
+    /// <summary>The app's own build output, not the test folder (whose extra assemblies Wolverine would scan).</summary>
     public static string AppDll =>
         Path.Combine(AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Tests"), Path.Combine("src", "RelationsLedger")), "RelationsLedger.dll");
 

@@ -30,9 +30,9 @@ public static class GetState
 
         if (knowledge == Knowledge.Latest)
         {
-            var version = (await session.Events.FetchStreamStateAsync(p.Id, ct))?.Version ?? 0;
-            if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, version), immutable: false)) return ReadCache.Unchanged;
-            var history = await histories.LatestAsync(session, p, ct);
+            var stream = await session.Events.FetchStreamStateAsync(p.Id, ct);
+            if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, stream?.Version ?? 0), immutable: false)) return ReadCache.Unchanged;
+            var history = await histories.LatestAsync(session, p, stream, ct);
             var latest = history.StateAt(date);
             metrics.AsOfRead(clock.GetElapsedTime(started));
             return TypedResults.Ok(StateView.Of(p, date, clock.GetUtcNow(), history.Last is { } last ? new ReadBasis(last.Sequence, last.RecordedAt, last.Version) : new ReadBasis(0, null, 0), latest));

@@ -11,9 +11,9 @@ public sealed class HistoryCache
     private readonly ConcurrentDictionary<string, (CheckpointedHistory History, DateTimeOffset Created, long LastUsed)> _pairs = new();
     private long _clock;
 
-    public async Task<CheckpointedHistory> LatestAsync(IQuerySession session, Pair pair, CancellationToken ct)
+    /// <param name="stream">the stream's state as the caller just read it (null for a pair with no events)</param>
+    public async Task<CheckpointedHistory> LatestAsync(IQuerySession session, Pair pair, JasperFx.Events.StreamState? stream, CancellationToken ct)
     {
-        var stream = await session.Events.FetchStreamStateAsync(pair.Id, ct);
         var (version, created) = (stream?.Version ?? 0, stream?.Created ?? default);
         // a stream deleted and started again (an administrator's reset) is another history
         var history = _pairs.TryGetValue(pair.Id, out var cached) && cached.Created == created ? cached.History : null;
