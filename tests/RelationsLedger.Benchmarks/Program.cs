@@ -1,9 +1,11 @@
 using RelationsLedger.Benchmarks;
 using RelationsLedger.Platform;
 
-// dotnet run -c Release --project tests/RelationsLedger.Benchmarks [-- --quick]
+// dotnet run -c Release --project tests/RelationsLedger.Benchmarks [-- --quick] [--only=...]
 // The app is run as a Release process; the baselines run in this process against the same PostgreSQL (fsync on).
 var quick = args.Contains("--quick");
+// --only=append,import,batch,asof runs a subset (cold start and memory are always reported)
+var only = args.FirstOrDefault(a => a.StartsWith("--only="))?["--only=".Length..].Split(',').ToHashSet() ?? [];
 var sizes = quick ? Sizes.Quick : Sizes.Full;
 var appDll = Path.Combine(AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Benchmarks"), Path.Combine("src", "RelationsLedger")), "RelationsLedger.dll");
 if (!File.Exists(appDll)) throw new FileNotFoundException("Build the app first (the benchmark project references it)", appDll);
@@ -14,7 +16,7 @@ if (string.IsNullOrWhiteSpace(configured))
     cluster = await LocalPostgres.StartAsync(Path.Combine(Path.GetTempPath(), $"relationsledger-bench-{Guid.NewGuid():N}"), throwaway: true, durable: true);
 try
 {
-    var scenarios = new Scenarios(configured ?? cluster!.ConnectionString, sizes, appDll);
+    var scenarios = new Scenarios(configured ?? cluster!.ConnectionString, sizes, appDll, only);
     await scenarios.RunAsync();
     var machine = $"{Environment.ProcessorCount} cores, {File.ReadAllLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() ?? "unknown CPU"}, " +
                   $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB, PostgreSQL 15 fsync on, {(quick ? "quick" : "full")} mode";

@@ -9,14 +9,14 @@ using NpgsqlTypes;
 
 namespace RelationsLedger.Benchmarks;
 
-public sealed record Sizes(int AppendsPerClient, int ImportEvents, int SmallPair, int LargePair, int Reads, int BaselineReads)
+public sealed record Sizes(int AppendsPerClient, int ImportEvents, int BatchEvents, int SmallPair, int LargePair, int Reads, int BaselineReads)
 {
-    public static readonly Sizes Quick = new(100, 20_000, 1_000, 10_000, 100, 10);
-    public static readonly Sizes Full = new(1_000, 1_000_000, 1_000, 100_000, 1_000, 20);
+    public static readonly Sizes Quick = new(100, 60_000, 20_000, 1_000, 10_000, 100, 10);
+    public static readonly Sizes Full = new(1_000, 1_000_000, 200_000, 1_000, 100_000, 1_000, 20);
 }
 
 /// <summary>The app as a Release process on loopback, over a durable (fsync on) PostgreSQL cluster shared with the baselines.</summary>
-public sealed class Scenarios(string connectionString, Sizes sizes, string appDll)
+public sealed class Scenarios(string connectionString, Sizes sizes, string appDll, IReadOnlySet<string> only)
 {
     public const string ApiKey = "benchmark-key";
     private const int Clients = 8;
@@ -28,12 +28,15 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
 
     public async Task RunAsync()
     {
-        await ColdStartAndAppends();
-        await ImportAndCopy();
-        await AsOfReads();
+        await ColdStartAndAppends(measure: Wanted("append"));
+        if (Wanted("import")) await ImportAndCopy();
+        if (Wanted("batch")) await BatchImport();
+        if (Wanted("asof")) await AsOfReads();
         Memory();
         _app?.Kill(entireProcessTree: true);
     }
+
+    private bool Wanted(string scenario) => only.Count == 0 || only.Contains(scenario);
 
     private HttpClient Client()
     {
@@ -51,7 +54,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         return e;
     }
 
-    private async Task ColdStartAndAppends()
+    private async Task ColdStartAndAppends(bool measure)
     {
         var port = FreePort();
         _address = new Uri($"http://127.0.0.1:{port}");
@@ -83,6 +86,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         }
         var coldStart = clock.Elapsed.TotalSeconds;
         _figures.Add(new Figure("cold start: process start to first 201", coldStart, null, "s", "≤ 3 s", coldStart <= 3));
+        if (!measure) return;
 
         var pairs = SyntheticHistory.Pairs(Clients);
         for (var i = 0; i < 20; i++) await http.PostAsJsonAsync($"/api/relations/{pairs[i % Clients]}/events", Payload(i)); // warm up
@@ -151,10 +155,64 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         }
         var importRate = total / clock.Elapsed.TotalSeconds;
 
+        var copyRate = await CopyRate(lines);
+        File.Delete(file);
+        _figures.Add(new Figure($"bulk import of {total:#,0} events (import verb)", importRate, copyRate, "events/s", "≥ 0.3× COPY", importRate >= 0.3 * copyRate,
+            "baseline: binary COPY of the same rows into a plain table"));
+    }
+
+    /// <summary>The batch endpoint as an importing client uses it: each pair's events in order, as many per request as
+    /// the body limit allows, four requests in flight; the baseline is COPY of the same rows.</summary>
+    private async Task BatchImport()
+    {
+        var pairs = SyntheticHistory.Pairs(200);
+        var events = SyntheticHistory.Events(4, pairs, sizes.BatchEvents).ToList();
+        var requests = events.GroupBy(e => (string)e["pair"]!).Select(g => Batches(g.Key, g)).ToList();
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (pairRequests, _) =>
+        {
+            using var http = Client();
+            foreach (var (pair, body) in pairRequests)
+            {
+                var response = await http.PostAsync($"/api/relations/{pair}/events/batch", new StringContent(body, Encoding.UTF8, "application/json"));
+                if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"batch answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+        });
+        var rate = events.Count / clock.Elapsed.TotalSeconds;
+        var copyRate = await CopyRate(events.Select(e => e.ToJsonString()).ToList());
+        _figures.Add(new Figure($"bulk import of {events.Count:#,0} events (batch endpoint, ≤ 256 KiB per request)", rate, copyRate, "events/s", "≥ 0.3× COPY", rate >= 0.3 * copyRate,
+            "baseline: binary COPY of the same rows into a plain table"));
+    }
+
+    /// <summary>A pair's events as batch bodies: up to 1,000 events, within the API's 256 KiB body limit.</summary>
+    private static List<(string Pair, string Body)> Batches(string pair, IEnumerable<JsonObject> events)
+    {
+        var batches = new List<(string, string)>();
+        var current = new List<string>();
+        var size = 2;
+        foreach (var e in events)
+        {
+            var c = (JsonObject)e.DeepClone();
+            c.Remove("pair");
+            var json = c.ToJsonString();
+            if (current.Count == 1000 || size + json.Length + 1 > 250_000)
+            {
+                batches.Add((pair, "[" + string.Join(",", current) + "]"));
+                (current, size) = ([], 2);
+            }
+            current.Add(json);
+            size += json.Length + 1;
+        }
+        if (current.Count > 0) batches.Add((pair, "[" + string.Join(",", current) + "]"));
+        return batches;
+    }
+
+    private async Task<double> CopyRate(IReadOnlyList<string> lines)
+    {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await new NpgsqlCommand("drop table if exists bench_copy; create table bench_copy (id uuid primary key, pair text not null, body jsonb not null)", connection).ExecuteNonQueryAsync();
-        clock.Restart();
+        var clock = Stopwatch.StartNew();
         await using (var writer = await connection.BeginBinaryImportAsync("copy bench_copy (id, pair, body) from stdin (format binary)"))
         {
             foreach (var line in lines)
@@ -167,10 +225,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
             }
             await writer.CompleteAsync();
         }
-        var copyRate = total / clock.Elapsed.TotalSeconds;
-        File.Delete(file);
-        _figures.Add(new Figure($"bulk import of {total:#,0} events (import verb)", importRate, copyRate, "events/s", "≥ 0.3× COPY", importRate >= 0.3 * copyRate,
-            "baseline: binary COPY of the same rows into a plain table"));
+        return lines.Count / clock.Elapsed.TotalSeconds;
     }
 
     private async Task AsOfReads()

@@ -91,12 +91,8 @@ public static class ApiKeyMiddleware
         return app;
     }
 
-    /// <summary>Who wrote an event, stored as Marten headers beside it.</summary>
-    public static void Stamp(this Marten.IDocumentSession session, HttpContext context)
-    {
-        session.SetHeader("writer", context.Items[WriterItem] as string ?? "anonymous");
-        session.SetHeader("requestId", context.TraceIdentifier);
-        session.SetHeader("clientAddress", context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-        session.CorrelationId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
-    }
+    /// <summary>Who wrote a request's events, stored as headers beside them.</summary>
+    public static Relations.Recording.Stamp StampOf(HttpContext context) => new(
+        context.Items[WriterItem] as string ?? "anonymous", context.TraceIdentifier, context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+        System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier);
 }

@@ -18,6 +18,8 @@ public static class LedgerStore
         services.AddSingleton<Relations.Replaying.ReadReplica>();
         services.AddSingleton<Relations.Replaying.HistoryCache>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerDatabase>());
+        services.AddSingleton<Relations.Recording.StreamWriter>();
+        services.AddSingleton<Relations.Recording.Appending>();
         services.AddMarten(sp =>
             {
                 var options = new StoreOptions();
@@ -28,13 +30,12 @@ public static class LedgerStore
                 options.Events.UseAdvisoryLockTransaction = true;
                 // event ids are looked up for idempotency and provenance, and must be unique across pairs
                 options.Events.EnableUniqueIndexOnEventId = true;
-                // sequences are assigned before the inline timeline projection runs, which orders rows by them
+                // appends go through Recording.StreamWriter; Marten's own appender is left at Rich for any other writer
                 options.Events.AppendMode = EventAppendMode.Rich;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.CorrelationIdEnabled = true;
                 options.Events.AddEventTypes(EventCatalog.All.Select(t => t.ClrType));
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
-                options.Listeners.Add(new AppendCounter(sp.GetRequiredService<LedgerMetrics>()));
                 options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
                 options.Projections.Add(new RelationshipSummaryProjection(), ProjectionLifecycle.Async);
                 options.Schema.For<TimelineEntry>()

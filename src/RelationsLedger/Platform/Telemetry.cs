@@ -33,16 +33,6 @@ public sealed class LedgerMetrics
     public void AsOfRead(TimeSpan elapsed) => _asOf.Record(elapsed.TotalMilliseconds);
 }
 
-/// <summary>Counts every committed event by type, whoever appended it (HTTP, import, seeds).</summary>
-public sealed class AppendCounter(LedgerMetrics metrics) : Marten.DocumentSessionListenerBase
-{
-    public override Task AfterCommitAsync(IDocumentSession session, Marten.Services.IChangeSet commit, CancellationToken token)
-    {
-        foreach (var e in commit.GetEvents()) metrics.Appended(e.Data.GetType().Name);
-        return Task.CompletedTask;
-    }
-}
-
 public sealed record ProjectionLag(long Events, double Seconds, IReadOnlyList<Dashboards.ProjectionPosition> Projections, JasperFx.Events.IEvent? Last)
 {
     /// <summary>How far each async projection is behind the newest event, in events and in seconds.</summary>

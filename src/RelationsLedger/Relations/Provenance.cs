@@ -29,34 +29,53 @@ public static class Provenance
     /// recorded order, domain events ordered by (start of occurredOn's period, sequence).</summary>
     public static IReadOnlyList<ResolvedEvent> Resolve(IEnumerable<RecordedEvent> events)
     {
-        var byId = new Dictionary<Guid, ResolvedEvent>();
-        foreach (var recorded in events.OrderBy(e => e.Sequence))
+        var resolver = new Resolver();
+        foreach (var recorded in events.OrderBy(e => e.Sequence)) resolver.Add(recorded);
+        return resolver.Ordered();
+    }
+
+    /// <summary>The fold of provenance onto facts, one recorded event at a time (in sequence order), so a writer can
+    /// check each new event against the stream and the events before it in the same request without re-resolving.</summary>
+    public sealed class Resolver
+    {
+        private readonly Dictionary<Guid, ResolvedEvent> _facts = new();
+        private readonly HashSet<Guid> _all = new();
+
+        /// <summary>Every event id seen, provenance included.</summary>
+        public bool Contains(Guid id) => _all.Contains(id);
+
+        /// <summary>The domain event with this id as it now stands; provenance ids are not facts.</summary>
+        public ResolvedEvent? Fact(Guid id) => _facts.GetValueOrDefault(id);
+
+        public void Add(RecordedEvent recorded)
         {
+            _all.Add(recorded.Event.Id);
             switch (recorded.Event)
             {
                 case DomainEvent domain:
-                    byId[domain.Id] = new ResolvedEvent(domain, domain, recorded.Sequence, recorded.RecordedAt, [], [], null);
+                    _facts[domain.Id] = new ResolvedEvent(domain, domain, recorded.Sequence, recorded.RecordedAt, [], [], null);
                     break;
-                case EventCorrected c when byId.TryGetValue(c.CorrectsEventId, out var target):
+                case EventCorrected c when _facts.TryGetValue(c.CorrectsEventId, out var target):
                     var correction = new Correction(c.Id, c.Patch, c.Reason, recorded.Sequence, recorded.RecordedAt);
-                    byId[target.Event.Id] = target with
+                    _facts[target.Event.Id] = target with
                     {
                         Event = Apply(target.Event, c.Patch) ?? target.Event,
                         Corrections = [.. target.Corrections, correction],
                     };
                     break;
-                case EventRetracted r when byId.TryGetValue(r.RetractsEventId, out var target):
-                    byId[target.Event.Id] = target with { Retraction = r };
+                case EventRetracted r when _facts.TryGetValue(r.RetractsEventId, out var target):
+                    _facts[target.Event.Id] = target with { Retraction = r };
                     break;
-                case SourceCited s when byId.TryGetValue(s.EventId, out var target):
-                    byId[target.Event.Id] = target with
+                case SourceCited s when _facts.TryGetValue(s.EventId, out var target):
+                    _facts[target.Event.Id] = target with
                     {
                         Citations = [.. target.Citations, new Citation(s.Id, s.Source, s.Stance, recorded.Sequence, recorded.RecordedAt)],
                     };
                     break;
             }
         }
-        return byId.Values.OrderBy(e => e.Effective).ThenBy(e => e.Sequence).ToList();
+
+        public IReadOnlyList<ResolvedEvent> Ordered() => _facts.Values.OrderBy(e => e.Effective).ThenBy(e => e.Sequence).ToList();
     }
 
     /// <summary>A correction's merge patch applied to the event; null if the result would not be a valid event

@@ -1,11 +1,11 @@
 using RelationsLedger.Platform;
-using Marten;
+using RelationsLedger.Relations.Recording;
 using RelationsLedger.Relations.Importing;
 
 namespace RelationsLedger.Seeding;
 
 /// <summary>The project's own data files (seeds/*.ndjson), loaded idempotently: a second load adds nothing.</summary>
-public sealed class Seeds(IDocumentStore store, IConfiguration configuration, TimeProvider clock, ILogger<Seeds> logger)
+public sealed class Seeds(Appending appending, IConfiguration configuration, TimeProvider clock, ILogger<Seeds> logger)
 {
     public string Directory => configuration["Ledger:SeedsDirectory"] ?? Path.Combine(AppContext.BaseDirectory, "seeds");
 
@@ -16,7 +16,7 @@ public sealed class Seeds(IDocumentStore store, IConfiguration configuration, Ti
         foreach (var file in files)
         {
             using var reader = File.OpenText(file);
-            var result = await Importer.ImportAsync(store, Importer.ReadLines(reader).ToList(), clock.Today(), ct: ct, writer: $"seed:{Path.GetFileName(file)}");
+            var result = await Importer.ImportAsync(appending, Importer.ReadLines(reader).ToList(), clock.Today(), ct: ct, writer: $"seed:{Path.GetFileName(file)}");
             foreach (var (field, messages) in result.Problems) foreach (var m in messages) total.Problems.Add($"{Path.GetFileName(file)} {field}", m);
             total = total with { Appended = total.Appended + result.Appended, AlreadyPresent = total.AlreadyPresent + result.AlreadyPresent };
         }

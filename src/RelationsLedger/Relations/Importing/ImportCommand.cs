@@ -27,7 +27,7 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
         await AnsiConsole.Progress().StartAsync(async progress =>
         {
             var task = progress.AddTask($"Importing {lines.Count} events", maxValue: lines.Count);
-            result = await Importer.ImportAsync(host.Store, lines, host.Today, n => task.Increment(n));
+            result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), lines, host.Today, n => task.Increment(n));
         });
         if (ReplayCommand.Report(result.Problems)) return false;
         AnsiConsole.MarkupLineInterpolated($"[green]{result.Appended} events appended[/], {result.AlreadyPresent} already present.");

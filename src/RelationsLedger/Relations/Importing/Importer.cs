@@ -1,11 +1,10 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Marten;
 using RelationsLedger.Relations.Recording;
 
 namespace RelationsLedger.Relations.Importing;
 
-public sealed record ImportLine(int Number, JsonNode? Json);
+public sealed record ImportLine(int Number, JsonElement? Json);
 
 public sealed record ImportResult(int Appended, int AlreadyPresent, Problems Problems)
 {
@@ -19,83 +18,108 @@ public static class Importer
 {
     public const int Chunk = 1000;
 
+    /// <summary>Fields a line of a file may carry besides the API's envelope: its pair, and what an export adds.</summary>
+    private static readonly HashSet<string> FileFields = ["pair", "recorded"];
+
     public static IEnumerable<ImportLine> ReadLines(TextReader reader)
     {
         var first = reader.Peek();
         while (first is ' ' or '\n' or '\r' or '\t') { reader.Read(); first = reader.Peek(); }
         if (first == '[')
         {
-            var array = JsonNode.Parse(reader.ReadToEnd())!.AsArray();
-            for (var i = 0; i < array.Count; i++) yield return new ImportLine(i + 1, array[i]);
+            using var array = JsonDocument.Parse(reader.ReadToEnd());
+            var number = 0;
+            foreach (var item in array.RootElement.EnumerateArray()) yield return new ImportLine(++number, item.Clone());
             yield break;
         }
-        var number = 0;
+        var lineNumber = 0;
         while (reader.ReadLine() is { } line)
         {
-            number++;
+            lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonNode? node;
-            try { node = JsonNode.Parse(line); }
-            catch (JsonException) { node = null; }
-            yield return new ImportLine(number, node);
+            JsonElement? element;
+            try { element = JsonSerializer.Deserialize<JsonElement>(line); }
+            catch (JsonException) { element = null; }
+            yield return new ImportLine(lineNumber, element);
         }
     }
 
-    public static async Task<ImportResult> ImportAsync(IDocumentStore store, IEnumerable<ImportLine> lines, DateOnly today,
+    public static async Task<ImportResult> ImportAsync(Appending appending, IEnumerable<ImportLine> lines, DateOnly today,
         Action<int>? progress = null, CancellationToken ct = default, string writer = "import")
     {
+        // validation is pure and per line: it runs on every core, and problems are reported in line order
+        var checkedLines = lines.AsParallel().AsOrdered().Select(line => Check(line, today)).ToList();
         var problems = new Problems();
-        var parsed = new List<(Pair Pair, Submission Submission, int Line)>();
-        foreach (var line in lines)
-        {
-            var prefix = $"line {line.Number}";
-            if (line.Json is not JsonObject obj)
-            {
-                problems.Add(prefix, "Not a JSON object.");
-                continue;
-            }
-            var body = (JsonObject)obj.DeepClone();
-            var pairText = body["pair"]?.GetValueKind() == JsonValueKind.String ? (string?)body["pair"] : null;
-            body.Remove("pair");
-            body.Remove("recorded");
-            if (!Pair.TryParse(pairText, out var pair))
-            {
-                problems.Add($"{prefix}.pair", "Each line names its pair, e.g. \"pair\":\"BY-US\".");
-                continue;
-            }
-            var submission = SubmissionReader.Read(JsonSerializer.SerializeToElement(body), today, problems, prefix);
-            if (submission is not null) parsed.Add((pair, submission, line.Number));
-        }
+        foreach (var (_, lineProblems) in checkedLines)
+            foreach (var (field, messages) in lineProblems) foreach (var m in messages) problems.Add(field, m);
         if (problems.Count > 0) return new ImportResult(0, 0, problems);
+        var parsed = checkedLines.Select(c => c.Line!.Value).ToList();
 
         int appended = 0, present = 0;
-        foreach (var run in Runs(parsed))
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var store = appending.Store;
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var stamp = new Stamp(writer);
+        // pairs are independent streams: a few run side by side, each pair's runs in file order
+        var byPair = Runs(parsed).GroupBy(r => r[0].Pair.Id).ToList();
+        try
         {
-            await using var session = store.LightweightSession();
-            session.SetHeader("writer", writer);
-            var ids = run.Select(r => r.Submission.Event.Id).ToArray();
-            var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids)).ToListAsync(ct)).Select(e => e.Id).ToHashSet();
-            var fresh = run.Where(r => !existing.Contains(r.Submission.Event.Id)).ToList();
-            present += run.Count - fresh.Count;
-            if (fresh.Count > 0)
+            await Parallel.ForEachAsync(byPair, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stop.Token }, async (runs, token) =>
             {
-                var outcome = await Appending.AppendAsync(session, run[0].Pair, fresh.Select(f => f.Submission).ToList(), null, today, ct,
-                    i => $"line {fresh[i].Line}.");
-                switch (outcome)
+                foreach (var run in runs)
                 {
-                    case AppendOutcome.Rejected rejected:
-                        foreach (var (field, messages) in rejected.Problems) foreach (var m in messages) problems.Add(field, m);
-                        return new ImportResult(appended, present, problems);
-                    case AppendOutcome.Conflict conflict:
-                        problems.Add($"line {fresh[0].Line}", conflict.Detail);
-                        return new ImportResult(appended, present, problems);
+                    await using var session = store.QuerySession();
+                    var ids = run.Select(r => r.Submission.Event.Id).ToArray();
+                    var existing = (await session.QueryAsync<Guid>($"select id from {schema}.mt_events where id = any(?)", token, ids)).ToHashSet();
+                    var fresh = run.Where(r => !existing.Contains(r.Submission.Event.Id)).ToList();
+                    Interlocked.Add(ref present, run.Count - fresh.Count);
+                    if (fresh.Count > 0)
+                    {
+                        var outcome = await appending.AppendAsync(run[0].Pair, fresh.Select(f => f.Submission).ToList(), null, today, stamp, token,
+                            i => $"line {fresh[i].Line}.");
+                        var failed = outcome switch
+                        {
+                            AppendOutcome.Rejected rejected => rejected.Problems.SelectMany(p => p.Value.Select(m => (p.Key, m))).ToList(),
+                            AppendOutcome.Conflict conflict => [($"line {fresh[0].Line}", conflict.Detail)],
+                            _ => null,
+                        };
+                        if (failed is not null)
+                        {
+                            lock (problems) foreach (var (field, message) in failed) problems.Add(field, message);
+                            await stop.CancelAsync();
+                            return;
+                        }
+                        Interlocked.Add(ref appended, fresh.Count);
+                    }
+                    progress?.Invoke(run.Count);
                 }
-                appended += fresh.Count;
-            }
-            progress?.Invoke(run.Count);
+            });
         }
+        catch (OperationCanceledException) when (problems.Count > 0 && !ct.IsCancellationRequested) { }
         return new ImportResult(appended, present, problems);
     }
+
+    private static ((Pair Pair, Submission Submission, int Line)? Line, Problems Problems) Check(ImportLine line, DateOnly today)
+    {
+        var problems = new Problems();
+        var prefix = $"line {line.Number}";
+        if (line.Json is not { ValueKind: JsonValueKind.Object } body)
+        {
+            problems.Add(prefix, "Not a JSON object.");
+            return (null, problems);
+        }
+        var pairText = body.TryGetProperty("pair", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+        if (!Pair.TryParse(pairText, out var pair))
+        {
+            problems.Add($"{prefix}.pair", "Each line names its pair, e.g. \"pair\":\"BY-US\".");
+            return (null, problems);
+        }
+        var submission = SubmissionReader.Read(body, today, problems, prefix, FileFields);
+        return (submission is null ? null : (pair, submission, line.Number), problems);
+    }
+
+    /// <summary>Pairs imported side by side: enough to overlap one transaction's commit with the next one's work.</summary>
+    private const int Parallelism = 4;
 
     /// <summary>Each pair's lines in file order, at most <see cref="Chunk"/> at a time: each run is one transaction.
     /// Pairs are independent streams, so grouping by pair keeps every ordering that matters.</summary>

@@ -16,8 +16,10 @@ public sealed record TimelineEntry(
         EventCatalog.DataOf(e.Event), e.Event.Sources, e.Event.RelatedEventIds, e.Corrected, e.Disputed, e.Retracted);
 }
 
-/// <summary>Inline, so a timeline read straight after an append shows it. New facts become rows as they are; a batch
-/// with provenance re-resolves the pair's stream, so corrections are applied by the same code as every other read.</summary>
+/// <summary>Inline, so a timeline read straight after an append shows it: the append path writes the rows of
+/// <see cref="Rows"/> in its own transaction, and Marten runs the same code when it rebuilds the projection. New facts
+/// become rows as they are; provenance re-resolves the pair's stream, so corrections are applied by the same code as
+/// every other read.</summary>
 public sealed class TimelineProjection : IProjection
 {
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
@@ -25,17 +27,21 @@ public sealed class TimelineProjection : IProjection
         foreach (var stream in events.GroupBy(e => e.StreamKey!))
         {
             var fresh = stream.Select(e => RecordedEvent.From(e)).ToList();
-            IEnumerable<ResolvedEvent> rows;
-            if (fresh.Any(e => e.Event is ProvenanceEvent))
-            {
-                var stored = await operations.Events.FetchStreamAsync(stream.Key, token: cancellation);
-                var all = stored.Select(e => RecordedEvent.From(e))
-                    .Where(e => fresh.All(f => f.Event.Id != e.Event.Id)).Concat(fresh);
-                var targets = fresh.Select(e => e.Event).OfType<ProvenanceEvent>().Select(p => p.TargetId).ToHashSet();
-                rows = Provenance.Resolve(all).Where(r => targets.Contains(r.Event.Id) || fresh.Any(f => f.Event.Id == r.Event.Id));
-            }
-            else rows = Provenance.Resolve(fresh);
-            foreach (var row in rows) operations.Store(TimelineEntry.Of(stream.Key, row));
+            var stored = fresh.Any(e => e.Event is ProvenanceEvent)
+                ? (await operations.Events.FetchStreamAsync(stream.Key, token: cancellation)).Select(e => RecordedEvent.From(e)).ToList()
+                : [];
+            foreach (var row in Rows(stream.Key, fresh, stored)) operations.Store(row);
         }
+    }
+
+    /// <summary>The rows that <paramref name="fresh"/> events add or change, given the pair's stored stream (needed
+    /// only when they include provenance; it may already contain them).</summary>
+    public static IReadOnlyList<TimelineEntry> Rows(string pair, IReadOnlyList<RecordedEvent> fresh, IReadOnlyList<RecordedEvent> stored)
+    {
+        if (!fresh.Any(e => e.Event is ProvenanceEvent)) return Provenance.Resolve(fresh).Select(r => TimelineEntry.Of(pair, r)).ToList();
+        var freshIds = fresh.Select(f => f.Event.Id).ToHashSet();
+        var all = stored.Where(e => !freshIds.Contains(e.Event.Id)).Concat(fresh);
+        var targets = fresh.Select(e => e.Event).OfType<ProvenanceEvent>().Select(p => p.TargetId).ToHashSet();
+        return Provenance.Resolve(all).Where(r => targets.Contains(r.Event.Id) || freshIds.Contains(r.Event.Id)).Select(r => TimelineEntry.Of(pair, r)).ToList();
     }
 }

@@ -16,11 +16,14 @@ public abstract record AppendOutcome
 }
 
 /// <summary>The one way events enter a pair's stream (HTTP, batch, import, seeds): idempotency by event id,
-/// provenance checked against what the stream holds, optimistic concurrency by stream version.</summary>
-public static class Appending
+/// provenance checked against what the stream holds, optimistic concurrency by stream version, then one
+/// <see cref="StreamWriter"/> transaction; every committed event is counted by type.</summary>
+public sealed class Appending(IDocumentStore store, StreamWriter writer, Platform.LedgerMetrics metrics)
 {
-    public static async Task<AppendOutcome> AppendAsync(
-        IDocumentSession session, Pair pair, IReadOnlyList<Submission> items, long? expectedVersion, DateOnly today,
+    public IDocumentStore Store => store;
+
+    public async Task<AppendOutcome> AppendAsync(
+        Pair pair, IReadOnlyList<Submission> items, long? expectedVersion, DateOnly today, Stamp stamp,
         CancellationToken ct, Func<int, string>? itemPath = null)
     {
         itemPath ??= _ => "";
@@ -30,9 +33,10 @@ public static class Appending
             problems.Add(itemPath(ids.IndexOf(duplicate.Key)) + "eventId", "The same eventId appears twice in this request.");
         if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
 
+        await using var session = store.QuerySession();
         // only an id the client chose can have been recorded before; plain SQL on the unique event-id index, because
         // Marten's LINQ compiles the id list into the query on every call
-        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        var schema = store.Options.Events.DatabaseSchemaName;
         var chosen = items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray();
         var known = chosen.Length == 0 ? [] : await session.QueryAsync<Guid>($"select id from {schema}.mt_events where id = any(?)", ct, chosen);
         if (known.Count > 0)
@@ -43,27 +47,19 @@ public static class Appending
             return new AppendOutcome.Done(ids.Select(id => Receipt(pair, existing[id])).ToList(), Replayed: true);
         }
 
+        List<RecordedEvent>? stream = null;
         if (items.Any(i => i.Event is ProvenanceEvent) || items.Any(i => i.Event.RelatedEventIds.Count > 0))
         {
-            var stream = await session.Events.FetchStreamAsync(pair.Id, token: ct);
-            CheckReferences(stream.Select(e => RecordedEvent.From(e)).ToList(), items, today, problems, itemPath);
+            stream = (await session.Events.FetchStreamAsync(pair.Id, token: ct)).Select(e => RecordedEvent.From(e)).ToList();
+            CheckReferences(stream, items, today, problems, itemPath);
             if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
         }
 
-        if (expectedVersion is { } expected)
-        {
-            var current = (await session.Events.FetchStreamStateAsync(pair.Id, ct))?.Version ?? 0;
-            if (current != expected)
-                return new AppendOutcome.Conflict($"The pair's stream is at version {current}, not the expected {expected}: read it again and retry.");
-        }
-        var action = session.Events.Append(pair.Id, items.Select(i => (object)i.Event).ToArray());
-        // the database re-checks the version in the append transaction, so a racing writer still gets a 409
-        if (expectedVersion is not null) action.ExpectedVersionOnServer = expectedVersion;
-        for (var i = 0; i < items.Count; i++) action.Events[i].Id = items[i].Event.Id;
-        await session.SaveChangesAsync(ct);
-
-        // Marten's rich append assigned version and sequence and sent its timestamp; PostgreSQL keeps microseconds
-        return new AppendOutcome.Done(action.Events.Select(e => Receipt(pair, e)).ToList(), Replayed: false);
+        // the writer re-checks the version under the stream's row lock, so a racing writer still gets a 409
+        var (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream, ct);
+        if (appended is null) return new AppendOutcome.Conflict(conflict!);
+        foreach (var item in items) metrics.Appended(item.Event.GetType().Name);
+        return new AppendOutcome.Done(appended, Replayed: false);
     }
 
     private static Appended Receipt(Pair pair, IEvent e) =>
@@ -77,18 +73,22 @@ public static class Appending
     /// correction must leave a valid event; related ids must name events of this pair.</summary>
     private static void CheckReferences(IReadOnlyList<RecordedEvent> stream, IReadOnlyList<Submission> items, DateOnly today, Problems problems, Func<int, string> itemPath)
     {
-        var known = stream.ToList();
-        var sequence = known.Count == 0 ? 0 : known.Max(e => e.Sequence);
+        var known = new Provenance.Resolver();
+        var sequence = 0L;
+        foreach (var e in stream.OrderBy(e => e.Sequence))
+        {
+            known.Add(e);
+            sequence = e.Sequence;
+        }
         for (var i = 0; i < items.Count; i++)
         {
             var e = items[i].Event;
             var path = itemPath(i);
-            var ids = known.Select(k => k.Event.Id).ToHashSet();
-            foreach (var related in e.RelatedEventIds.Where(r => !ids.Contains(r)))
+            foreach (var related in e.RelatedEventIds.Where(r => !known.Contains(r)))
                 problems.Add(path + "relatedEventIds", $"No event {related} in this pair.");
             if (e is ProvenanceEvent provenance)
             {
-                var resolved = Provenance.Resolve(known).FirstOrDefault(r => r.Event.Id == provenance.TargetId);
+                var resolved = known.Fact(provenance.TargetId);
                 var field = path + "data." + provenance switch
                 {
                     EventCorrected => "correctsEventId", EventRetracted => "retractsEventId", _ => "eventId",

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Marten;
 using RelationsLedger.Platform;
 using Wolverine.Http;
 
@@ -11,7 +10,7 @@ public static class RecordBatch
 
     /// <summary>Appends an array of events atomically: all are recorded, or none (per-item errors keyed "[i].field").</summary>
     [WolverinePost("/api/relations/{pair}/events/batch")]
-    public static async Task<IResult> Post(string pair, HttpRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Post(string pair, HttpRequest request, Appending appending, TimeProvider clock, CancellationToken ct)
     {
         var (write, problem) = await WriteRequest.ReadAsync(pair, request, clock, ct);
         if (write is null) return problem!;
@@ -32,8 +31,7 @@ public static class RecordBatch
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "The batch has invalid events; nothing was recorded.");
         submissions = submissions.Select((s, i) => s!.KeyedBy(idempotencyKey, p, request.HttpContext, i)).ToList();
 
-        session.Stamp(request.HttpContext);
-        var outcome = await Appending.AppendAsync(session, p, submissions!, expectedVersion, today, ct, i => $"[{i}].");
+        var outcome = await appending.AppendAsync(p, submissions!, expectedVersion, today, ApiKeyMiddleware.StampOf(request.HttpContext), ct, i => $"[{i}].");
         return RecordEvent.Answer(outcome, receipts => TypedResults.Created($"/api/relations/{p.Id}/timeline", new { events = receipts }));
     }
 }

@@ -1,4 +1,3 @@
-using Marten;
 using RelationsLedger.Platform;
 using Wolverine.Http;
 
@@ -8,7 +7,7 @@ public static class RecordEvent
 {
     /// <summary>Appends one event to the pair's stream: 201 with its receipt, or a problem and nothing appended.</summary>
     [WolverinePost("/api/relations/{pair}/events")]
-    public static async Task<IResult> Post(string pair, HttpRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Post(string pair, HttpRequest request, Appending appending, TimeProvider clock, CancellationToken ct)
     {
         var (write, problem) = await WriteRequest.ReadAsync(pair, request, clock, ct);
         if (write is null) return problem!;
@@ -21,8 +20,7 @@ public static class RecordEvent
         if (submission is null || problems.Count > 0) return LedgerResults.Invalid(problems);
         submission = submission.KeyedBy(idempotencyKey, p, request.HttpContext, 0);
 
-        session.Stamp(request.HttpContext);
-        var outcome = await Appending.AppendAsync(session, p, [submission], expectedVersion, today, ct);
+        var outcome = await appending.AppendAsync(p, [submission], expectedVersion, today, ApiKeyMiddleware.StampOf(request.HttpContext), ct);
         return Answer(outcome, receipts => TypedResults.Created($"/api/events/{receipts[0].EventId}", receipts[0]));
     }
 

@@ -36,7 +36,7 @@ public static class SubmissionReader
     private static readonly HashSet<string> SourceFields = ["outlet", "title", "url", "publishedOn"];
     private static readonly HashSet<string> CorrectableFields = ["occurredOn", "summary", "data"];
 
-    public static Submission? Read(JsonElement body, DateOnly today, Problems problems, string prefix = "")
+    public static Submission? Read(JsonElement body, DateOnly today, Problems problems, string prefix = "", IReadOnlySet<string>? alsoAllowed = null)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -49,7 +49,7 @@ public static class SubmissionReader
             return null;
         }
         var start = problems.Count;
-        foreach (var property in body.EnumerateObject().Where(p => !EnvelopeFields.Contains(p.Name)))
+        foreach (var property in body.EnumerateObject().Where(p => !EnvelopeFields.Contains(p.Name) && alsoAllowed?.Contains(p.Name) != true))
             problems.Add(Path(prefix, Safe(property.Name)), "Unknown field.");
 
         EventType? type = null;

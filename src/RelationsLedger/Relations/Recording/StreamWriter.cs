@@ -1,0 +1,156 @@
+using System.Text.Json;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+using RelationsLedger.Relations.Projections;
+
+namespace RelationsLedger.Relations.Recording;
+
+/// <summary>Who wrote a request's events, kept as headers beside each of them.</summary>
+public sealed record Stamp(string Writer, string? RequestId = null, string? ClientAddress = null, string? CorrelationId = null)
+{
+    public Dictionary<string, string> Headers()
+    {
+        var headers = new Dictionary<string, string> { ["writer"] = Writer };
+        if (RequestId is not null) headers["requestId"] = RequestId;
+        if (ClientAddress is not null) headers["clientAddress"] = ClientAddress;
+        return headers;
+    }
+}
+
+/// <summary>A pair's new events and the timeline rows they change, written in one transaction into Marten's own
+/// tables with three round trips whatever the number of events: lock the stream row and draw sequences, insert
+/// events and upsert rows as arrays, commit. Marten's append pipeline costs a statement per event and a
+/// projection pass per session; this is the same write, shaped for batches. The database's clock stamps
+/// recordedAt.</summary>
+public sealed class StreamWriter(IDocumentStore store)
+{
+    private readonly string _schema = store.Options.Events.DatabaseSchemaName;
+    private readonly ISerializer _json = store.Options.Serializer();
+    private readonly Dictionary<Type, IEventType> _types = store.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventType);
+    private static readonly string TimelineType = typeof(TimelineEntry).FullName!;
+
+    /// <summary>Appends <paramref name="events"/> after the stream's current version (or fails with a conflict when
+    /// <paramref name="expectedVersion"/> is given and differs). <paramref name="stored"/> is the pair's stream when the
+    /// caller already read it; it is needed only when provenance changes existing timeline rows.</summary>
+    public async Task<(IReadOnlyList<Appended>? Appended, string? Conflict)> WriteAsync(
+        Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored, CancellationToken ct)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+
+        long current;
+        DateTimeOffset recordedAt;
+        var sequences = new long[events.Count];
+        await using (var allocate = new NpgsqlBatch(connection, transaction))
+        {
+            allocate.BatchCommands.Add(Command($"insert into {_schema}.mt_streams (id, version) values ($1, 0) on conflict (id) do nothing", pair.Id));
+            allocate.BatchCommands.Add(Command($"select version, clock_timestamp() from {_schema}.mt_streams where id = $1 for update", pair.Id));
+            // no sequence is drawn for a request that will be refused: a drawn, unused sequence is a gap the async
+            // daemon has to wait out
+            allocate.BatchCommands.Add(Command(
+                $"select nextval('{_schema}.mt_events_sequence') from generate_series(1, (select case when $2::bigint is null or version = $2 then $1 else 0 end from {_schema}.mt_streams where id = $3))",
+                events.Count, new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint }, pair.Id));
+            await using var reader = await allocate.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            (current, recordedAt) = (reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1));
+            await reader.NextResultAsync(ct);
+            for (var i = 0; await reader.ReadAsync(ct); i++) sequences[i] = reader.GetInt64(0);
+        }
+        if (expectedVersion is { } expected && expected != current)
+            return (null, $"The pair's stream is at version {current}, not the expected {expected}: read it again and retry.");
+
+        var fresh = events.Select((e, i) => new RecordedEvent(e, sequences[i], recordedAt, current + 1 + i)).ToList();
+        // provenance rewrites rows of earlier events: resolve against the stream as it stands under the lock
+        if (fresh.Any(e => e.Event is ProvenanceEvent) && (stored is null || (stored.Count == 0 ? 0 : stored.Max(e => e.Version)) != current))
+            stored = await ReadStreamAsync(connection, transaction, pair, ct);
+        var rows = TimelineProjection.Rows(pair.Id, fresh, stored ?? []);
+        var headers = JsonSerializer.Serialize(stamp.Headers());
+        await using (var write = new NpgsqlBatch(connection, transaction))
+        {
+            write.BatchCommands.Add(Command(
+                $"""
+                insert into {_schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers)
+                select seq, id, $3, version, data, type, $7, dotnet, $8, $9
+                from unnest($1::bigint[], $2::uuid[], $4::bigint[], $5::jsonb[], $6::varchar[], $10::varchar[]) as e(seq, id, version, data, type, dotnet)
+                """,
+                sequences, fresh.Select(e => e.Event.Id).ToArray(), pair.Id, fresh.Select(e => e.Version).ToArray(),
+                Jsonb(fresh.Select(e => _json.ToJson(e.Event))), fresh.Select(e => _types[e.Event.GetType()].EventTypeName).ToArray(),
+                recordedAt, Text(stamp.CorrelationId), Jsonb(headers), fresh.Select(e => _types[e.Event.GetType()].DotNetTypeName).ToArray()));
+            if (rows.Count > 0)
+                write.BatchCommands.Add(Command(
+                    $"""
+                    insert into {_schema}.mt_doc_timelineentry (id, data, mt_dotnet_type)
+                    select id, data, $3 from unnest($1::uuid[], $2::jsonb[]) as r(id, data)
+                    on conflict (id) do update set data = excluded.data, mt_last_modified = transaction_timestamp(),
+                        mt_version = md5(random()::text || clock_timestamp()::text)::uuid
+                    """,
+                    rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _json.ToJson(r))), TimelineType));
+            write.BatchCommands.Add(Command($"update {_schema}.mt_streams set version = $2, timestamp = $3 where id = $1", pair.Id, current + events.Count, recordedAt));
+            try
+            {
+                await write.ExecuteNonQueryAsync(ct);
+                await transaction.CommitAsync(ct);
+            }
+            catch (Exception e)
+            {
+                await transaction.DisposeAsync();
+                await TombstonesAsync(sequences);
+                // another request recorded one of these event ids in the meantime
+                if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+                    return (null, "An event with this eventId was already recorded with a different body (or pair).");
+                throw;
+            }
+        }
+        return (fresh.Select(e => new Appended(e.Event.Id, pair.Id, e.Version, e.Sequence, recordedAt)).ToList(), null);
+    }
+
+    /// <summary>Fills the sequences of a failed write with Marten's tombstone events, as Marten does for its own failed
+    /// appends, so the async daemon does not wait on the gap. Best effort: the daemon skips a stale gap anyway.</summary>
+    private async Task TombstonesAsync(long[] sequences)
+    {
+        try
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync();
+            await using var batch = new NpgsqlBatch(connection);
+            batch.BatchCommands.Add(Command($"insert into {_schema}.mt_streams (id, version) values ($1, 0) on conflict (id) do nothing", Tombstone.StreamKey));
+            batch.BatchCommands.Add(Command(
+                $"insert into {_schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) select seq, gen_random_uuid(), $2, seq, '{{}}', 'tombstone', clock_timestamp(), $3 from unnest($1::bigint[]) as t(seq)",
+                sequences, Tombstone.StreamKey, $"{typeof(Tombstone).FullName}, {typeof(Tombstone).Assembly.GetName().Name}"));
+            await batch.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException) { }
+    }
+
+    private async Task<List<RecordedEvent>> ReadStreamAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Pair pair, CancellationToken ct)
+    {
+        var byName = _types.Values.ToDictionary(t => t.EventTypeName, t => t.EventType);
+        await using var read = new NpgsqlCommand($"select seq_id, version, timestamp, type, data from {_schema}.mt_events where stream_id = $1 and type <> 'tombstone' order by seq_id", connection, transaction);
+        read.Parameters.Add(new NpgsqlParameter { Value = pair.Id });
+        await using var reader = await read.ExecuteReaderAsync(ct);
+        var stream = new List<RecordedEvent>();
+        while (await reader.ReadAsync(ct))
+        {
+            await using var data = await reader.GetStreamAsync(4, ct);
+            var e = (LedgerEvent)_json.FromJson(byName[reader.GetString(3)], data);
+            stream.Add(new RecordedEvent(e, reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt64(1)));
+        }
+        return stream;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values) command.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value });
+        return command;
+    }
+
+    private static NpgsqlParameter Jsonb(string json) => new() { Value = json, NpgsqlDbType = NpgsqlDbType.Jsonb };
+
+    private static NpgsqlParameter Jsonb(IEnumerable<string> json) => new() { Value = json.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar };
+}
