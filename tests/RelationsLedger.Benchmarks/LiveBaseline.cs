@@ -3,7 +3,6 @@ using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Aggregation;
 using RelationsLedger.Relations;
-using Weasel.Core;
 
 namespace RelationsLedger.Benchmarks;
 
@@ -27,16 +26,12 @@ public sealed partial class LiveFold : SingleStreamProjection<LiveState, string>
 
 public static class LiveBaseline
 {
-    public static DocumentStore Store(string connectionString) => DocumentStore.For(options =>
+    /// <summary>The app's own store configuration (projections included), plus the live fold for the as-of baseline.</summary>
+    public static DocumentStore Store(string connectionString)
     {
-        options.Connection(connectionString);
-        options.DatabaseSchemaName = "ledger";
-        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, configure: json => LedgerJson.Configure(json));
-        options.Events.StreamIdentity = StreamIdentity.AsString;
-        options.Events.MetadataConfig.HeadersEnabled = true;
-        options.Events.MetadataConfig.CorrelationIdEnabled = true;
-        options.Events.AddEventTypes(EventCatalog.All.Select(t => t.ClrType));
+        var options = RelationsLedger.Platform.LedgerStore.Configure(new StoreOptions(), connectionString);
         options.AutoCreateSchemaObjects = JasperFx.AutoCreate.None;
         options.Projections.Add(new LiveFold(), ProjectionLifecycle.Live);
-    });
+        return new DocumentStore(options);
+    }
 }

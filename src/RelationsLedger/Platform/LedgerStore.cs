@@ -22,27 +22,8 @@ public static class LedgerStore
         services.AddSingleton<Relations.Recording.Appending>();
         services.AddMarten(sp =>
             {
-                var options = new StoreOptions();
-                options.Connection(sp.GetRequiredService<LedgerDatabase>().ConnectionString);
-                options.DatabaseSchemaName = "ledger";
-                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, configure: json => LedgerJson.Configure(json));
-                options.Events.StreamIdentity = StreamIdentity.AsString;
-                options.Events.UseAdvisoryLockTransaction = true;
-                // event ids are looked up for idempotency and provenance, and must be unique across pairs
-                options.Events.EnableUniqueIndexOnEventId = true;
-                // appends go through Recording.StreamWriter; Marten's own appender is left at Rich for any other writer
-                options.Events.AppendMode = EventAppendMode.Rich;
-                options.Events.MetadataConfig.HeadersEnabled = true;
-                options.Events.MetadataConfig.CorrelationIdEnabled = true;
-                options.Events.AddEventTypes(EventCatalog.All.Select(t => t.ClrType));
+                var options = Configure(new StoreOptions(), sp.GetRequiredService<LedgerDatabase>().ConnectionString);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
-                options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
-                options.Projections.Add(new RelationshipSummaryProjection(), ProjectionLifecycle.Async);
-                options.Schema.For<TimelineEntry>()
-                    .Index(x => x.Pair)
-                    .Index(x => x.Effective)
-                    .Index(x => x.Sequence);
-                options.Schema.For<RelationshipSummary>();
                 return options;
             })
             .UseLightweightSessions()
@@ -50,5 +31,30 @@ public static class LedgerStore
             // async projections run on exactly one node of the cluster, assigned (and failed over) by Wolverine
             .IntegrateWithWolverine(m => m.UseWolverineManagedEventSubscriptionDistribution = true);
         return services;
+    }
+
+    /// <summary>The store's shape: schema, serializer, event types, projections and indexes (shared with the benchmarks' baselines).</summary>
+    public static StoreOptions Configure(StoreOptions options, string connectionString)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = "ledger";
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, configure: json => LedgerJson.Configure(json));
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+        options.Events.UseAdvisoryLockTransaction = true;
+        // event ids are looked up for idempotency and provenance, and must be unique across pairs
+        options.Events.EnableUniqueIndexOnEventId = true;
+        // appends go through Relations.Recording.StreamWriter; Marten's own appender is left at Rich for any other writer
+        options.Events.AppendMode = EventAppendMode.Rich;
+        options.Events.MetadataConfig.HeadersEnabled = true;
+        options.Events.MetadataConfig.CorrelationIdEnabled = true;
+        options.Events.AddEventTypes(EventCatalog.All.Select(t => t.ClrType));
+        options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new RelationshipSummaryProjection(), ProjectionLifecycle.Async);
+        options.Schema.For<TimelineEntry>()
+            .Index(x => x.Pair)
+            .Index(x => x.Effective)
+            .Index(x => x.Sequence);
+        options.Schema.For<RelationshipSummary>();
+        return options;
     }
 }

@@ -35,12 +35,10 @@ public static class EventCatalog
     public static IEnumerable<EventType> All => ByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>The event's own data: its record minus the envelope.</summary>
-    public static JsonObject DataOf(LedgerEvent e)
-    {
-        var node = (JsonObject)JsonSerializer.SerializeToNode(e, e.GetType(), LedgerJson.Options)!;
-        foreach (var key in LedgerJson.EnvelopeKeys) node.Remove(key);
-        return node;
-    }
+    public static JsonObject DataOf(LedgerEvent e) => (JsonObject)JsonSerializer.SerializeToNode(e, e.GetType(), LedgerJson.DataOptions)!;
+
+    /// <summary><see cref="DataOf"/> as an element: what read models store, without building a node tree.</summary>
+    public static JsonElement DataElementOf(LedgerEvent e) => JsonSerializer.SerializeToElement(e, e.GetType(), LedgerJson.DataOptions);
 
     /// <summary>The correctable part of an event: what an EventCorrected patch applies to.</summary>
     public static JsonObject CorrectableOf(LedgerEvent e) => new()
@@ -91,6 +89,22 @@ public static class LedgerJson
     public static readonly string[] EnvelopeKeys = ["id", "occurredOn", "summary", "sources", "relatedEventIds"];
 
     public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    /// <summary>An event's own fields only (its <c>data</c>): the envelope's properties are left out.</summary>
+    public static readonly JsonSerializerOptions DataOptions = new(Options)
+    {
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
+        {
+            Modifiers =
+            {
+                info =>
+                {
+                    if (!typeof(LedgerEvent).IsAssignableFrom(info.Type)) return;
+                    foreach (var property in info.Properties.Where(p => EnvelopeKeys.Contains(p.Name)).ToList()) info.Properties.Remove(property);
+                },
+            },
+        },
+    };
 
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {

@@ -9,6 +9,16 @@ public sealed record RelationshipSummary(
     string Id, RelationshipState State, long Sequence, int Events, Occurrence? FirstEventOn, DateOnly LastEffective)
 {
     public Occurrence? LastEventOn => State.LastEventOn;
+
+    /// <summary>The summary of a pair's whole known stream, folded from scratch.</summary>
+    public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known)
+    {
+        var resolved = Provenance.Resolve(known);
+        var live = resolved.Where(r => !r.Retracted).ToList();
+        return new RelationshipSummary(
+            pair, RelationshipState.Fold(resolved, DateOnly.MaxValue), known.Count == 0 ? 0 : known.Max(e => e.Sequence), known.Count,
+            live.FirstOrDefault()?.Event.OccurredOn, live.Count == 0 ? DateOnly.MinValue : live[^1].Effective);
+    }
 }
 
 /// <summary>Async: folds each pair to its newest state. Facts that arrive in date order extend the stored state with
@@ -35,12 +45,7 @@ public sealed class RelationshipSummaryProjection : IProjection
                 continue;
             }
             var stored = await operations.Events.FetchStreamAsync(stream.Key, token: cancellation);
-            var known = stored.Where(e => e.Sequence <= last).Select(e => RecordedEvent.From(e)).ToList();
-            var resolved = Provenance.Resolve(known);
-            var live = resolved.Where(r => !r.Retracted).ToList();
-            operations.Store(new RelationshipSummary(
-                stream.Key, RelationshipState.Fold(resolved, DateOnly.MaxValue), last, known.Count,
-                live.FirstOrDefault()?.Event.OccurredOn, live.Count == 0 ? DateOnly.MinValue : live[^1].Effective));
+            operations.Store(RelationshipSummary.Of(stream.Key, stored.Where(e => e.Sequence <= last).Select(e => RecordedEvent.From(e)).ToList()));
         }
     }
 }

@@ -9,7 +9,7 @@ using Wolverine.Http;
 namespace RelationsLedger.Relations.Replaying;
 
 public sealed record TimelineItem(
-    Guid EventId, string Type, Occurrence OccurredOn, string Summary, JsonObject Data, IReadOnlyList<Source> Sources,
+    Guid EventId, string Type, Occurrence OccurredOn, string Summary, System.Text.Json.JsonElement Data, IReadOnlyList<Source> Sources,
     IReadOnlyList<Guid> RelatedEventIds, long Sequence, bool Corrected, bool Disputed, bool Retracted)
 {
     public static TimelineItem Of(TimelineEntry e) => new(

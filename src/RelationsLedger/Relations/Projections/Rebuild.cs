@@ -1,0 +1,138 @@
+using System.Threading.Channels;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace RelationsLedger.Relations.Projections;
+
+public sealed record RebuildResult(int Events, int Pairs, int TimelineRows, TimeSpan Elapsed)
+{
+    public double EventsPerSecond => Events / Math.Max(Elapsed.TotalSeconds, 1e-9);
+}
+
+/// <summary>Rebuilds both projections from the event log in one pass: each pair's stream is read once, in sequence
+/// order, resolved and folded by the same code the live projections use (<see cref="TimelineProjection.Rows"/>,
+/// <see cref="RelationshipSummary.Of"/>), and the rows go back with COPY into the emptied tables, their secondary
+/// indexes dropped for the load and built again once. Writers wait for the duration (a share lock on the stream
+/// table), so nothing recorded meanwhile can be missed; the async summary projection resumes after the last event
+/// read. Stop the API nodes first: a running daemon keeps its own position in memory.</summary>
+public static class Rebuild
+{
+    private const string SummaryShard = nameof(RelationshipSummaryProjection) + ":All";
+
+    public static async Task<RebuildResult> RunAsync(IDocumentStore store, CancellationToken ct = default)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var json = store.Options.Serializer();
+        var types = store.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventTypeName, t => t.EventType);
+
+        await using var write = store.Storage.Database.CreateConnection();
+        await write.OpenAsync(ct);
+        await using var transaction = await write.BeginTransactionAsync(ct);
+        await Execute(write, $"lock table {schema}.mt_streams in share mode; truncate {schema}.mt_doc_timelineentry, {schema}.mt_doc_relationshipsummary", ct);
+        var indexes = new List<string>();
+        await using (var list = new NpgsqlCommand(
+            $"select indexname, indexdef from pg_indexes where schemaname = '{schema}' and tablename = 'mt_doc_timelineentry' and indexname not like 'pkey%'", write))
+        await using (var reader = await list.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) indexes.Add(reader.GetString(1));
+        await Execute(write, string.Concat(indexes.Select(i => $"drop index {schema}.{i.Split(' ')[2]};")), ct);
+
+        // read → resolve (on every core) → COPY, as a pipeline
+        var streams = Channel.CreateBounded<(string Pair, List<(long Seq, long Version, DateTimeOffset At, string Type, byte[] Data)> Rows)>(16);
+        var results = Channel.CreateBounded<(List<TimelineEntry> Rows, RelationshipSummary Summary)>(16);
+        int events = 0, pairs = 0, rows = 0;
+        long last = 0;
+
+        var read = Task.Run(async () =>
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            await using var command = new NpgsqlCommand(
+                $"select stream_id, seq_id, version, timestamp, type, data from {schema}.mt_events where type <> 'tombstone' order by stream_id, seq_id", connection);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            string? pair = null;
+            var batch = new List<(long, long, DateTimeOffset, string, byte[])>();
+            while (await reader.ReadAsync(ct))
+            {
+                var stream = reader.GetString(0);
+                if (stream != pair && pair is not null)
+                {
+                    await streams.Writer.WriteAsync((pair, batch), ct);
+                    batch = [];
+                }
+                pair = stream;
+                batch.Add((reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), await Bytes(reader, 5, ct)));
+            }
+            if (pair is not null) await streams.Writer.WriteAsync((pair, batch), ct);
+            streams.Writer.Complete();
+        }, ct);
+
+        var resolve = Task.Run(async () =>
+        {
+            await Parallel.ForEachAsync(streams.Reader.ReadAllAsync(ct), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (stream, token) =>
+            {
+                var known = stream.Rows.Select(r => new RecordedEvent((LedgerEvent)json.FromJson(types[r.Type], new MemoryStream(r.Data)), r.Seq, r.At, r.Version)).ToList();
+                await results.Writer.WriteAsync((TimelineProjection.Rows(stream.Pair, known, known).ToList(), RelationshipSummary.Of(stream.Pair, known)), token);
+            });
+            results.Writer.Complete();
+        }, ct);
+
+        var summaries = new List<RelationshipSummary>();
+        await using (var copy = await write.BeginBinaryImportAsync($"copy {schema}.mt_doc_timelineentry (id, data, mt_dotnet_type) from stdin (format binary)", ct))
+        {
+            var type = typeof(TimelineEntry).FullName!;
+            await foreach (var (timeline, summary) in results.Reader.ReadAllAsync(ct))
+            {
+                foreach (var row in timeline)
+                {
+                    await copy.StartRowAsync(ct);
+                    await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, ct);
+                    await copy.WriteAsync(json.ToJson(row), NpgsqlDbType.Jsonb, ct);
+                    await copy.WriteAsync(type, NpgsqlDbType.Varchar, ct);
+                }
+                summaries.Add(summary);
+                (events, pairs, rows, last) = (events + summary.Events, pairs + 1, rows + timeline.Count, Math.Max(last, summary.Sequence));
+            }
+            await copy.CompleteAsync(ct);
+        }
+        await Task.WhenAll(read, resolve);
+        await using (var copy = await write.BeginBinaryImportAsync($"copy {schema}.mt_doc_relationshipsummary (id, data, mt_dotnet_type) from stdin (format binary)", ct))
+        {
+            foreach (var summary in summaries)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(summary.Id, NpgsqlDbType.Varchar, ct);
+                await copy.WriteAsync(json.ToJson(summary), NpgsqlDbType.Jsonb, ct);
+                await copy.WriteAsync(typeof(RelationshipSummary).FullName!, NpgsqlDbType.Varchar, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        await Execute(write, string.Concat(indexes.Select(i => i + ";")), ct);
+        await using (var progress = new NpgsqlCommand(
+            $"insert into {schema}.mt_event_progression (name, last_seq_id, last_updated) values ($1, $2, now()) on conflict (name) do update set last_seq_id = excluded.last_seq_id, last_updated = now()", write))
+        {
+            progress.Parameters.Add(new NpgsqlParameter { Value = SummaryShard });
+            progress.Parameters.Add(new NpgsqlParameter { Value = last });
+            await progress.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        return new RebuildResult(events, pairs, rows, clock.Elapsed);
+    }
+
+    private static async Task<byte[]> Bytes(NpgsqlDataReader reader, int column, CancellationToken ct)
+    {
+        await using var stream = await reader.GetStreamAsync(column, ct);
+        var bytes = new MemoryStream();
+        await stream.CopyToAsync(bytes, ct);
+        return bytes.ToArray();
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        if (sql.Length == 0) return;
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}
