@@ -15,6 +15,19 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         await GetJson($"/api/relations/{pair}/state?asOf={asOf}" + (knownAt is null ? "" : $"&knownAt={Uri.EscapeDataString(knownAt)}"));
 
     [Fact]
+    public async Task a_state_row_names_only_its_latest_events_however_long_its_history()
+    {
+        var batch = new JsonArray(Enumerable.Range(0, 25).Select(i => (JsonNode)Samples.Event("PrisonersReleased", $"2025-01-{i + 1:00}",
+            new JsonObject { ["releasedBy"] = "BY", ["count"] = 2 }, Guid.CreateVersion7())).ToArray());
+        var ids = batch.Select(e => (string)e!["eventId"]!).ToList();
+        var response = await Http.PostAsync("/api/relations/US-BY/events/batch", new StringContent(batch.ToJsonString(), Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var prisoners = (await State("2025-12-31"))["prisonersReleased"]!;
+        Assert.Equal((50, 25), ((int)prisoners["total"]!, (int)prisoners["releases"]!));
+        Assert.Equal(ids.TakeLast(20), prisoners["eventIds"]!.AsArray().Select(id => (string)id!));
+    }
+
+    [Fact]
     public async Task every_event_type_is_appended_and_reflected_in_state()
     {
         foreach (var (type, date) in new[]

@@ -10,9 +10,19 @@ public sealed record StateView(
     IEnumerable<Embassy> Embassies, IEnumerable<Ambassador> Ambassadors, IEnumerable<Sanction> Sanctions,
     PrisonerTally PrisonersReleased, Contact? LastContact, int EventCount, Occurrence? LastEventOn)
 {
+    /// <summary>Each row names at most this many of the events that shaped it, the latest ones: a row's whole history
+    /// is the timeline's (paged) business, and a snapshot's size stays bounded by its rows, not by the pair's age.</summary>
+    public const int EventIdsPerRow = 20;
+
     public static StateView Of(Pair pair, DateOnly asOf, DateTimeOffset knownAt, ReadBasis basis, RelationshipState s) => new(
-        pair.Id, asOf, knownAt, basis, s.Embassies.Values, s.Ambassadors.Values, s.Sanctions.Values,
-        s.PrisonersReleased, s.LastContact, s.EventCount, s.LastEventOn);
+        pair.Id, asOf, knownAt, basis,
+        s.Embassies.Values.Select(e => e with { EventIds = Latest(e.EventIds) }),
+        s.Ambassadors.Values.Select(a => a with { EventIds = Latest(a.EventIds) }),
+        s.Sanctions.Values.Select(x => x with { EventIds = Latest(x.EventIds) }),
+        s.PrisonersReleased with { EventIds = Latest(s.PrisonersReleased.EventIds) }, s.LastContact, s.EventCount, s.LastEventOn);
+
+    private static System.Collections.Immutable.ImmutableList<Guid> Latest(System.Collections.Immutable.ImmutableList<Guid> ids) =>
+        ids.Count <= EventIdsPerRow ? ids : ids.GetRange(ids.Count - EventIdsPerRow, EventIdsPerRow);
 }
 
 public static class GetState

@@ -28,11 +28,12 @@ public static class Reading
         session.Events.QueryAllRawEvents().Where(e => e.EventTypeName != "tombstone");
 
     /// <summary>The newest sequence in the pair's stream: appends to one pair are serialized by its version, so no
-    /// event of this pair can later appear at or below it.</summary>
+    /// event of this pair can later appear at or below it (and the newest version holds the newest sequence, which the
+    /// stream-and-version index finds in one step).</summary>
     public static async Task<long> LastSequenceAsync(IQuerySession session, Pair pair, CancellationToken ct) =>
         (await session.QueryAsync<long>(
-            $"select coalesce(max(seq_id), 0) from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = ? and type <> 'tombstone'",
-            ct, pair.Id)).Single();
+            $"select seq_id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = ? order by version desc limit 1",
+            ct, pair.Id)).SingleOrDefault();
 
     /// <summary>Step 1 of every read: the pair's events, as known at the requested moment.</summary>
     public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct)
