@@ -1,9 +1,15 @@
 using RelationsLedger.Benchmarks;
 using RelationsLedger.Platform;
 
-// dotnet run -c Release --project tests/RelationsLedger.Benchmarks [-- --quick] [--only=...]
+// dotnet run -c Release --project tests/RelationsLedger.Benchmarks [-- --quick] [--only=...]   (HTTP load and database work)
+// dotnet run -c Release --project tests/RelationsLedger.Benchmarks -- --micro [--quick]          (BenchmarkDotNet)
 // The app is run as a Release process; the baselines run in this process against the same PostgreSQL (fsync on).
 var quick = args.Contains("--quick");
+if (args.Contains("--micro"))
+{
+    RelationsLedger.Benchmarks.Micro.MicroBenchmarks.Run(quick);
+    return 0;
+}
 // --only=append,import,batch,asof runs a subset (cold start and memory are always reported)
 var only = args.FirstOrDefault(a => a.StartsWith("--only="))?["--only=".Length..].Split(',').ToHashSet() ?? [];
 var sizes = quick ? Sizes.Quick : Sizes.Full;

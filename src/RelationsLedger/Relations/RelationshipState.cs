@@ -73,7 +73,7 @@ public sealed record RelationshipState(
         var key = $"{of}|{city.ToLowerInvariant()}";
         var row = Embassies.GetValueOrDefault(key);
         var since = row is not null && row.Status == status ? row.Since : e.OccurredOn;
-        return this with { Embassies = Embassies.SetItem(key, new Embassy(of, city, status, since, [.. row?.EventIds ?? [], e.Id])) };
+        return this with { Embassies = Embassies.SetItem(key, new Embassy(of, city, status, since, (row?.EventIds ?? []).Add(e.Id))) };
     }
 
     private RelationshipState SetAmbassador(string of, string? name, AmbassadorStatus status, DomainEvent e)
@@ -113,23 +113,24 @@ public sealed record RelationshipState(
         {
             Sanctions = Sanctions.SetItem(key, new Sanction(
                 x.ImposedBy, x.Target, x.TargetId ?? row?.TargetId, x.Program, SanctionStatus.Active, x.OccurredOn,
-                measures, [], x.Authority, x.TargetKind, [.. row?.EventIds ?? [], x.Id])),
+                measures, [], x.Authority, x.TargetKind, (row?.EventIds ?? []).Add(x.Id))),
         };
     }
 
     /// <summary>With a program, the one row of that measure; without, every row of that issuer and target.</summary>
     private RelationshipState Transition(string issuer, string target, string? program, string? targetId, SanctionStatus status, DomainEvent e, IReadOnlyList<string> scope)
     {
+        var key = SanctionKey(issuer, target, program);
         var rows = program is not null
-            ? Sanctions.Where(r => r.Key == SanctionKey(issuer, target, program)).ToList()
-            : Sanctions.Where(r => r.Key.StartsWith(SanctionKey(issuer, target, null), StringComparison.Ordinal)).ToList();
+            ? Sanctions.TryGetValue(key, out var one) ? [new(key, one)] : new List<KeyValuePair<string, Sanction>>()
+            : Sanctions.Where(r => r.Key.StartsWith(key, StringComparison.Ordinal)).ToList();
         if (rows.Count == 0)
-            rows = [new(SanctionKey(issuer, target, program), new Sanction(issuer, target, targetId, program, status, e.OccurredOn, [], [], null, null, []))];
+            rows = [new(key, new Sanction(issuer, target, targetId, program, status, e.OccurredOn, [], [], null, null, []))];
         var sanctions = Sanctions;
-        foreach (var (key, row) in rows)
+        foreach (var (rowKey, row) in rows)
         {
             var eased = status == SanctionStatus.Eased ? row.EasedScope.AddRange(scope.Where(s => !row.EasedScope.Contains(s))) : row.EasedScope;
-            sanctions = sanctions.SetItem(key, row with
+            sanctions = sanctions.SetItem(rowKey, row with
             {
                 Status = status, Since = e.OccurredOn, EasedScope = eased, TargetId = row.TargetId ?? targetId, EventIds = row.EventIds.Add(e.Id),
             });

@@ -1,0 +1,18 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+namespace RelationsLedger.Benchmarks.Micro;
+
+/// <summary>BenchmarkDotNet, in process (no generated project to build); each class has its baseline method, so the
+/// summary's Ratio column is the project's figure against the baseline measured in the same run.</summary>
+public static class MicroBenchmarks
+{
+    public static void Run(bool quick)
+    {
+        var job = (quick ? Job.Dry.WithIterationCount(3) : Job.ShortRun).WithToolchain(InProcessEmitToolchain.Instance);
+        var config = DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
+        BenchmarkRunner.Run([typeof(AsOfBenchmarks), typeof(ValidationBenchmarks)], config);
+    }
+}
