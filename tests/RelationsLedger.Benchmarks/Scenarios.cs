@@ -28,6 +28,12 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
 
     public IReadOnlyList<Figure> Figures => _figures;
 
+    private void Add(Figure figure)
+    {
+        _figures.Add(figure);
+        Console.WriteLine($"measured: {figure.Name}: {figure.Project:0.###} {figure.Unit} (baseline {figure.Baseline:0.###})");
+    }
+
     public async Task RunAsync()
     {
         await ColdStartAndAppends(measure: Wanted("append"));
@@ -90,7 +96,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
             await Task.Delay(20);
         }
         var coldStart = clock.Elapsed.TotalSeconds;
-        _figures.Add(new Figure("cold start: process start to first 201", coldStart, null, "s", "≤ 3 s", coldStart <= 3));
+        Add(new Figure("cold start: process start to first 201", coldStart, null, "s", "≤ 3 s", coldStart <= 3));
         if (!measure) return;
 
         var pairs = SyntheticHistory.Pairs(Clients);
@@ -131,7 +137,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
             }
         }));
         var rawRate = Clients * sizes.AppendsPerClient / clock.Elapsed.TotalSeconds;
-        _figures.Add(new Figure($"HTTP append, {Clients} clients on distinct pairs", appendRate, rawRate, "events/s", "≥ 0.5× raw INSERT", appendRate >= 0.5 * rawRate,
+        Add(new Figure($"HTTP append, {Clients} clients on distinct pairs", appendRate, rawRate, "events/s", "≥ 0.5× raw INSERT", appendRate >= 0.5 * rawRate,
             $"p50 {Report.Percentile(all, 0.5):0.0} ms, p99 {Report.Percentile(all, 0.99):0.0} ms; baseline: raw Npgsql single-row INSERT of the same JSON, same concurrency"));
     }
 
@@ -162,7 +168,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
 
         var copyRate = await CopyRate(lines);
         File.Delete(file);
-        _figures.Add(new Figure($"bulk import of {total:#,0} events (import verb)", importRate, copyRate, "events/s", "≥ 0.3× COPY", importRate >= 0.3 * copyRate,
+        Add(new Figure($"bulk import of {total:#,0} events (import verb)", importRate, copyRate, "events/s", "≥ 0.3× COPY", importRate >= 0.3 * copyRate,
             "baseline: binary COPY of the same rows into a plain table"));
     }
 
@@ -185,7 +191,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         });
         var rate = events.Count / clock.Elapsed.TotalSeconds;
         var copyRate = await CopyRate(events.Select(e => e.ToJsonString()).ToList());
-        _figures.Add(new Figure($"bulk import of {events.Count:#,0} events (batch endpoint, ≤ 256 KiB per request)", rate, copyRate, "events/s", "≥ 0.3× COPY", rate >= 0.3 * copyRate,
+        Add(new Figure($"bulk import of {events.Count:#,0} events (batch endpoint, ≤ 256 KiB per request)", rate, copyRate, "events/s", "≥ 0.3× COPY", rate >= 0.3 * copyRate,
             "baseline: binary COPY of the same rows into a plain table"));
     }
 
@@ -251,8 +257,9 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
             }
             return times;
         }
-        // reads are measured once the async projection has caught up with the imports, not against its catch-up work
-        await using (var store = LiveBaseline.Store(connectionString)) await store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromMinutes(10));
+        // reads are measured once the async summary projection has caught up with the imports (or after a bounded
+        // wait, and then its remaining work runs beside the reads and is reported)
+        var lag = await ProjectionLagAfter(TimeSpan.FromSeconds(sizes.RebuildBudgetSeconds * 2));
         await Read("JP-KR", 10);
         var small = await Read("JP-KR", sizes.Reads);
         var large = await Read("KR-NO", sizes.Reads);
@@ -269,10 +276,11 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         }
         var (p50Large, p99Large, p50Small) = (Report.Percentile(large, 0.5), Report.Percentile(large, 0.99), Report.Percentile(small, 0.5));
         var p50Live = Report.Percentile(live, 0.5);
-        _figures.Add(new Figure($"as-of state p50, pair of {sizes.LargePair:#,0} events (over loopback HTTP)", p50Large, p50Live, "ms", "≤ 5 ms; ≥ 100× faster than AggregateStreamAsync",
-            p50Large <= 5 && p50Live / p50Large >= 100, "baseline: Marten AggregateStreamAsync of the same stream", LowerIsBetter: true));
-        _figures.Add(new Figure($"as-of state p99, pair of {sizes.LargePair:#,0} events", p99Large, null, "ms", "≤ 20 ms", p99Large <= 20));
-        _figures.Add(new Figure($"flatness: p50 at {sizes.LargePair:#,0} vs {sizes.SmallPair:#,0} events", p50Large, p50Small, "ms", "≤ 2× (ratio = large / small)", p50Large <= 2 * p50Small));
+        Add(new Figure($"as-of state p50, pair of {sizes.LargePair:#,0} events (over loopback HTTP)", p50Large, p50Live, "ms", "≤ 5 ms; ≥ 100× faster than AggregateStreamAsync",
+            p50Large <= 5 && p50Live / p50Large >= 100, "baseline: Marten AggregateStreamAsync of the same stream" +
+            (lag.Events > 0 ? $"; measured while the async summary projection still had {lag.Events:#,0} of the imported events to apply ({lag.Rate:#,0} events/s catch-up)" : ""), LowerIsBetter: true));
+        Add(new Figure($"as-of state p99, pair of {sizes.LargePair:#,0} events", p99Large, null, "ms", "≤ 20 ms", p99Large <= 20));
+        Add(new Figure($"flatness: p50 at {sizes.LargePair:#,0} vs {sizes.SmallPair:#,0} events", p50Large, p50Small, "ms", "≤ 2× (ratio = large / small)", p50Large <= 2 * p50Small));
     }
 
     /// <summary>Both projections rebuilt from every event: the ledger's one-pass rebuild against Marten's async daemon
@@ -286,13 +294,19 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         var budget = TimeSpan.FromSeconds(sizes.RebuildBudgetSeconds);
         var secondsPerEvent = 0.0;
         var partial = false;
-        using var daemon = await store.BuildProjectionDaemonAsync();
+        // not disposed: a cancelled rebuild may still be winding down when the run ends
+        var daemon = await store.BuildProjectionDaemonAsync();
         foreach (var projection in new[] { nameof(TimelineProjection), nameof(RelationshipSummaryProjection) })
         {
             var clock = Stopwatch.StartNew();
             using var stop = new CancellationTokenSource(budget);
-            try { await daemon.RebuildProjectionAsync(projection, TimeSpan.FromMinutes(30), stop.Token); }
-            catch (Exception e) when (e is OperationCanceledException || e.InnerException is OperationCanceledException) { partial = true; }
+            // the daemon does not always give up at once when cancelled: the budget is enforced here, and the rebuild
+            // is left to stop in the background
+            var rebuild = daemon.RebuildProjectionAsync(projection, TimeSpan.FromMinutes(30), stop.Token);
+            if (await Task.WhenAny(rebuild, Task.Delay(budget + TimeSpan.FromSeconds(5))) != rebuild) partial = true;
+            else
+                try { await rebuild; }
+                catch (Exception e) when (e is OperationCanceledException || e.InnerException is OperationCanceledException) { partial = true; }
             var elapsed = clock.Elapsed.TotalSeconds;
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
@@ -304,13 +318,37 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
             var done = reader.GetInt64(1);
             secondsPerEvent += elapsed / Math.Max(done, 1);
         }
-        await daemon.StopAllAsync();
+        await Task.WhenAny(daemon.StopAllAsync(), Task.Delay(TimeSpan.FromSeconds(10)));
         var baseline = 1 / secondsPerEvent;
-        // leave the read models as the ledger builds them for whatever runs next
-        await RelationsLedger.Relations.Projections.Rebuild.RunAsync(store);
-        _figures.Add(new Figure($"rebuild of both projections from {ours.Events:#,0} events", ours.EventsPerSecond, baseline, "events/s", "≥ 40,000 events/s, faster than the daemon",
+        Add(new Figure($"rebuild of both projections from {ours.Events:#,0} events", ours.EventsPerSecond, baseline, "events/s", "≥ 40,000 events/s, faster than the daemon",
             ours.EventsPerSecond >= 40_000 && ours.EventsPerSecond > baseline,
             $"baseline: Marten's async daemon RebuildProjectionAsync of the same two projections{(partial ? $", rate over its first {budget.TotalSeconds:0} s per projection" : "")}"));
+    }
+
+    /// <summary>Waits for the async summary projection to apply every event, at most <paramref name="limit"/>; what is left, and the rate it went at.</summary>
+    private async Task<(long Events, double Rate)> ProjectionLagAfter(TimeSpan limit)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        async Task<(long Newest, long Applied)> Positions()
+        {
+            await using var command = new NpgsqlCommand(
+                $"select (select coalesce(max(seq_id), 0) from ledger.mt_events), coalesce((select last_seq_id from ledger.mt_event_progression where name = '{nameof(RelationshipSummaryProjection)}:All'), 0)", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            return (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        var clock = Stopwatch.StartNew();
+        var (newest, start) = await Positions();
+        var applied = start;
+        while (applied < newest && clock.Elapsed < limit)
+        {
+            await Task.Delay(500);
+            (newest, applied) = await Positions();
+        }
+        await using var count = new NpgsqlCommand($"select count(*) from ledger.mt_events where seq_id > {applied} and type <> 'tombstone'", connection);
+        var left = (long)(await count.ExecuteScalarAsync())!;
+        return (left, (applied - start) / Math.Max(clock.Elapsed.TotalSeconds, 1e-3));
     }
 
     private void Memory()
@@ -318,7 +356,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         if (_app is null) return;
         var rss = File.ReadAllLines($"/proc/{_app.Id}/status").First(l => l.StartsWith("VmRSS:"));
         var mb = double.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
-        _figures.Add(new Figure("API resident memory after the load", mb, null, "MB", "≤ 300 MB", mb <= 300));
+        Add(new Figure("API resident memory after the load", mb, null, "MB", "≤ 300 MB", mb <= 300));
     }
 
     private static int FreePort()
