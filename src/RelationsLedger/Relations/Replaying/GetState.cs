@@ -12,7 +12,7 @@ public sealed record StateView(
 {
     /// <summary>Each row names at most this many of the events that shaped it, the latest ones: a row's whole history
     /// is the timeline's (paged) business, and a snapshot's size stays bounded by its rows, not by the pair's age.</summary>
-    public const int EventIdsPerRow = 20;
+    public const int EventIdsPerRow = 5;
 
     public static StateView Of(Pair pair, DateOnly asOf, DateTimeOffset knownAt, ReadBasis basis, RelationshipState s) => new(
         pair.Id, asOf, knownAt, basis,
