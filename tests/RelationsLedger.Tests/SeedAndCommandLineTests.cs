@@ -47,6 +47,29 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task rebuild_reproduces_both_projections_exactly_as_appends_and_the_daemon_left_them()
+    {
+        await Seeds.LoadAsync(Ct);
+        var corrected = await Record("LT-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
+        await Record("LT-BY", Samples.Event("EventRetracted", "2025-09-12",
+            new JsonObject { ["retractsEventId"] = (string)corrected["eventId"]!, ["reason"] = "duplicate report" }));
+        await App.WaitForProjectionsAsync();
+        async Task<List<string>> Rows(string table)
+        {
+            await using var session = App.Store.QuerySession();
+            return (await session.QueryAsync<string>($"select id::text || ' ' || data::text from ledger.{table} order by id", Ct)).ToList();
+        }
+        var (timeline, summaries) = (await Rows("mt_doc_timelineentry"), await Rows("mt_doc_relationshipsummary"));
+        Assert.Contains(timeline, row => row.Contains("\"retracted\": true"));
+
+        var result = await RelationsLedger.Relations.Projections.Rebuild.RunAsync(App.Store, Ct);
+
+        Assert.Equal((await App.EventCountAsync(), 2, timeline.Count), (result.Events, result.Pairs, result.TimelineRows));
+        Assert.Equal(timeline, await Rows("mt_doc_timelineentry"));
+        Assert.Equal(summaries, await Rows("mt_doc_relationshipsummary"));
+    }
+
+    [Fact]
     public async Task export_all_then_import_into_an_empty_ledger_reproduces_every_pair_at_every_date_with_the_same_ids()
     {
         await Seeds.LoadAsync(Ct);

@@ -1,4 +1,5 @@
 using Marten;
+using RelationsLedger.Relations;
 using RelationsLedger.Platform;
 using Wolverine.Http;
 
@@ -16,8 +17,8 @@ public static class GetStatus
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         var counts = (await session.QueryAsync<long>(
-            $"select count(*) from {schema}.mt_events where type <> 'tombstone' " +
-            $"union all select count(distinct stream_id) from {schema}.mt_events where type <> 'tombstone'", ct)).ToList();
+            $"select count(*) from {schema}.mt_events where type <> '{EventRows.Tombstone}' " +
+            $"union all select count(distinct stream_id) from {schema}.mt_events where type <> '{EventRows.Tombstone}'", ct)).ToList();
         var lag = await ProjectionLag.MeasureAsync(store, clock, ct);
         var last = lag.Last;
         return TypedResults.Ok(new LedgerStatus(counts[0], counts[1],

@@ -49,8 +49,8 @@ public static class LedgerStore
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.AddEventTypes(EventCatalog.All.Select(t => t.ClrType));
         options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
-        // a pair's summary is re-folded from its stream when provenance arrives: big batches re-fold a busy pair once,
-        // not once per 500 events, when the daemon catches up after an import
+        // a pair's summary is re-folded from its stream when a backdated fact or provenance arrives: big batches
+        // re-fold a busy pair once, not once per 500 events, when the daemon catches up after an import
         options.Projections.Add(new RelationshipSummaryProjection(), ProjectionLifecycle.Async, asyncConfiguration: o => o.BatchSize = 2_000);
         // the timeline's one query: a pair's rows in (effective, sequence) order from a date — one index serves it
         // without a sort, and each append maintains one index instead of three

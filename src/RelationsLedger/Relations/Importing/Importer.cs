@@ -57,20 +57,16 @@ public static class Importer
 
         int appended = 0, present = 0;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var store = appending.Store;
-        var schema = store.Options.Events.DatabaseSchemaName;
         var stamp = new Stamp(writer);
-        // pairs are independent streams: a few run side by side, each pair's runs in file order
-        var byPair = Runs(parsed).GroupBy(r => r[0].Pair.Id).ToList();
         try
         {
-            await Parallel.ForEachAsync(byPair, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stop.Token }, async (runs, token) =>
+            // pairs are independent streams: a few run side by side, each pair's runs in file order
+            await Parallel.ForEachAsync(Runs(parsed), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stop.Token }, async (runs, token) =>
             {
                 foreach (var run in runs)
                 {
-                    await using var session = store.QuerySession();
-                    var ids = run.Select(r => r.Submission.Event.Id).ToArray();
-                    var existing = (await session.QueryAsync<Guid>($"select id from {schema}.mt_events where id = any(?)", token, ids)).ToHashSet();
+                    await using var session = appending.Store.QuerySession();
+                    var existing = (await Replaying.Reading.RecordedIdsAsync(session, run.Select(r => r.Submission.Event.Id).ToArray(), token)).ToHashSet();
                     var fresh = run.Where(r => !existing.Contains(r.Submission.Event.Id)).ToList();
                     Interlocked.Add(ref present, run.Count - fresh.Count);
                     if (fresh.Count > 0)
@@ -121,8 +117,8 @@ public static class Importer
     /// <summary>Pairs imported side by side: enough to overlap one transaction's commit with the next one's work.</summary>
     private const int Parallelism = 4;
 
-    /// <summary>Each pair's lines in file order, at most <see cref="Chunk"/> at a time: each run is one transaction.
+    /// <summary>Per pair, its lines in file order, at most <see cref="Chunk"/> at a time: each run is one transaction.
     /// Pairs are independent streams, so grouping by pair keeps every ordering that matters.</summary>
-    private static IEnumerable<List<(Pair Pair, Submission Submission, int Line)>> Runs(List<(Pair Pair, Submission Submission, int Line)> lines) =>
-        lines.GroupBy(l => l.Pair.Id).SelectMany(pair => pair.Chunk(Chunk).Select(chunk => chunk.ToList()));
+    private static IEnumerable<List<List<(Pair Pair, Submission Submission, int Line)>>> Runs(List<(Pair Pair, Submission Submission, int Line)> lines) =>
+        lines.GroupBy(l => l.Pair.Id).Select(pair => pair.Chunk(Chunk).Select(chunk => chunk.ToList()).ToList());
 }

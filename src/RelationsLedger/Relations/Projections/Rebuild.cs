@@ -12,8 +12,8 @@ public sealed record RebuildResult(int Events, int Pairs, int TimelineRows, Time
 }
 
 /// <summary>Rebuilds both projections from the event log in one pass: each pair's stream is read once, in sequence
-/// order, resolved and folded by the same code the live projections use (<see cref="TimelineProjection.Rows"/>,
-/// <see cref="RelationshipSummary.Of"/>), and the rows go back with COPY into the emptied tables, their secondary
+/// order, resolved once and turned into rows and a summary by the same code the live projections use
+/// (<see cref="TimelineEntry.Of"/>, <see cref="RelationshipSummary.Of(string, IReadOnlyList{RecordedEvent}, IReadOnlyList{ResolvedEvent})"/>), and the rows go back with COPY into the emptied tables, their secondary
 /// indexes dropped for the load and built again once. Writers wait for the duration (a share lock on the stream
 /// table), so nothing recorded meanwhile can be missed; the async summary projection resumes after the last event
 /// read. Stop the API nodes first: a running daemon keeps its own position in memory.</summary>
@@ -24,9 +24,8 @@ public static class Rebuild
     public static async Task<RebuildResult> RunAsync(IDocumentStore store, CancellationToken ct = default)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var schema = store.Options.Events.DatabaseSchemaName;
-        var json = store.Options.Serializer();
-        var types = store.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventTypeName, t => t.EventType);
+        var events = new EventRows(store);
+        var (schema, json) = (events.Schema, events.Json);
 
         await using var write = store.Storage.Database.CreateConnection();
         await write.OpenAsync(ct);
@@ -42,7 +41,7 @@ public static class Rebuild
         // read → resolve (on every core) → COPY, as a pipeline
         var streams = Channel.CreateBounded<(string Pair, List<(long Seq, long Version, DateTimeOffset At, string Type, byte[] Data)> Rows)>(16);
         var results = Channel.CreateBounded<(List<TimelineEntry> Rows, RelationshipSummary Summary)>(16);
-        int events = 0, pairs = 0, rows = 0;
+        int count = 0, pairs = 0, rows = 0;
         long last = 0;
 
         var read = Task.Run(async () =>
@@ -50,7 +49,7 @@ public static class Rebuild
             await using var connection = store.Storage.Database.CreateConnection();
             await connection.OpenAsync(ct);
             await using var command = new NpgsqlCommand(
-                $"select stream_id, seq_id, version, timestamp, type, data from {schema}.mt_events where type <> 'tombstone' order by stream_id, seq_id", connection);
+                $"select stream_id, seq_id, version, timestamp, type, data from {schema}.mt_events where type <> '{EventRows.Tombstone}' order by stream_id, seq_id", connection);
             await using var reader = await command.ExecuteReaderAsync(ct);
             string? pair = null;
             var batch = new List<(long, long, DateTimeOffset, string, byte[])>();
@@ -73,8 +72,9 @@ public static class Rebuild
         {
             await Parallel.ForEachAsync(streams.Reader.ReadAllAsync(ct), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (stream, token) =>
             {
-                var known = stream.Rows.Select(r => new RecordedEvent((LedgerEvent)json.FromJson(types[r.Type], new MemoryStream(r.Data)), r.Seq, r.At, r.Version)).ToList();
-                await results.Writer.WriteAsync((TimelineProjection.Rows(stream.Pair, known, known).ToList(), RelationshipSummary.Of(stream.Pair, known)), token);
+                var known = stream.Rows.Select(r => events.Read(r.Type, new MemoryStream(r.Data), r.Seq, r.At, r.Version)).ToList();
+                var resolved = Provenance.Resolve(known);
+                await results.Writer.WriteAsync((resolved.Select(r => TimelineEntry.Of(stream.Pair, r)).ToList(), RelationshipSummary.Of(stream.Pair, known, resolved)), token);
             });
             results.Writer.Complete();
         }, ct);
@@ -93,7 +93,7 @@ public static class Rebuild
                     await copy.WriteAsync(type, NpgsqlDbType.Varchar, ct);
                 }
                 summaries.Add(summary);
-                (events, pairs, rows, last) = (events + summary.Events, pairs + 1, rows + timeline.Count, Math.Max(last, summary.Sequence));
+                (count, pairs, rows, last) = (count + summary.Events, pairs + 1, rows + timeline.Count, Math.Max(last, summary.Sequence));
             }
             await copy.CompleteAsync(ct);
         }
@@ -118,7 +118,7 @@ public static class Rebuild
             await progress.ExecuteNonQueryAsync(ct);
         }
         await transaction.CommitAsync(ct);
-        return new RebuildResult(events, pairs, rows, clock.Elapsed);
+        return new RebuildResult(count, pairs, rows, clock.Elapsed);
     }
 
     private static async Task<byte[]> Bytes(NpgsqlDataReader reader, int column, CancellationToken ct)

@@ -11,9 +11,11 @@ public sealed record RelationshipSummary(
     public Occurrence? LastEventOn => State.LastEventOn;
 
     /// <summary>The summary of a pair's whole known stream, folded from scratch.</summary>
-    public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known)
+    public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known) => Of(pair, known, Provenance.Resolve(known));
+
+    /// <summary>As <see cref="Of(string, IReadOnlyList{RecordedEvent})"/>, for a caller that has already resolved them.</summary>
+    public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known, IReadOnlyList<ResolvedEvent> resolved)
     {
-        var resolved = Provenance.Resolve(known);
         var live = resolved.Where(r => !r.Retracted).ToList();
         return new RelationshipSummary(
             pair, RelationshipState.Fold(resolved, DateOnly.MaxValue), known.Count == 0 ? 0 : known.Max(e => e.Sequence), known.Count,

@@ -34,11 +34,8 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
 
         await using var session = store.QuerySession();
-        // only an id the client chose can have been recorded before; plain SQL on the unique event-id index, because
-        // Marten's LINQ compiles the id list into the query on every call
-        var schema = store.Options.Events.DatabaseSchemaName;
-        var chosen = items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray();
-        var known = chosen.Length == 0 ? [] : await session.QueryAsync<Guid>($"select id from {schema}.mt_events where id = any(?)", ct, chosen);
+        // only an id the client chose can have been recorded before
+        var known = await Replaying.Reading.RecordedIdsAsync(session, items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray(), ct);
         if (known.Count > 0)
         {
             var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);

@@ -26,9 +26,8 @@ public sealed record Stamp(string Writer, string? RequestId = null, string? Clie
 /// recordedAt.</summary>
 public sealed class StreamWriter(IDocumentStore store)
 {
-    private readonly string _schema = store.Options.Events.DatabaseSchemaName;
-    private readonly ISerializer _json = store.Options.Serializer();
-    private readonly Dictionary<Type, IEventType> _types = store.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventType);
+    private readonly EventRows _rows = new(store);
+    private string Schema => _rows.Schema;
     private static readonly string TimelineType = typeof(TimelineEntry).FullName!;
 
     /// <summary>Appends <paramref name="events"/> after the stream's current version (or fails with a conflict when
@@ -46,12 +45,12 @@ public sealed class StreamWriter(IDocumentStore store)
         var sequences = new long[events.Count];
         await using (var allocate = new NpgsqlBatch(connection, transaction))
         {
-            allocate.BatchCommands.Add(Command($"insert into {_schema}.mt_streams (id, version) values ($1, 0) on conflict (id) do nothing", pair.Id));
-            allocate.BatchCommands.Add(Command($"select version, clock_timestamp() from {_schema}.mt_streams where id = $1 for update", pair.Id));
+            allocate.BatchCommands.Add(EnsureStream(pair.Id));
+            allocate.BatchCommands.Add(Command($"select version, clock_timestamp() from {Schema}.mt_streams where id = $1 for update", pair.Id));
             // no sequence is drawn for a request that will be refused: a drawn, unused sequence is a gap the async
             // daemon has to wait out
             allocate.BatchCommands.Add(Command(
-                $"select nextval('{_schema}.mt_events_sequence') from generate_series(1, (select case when $2::bigint is null or version = $2 then $1 else 0 end from {_schema}.mt_streams where id = $3))",
+                $"select nextval('{Schema}.mt_events_sequence') from generate_series(1, (select case when $2::bigint is null or version = $2 then $1 else 0 end from {Schema}.mt_streams where id = $3))",
                 events.Count, new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint }, pair.Id));
             await using var reader = await allocate.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
@@ -72,23 +71,23 @@ public sealed class StreamWriter(IDocumentStore store)
         {
             write.BatchCommands.Add(Command(
                 $"""
-                insert into {_schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers)
+                insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers)
                 select seq, id, $3, version, data, type, $7, dotnet, $8, $9
                 from unnest($1::bigint[], $2::uuid[], $4::bigint[], $5::jsonb[], $6::varchar[], $10::varchar[]) as e(seq, id, version, data, type, dotnet)
                 """,
                 sequences, fresh.Select(e => e.Event.Id).ToArray(), pair.Id, fresh.Select(e => e.Version).ToArray(),
-                Jsonb(fresh.Select(e => _json.ToJson(e.Event))), fresh.Select(e => _types[e.Event.GetType()].EventTypeName).ToArray(),
-                recordedAt, Text(stamp.CorrelationId), Jsonb(headers), fresh.Select(e => _types[e.Event.GetType()].DotNetTypeName).ToArray()));
+                Jsonb(fresh.Select(e => _rows.Json.ToJson(e.Event))), fresh.Select(e => _rows.TypeOf(e.Event).EventTypeName).ToArray(),
+                recordedAt, Text(stamp.CorrelationId), Jsonb(headers), fresh.Select(e => _rows.TypeOf(e.Event).DotNetTypeName).ToArray()));
             if (rows.Count > 0)
                 write.BatchCommands.Add(Command(
                     $"""
-                    insert into {_schema}.mt_doc_timelineentry (id, data, mt_dotnet_type)
+                    insert into {Schema}.mt_doc_timelineentry (id, data, mt_dotnet_type)
                     select id, data, $3 from unnest($1::uuid[], $2::jsonb[]) as r(id, data)
                     on conflict (id) do update set data = excluded.data, mt_last_modified = transaction_timestamp(),
                         mt_version = md5(random()::text || clock_timestamp()::text)::uuid
                     """,
-                    rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _json.ToJson(r))), TimelineType));
-            write.BatchCommands.Add(Command($"update {_schema}.mt_streams set version = $2, timestamp = $3 where id = $1", pair.Id, current + events.Count, recordedAt));
+                    rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), TimelineType));
+            write.BatchCommands.Add(Command($"update {Schema}.mt_streams set version = $2, timestamp = $3 where id = $1", pair.Id, current + events.Count, recordedAt));
             try
             {
                 await write.ExecuteNonQueryAsync(ct);
@@ -116,10 +115,10 @@ public sealed class StreamWriter(IDocumentStore store)
             await using var connection = store.Storage.Database.CreateConnection();
             await connection.OpenAsync();
             await using var batch = new NpgsqlBatch(connection);
-            batch.BatchCommands.Add(Command($"insert into {_schema}.mt_streams (id, version) values ($1, 0) on conflict (id) do nothing", Tombstone.StreamKey));
+            batch.BatchCommands.Add(EnsureStream(Tombstone.StreamKey));
             batch.BatchCommands.Add(Command(
-                $"insert into {_schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) select seq, gen_random_uuid(), $2, seq, '{{}}', 'tombstone', clock_timestamp(), $3 from unnest($1::bigint[]) as t(seq)",
-                sequences, Tombstone.StreamKey, $"{typeof(Tombstone).FullName}, {typeof(Tombstone).Assembly.GetName().Name}"));
+                $"insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) select seq, gen_random_uuid(), $2, seq, '{{}}', $4, clock_timestamp(), $3 from unnest($1::bigint[]) as t(seq)",
+                sequences, Tombstone.StreamKey, $"{typeof(Tombstone).FullName}, {typeof(Tombstone).Assembly.GetName().Name}", EventRows.Tombstone));
             await batch.ExecuteNonQueryAsync();
         }
         catch (NpgsqlException) { }
@@ -127,19 +126,22 @@ public sealed class StreamWriter(IDocumentStore store)
 
     private async Task<List<RecordedEvent>> ReadStreamAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Pair pair, CancellationToken ct)
     {
-        var byName = _types.Values.ToDictionary(t => t.EventTypeName, t => t.EventType);
-        await using var read = new NpgsqlCommand($"select seq_id, version, timestamp, type, data from {_schema}.mt_events where stream_id = $1 and type <> 'tombstone' order by seq_id", connection, transaction);
+        await using var read = new NpgsqlCommand($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and type <> $2 order by seq_id", connection, transaction);
         read.Parameters.Add(new NpgsqlParameter { Value = pair.Id });
+        read.Parameters.Add(new NpgsqlParameter { Value = EventRows.Tombstone });
         await using var reader = await read.ExecuteReaderAsync(ct);
         var stream = new List<RecordedEvent>();
         while (await reader.ReadAsync(ct))
         {
             await using var data = await reader.GetStreamAsync(4, ct);
-            var e = (LedgerEvent)_json.FromJson(byName[reader.GetString(3)], data);
-            stream.Add(new RecordedEvent(e, reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt64(1)));
+            stream.Add(_rows.Read(reader.GetString(3), data, reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt64(1)));
         }
         return stream;
     }
+
+    /// <summary>The stream's row, created at version 0 if the stream is new (the row the append locks).</summary>
+    private NpgsqlBatchCommand EnsureStream(string id) =>
+        Command($"insert into {Schema}.mt_streams (id, version) values ($1, 0) on conflict (id) do nothing", id);
 
     private static NpgsqlBatchCommand Command(string sql, params object[] values)
     {

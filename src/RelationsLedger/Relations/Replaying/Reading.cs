@@ -25,7 +25,13 @@ public static class Reading
 {
     /// <summary>Every event the ledger recorded, across pairs; Marten's tombstones (left by failed appends) are not events.</summary>
     public static IQueryable<JasperFx.Events.IEvent> AllRecorded(IQuerySession session) =>
-        session.Events.QueryAllRawEvents().Where(e => e.EventTypeName != "tombstone");
+        session.Events.QueryAllRawEvents().Where(e => e.EventTypeName != EventRows.Tombstone);
+
+    /// <summary>Which of these event ids are recorded (any pair): plain SQL on the unique event-id index, because
+    /// Marten's LINQ compiles the id list into the query on every call.</summary>
+    public static async Task<IReadOnlyList<Guid>> RecordedIdsAsync(IQuerySession session, Guid[] ids, CancellationToken ct) =>
+        ids.Length == 0 ? [] : await session.QueryAsync<Guid>(
+            $"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where id = any(?)", ct, ids);
 
     /// <summary>The newest sequence in the pair's stream: appends to one pair are serialized by its version, so no
     /// event of this pair can later appear at or below it (and the newest version holds the newest sequence, which the
