@@ -100,12 +100,15 @@ public static class Telemetry
         services.AddHealthChecks().AddCheck<ProjectionsKeepUp>("projections", tags: ["ready"]);
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("RelationsLedger"))
-            .WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = c => !c.Request.Path.StartsWithSegments("/metrics"))
-                .AddNpgsql().AddSource("Wolverine").AddSource("Marten"))
             .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddRuntimeInstrumentation()
                 .AddMeter(LedgerMetrics.MeterName, "Wolverine:RelationsLedger", "Marten", "Npgsql")
                 .AddPrometheusExporter());
-        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) telemetry.UseOtlpExporter();
+        // traces have no reader but an OTLP collector: without one, no span is created (a listener makes every
+        // request, command and message build spans nobody reads)
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            telemetry.WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = c => !c.Request.Path.StartsWithSegments("/metrics"))
+                    .AddNpgsql().AddSource("Wolverine").AddSource("Marten"))
+                .UseOtlpExporter();
         return services;
     }
 

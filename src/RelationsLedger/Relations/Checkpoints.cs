@@ -20,6 +20,7 @@ public sealed class CheckpointedHistory
     public RecordedEvent? Last => _recorded.Count == 0 ? null : _recorded[^1];
     public long Version => Last?.Version ?? 0;
     public IReadOnlyList<RecordedEvent> Recorded => _recorded;
+    public IReadOnlyList<ResolvedEvent> Resolved => _ordered;
     public int Checkpoints => _checkpoints.Count;
 
     public static CheckpointedHistory Build(IEnumerable<RecordedEvent> recorded)

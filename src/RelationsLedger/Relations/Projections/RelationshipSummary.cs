@@ -24,16 +24,21 @@ public sealed record RelationshipSummary(
 }
 
 /// <summary>Async: folds each pair to its newest state. Facts that arrive in date order extend the stored state with
-/// <see cref="RelationshipState.Evolve"/>; a backdated fact or any provenance re-folds the pair from its stream.</summary>
-public sealed class RelationshipSummaryProjection : IProjection
+/// <see cref="RelationshipState.Evolve"/>; a backdated fact or any provenance takes the pair's checkpointed history
+/// (shared with the reads), which re-folds only from the month the change touches. That history holds every
+/// committed event of the pair — a writer holds the pair's row lock from drawing its sequences to its commit, so
+/// what is committed of a pair is a prefix of its sequences — and the summary records the newest it includes: the
+/// daemon's later batches skip what a summary already holds, so catching up after a bulk import reads each pair's
+/// stream about once instead of once per batch.</summary>
+public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histories) : IProjection
 {
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         foreach (var stream in events.GroupBy(e => e.StreamKey!))
         {
-            var fresh = stream.OrderBy(e => e.Sequence).Select(e => RecordedEvent.From(e)).ToList();
-            var last = fresh[^1].Sequence;
             var summary = await operations.LoadAsync<RelationshipSummary>(stream.Key, cancellation);
+            var fresh = stream.Where(e => e.Sequence > (summary?.Sequence ?? 0)).OrderBy(e => e.Sequence).Select(e => RecordedEvent.From(e)).ToList();
+            if (fresh.Count == 0) continue;
             var inOrder = summary is not null && fresh.All(e => e.Event is DomainEvent d && d.OccurredOn.Start >= summary.LastEffective)
                           && fresh.Zip(fresh.Skip(1)).All(p => p.First.Event.OccurredOn.Start <= p.Second.Event.OccurredOn.Start);
             if (inOrder)
@@ -41,13 +46,14 @@ public sealed class RelationshipSummaryProjection : IProjection
                 var state = fresh.Aggregate(summary!.State, (s, e) => s.Evolve((DomainEvent)e.Event));
                 operations.Store(summary with
                 {
-                    State = state, Sequence = last, Events = summary.Events + fresh.Count, FirstEventOn = summary.FirstEventOn ?? fresh[0].Event.OccurredOn,
+                    State = state, Sequence = fresh[^1].Sequence, Events = summary.Events + fresh.Count, FirstEventOn = summary.FirstEventOn ?? fresh[0].Event.OccurredOn,
                     LastEffective = fresh[^1].Event.OccurredOn.Start,
                 });
                 continue;
             }
-            var stored = await operations.Events.FetchStreamAsync(stream.Key, token: cancellation);
-            operations.Store(RelationshipSummary.Of(stream.Key, stored.Where(e => e.Sequence <= last).Select(e => RecordedEvent.From(e)).ToList()));
+            if (!Pair.TryParse(stream.Key, out var pair)) continue;
+            var history = await histories.LatestAsync(operations, pair, await operations.Events.FetchStreamStateAsync(stream.Key, cancellation), cancellation);
+            operations.Store(RelationshipSummary.Of(stream.Key, history.Recorded, history.Resolved));
         }
     }
 }

@@ -20,8 +20,8 @@ public sealed record Stamp(string Writer, string? RequestId = null, string? Clie
 }
 
 /// <summary>A pair's new events and the timeline rows they change, written in one transaction into Marten's own
-/// tables with three round trips whatever the number of events: lock the stream row and draw sequences, insert
-/// events and upsert rows as arrays, commit. Marten's append pipeline costs a statement per event and a
+/// tables with two round trips whatever the number of events: begin, move the stream's version on (locking its row)
+/// and draw sequences; insert events, upsert rows as arrays, commit. Marten's append pipeline costs a statement per event and a
 /// projection pass per session; this is the same write, shaped for batches. The database's clock stamps
 /// recordedAt.</summary>
 public sealed class StreamWriter(IDocumentStore store)
@@ -38,37 +38,23 @@ public sealed class StreamWriter(IDocumentStore store)
     {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-
-        long current;
-        DateTimeOffset recordedAt;
-        var sequences = new long[events.Count];
-        await using (var allocate = new NpgsqlBatch(connection, transaction))
+        // BEGIN and COMMIT travel in the two batches: two round trips in all
+        var (current, recordedAt, sequences) = await AllocateAsync(connection, pair, events.Count, expectedVersion, ct);
+        if (sequences.Length == 0)
         {
-            allocate.BatchCommands.Add(EnsureStream(pair.Id));
-            allocate.BatchCommands.Add(Command($"select version, clock_timestamp() from {Schema}.mt_streams where id = $1 for update", pair.Id));
-            // no sequence is drawn for a request that will be refused: a drawn, unused sequence is a gap the async
-            // daemon has to wait out
-            allocate.BatchCommands.Add(Command(
-                $"select nextval('{Schema}.mt_events_sequence') from generate_series(1, (select case when $2::bigint is null or version = $2 then $1 else 0 end from {Schema}.mt_streams where id = $3))",
-                events.Count, new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint }, pair.Id));
-            await using var reader = await allocate.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            (current, recordedAt) = (reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1));
-            await reader.NextResultAsync(ct);
-            for (var i = 0; await reader.ReadAsync(ct); i++) sequences[i] = reader.GetInt64(0);
+            await Execute(connection, "rollback", ct);
+            return (null, $"The pair's stream is at version {current}, not the expected {expectedVersion}: read it again and retry.");
         }
-        if (expectedVersion is { } expected && expected != current)
-            return (null, $"The pair's stream is at version {current}, not the expected {expected}: read it again and retry.");
 
         var fresh = events.Select((e, i) => new RecordedEvent(e, sequences[i], recordedAt, current + 1 + i)).ToList();
-        // provenance rewrites rows of earlier events: resolve against the stream as it stands under the lock
-        if (fresh.Any(e => e.Event is ProvenanceEvent) && (stored is null || (stored.Count == 0 ? 0 : stored.Max(e => e.Version)) != current))
-            stored = await ReadStreamAsync(connection, transaction, pair, ct);
-        var rows = TimelineProjection.Rows(pair.Id, fresh, stored ?? []);
-        var headers = JsonSerializer.Serialize(stamp.Headers());
-        await using (var write = new NpgsqlBatch(connection, transaction))
+        try
         {
+            // provenance rewrites rows of earlier events: resolve against the stream as it stands under the lock
+            if (fresh.Any(e => e.Event is ProvenanceEvent) && (stored is null || (stored.Count == 0 ? 0 : stored.Max(e => e.Version)) != current))
+                stored = await ReadStreamAsync(connection, pair, ct);
+            var rows = TimelineProjection.Rows(pair.Id, fresh, stored ?? []);
+            var headers = JsonSerializer.Serialize(stamp.Headers());
+            await using var write = new NpgsqlBatch(connection);
             write.BatchCommands.Add(Command(
                 $"""
                 insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers)
@@ -87,23 +73,72 @@ public sealed class StreamWriter(IDocumentStore store)
                         mt_version = md5(random()::text || clock_timestamp()::text)::uuid
                     """,
                     rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), TimelineType));
-            write.BatchCommands.Add(Command($"update {Schema}.mt_streams set version = $2, timestamp = $3 where id = $1", pair.Id, current + events.Count, recordedAt));
-            try
-            {
-                await write.ExecuteNonQueryAsync(ct);
-                await transaction.CommitAsync(ct);
-            }
-            catch (Exception e)
-            {
-                await transaction.DisposeAsync();
-                await TombstonesAsync(sequences);
-                // another request recorded one of these event ids in the meantime
-                if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-                    return (null, "An event with this eventId was already recorded with a different body (or pair).");
-                throw;
-            }
+            write.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+            await write.ExecuteNonQueryAsync(ct);
+        }
+        catch (Exception e)
+        {
+            // the connection may be gone (then so is the transaction); otherwise end it before it goes back to the pool
+            try { await Execute(connection, "rollback", CancellationToken.None); } catch (NpgsqlException) { }
+            await TombstonesAsync(sequences);
+            // another request recorded one of these event ids in the meantime
+            if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+                return (null, "An event with this eventId was already recorded with a different body (or pair).");
+            throw;
         }
         return (fresh.Select(e => new Appended(e.Event.Id, pair.Id, e.Version, e.Sequence, recordedAt)).ToList(), null);
+    }
+
+    /// <summary>Opens the transaction, moves the stream's version on by <paramref name="count"/> (which locks its row
+    /// until commit) and draws that many sequences, in one statement. No row comes back when the stream is new or
+    /// not at <paramref name="expectedVersion"/>: a new stream's row is created and the statement tried again; a
+    /// stale version draws no sequence (a drawn, unused sequence is a gap the async daemon has to wait out) and
+    /// returns the stream's actual version with no sequences.</summary>
+    private async Task<(long Current, DateTimeOffset RecordedAt, long[] Sequences)> AllocateAsync(
+        NpgsqlConnection connection, Pair pair, int count, long? expectedVersion, CancellationToken ct)
+    {
+        var expected = new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint };
+        NpgsqlBatchCommand Advance() => Command(
+            $"""
+            with moved as (
+                update {Schema}.mt_streams set version = version + $1, timestamp = clock_timestamp()
+                where id = $2 and ($3::bigint is null or version = $3)
+                returning version - $1 as previous, timestamp)
+            select previous, timestamp, nextval('{Schema}.mt_events_sequence') from moved, generate_series(1, $1)
+            """, count, pair.Id, expected.Clone());
+        await using (var first = new NpgsqlBatch(connection))
+        {
+            first.BatchCommands.Add(new NpgsqlBatchCommand("begin"));
+            first.BatchCommands.Add(Advance());
+            await using var reader = await first.ExecuteReaderAsync(ct);
+            if (await Drawn(reader, count, ct) is { } done) return done;
+        }
+        await using var again = new NpgsqlBatch(connection);
+        again.BatchCommands.Add(EnsureStream(pair.Id));
+        again.BatchCommands.Add(Advance());
+        again.BatchCommands.Add(Command($"select version from {Schema}.mt_streams where id = $1", pair.Id));
+        await using (var reader = await again.ExecuteReaderAsync(ct))
+        {
+            if (await Drawn(reader, count, ct) is { } done) return done;
+            await reader.NextResultAsync(ct);
+            await reader.ReadAsync(ct);
+            return (reader.GetInt64(0), default, []);
+        }
+    }
+
+    private static async Task<(long, DateTimeOffset, long[])?> Drawn(NpgsqlDataReader reader, int count, CancellationToken ct)
+    {
+        var sequences = new long[count];
+        var (current, recordedAt, drawn) = (0L, default(DateTimeOffset), 0);
+        for (; await reader.ReadAsync(ct); drawn++)
+            (current, recordedAt, sequences[drawn]) = (reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt64(2));
+        return drawn == 0 ? null : (current, recordedAt, sequences);
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Fills the sequences of a failed write with Marten's tombstone events, as Marten does for its own failed
@@ -124,9 +159,9 @@ public sealed class StreamWriter(IDocumentStore store)
         catch (NpgsqlException) { }
     }
 
-    private async Task<List<RecordedEvent>> ReadStreamAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Pair pair, CancellationToken ct)
+    private async Task<List<RecordedEvent>> ReadStreamAsync(NpgsqlConnection connection, Pair pair, CancellationToken ct)
     {
-        await using var read = new NpgsqlCommand($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and type <> $2 order by seq_id", connection, transaction);
+        await using var read = new NpgsqlCommand($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and type <> $2 order by seq_id", connection);
         read.Parameters.Add(new NpgsqlParameter { Value = pair.Id });
         read.Parameters.Add(new NpgsqlParameter { Value = EventRows.Tombstone });
         await using var reader = await read.ExecuteReaderAsync(ct);
