@@ -3,7 +3,8 @@ using RelationsLedger.Platform;
 
 // dotnet run -c Release --project tests/RelationsLedger.Benchmarks [-- --quick] [--only=...]   (HTTP load and database work)
 // dotnet run -c Release --project tests/RelationsLedger.Benchmarks -- --micro [--quick]          (BenchmarkDotNet)
-// The app is run as a Release process; the baselines run in this process against the same PostgreSQL (fsync on).
+// The app runs as it is deployed (published ReadyToRun, as the Dockerfile does); the baselines run in this process
+// against the same PostgreSQL (fsync on).
 var quick = args.Contains("--quick");
 if (args.Contains("--micro"))
 {
@@ -13,8 +14,7 @@ if (args.Contains("--micro"))
 // --only=append,import,batch,asof runs a subset (cold start and memory are always reported)
 var only = args.FirstOrDefault(a => a.StartsWith("--only="))?["--only=".Length..].Split(',').ToHashSet() ?? [];
 var sizes = quick ? Sizes.Quick : Sizes.Full;
-var appDll = Path.Combine(AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Benchmarks"), Path.Combine("src", "RelationsLedger")), "RelationsLedger.dll");
-if (!File.Exists(appDll)) throw new FileNotFoundException("Build the app first (the benchmark project references it)", appDll);
+var appDll = await DeployedApp.PublishAsync();
 
 var configured = Environment.GetEnvironmentVariable("ConnectionStrings__Ledger");
 LocalPostgres? cluster = null;

@@ -1,7 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Marten;
+using RelationsLedger.Relations;
+using RelationsLedger.Relations.Projections;
+using RelationsLedger.Relations.Replaying;
 using RelationsLedger.Tests.Support;
 
 namespace RelationsLedger.Tests;
@@ -320,6 +325,49 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         var list = await GetJson("/api/relations");
         Assert.Equal(["BY-LT 1 1992-01-01 1992-01-01", "BY-US 2 2022-02-28 2025-09-11"],
             list["relations"]!.AsArray().Select(r => $"{r!["pair"]} {r["eventCount"]} {r["firstEventOn"]} {r["lastEventOn"]}"));
+    }
+
+    [Fact]
+    public async Task the_summary_after_backdated_facts_and_corrections_in_many_batches_equals_a_fold_of_the_whole_stream()
+    {
+        var first = await Append(Samples.Event("PrisonersReleased", "2024-05-01", new JsonObject { ["releasedBy"] = "BY", ["count"] = 3 }));
+        await App.WaitForProjectionsAsync();
+        // in date order (extends the stored state), then backdated and provenance (the checkpointed history), each
+        // seen by the daemon in a batch of its own
+        foreach (var body in new[]
+        {
+            Samples.Event("EmbassyClosed", "2025-02-28"), Samples.Event("EmbassyOpened", "1992-01-01"),
+            Samples.Correction(first, new JsonObject { ["data"] = new JsonObject { ["releasedBy"] = "BY", ["count"] = 7 } }),
+            Samples.Event("PrisonersReleased", "2025-09-11", new JsonObject { ["releasedBy"] = "BY", ["count"] = 52 }),
+        })
+        {
+            await Append(body);
+            await App.WaitForProjectionsAsync();
+        }
+        await using var session = App.Store.QuerySession();
+        var stored = await session.LoadAsync<RelationshipSummary>("BY-US", Ct);
+        var stream = (await session.Events.FetchStreamAsync("BY-US", token: Ct)).Select(e => RecordedEvent.From(e)).ToList();
+        Assert.Equal(JsonSerializer.Serialize(RelationshipSummary.Of("BY-US", stream), LedgerJson.Options), JsonSerializer.Serialize(stored, LedgerJson.Options));
+        Assert.Equal((5, 59), (stored!.Events, stored.State.PrisonersReleased.Total));
+    }
+
+    [Fact]
+    public async Task the_history_cache_is_bounded_by_events_and_answers_as_a_full_fold()
+    {
+        foreach (var pair in new[] { "US-BY", "LT-BY", "PL-BY" })
+            for (var i = 1; i <= 3; i++)
+                await Append(Samples.Event("PrisonersReleased", $"2025-0{i}-01", new JsonObject { ["releasedBy"] = "BY", ["count"] = i }), pair);
+        var cache = new HistoryCache(maxEvents: 5);
+        await using var session = App.Store.QuerySession();
+        foreach (var id in new[] { "BY-US", "BY-LT", "BY-PL" })
+        {
+            Assert.True(Pair.TryParse(id, out var pair));
+            var history = await cache.LatestAsync(session, pair, await session.Events.FetchStreamStateAsync(id, Ct), Ct);
+            var full = RelationshipState.Fold(await Reading.LoadAsync(session, pair, Knowledge.Latest, Ct), new DateOnly(2025, 2, 15));
+            Assert.Equal(JsonSerializer.Serialize(full, LedgerJson.Options), JsonSerializer.Serialize(history.StateAt(new DateOnly(2025, 2, 15)), LedgerJson.Options));
+            // the one just used stays; older ones go once the bound is passed
+            Assert.Equal(3, cache.Events);
+        }
     }
 }
 

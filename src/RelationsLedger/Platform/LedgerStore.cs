@@ -16,7 +16,7 @@ public static class LedgerStore
     {
         services.AddSingleton<LedgerDatabase>();
         services.AddSingleton<Relations.Replaying.ReadReplica>();
-        services.AddSingleton<Relations.Replaying.HistoryCache>();
+        services.AddSingleton(sp => Relations.Replaying.HistoryCache.From(sp.GetRequiredService<IConfiguration>()));
         services.AddHostedService(sp => sp.GetRequiredService<LedgerDatabase>());
         services.AddSingleton<Relations.Recording.StreamWriter>();
         services.AddSingleton<Relations.Recording.Appending>();

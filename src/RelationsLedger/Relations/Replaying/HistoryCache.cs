@@ -3,13 +3,20 @@ using Marten;
 
 namespace RelationsLedger.Relations.Replaying;
 
-/// <summary>Checkpointed histories of the pairs read lately, for reads of the newest knowledge. Each read checks the
-/// stream's version in the database, so an append through any node is seen; only the newer events are loaded.</summary>
-public sealed class HistoryCache
+/// <summary>Checkpointed histories of the pairs read lately, for reads of the newest knowledge and the summary
+/// projection. Each use checks the stream's version in the database, so an append through any node is seen; only
+/// the newer events are loaded. Bounded by events, not pairs (<c>Ledger:HistoryCache:MaxEvents</c>): the least
+/// recently used histories go first, and the one just used always stays, however long it is.</summary>
+public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
 {
-    private const int MaxPairs = 64;
+    public const int DefaultMaxEvents = 150_000;
     private readonly ConcurrentDictionary<string, (CheckpointedHistory History, DateTimeOffset Created, long LastUsed)> _pairs = new();
+    private readonly Lock _trim = new();
     private long _clock;
+
+    public static HistoryCache From(IConfiguration configuration) => new(configuration.GetValue("Ledger:HistoryCache:MaxEvents", DefaultMaxEvents));
+
+    public long Events => _pairs.Values.Sum(p => (long)p.History.Recorded.Count);
 
     /// <param name="stream">the stream's state as the caller just read it (null for a pair with no events)</param>
     public async Task<CheckpointedHistory> LatestAsync(IQuerySession session, Pair pair, JasperFx.Events.StreamState? stream, CancellationToken ct)
@@ -18,12 +25,29 @@ public sealed class HistoryCache
         // a stream deleted and started again (an administrator's reset) is another history
         var history = _pairs.TryGetValue(pair.Id, out var cached) && cached.Created == created ? cached.History : null;
         if (history is null || history.Version > version)
-            history = CheckpointedHistory.Build(await Reading.LoadAsync(session, pair, Knowledge.Latest, ct));
+            history = CheckpointedHistory.Build((await Reading.LoadAsync(session, pair, Knowledge.Latest, ct)).Select(Lean));
         else if (history.Version < version)
-            history = history.Extend((await session.Events.FetchStreamAsync(pair.Id, fromVersion: history.Version + 1, token: ct)).Select(RecordedEvent.From).ToList());
+            history = history.Extend((await session.Events.FetchStreamAsync(pair.Id, fromVersion: history.Version + 1, token: ct)).Select(e => Lean(RecordedEvent.From(e))).ToList());
         _pairs[pair.Id] = (history, created, Interlocked.Increment(ref _clock));
-        if (_pairs.Count > MaxPairs)
-            foreach (var stale in _pairs.OrderBy(p => p.Value.LastUsed).Take(_pairs.Count - MaxPairs).ToList()) _pairs.TryRemove(stale);
+        Trim(pair.Id);
         return history;
+    }
+
+    /// <summary>What the fold needs of an event: its sources are for people (the timeline and event pages read them
+    /// from the store) and are a third of a cached event's memory.</summary>
+    private static RecordedEvent Lean(RecordedEvent e) => e.Event.Sources.Count == 0 ? e : e with { Event = e.Event with { Sources = [] } };
+
+    private void Trim(string justUsed)
+    {
+        lock (_trim)
+        {
+            var total = Events;
+            foreach (var (pair, entry) in _pairs.OrderBy(p => p.Value.LastUsed).ToList())
+            {
+                if (total <= maxEvents) break;
+                if (pair == justUsed) continue;
+                if (_pairs.TryRemove(pair, out _)) total -= entry.History.Recorded.Count;
+            }
+        }
     }
 }
