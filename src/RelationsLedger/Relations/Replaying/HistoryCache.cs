@@ -39,6 +39,8 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
 
     private void Trim(string justUsed)
     {
+        // every read passes here: order the pairs only when the bound is actually passed
+        if (Events <= maxEvents) return;
         lock (_trim)
         {
             var total = Events;
