@@ -20,16 +20,20 @@ public static class LedgerHttp
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
-        services.ConfigureHttpJsonOptions(o =>
-        {
-            LedgerJson.Configure(o.SerializerOptions);
-            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
-        });
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeys>();
         services.AddHealthChecks().AddCheck<DatabaseReady>("database", tags: ["ready"]);
         services.AddWolverineHttp();
         return services;
+    }
+
+    /// <summary>The JSON of HTTP answers: the ledger's naming, and every property written (a null says "not known").</summary>
+    public static JsonSerializerOptions ConfigureJson(JsonSerializerOptions options)
+    {
+        LedgerJson.Configure(options);
+        options.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
+        return options;
     }
 
     /// <summary>Every failure answers as ProblemDetails; concurrency is 409 and a database that does not answer is 503.</summary>

@@ -1,7 +1,12 @@
 using System.Text.Json;
+using System.Buffers;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RelationsLedger.Relations;
 using RelationsLedger.Relations.Recording;
+using RelationsLedger.Relations.Replaying;
 
 namespace RelationsLedger.Platform;
 
@@ -19,6 +24,31 @@ public static class LedgerResults
         "Unknown pair of countries.");
 
     public static IResult NotFound(string what) => Problem(404, "Not found.", what);
+
+    /// <summary>200 with a JSON body serialized in one go into the response pipe and flushed once: a large read
+    /// (a state of hundreds of rows) otherwise goes out through the serializer's resumable async path, a flush per
+    /// 16 KiB (app CPU per 100,000-event state read 7.4 → 4.7 ms with the generated serializer below).</summary>
+    public static IResult Json<T>(T value) => new JsonBody<T>(value);
+
+    /// <summary>Writes a read answer: with the code generated for it at build time (<see cref="AnswerJson"/>) when there
+    /// is some, else by the HTTP options' reflection; the two write the same bytes (tested).</summary>
+    public static void WriteJson<T>(IBufferWriter<byte> output, T value, JsonSerializerOptions options)
+    {
+        var info = AnswerJson.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T> ?? (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = options.Encoder, SkipValidation = true });
+        JsonSerializer.Serialize(writer, value, info);
+    }
+
+    private sealed class JsonBody<T>(T value) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/json; charset=utf-8";
+            WriteJson(context.Response.BodyWriter, value, context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions);
+            await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+        }
+    }
 
     /// <summary>Reads a JSON body: 415 for another content type, 413 past the size limit, 400 for malformed JSON.</summary>
     public static async Task<(JsonDocument? Body, IResult? Problem)> ReadJson(HttpRequest request, CancellationToken ct)

@@ -37,7 +37,7 @@ public static class LedgerStore
     /// <param name="histories">the checkpointed histories the summary projection extends (the app's, shared with its reads)</param>
     public static StoreOptions Configure(StoreOptions options, string connectionString, Relations.Replaying.HistoryCache? histories = null)
     {
-        options.Connection(Prepared(connectionString));
+        options.Connection(Tuned(connectionString));
         options.DatabaseSchemaName = "ledger";
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, configure: json => LedgerJson.Configure(json));
         options.Events.StreamIdentity = StreamIdentity.AsString;
@@ -59,16 +59,27 @@ public static class LedgerStore
         return options;
     }
 
-    /// <summary>The ledger sends the same few statements over and over: Npgsql prepares them on the server after two
-    /// uses, so PostgreSQL parses and plans each once per connection, not per call (a third of its CPU per append
-    /// before). A connection string that sets <c>Max Auto Prepare</c> itself (0 behind a transaction-pooling
-    /// PgBouncer) is left alone.</summary>
-    public static string Prepared(string connectionString)
+    /// <summary>Connection settings for the ledger's traffic, each left alone when the connection string sets it.
+    /// <list type="bullet">
+    /// <item>The ledger sends the same few statements over and over: Npgsql prepares them on the server after two uses,
+    /// so PostgreSQL parses and plans each once per connection, not per call (a third of its CPU per append before).
+    /// Set <c>Max Auto Prepare=0</c> behind a transaction-pooling PgBouncer.</item>
+    /// <item>No reset on close: with prepared statements Npgsql otherwise prepends seven reset statements (RESET ALL,
+    /// CLOSE ALL, UNLISTEN *, pg_advisory_unlock_all(), DISCARD SEQUENCES, DISCARD TEMP, …) to the next command of
+    /// every connection taken from the pool — per request. The ledger keeps no session state: its writes are single
+    /// transactions (Npgsql rolls an open one back when the connection returns, reset or not), Marten's daemon takes
+    /// transaction-scoped advisory locks, and Wolverine unlocks its leadership lock before closing that connection.
+    /// As-of read p50 at 100,000 events 4.5 → 3.2 ms, at 1,000 events 1.3 → 0.7 ms.</item>
+    /// </list></summary>
+    public static string Tuned(string connectionString)
     {
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        if (builder.ContainsKey("Max Auto Prepare")) return connectionString;
-        builder.MaxAutoPrepare = 64;
-        builder.AutoPrepareMinUsages = 2;
+        if (!builder.ContainsKey("Max Auto Prepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+        if (!builder.ContainsKey("No Reset On Close")) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 }

@@ -13,7 +13,7 @@ public sealed record Ambassador(string AmbassadorOf, string? Name, AmbassadorSta
 
 public sealed record Sanction(
     string ImposedBy, string Target, string? TargetId, string? Program, SanctionStatus Status, Occurrence Since,
-    ImmutableList<string> Measures, ImmutableList<string> EasedScope, string? Authority, TargetKind? TargetKind,
+    ImmutableArray<string> Measures, ImmutableArray<string> EasedScope, string? Authority, TargetKind? TargetKind,
     ImmutableList<Guid> EventIds);
 
 public sealed record PrisonerTally(int Total, int Releases, ImmutableSortedDictionary<string, int> ByNationality, ImmutableList<Guid> EventIds)
@@ -34,8 +34,8 @@ public sealed record RelationshipState(
     Occurrence? LastEventOn)
 {
     public static readonly RelationshipState Empty = new(
-        ImmutableSortedDictionary<string, Embassy>.Empty, ImmutableSortedDictionary<string, Ambassador>.Empty,
-        ImmutableSortedDictionary<string, Sanction>.Empty, PrisonerTally.None, null, 0, null);
+        ImmutableSortedDictionary.Create<string, Embassy>(StringComparer.Ordinal), ImmutableSortedDictionary.Create<string, Ambassador>(StringComparer.Ordinal),
+        ImmutableSortedDictionary.Create<string, Sanction>(StringComparer.Ordinal), PrisonerTally.None, null, 0, null);
 
     /// <summary>Step 3 of every read: folds the resolved, ordered events whose period starts on or before <paramref name="asOf"/>.</summary>
     public static RelationshipState Fold(IEnumerable<ResolvedEvent> ordered, DateOnly asOf, RelationshipState? from = null) =>
@@ -104,11 +104,19 @@ public sealed record RelationshipState(
     private static string SanctionKey(string issuer, string target, string? program) =>
         $"{issuer}|{target.Trim().ToLowerInvariant()}|{program?.Trim().ToLowerInvariant()}";
 
+    /// <summary>The list with the items it lacks appended, in their order, each once.</summary>
+    private static ImmutableArray<string> Union(ImmutableArray<string> list, IReadOnlyList<string> more)
+    {
+        foreach (var item in more)
+            if (!list.Contains(item)) list = list.Add(item);
+        return list;
+    }
+
     private RelationshipState Impose(SanctionsImposed x)
     {
         var key = SanctionKey(x.ImposedBy, x.Target, x.Program);
         var row = Sanctions.GetValueOrDefault(key);
-        var measures = (row?.Measures ?? []).AddRange(x.Measures.Where(m => row?.Measures.Contains(m) != true)).Distinct().ToImmutableList();
+        var measures = Union(row?.Measures ?? [], x.Measures);
         return this with
         {
             Sanctions = Sanctions.SetItem(key, new Sanction(
@@ -129,7 +137,7 @@ public sealed record RelationshipState(
         var sanctions = Sanctions;
         foreach (var (rowKey, row) in rows)
         {
-            var eased = status == SanctionStatus.Eased ? row.EasedScope.AddRange(scope.Where(s => !row.EasedScope.Contains(s))) : row.EasedScope;
+            var eased = status == SanctionStatus.Eased ? Union(row.EasedScope, scope) : row.EasedScope;
             sanctions = sanctions.SetItem(rowKey, row with
             {
                 Status = status, Since = e.OccurredOn, EasedScope = eased, TargetId = row.TargetId ?? targetId, EventIds = row.EventIds.Add(e.Id),

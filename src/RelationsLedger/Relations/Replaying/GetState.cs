@@ -22,7 +22,7 @@ public sealed record StateView(
         s.PrisonersReleased with { EventIds = Latest(s.PrisonersReleased.EventIds) }, s.LastContact, s.EventCount, s.LastEventOn);
 
     private static System.Collections.Immutable.ImmutableList<Guid> Latest(System.Collections.Immutable.ImmutableList<Guid> ids) =>
-        ids.Count <= EventIdsPerRow ? ids : ids.GetRange(ids.Count - EventIdsPerRow, EventIdsPerRow);
+        ids.Count <= EventIdsPerRow ? ids : [.. Enumerable.Range(ids.Count - EventIdsPerRow, EventIdsPerRow).Select(i => ids[i])];
 }
 
 public static class GetState
@@ -45,7 +45,7 @@ public static class GetState
             var history = await histories.LatestAsync(session, p, stream, ct);
             var latest = history.StateAt(date);
             metrics.AsOfRead(clock.GetElapsedTime(started));
-            return TypedResults.Ok(StateView.Of(p, date, clock.GetUtcNow(), history.Last is { } last ? new ReadBasis(last.Sequence, last.RecordedAt, last.Version) : new ReadBasis(0, null, 0), latest));
+            return LedgerResults.Json(StateView.Of(p, date, clock.GetUtcNow(), ReadBasis.At(history.Last), latest));
         }
         IReadOnlyList<RecordedEvent> known;
         if (knowledge.Basis is { } pinnedBasis)
@@ -63,6 +63,6 @@ public static class GetState
         }
         var state = RelationshipState.Fold(known, date);
         metrics.AsOfRead(clock.GetElapsedTime(started));
-        return TypedResults.Ok(StateView.Of(p, date, knowledge.KnownAt ?? clock.GetUtcNow(), ReadBasis.Of(known), state));
+        return LedgerResults.Json(StateView.Of(p, date, knowledge.KnownAt ?? clock.GetUtcNow(), ReadBasis.Of(known), state));
     }
 }

@@ -17,8 +17,10 @@ public sealed record Knowledge(DateTimeOffset? KnownAt, long? Basis)
 /// (what a writer passes as expectedVersion).</summary>
 public sealed record ReadBasis(long Sequence, DateTimeOffset? RecordedAt, long Version)
 {
-    public static ReadBasis Of(IReadOnlyList<RecordedEvent> known) =>
-        known.MaxBy(e => e.Sequence) is { } last ? new ReadBasis(last.Sequence, last.RecordedAt, last.Version) : new ReadBasis(0, null, 0);
+    public static ReadBasis Of(IReadOnlyList<RecordedEvent> known) => At(known.MaxBy(e => e.Sequence));
+
+    /// <summary>The basis of a read whose newest event is <paramref name="last"/> (none: an empty pair).</summary>
+    public static ReadBasis At(RecordedEvent? last) => last is null ? new ReadBasis(0, null, 0) : new ReadBasis(last.Sequence, last.RecordedAt, last.Version);
 }
 
 public static class Reading
