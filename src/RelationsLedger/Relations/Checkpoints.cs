@@ -1,19 +1,26 @@
 namespace RelationsLedger.Relations;
 
-/// <summary>A pair's resolved history with the fold's state saved at the start of every month that has events, so a
-/// read at any date folds only the events of its own month. The states come from <see cref="RelationshipState.Evolve"/>
-/// like every other read; a backdated fact or any provenance invalidates the checkpoints from its date on.</summary>
+/// <summary>A pair's resolved history with the fold's state saved at the start of every month that has events, and
+/// within a busy month at the first event of a later day once <see cref="DefaultEvery"/> events have passed — so a
+/// read at any date folds at most a few dozen events, however long the history. Every checkpoint holds the fold of
+/// exactly the events dated before its own date. The states come from <see cref="RelationshipState.Evolve"/> like
+/// every other read; a backdated fact or any provenance invalidates the checkpoints from its date on.</summary>
 public sealed class CheckpointedHistory
 {
     private readonly List<RecordedEvent> _recorded;
     private readonly IReadOnlyList<ResolvedEvent> _ordered;
-    private readonly List<(DateOnly Month, int Index, RelationshipState State)> _checkpoints;
+    private readonly List<(DateOnly Date, int Index, RelationshipState State)> _checkpoints;
+    private readonly int _every;
 
-    private CheckpointedHistory(List<RecordedEvent> recorded, IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly, int, RelationshipState)> checkpoints)
+    /// <summary>Events folded at most between two checkpoints of one month (a 100,000-event pair has ≈ 280 a month).</summary>
+    public const int DefaultEvery = 48;
+
+    private CheckpointedHistory(List<RecordedEvent> recorded, IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly, int, RelationshipState)> checkpoints, int every)
     {
         _recorded = recorded;
         _ordered = ordered;
         _checkpoints = checkpoints;
+        _every = every;
     }
 
     /// <summary>The newest recorded event this history includes (its version is the stream version it reflects).</summary>
@@ -23,11 +30,11 @@ public sealed class CheckpointedHistory
     public IReadOnlyList<ResolvedEvent> Resolved => _ordered;
     public int Checkpoints => _checkpoints.Count;
 
-    public static CheckpointedHistory Build(IEnumerable<RecordedEvent> recorded)
+    public static CheckpointedHistory Build(IEnumerable<RecordedEvent> recorded, int every = DefaultEvery)
     {
         var all = recorded.OrderBy(e => e.Sequence).ToList();
         var ordered = Provenance.Resolve(all);
-        return new CheckpointedHistory(all, ordered, Walk(ordered, []));
+        return new CheckpointedHistory(all, ordered, Walk(ordered, [], every), every);
     }
 
     /// <summary>The history with newer events: checkpoints before the earliest date they touch are kept.</summary>
@@ -43,8 +50,8 @@ public sealed class CheckpointedHistory
             ProvenanceEvent p => Earliest(p.TargetId, ordered),
             _ => DateOnly.MaxValue,
         }).Min();
-        var kept = _checkpoints.Where(c => c.Month <= affected).ToList();
-        return new CheckpointedHistory(all, ordered, Walk(ordered, kept));
+        var kept = _checkpoints.Where(c => c.Date <= affected).ToList();
+        return new CheckpointedHistory(all, ordered, Walk(ordered, kept, _every), _every);
     }
 
     /// <summary>The earliest date a corrected, retracted or cited event has stood at, before or after this change.</summary>
@@ -63,7 +70,7 @@ public sealed class CheckpointedHistory
         while (lo <= hi)
         {
             var mid = (lo + hi) / 2;
-            if (_checkpoints[mid].Month <= asOf) { (index, state) = (_checkpoints[mid].Index, _checkpoints[mid].State); lo = mid + 1; }
+            if (_checkpoints[mid].Date <= asOf) { (index, state) = (_checkpoints[mid].Index, _checkpoints[mid].State); lo = mid + 1; }
             else hi = mid - 1;
         }
         for (var i = index; i < _ordered.Count && _ordered[i].Effective <= asOf; i++)
@@ -71,19 +78,24 @@ public sealed class CheckpointedHistory
         return state;
     }
 
-    /// <summary>Continues from the last kept checkpoint, saving the state at each new month's start.</summary>
-    private static List<(DateOnly, int, RelationshipState)> Walk(IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly Month, int Index, RelationshipState State)> kept)
+    /// <summary>Continues from the last kept checkpoint, saving the state at each new month's start, and at the first
+    /// event of a new day once <paramref name="every"/> events have passed since the last checkpoint (never between
+    /// two events of one day, so a checkpoint's state is always the fold of the events dated before its date).</summary>
+    private static List<(DateOnly, int, RelationshipState)> Walk(IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly Date, int Index, RelationshipState State)> kept, int every)
     {
         var checkpoints = kept;
         var (index, state) = checkpoints.Count == 0 ? (0, RelationshipState.Empty) : (checkpoints[^1].Index, checkpoints[^1].State);
-        var month = checkpoints.Count == 0 ? DateOnly.MinValue : checkpoints[^1].Month;
+        var last = checkpoints.Count == 0 ? DateOnly.MinValue : checkpoints[^1].Date;
+        var lastIndex = index;
         for (var i = index; i < ordered.Count; i++)
         {
-            var start = new DateOnly(ordered[i].Effective.Year, ordered[i].Effective.Month, 1);
-            if (start > month)
+            var day = ordered[i].Effective;
+            var month = new DateOnly(day.Year, day.Month, 1);
+            var at = month > last ? month : i - lastIndex >= every && day > ordered[i - 1].Effective ? day : (DateOnly?)null;
+            if (at is { } date)
             {
-                checkpoints.Add((start, i, state));
-                month = start;
+                checkpoints.Add((date, i, state));
+                (last, lastIndex) = (date, i);
             }
             if (!ordered[i].Retracted) state = state.Evolve(ordered[i].Event);
         }

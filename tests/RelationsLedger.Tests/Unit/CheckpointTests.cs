@@ -21,7 +21,8 @@ public sealed class CheckpointTests
     private static readonly Gen<(int Kind, DomainEvent Fact, int Day, int Target)[]> AnySteps =
         Gen.Select(Gen.Int[0, 9], AnyFact, Gen.Int[0, 3000], Gen.Int[0, 1000]).Array[1, 60];
 
-    private static List<RecordedEvent> Record((int Kind, DomainEvent Fact, int Day, int Target)[] steps)
+    /// <param name="spread">days the history's dates spread over (from 2015-01-01)</param>
+    private static List<RecordedEvent> Record((int Kind, DomainEvent Fact, int Day, int Target)[] steps, int spread = 3000)
     {
         var recorded = new List<RecordedEvent>();
         var facts = new List<Guid>();
@@ -29,10 +30,10 @@ public sealed class CheckpointTests
         for (var i = 0; i < steps.Length; i++)
         {
             var (kind, fact, day, target) = steps[i];
-            var on = new Occurrence(day0.AddDays(day), Precision.Day);
+            var on = new Occurrence(day0.AddDays(day % (spread + 1)), Precision.Day);
             LedgerEvent e = kind switch
             {
-                7 when facts.Count > 0 => new EventCorrected(facts[target % facts.Count], new JsonObject { ["occurredOn"] = day0.AddDays((day * 7) % 3000).ToString("yyyy-MM-dd") }, "date"),
+                7 when facts.Count > 0 => new EventCorrected(facts[target % facts.Count], new JsonObject { ["occurredOn"] = day0.AddDays((day * 7) % (spread + 1)).ToString("yyyy-MM-dd") }, "date"),
                 8 when facts.Count > 0 => new EventRetracted(facts[target % facts.Count], "withdrawn"),
                 9 when facts.Count > 0 => new SourceCited(facts[target % facts.Count], Reuters, Stance.Disputes),
                 _ => fact,
@@ -49,13 +50,16 @@ public sealed class CheckpointTests
     [Fact]
     public void checkpointed_answers_equal_a_full_fold_for_histories_with_backdated_appends_and_provenance()
     {
-        Gen.Select(AnySteps, Gen.Int[0, 59], Gen.Int[0, 3100].Array[5]).Sample((steps, split, days) =>
+        Gen.Select(AnySteps, Gen.Int[0, 59], Gen.Int[0, 3100].Array[5], Gen.Bool).Sample((steps, split, days, busy) =>
         {
-            var recorded = Record(steps);
+            // busy: every date within two months and a checkpoint allowed every 2 events, so the checkpoints inside a
+            // month (and their invalidation by backdated facts and provenance) are exercised too
+            var (spread, every) = busy ? (60, 2) : (3000, CheckpointedHistory.DefaultEvery);
+            var recorded = Record(steps, spread);
             var at = Math.Min(split, recorded.Count);
-            var whole = CheckpointedHistory.Build(recorded);
-            var grown = CheckpointedHistory.Build(recorded.Take(at)).Extend(recorded.Skip(at).ToList());
-            foreach (var asOf in days.Select(d => new DateOnly(2015, 1, 1).AddDays(d - 50)))
+            var whole = CheckpointedHistory.Build(recorded, every);
+            var grown = CheckpointedHistory.Build(recorded.Take(at), every).Extend(recorded.Skip(at).ToList());
+            foreach (var asOf in days.Select(d => new DateOnly(2015, 1, 1).AddDays(d % (spread + 100) - 50)))
             {
                 var expected = Json(RelationshipState.Fold(recorded, asOf));
                 Assert.Equal(expected, Json(whole.StateAt(asOf)));
@@ -69,5 +73,16 @@ public sealed class CheckpointTests
     {
         var recorded = Record([.. Enumerable.Range(0, 90).Select(d => (0, (DomainEvent)new LeadersSpoke(["a", "b"], "phone"), d, 0))]);
         Assert.Equal(3, CheckpointedHistory.Build(recorded).Checkpoints);
+    }
+
+    [Fact]
+    public void a_busy_month_gets_a_checkpoint_every_few_dozen_events_but_never_inside_a_day()
+    {
+        static (int, DomainEvent, int, int) Spoke(int day) => (0, new LeadersSpoke(["a", "b"], "phone"), day, 0);
+        // 200 events over 20 days of one month, 10 a day: the month's start, then the first event of a new day once
+        // 48 have passed (events 50, 100, 150)
+        Assert.Equal(4, CheckpointedHistory.Build(Record([.. Enumerable.Range(0, 200).Select(i => Spoke(i / 10))])).Checkpoints);
+        // 200 events on one day: a day is never split
+        Assert.Equal(1, CheckpointedHistory.Build(Record([.. Enumerable.Range(0, 200).Select(_ => Spoke(3))])).Checkpoints);
     }
 }
