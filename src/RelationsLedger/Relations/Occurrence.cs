@@ -13,12 +13,29 @@ public readonly record struct Occurrence(DateOnly Start, Precision Precision) : 
 {
     public static readonly DateOnly Earliest = new(1900, 1, 1);
 
-    public override string ToString() => Precision switch
+    public override string ToString()
     {
-        Precision.Year => Start.ToString("yyyy", CultureInfo.InvariantCulture),
-        Precision.Month => Start.ToString("yyyy-MM", CultureInfo.InvariantCulture),
-        _ => Start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-    };
+        Span<char> text = stackalloc char[10];
+        return new string(text[..Format(text)]);
+    }
+
+    /// <summary>"yyyy", "yyyy-MM" or "yyyy-MM-dd" into <paramref name="text"/> (10 chars at least); the length written.
+    /// By hand, not through a custom date format: every event and every state row writes one.</summary>
+    public int Format(Span<char> text)
+    {
+        static void Digits(Span<char> to, int value, int count)
+        {
+            for (var i = count - 1; i >= 0; i--, value /= 10) to[i] = (char)('0' + value % 10);
+        }
+        Digits(text, Start.Year, 4);
+        if (Precision == Precision.Year) return 4;
+        text[4] = '-';
+        Digits(text[5..], Start.Month, 2);
+        if (Precision == Precision.Month) return 7;
+        text[7] = '-';
+        Digits(text[8..], Start.Day, 2);
+        return 10;
+    }
 
     public int CompareTo(Occurrence other) => Start.CompareTo(other.Start);
 
@@ -48,6 +65,9 @@ public sealed class OccurrenceJsonConverter : JsonConverter<Occurrence>
     public override Occurrence Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         Occurrence.TryParse(reader.GetString(), out var o) ? o : throw new JsonException("occurredOn must be YYYY, YYYY-MM or YYYY-MM-DD");
 
-    public override void Write(Utf8JsonWriter writer, Occurrence value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.ToString());
+    public override void Write(Utf8JsonWriter writer, Occurrence value, JsonSerializerOptions options)
+    {
+        Span<char> text = stackalloc char[10];
+        writer.WriteStringValue(text[..value.Format(text)]);
+    }
 }

@@ -64,11 +64,16 @@ public sealed class ValidationTests
     [InlineData("2025", Precision.Year)]
     [InlineData("2025-09", Precision.Month)]
     [InlineData("2025-09-11", Precision.Day)]
+    [InlineData("1900", Precision.Year)]
+    [InlineData("1905-01", Precision.Month)]
+    [InlineData("2006-06-09", Precision.Day)]
+    [InlineData("2026-10-31", Precision.Day)]
     public void the_precision_of_occurredOn_is_kept(string date, Precision precision)
     {
         var (submission, _) = Read(Samples.Event("EmbassyOpened", date));
         Assert.Equal(precision, submission!.Event.OccurredOn.Precision);
         Assert.Equal(date, submission.Event.OccurredOn.ToString());
+        Assert.Equal($"\"{date}\"", JsonSerializer.Serialize(submission.Event.OccurredOn, LedgerJson.Options));
     }
 
     [Fact]

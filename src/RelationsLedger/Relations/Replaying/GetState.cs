@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Marten;
 using RelationsLedger.Platform;
 using RelationsLedger.Relations.Recording;
@@ -21,8 +22,14 @@ public sealed record StateView(
         s.Sanctions.Values.Select(x => x with { EventIds = Latest(x.EventIds) }),
         s.PrisonersReleased with { EventIds = Latest(s.PrisonersReleased.EventIds) }, s.LastContact, s.EventCount, s.LastEventOn);
 
-    private static System.Collections.Immutable.ImmutableList<Guid> Latest(System.Collections.Immutable.ImmutableList<Guid> ids) =>
-        ids.Count <= EventIdsPerRow ? ids : [.. Enumerable.Range(ids.Count - EventIdsPerRow, EventIdsPerRow).Select(i => ids[i])];
+    private static ImmutableList<Guid> Latest(ImmutableList<Guid> ids)
+    {
+        if (ids.Count <= EventIdsPerRow) return ids;
+        // one walk down the tree to the first of them, not one per id
+        var latest = new Guid[EventIdsPerRow];
+        ids.CopyTo(ids.Count - EventIdsPerRow, latest, 0, EventIdsPerRow);
+        return ImmutableList.Create(latest);
+    }
 }
 
 public static class GetState
