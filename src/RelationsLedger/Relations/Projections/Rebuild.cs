@@ -40,7 +40,7 @@ public static class Rebuild
 
         // read → resolve (on every core) → COPY, as a pipeline
         var streams = Channel.CreateBounded<(string Pair, List<(long Seq, long Version, DateTimeOffset At, string Type, byte[] Data)> Rows)>(16);
-        var results = Channel.CreateBounded<(List<(Guid Id, string Json)> Rows, RelationshipSummary Summary)>(16);
+        var results = Channel.CreateBounded<(List<TimelineEntry> Rows, RelationshipSummary Summary)>(16);
         int count = 0, pairs = 0, rows = 0;
         long last = 0;
 
@@ -74,9 +74,7 @@ public static class Rebuild
             {
                 var known = stream.Rows.Select(r => events.Read(r.Type, new MemoryStream(r.Data), r.Seq, r.At, r.Version)).ToList();
                 var resolved = Provenance.Resolve(known);
-                // rows are serialized here, on every core, not by the one COPY writer
-                var rows = resolved.Select(r => TimelineEntry.Of(stream.Pair, r)).Select(row => (row.Id, json.ToJson(row))).ToList();
-                await results.Writer.WriteAsync((rows, RelationshipSummary.Of(stream.Pair, known, resolved)), token);
+                await results.Writer.WriteAsync((resolved.Select(r => TimelineEntry.Of(stream.Pair, r)).ToList(), RelationshipSummary.Of(stream.Pair, known, resolved)), token);
             });
             results.Writer.Complete();
         }, ct);
@@ -91,7 +89,7 @@ public static class Rebuild
                 {
                     await copy.StartRowAsync(ct);
                     await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, ct);
-                    await copy.WriteAsync(row.Json, NpgsqlDbType.Jsonb, ct);
+                    await copy.WriteAsync(json.ToJson(row), NpgsqlDbType.Jsonb, ct);
                     await copy.WriteAsync(type, NpgsqlDbType.Varchar, ct);
                 }
                 summaries.Add(summary);
