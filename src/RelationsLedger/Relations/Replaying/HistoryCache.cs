@@ -34,7 +34,8 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     }
 
     /// <summary>What the fold needs of an event: its sources are for people (the timeline and event pages read them
-    /// from the store) and are a third of a cached event's memory.</summary>
+    /// from the store) and are a third of a cached event's memory. The rest stays, summary included: a correction is
+    /// applied by validating the patched event again, and a bare event would not pass.</summary>
     private static RecordedEvent Lean(RecordedEvent e) => e.Event.Sources.Count == 0 ? e : e with { Event = e.Event with { Sources = [] } };
 
     private void Trim(string justUsed)
