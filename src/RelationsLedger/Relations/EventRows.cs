@@ -1,5 +1,6 @@
 using JasperFx.Events;
 using Marten;
+using Npgsql;
 
 namespace RelationsLedger.Relations;
 
@@ -20,4 +21,12 @@ public sealed class EventRows(IDocumentStore store)
 
     public RecordedEvent Read(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version) =>
         new((LedgerEvent)Json.FromJson(_byName[type], data), sequence, recordedAt, version);
+
+    /// <summary>One plain statement (or several, ';'-joined) on the writer's connection; nothing to send, nothing sent.</summary>
+    public static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        if (sql.Length == 0) return;
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
 }

@@ -30,13 +30,13 @@ public static class Rebuild
         await using var write = store.Storage.Database.CreateConnection();
         await write.OpenAsync(ct);
         await using var transaction = await write.BeginTransactionAsync(ct);
-        await Execute(write, $"lock table {schema}.mt_streams in share mode; truncate {schema}.mt_doc_timelineentry, {schema}.mt_doc_relationshipsummary", ct);
+        await EventRows.ExecuteAsync(write, $"lock table {schema}.mt_streams in share mode; truncate {schema}.mt_doc_timelineentry, {schema}.mt_doc_relationshipsummary", ct);
         var indexes = new List<string>();
         await using (var list = new NpgsqlCommand(
             $"select indexname, indexdef from pg_indexes where schemaname = '{schema}' and tablename = 'mt_doc_timelineentry' and indexname not like 'pkey%'", write))
         await using (var reader = await list.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) indexes.Add(reader.GetString(1));
-        await Execute(write, string.Concat(indexes.Select(i => $"drop index {schema}.{i.Split(' ')[2]};")), ct);
+        await EventRows.ExecuteAsync(write, string.Concat(indexes.Select(i => $"drop index {schema}.{i.Split(' ')[2]};")), ct);
 
         // read → resolve (on every core) → COPY, as a pipeline
         var streams = Channel.CreateBounded<(string Pair, List<(long Seq, long Version, DateTimeOffset At, string Type, byte[] Data)> Rows)>(16);
@@ -109,7 +109,7 @@ public static class Rebuild
             }
             await copy.CompleteAsync(ct);
         }
-        await Execute(write, string.Concat(indexes.Select(i => i + ";")), ct);
+        await EventRows.ExecuteAsync(write, string.Concat(indexes.Select(i => i + ";")), ct);
         await using (var progress = new NpgsqlCommand(
             $"insert into {schema}.mt_event_progression (name, last_seq_id, last_updated) values ($1, $2, now()) on conflict (name) do update set last_seq_id = excluded.last_seq_id, last_updated = now()", write))
         {
@@ -127,12 +127,5 @@ public static class Rebuild
         var bytes = new MemoryStream();
         await stream.CopyToAsync(bytes, ct);
         return bytes.ToArray();
-    }
-
-    private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        if (sql.Length == 0) return;
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(ct);
     }
 }

@@ -42,7 +42,7 @@ public sealed class StreamWriter(IDocumentStore store)
         var (current, recordedAt, sequences) = await AllocateAsync(connection, pair, events.Count, expectedVersion, ct);
         if (sequences.Length == 0)
         {
-            await Execute(connection, "rollback", ct);
+            await EventRows.ExecuteAsync(connection, "rollback", ct);
             return (null, $"The pair's stream is at version {current}, not the expected {expectedVersion}: read it again and retry.");
         }
 
@@ -79,7 +79,7 @@ public sealed class StreamWriter(IDocumentStore store)
         catch (Exception e)
         {
             // the connection may be gone (then so is the transaction); otherwise end it before it goes back to the pool
-            try { await Execute(connection, "rollback", CancellationToken.None); } catch (NpgsqlException) { }
+            try { await EventRows.ExecuteAsync(connection, "rollback", CancellationToken.None); } catch (NpgsqlException) { }
             await TombstonesAsync(sequences);
             // another request recorded one of these event ids in the meantime
             if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
@@ -97,7 +97,6 @@ public sealed class StreamWriter(IDocumentStore store)
     private async Task<(long Current, DateTimeOffset RecordedAt, long[] Sequences)> AllocateAsync(
         NpgsqlConnection connection, Pair pair, int count, long? expectedVersion, CancellationToken ct)
     {
-        var expected = new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint };
         NpgsqlBatchCommand Advance() => Command(
             $"""
             with moved as (
@@ -105,7 +104,7 @@ public sealed class StreamWriter(IDocumentStore store)
                 where id = $2 and ($3::bigint is null or version = $3)
                 returning version - $1 as previous, timestamp)
             select previous, timestamp, nextval('{Schema}.mt_events_sequence') from moved, generate_series(1, $1)
-            """, count, pair.Id, expected.Clone());
+            """, count, pair.Id, new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         await using (var first = new NpgsqlBatch(connection))
         {
             first.BatchCommands.Add(new NpgsqlBatchCommand("begin"));
@@ -133,12 +132,6 @@ public sealed class StreamWriter(IDocumentStore store)
         for (; await reader.ReadAsync(ct); drawn++)
             (current, recordedAt, sequences[drawn]) = (reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt64(2));
         return drawn == 0 ? null : (current, recordedAt, sequences);
-    }
-
-    private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Fills the sequences of a failed write with Marten's tombstone events, as Marten does for its own failed

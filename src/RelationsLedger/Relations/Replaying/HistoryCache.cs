@@ -16,7 +16,8 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
 
     public static HistoryCache From(IConfiguration configuration) => new(configuration.GetValue("Ledger:HistoryCache:MaxEvents", DefaultMaxEvents));
 
-    public long Events => _pairs.Values.Sum(p => (long)p.History.Recorded.Count);
+    // enumerated, not through Values (which locks the whole dictionary and copies it): every read passes here
+    public long Events => _pairs.Sum(p => (long)p.Value.History.Recorded.Count);
 
     /// <param name="stream">the stream's state as the caller just read it (null for a pair with no events)</param>
     public async Task<CheckpointedHistory> LatestAsync(IQuerySession session, Pair pair, JasperFx.Events.StreamState? stream, CancellationToken ct)
