@@ -262,20 +262,25 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
     {
         using var http = Client();
         var random = new Random(7);
-        async Task<List<double>> Read(string pair, int count)
+        // each read at a random date; its time, from the first step to the answer
+        async Task<List<double>> Timed(int count, Func<DateOnly, Task> read)
         {
             var times = new List<double>();
             for (var i = 0; i < count; i++)
             {
-                var date = new DateOnly(1995, 1, 1).AddDays(random.Next(11_000)).ToString("yyyy-MM-dd");
+                var date = new DateOnly(1995, 1, 1).AddDays(random.Next(11_000));
                 var one = Stopwatch.StartNew();
-                var response = await http.GetAsync($"/api/relations/{pair}/state?asOf={date}");
-                await response.Content.ReadAsByteArrayAsync();
-                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"state answered {(int)response.StatusCode}");
+                await read(date);
                 times.Add(one.Elapsed.TotalMilliseconds);
             }
             return times;
         }
+        Task<List<double>> Read(string pair, int count) => Timed(count, async date =>
+        {
+            var response = await http.GetAsync($"/api/relations/{pair}/state?asOf={date:yyyy-MM-dd}");
+            await response.Content.ReadAsByteArrayAsync();
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"state answered {(int)response.StatusCode}");
+        });
         // reads are measured once the async summary projection has caught up with the imports (or after a bounded
         // wait, and then its remaining work runs beside the reads and is reported)
         var lag = await ProjectionLagAfter(TimeSpan.FromSeconds(sizes.RebuildBudgetSeconds * 2));
@@ -290,23 +295,15 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         // checkpointed history, the fold at the date, the answer's view) called in this process on the same database,
         // without HTTP and JSON; its own history cache, warmed up like the HTTP reads
         var histories = new HistoryCache();
-        async Task<List<double>> ReadInProcess(string pair, int count)
+        Task<List<double>> ReadInProcess(string pair, int count) => Timed(count, async date =>
         {
             if (!Pair.TryParse(pair, out var p)) throw new ArgumentException(pair);
-            var times = new List<double>();
-            for (var i = 0; i < count; i++)
-            {
-                var date = new DateOnly(1995, 1, 1).AddDays(random.Next(11_000));
-                var one = Stopwatch.StartNew();
-                await using var session = baseline.QuerySession();
-                var stream = await session.Events.FetchStreamStateAsync(p.Id);
-                var history = await histories.LatestAsync(session, p, stream, CancellationToken.None);
-                var view = StateView.Of(p, date, DateTimeOffset.UtcNow, ReadBasis.At(history.Last), history.StateAt(date));
-                times.Add(one.Elapsed.TotalMilliseconds);
-                if (view.EventCount < 0) throw new InvalidOperationException("no state");
-            }
-            return times;
-        }
+            await using var session = baseline.QuerySession();
+            var stream = await session.Events.FetchStreamStateAsync(p.Id);
+            var history = await histories.LatestAsync(session, p, stream, CancellationToken.None);
+            var view = StateView.Of(p, date, DateTimeOffset.UtcNow, ReadBasis.At(history.Last), history.StateAt(date));
+            if (view.EventCount < 0) throw new InvalidOperationException("no state");
+        });
         await ReadInProcess("JP-KR", 200);
         await ReadInProcess("KR-NO", 200);
         var smallInProcess = await ReadInProcess("JP-KR", sizes.Reads);
@@ -321,18 +318,18 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
             live.Add(one.Elapsed.TotalMilliseconds);
             if (state is null) throw new InvalidOperationException("no stream");
         }
-        var (p50Large, p99Large, p50Small) = (Report.Percentile(large, 0.5), Report.Percentile(large, 0.99), Report.Percentile(small, 0.5));
         var p50Live = Report.Percentile(live, 0.5);
-        Add(new Figure($"as-of state p50, pair of {sizes.LargePair:#,0} events (over loopback HTTP)", p50Large, p50Live, "ms", "≤ 5 ms; ≥ 100× faster than AggregateStreamAsync",
-            p50Large <= 5 && p50Live / p50Large >= 100, "baseline: Marten AggregateStreamAsync of the same stream" +
-            (lag.Events > 0 ? $"; measured while the async summary projection still had {lag.Events:#,0} of the imported events to apply ({lag.Rate:#,0} events/s catch-up)" : ""), LowerIsBetter: true));
-        Add(new Figure($"as-of state p99, pair of {sizes.LargePair:#,0} events (over loopback HTTP)", p99Large, null, "ms", "≤ 20 ms", p99Large <= 20));
-        Add(new Figure($"flatness over HTTP: p50 at {sizes.LargePair:#,0} vs {sizes.SmallPair:#,0} events", p50Large, p50Small, "ms", "≤ 2× (ratio = large / small)", p50Large <= 2 * p50Small));
-        var (p50In, p99In, p50SmallIn) = (Report.Percentile(largeInProcess, 0.5), Report.Percentile(largeInProcess, 0.99), Report.Percentile(smallInProcess, 0.5));
-        Add(new Figure($"as-of state p50 in-process, pair of {sizes.LargePair:#,0} events", p50In, p50Live, "ms", "≤ 5 ms; ≥ 100× faster than AggregateStreamAsync",
-            p50In <= 5 && p50Live / p50In >= 100, "the endpoint's steps in the harness's process: stream version, checkpointed history, fold, view", LowerIsBetter: true));
-        Add(new Figure($"as-of state p99 in-process, pair of {sizes.LargePair:#,0} events", p99In, null, "ms", "≤ 20 ms", p99In <= 20));
-        Add(new Figure($"flatness in-process: p50 at {sizes.LargePair:#,0} vs {sizes.SmallPair:#,0} events", p50In, p50SmallIn, "ms", "≤ 2× (ratio = large / small)", p50In <= 2 * p50SmallIn));
+        void AddAsOf(string how, List<double> largeTimes, List<double> smallTimes, string note)
+        {
+            var (p50, p99, p50Small) = (Report.Percentile(largeTimes, 0.5), Report.Percentile(largeTimes, 0.99), Report.Percentile(smallTimes, 0.5));
+            Add(new Figure($"as-of state p50 {how}, pair of {sizes.LargePair:#,0} events", p50, p50Live, "ms", "≤ 5 ms; ≥ 100× faster than AggregateStreamAsync",
+                p50 <= 5 && p50Live / p50 >= 100, note, LowerIsBetter: true));
+            Add(new Figure($"as-of state p99 {how}, pair of {sizes.LargePair:#,0} events", p99, null, "ms", "≤ 20 ms", p99 <= 20));
+            Add(new Figure($"flatness {how}: p50 at {sizes.LargePair:#,0} vs {sizes.SmallPair:#,0} events", p50, p50Small, "ms", "≤ 2× (ratio = large / small)", p50 <= 2 * p50Small));
+        }
+        AddAsOf("over loopback HTTP", large, small, "baseline: Marten AggregateStreamAsync of the same stream" +
+            (lag.Events > 0 ? $"; measured while the async summary projection still had {lag.Events:#,0} of the imported events to apply ({lag.Rate:#,0} events/s catch-up)" : ""));
+        AddAsOf("in-process", largeInProcess, smallInProcess, "the endpoint's steps in the harness's process: stream version, checkpointed history, fold, view");
     }
 
     /// <summary>Both projections rebuilt from every event: the ledger's one-pass rebuild against Marten's async daemon
