@@ -100,6 +100,38 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task an_import_longer_than_one_transaction_applies_provenance_across_its_runs_as_a_rebuild_does()
+    {
+        // three runs of one pair: corrections, retractions and citations in later runs point at facts of earlier ones
+        var random = new Random(7);
+        var (facts, lines, retracted) = (new List<Guid>(), new List<string>(), 0);
+        for (var i = 0; lines.Count < 2 * Importer.Chunk + 600; i++)
+        {
+            var date = new DateOnly(2000, 1, 1).AddDays(random.Next(9000)).ToString("yyyy-MM-dd");
+            JsonObject e = facts.Count < 900 || random.Next(10) > 0
+                ? Samples.Event("StatementMade", date, eventId: Guid.CreateVersion7(), summary: $"fact {i}")
+                : random.Next(3) switch
+                {
+                    0 => Samples.Correction(facts[random.Next(300)], new JsonObject { ["summary"] = $"corrected by line {lines.Count + 1}" }, date),
+                    1 => Samples.Retraction(facts[600 + retracted++], date),
+                    _ => Samples.Citation(facts[300 + random.Next(300)], occurredOn: date),
+                };
+            if (e["eventId"] is { } id && (string)e["type"]! == "StatementMade") facts.Add(Guid.Parse((string)id!));
+            lines.Add(Line(e));
+        }
+        var result = await Importer.ImportAsync(App.Services.GetRequiredService<Appending>(), Importer.ReadLines(new StringReader(string.Join('\n', lines))), new DateOnly(2026, 1, 1), ct: Ct);
+        Assert.Empty(result.Problems);
+        Assert.Equal(lines.Count, result.Appended);
+
+        await using var session = App.Store.QuerySession();
+        var rows = (await session.QueryAsync<string>("select id::text || ' ' || data::text from ledger.mt_doc_timelineentry order by id", Ct)).ToList();
+        Assert.Contains(rows, row => row.Contains("corrected by line"));
+        Assert.Contains(rows, row => row.Contains("\"retracted\": true"));
+        await RelationsLedger.Relations.Projections.Rebuild.RunAsync(App.Store, Ct);
+        Assert.Equal(rows, (await session.QueryAsync<string>("select id::text || ' ' || data::text from ledger.mt_doc_timelineentry order by id", Ct)).ToList());
+    }
+
+    [Fact]
     public async Task an_import_with_one_bad_line_appends_nothing_and_names_the_line()
     {
         var file = string.Join('\n',

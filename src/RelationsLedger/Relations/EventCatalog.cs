@@ -11,6 +11,8 @@ public sealed record FieldSpec(string Name, FieldKind Kind, bool Required, IRead
 public sealed record EventType(string Name, Type ClrType, IReadOnlyList<FieldSpec> Fields)
 {
     public bool IsProvenance => ClrType.IsSubclassOf(typeof(ProvenanceEvent));
+
+    public IReadOnlySet<string> FieldNames { get; } = Fields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
 }
 
 /// <summary>Every event type the ledger accepts, and the shape of its <c>data</c>, read off the event records.</summary>

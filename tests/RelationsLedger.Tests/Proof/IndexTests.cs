@@ -38,7 +38,7 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
             };
             var e = Samples.Event(type, date, data);
             e["pair"] = pair;
-            return new ImportLine(i + 1, JsonSerializer.SerializeToElement(e));
+            return new ImportLine(i + 1, e.ToJsonString());
         }).ToList();
         var result = await Importer.ImportAsync(App.Services.GetRequiredService<Appending>(), lines, new DateOnly(2026, 1, 1), ct: Ct);
         Assert.True(result.Problems.Count == 0, string.Join("; ", result.Problems.Take(3).Select(p => $"{p.Key}: {string.Join(" ", p.Value)}")));

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RelationsLedger.Relations;
@@ -106,6 +107,42 @@ public sealed class ValidationTests
     public void text_that_postgres_cannot_store_is_refused(string escaped)
     {
         var json = Samples.Event("EmbassyOpened", "2025-01-01").ToJsonString().Replace("\"summary\":\"EmbassyOpened on 2025-01-01\"", $"\"summary\":\"{escaped}\"");
+        var problems = new Problems();
+        Assert.Null(SubmissionReader.Read(JsonDocument.Parse(json).RootElement, Today, problems));
+        Assert.Contains("summary", problems.Keys);
+    }
+
+    [Theory]
+    [InlineData("\\uD800", "data.city")]
+    [InlineData("Mi\\uDBFFnsk", "data.city")]
+    public void a_lone_surrogate_anywhere_is_found_and_named(string escaped, string field)
+    {
+        var json = Samples.Event("EmbassyClosed", "2025-01-01", new JsonObject { ["embassyOf"] = "US", ["city"] = "CITY", ["mode"] = "suspended" })
+            .ToJsonString().Replace("CITY", escaped);
+        var problems = new Problems();
+        Assert.Null(SubmissionReader.Read(JsonDocument.Parse(json).RootElement, Today, problems));
+        Assert.Equal([field], problems.Keys);
+    }
+
+    [Theory]
+    [InlineData("\\ud83d\\ude00", "\U0001F600")]
+    [InlineData("\\\\ud800", "\\ud800")]
+    [InlineData("\\u00e9", "é")]
+    public void escapes_that_make_readable_text_are_accepted(string escaped, string text)
+    {
+        var json = Samples.Event("EmbassyOpened", "2025-01-01").ToJsonString().Replace("\"summary\":\"EmbassyOpened on 2025-01-01\"", $"\"summary\":\"{escaped}\"");
+        var problems = new Problems();
+        var submission = SubmissionReader.Read(JsonDocument.Parse(json).RootElement, Today, problems);
+        Assert.Empty(problems);
+        Assert.Equal(text, submission!.Event.Summary);
+    }
+
+    [Fact]
+    public void bytes_that_are_not_utf8_are_refused_not_thrown()
+    {
+        var json = Encoding.UTF8.GetBytes(Samples.Event("EmbassyOpened", "2025-01-01").ToJsonString().Replace("EmbassyOpened on 2025-01-01", "BAD"));
+        var at = json.AsSpan().IndexOf("BAD"u8);
+        json[at] = 0xC3; json[at + 1] = 0x28; // a two-byte lead followed by a non-continuation byte
         var problems = new Problems();
         Assert.Null(SubmissionReader.Read(JsonDocument.Parse(json).RootElement, Today, problems));
         Assert.Contains("summary", problems.Keys);

@@ -21,13 +21,14 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             return false;
         }
         await using var host = await CommandHost.OpenAsync(input);
-        List<ImportLine> lines;
-        using (var reader = System.IO.File.OpenText(input.File)) lines = Importer.ReadLines(reader).ToList();
+        using var reader = System.IO.File.OpenText(input.File);
         ImportResult result = null!;
         await AnsiConsole.Progress().StartAsync(async progress =>
         {
-            var task = progress.AddTask($"Importing {lines.Count} events", maxValue: lines.Count);
-            result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), lines, host.Today, n => task.Increment(n));
+            // lines stream through validation (only the validated events are kept); the total is known once it is done
+            var task = progress.AddTask("Importing events", maxValue: double.MaxValue);
+            result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), Importer.ReadLines(reader), host.Today,
+                (n, total) => { task.MaxValue = total; task.Increment(n); });
         });
         if (ReplayCommand.Report(result.Problems)) return false;
         AnsiConsole.MarkupLineInterpolated($"[green]{result.Appended} events appended[/], {result.AlreadyPresent} already present.");

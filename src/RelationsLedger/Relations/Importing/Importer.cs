@@ -4,7 +4,8 @@ using RelationsLedger.Relations.Recording;
 
 namespace RelationsLedger.Relations.Importing;
 
-public sealed record ImportLine(int Number, JsonElement? Json);
+/// <summary>A line of a file as read: parsed later, on every core, with its validation.</summary>
+public sealed record ImportLine(int Number, string Text);
 
 public sealed record ImportResult(int Appended, int AlreadyPresent, Problems Problems)
 {
@@ -29,25 +30,21 @@ public static class Importer
         {
             using var array = JsonDocument.Parse(reader.ReadToEnd());
             var number = 0;
-            foreach (var item in array.RootElement.EnumerateArray()) yield return new ImportLine(++number, item.Clone());
+            foreach (var item in array.RootElement.EnumerateArray()) yield return new ImportLine(++number, item.GetRawText());
             yield break;
         }
         var lineNumber = 0;
         while (reader.ReadLine() is { } line)
         {
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonElement? element;
-            try { element = JsonSerializer.Deserialize<JsonElement>(line); }
-            catch (JsonException) { element = null; }
-            yield return new ImportLine(lineNumber, element);
+            if (!string.IsNullOrWhiteSpace(line)) yield return new ImportLine(lineNumber, line);
         }
     }
 
     public static async Task<ImportResult> ImportAsync(Appending appending, IEnumerable<ImportLine> lines, DateOnly today,
-        Action<int>? progress = null, CancellationToken ct = default, string writer = "import")
+        Action<int, int>? progress = null, CancellationToken ct = default, string writer = "import")
     {
-        // validation is pure and per line: it runs on every core, and problems are reported in line order
+        // parsing and validation are pure and per line: they run on every core, and problems are reported in line order
         var checkedLines = lines.AsParallel().AsOrdered().Select(line => Check(line, today)).ToList();
         var problems = new Problems();
         foreach (var (_, lineProblems) in checkedLines)
@@ -63,6 +60,7 @@ public static class Importer
             // pairs are independent streams: a few run side by side, each pair's runs in file order
             await Parallel.ForEachAsync(Runs(parsed), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stop.Token }, async (runs, token) =>
             {
+                var imported = new ImportedPair();
                 foreach (var run in runs)
                 {
                     await using var session = appending.Store.QuerySession();
@@ -72,7 +70,7 @@ public static class Importer
                     if (fresh.Count > 0)
                     {
                         var outcome = await appending.AppendAsync(run[0].Pair, fresh.Select(f => f.Submission).ToList(), null, today, stamp, token,
-                            i => $"line {fresh[i].Line}.");
+                            i => $"line {fresh[i].Line}.", imported);
                         var failed = outcome switch
                         {
                             AppendOutcome.Rejected rejected => rejected.Problems.SelectMany(p => p.Value.Select(m => (p.Key, m))).ToList(),
@@ -87,7 +85,7 @@ public static class Importer
                         }
                         Interlocked.Add(ref appended, fresh.Count);
                     }
-                    progress?.Invoke(run.Count);
+                    progress?.Invoke(run.Count, parsed.Count);
                 }
             });
         }
@@ -99,7 +97,11 @@ public static class Importer
     {
         var problems = new Problems();
         var prefix = $"line {line.Number}";
-        if (line.Json is not { ValueKind: JsonValueKind.Object } body)
+        JsonDocument document;
+        try { document = JsonDocument.Parse(line.Text); }
+        catch (JsonException) { document = JsonDocument.Parse("null"); }
+        using var _ = document;
+        if (document.RootElement is not { ValueKind: JsonValueKind.Object } body)
         {
             problems.Add(prefix, "Not a JSON object.");
             return (null, problems);

@@ -40,8 +40,10 @@ public sealed class TimelineProjection : IProjection
     {
         if (!fresh.Any(e => e.Event is ProvenanceEvent)) return Provenance.Resolve(fresh).Select(r => TimelineEntry.Of(pair, r)).ToList();
         var freshIds = fresh.Select(f => f.Event.Id).ToHashSet();
-        var all = stored.Where(e => !freshIds.Contains(e.Event.Id)).Concat(fresh);
-        var targets = fresh.Select(e => e.Event).OfType<ProvenanceEvent>().Select(p => p.TargetId).ToHashSet();
-        return Provenance.Resolve(all).Where(r => targets.Contains(r.Event.Id) || freshIds.Contains(r.Event.Id)).Select(r => TimelineEntry.Of(pair, r)).ToList();
+        var resolver = new Provenance.Resolver();
+        foreach (var e in stored.Where(e => !freshIds.Contains(e.Event.Id)).Concat(fresh).OrderBy(e => e.Sequence)) resolver.Add(e);
+        // only the rows these events add or change: the resolver's facts need no ordering for that
+        var changed = fresh.Select(e => e.Event is ProvenanceEvent p ? p.TargetId : e.Event.Id).Distinct();
+        return changed.Select(resolver.Fact).OfType<ResolvedEvent>().Select(r => TimelineEntry.Of(pair, r)).ToList();
     }
 }

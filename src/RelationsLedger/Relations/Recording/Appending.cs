@@ -24,7 +24,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
 
     public async Task<AppendOutcome> AppendAsync(
         Pair pair, IReadOnlyList<Submission> items, long? expectedVersion, DateOnly today, Stamp stamp,
-        CancellationToken ct, Func<int, string>? itemPath = null)
+        CancellationToken ct, Func<int, string>? itemPath = null, ImportedPair? imported = null)
     {
         itemPath ??= _ => "";
         var ids = items.Select(i => i.Event.Id).ToList();
@@ -34,8 +34,8 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
 
         await using var session = store.QuerySession();
-        // only an id the client chose can have been recorded before
-        var known = await Replaying.Reading.RecordedIdsAsync(session, items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray(), ct);
+        // only an id the client chose can have been recorded before (an importer passes only ids it found unrecorded)
+        var known = imported is not null ? [] : await Replaying.Reading.RecordedIdsAsync(session, items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray(), ct);
         if (known.Count > 0)
         {
             var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);
@@ -47,7 +47,10 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         List<RecordedEvent>? stream = null;
         if (items.Any(i => i.Event is ProvenanceEvent) || items.Any(i => i.Event.RelatedEventIds.Count > 0))
         {
-            stream = (await session.Events.FetchStreamAsync(pair.Id, token: ct)).Select(e => RecordedEvent.From(e)).ToList();
+            stream = imported is not null && imported.Version == ((await session.Events.FetchStreamStateAsync(pair.Id, ct))?.Version ?? 0)
+                ? imported.Events
+                : (await session.Events.FetchStreamAsync(pair.Id, token: ct)).Select(e => RecordedEvent.From(e)).ToList();
+            imported?.Know(stream);
             CheckReferences(stream, items, today, problems, itemPath);
             if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
         }
@@ -56,6 +59,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         var (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream, ct);
         if (appended is null) return new AppendOutcome.Conflict(conflict!);
         foreach (var item in items) metrics.Appended(item.Event.GetType().Name);
+        imported?.Wrote(items, appended);
         return new AppendOutcome.Done(appended, Replayed: false);
     }
 

@@ -107,9 +107,8 @@ public static class SubmissionReader
             problems.Add(path, "Must be an object.");
             return null;
         }
-        var known = type.Fields.ToDictionary(f => f.Name);
-        foreach (var property in data.EnumerateObject().Where(p => !known.ContainsKey(p.Name)))
-            problems.Add(Path(path, Safe(property.Name)), $"Unknown field for {type.Name}; its fields: {string.Join(", ", known.Keys)}.");
+        foreach (var property in data.EnumerateObject().Where(p => !type.FieldNames.Contains(p.Name)))
+            problems.Add(Path(path, Safe(property.Name)), $"Unknown field for {type.Name}; its fields: {string.Join(", ", type.Fields.Select(f => f.Name))}.");
         var result = new JsonObject();
         foreach (var field in type.Fields)
         {
@@ -328,8 +327,27 @@ public static class SubmissionReader
         return null;
     }
 
-    /// <summary>System.Text.Json parses "\ud800" but throws when asked for the string: find such text before reading.</summary>
-    private static string? FirstUnreadableText(JsonElement element, string path)
+    /// <summary>System.Text.Json parses "\ud800" (and bytes that are not UTF-8) but throws when asked for the string:
+    /// find such text before reading. Valid UTF-8 with no escaped surrogate is readable throughout, which one pass over
+    /// the raw bytes shows without decoding every string.</summary>
+    private static string? FirstUnreadableText(JsonElement element, string path) =>
+        MayHoldUnreadableText(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element)) ? FindUnreadableText(element, path) : null;
+
+    private static bool MayHoldUnreadableText(ReadOnlySpan<byte> json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json)) return true;
+        int at;
+        while ((at = json.IndexOf("\\u"u8)) >= 0)
+        {
+            json = json[(at + 2)..];
+            // \uD800–\uDFFF: a surrogate, which only GetString can tell paired from lone
+            if (json.Length >= 2 && json[0] is (byte)'d' or (byte)'D' && json[1] is >= (byte)'8' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F')
+                return true;
+        }
+        return false;
+    }
+
+    private static string? FindUnreadableText(JsonElement element, string path)
     {
         try
         {
@@ -342,13 +360,13 @@ public static class SubmissionReader
                     foreach (var property in element.EnumerateObject())
                     {
                         var name = property.Name;
-                        if (FirstUnreadableText(property.Value, Path(path, Safe(name))) is { } inner) return inner;
+                        if (FindUnreadableText(property.Value, Path(path, Safe(name))) is { } inner) return inner;
                     }
                     return null;
                 case JsonValueKind.Array:
                     var i = 0;
                     foreach (var item in element.EnumerateArray())
-                        if (FirstUnreadableText(item, $"{path}[{i++}]") is { } inner) return inner;
+                        if (FindUnreadableText(item, $"{path}[{i++}]") is { } inner) return inner;
                     return null;
                 default:
                     return null;
