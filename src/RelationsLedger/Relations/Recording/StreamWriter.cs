@@ -64,15 +64,11 @@ public sealed class StreamWriter(IDocumentStore store)
                 sequences, fresh.Select(e => e.Event.Id).ToArray(), pair.Id, fresh.Select(e => e.Version).ToArray(),
                 Jsonb(fresh.Select(e => _rows.Json.ToJson(e.Event))), fresh.Select(e => _rows.TypeOf(e.Event).EventTypeName).ToArray(),
                 recordedAt, Text(stamp.CorrelationId), Jsonb(headers), fresh.Select(e => _rows.TypeOf(e.Event).DotNetTypeName).ToArray()));
-            if (rows.Count > 0)
-                write.BatchCommands.Add(Command(
-                    $"""
-                    insert into {Schema}.mt_doc_timelineentry (id, data, mt_dotnet_type)
-                    select id, data, $3 from unnest($1::uuid[], $2::jsonb[]) as r(id, data)
-                    on conflict (id) do update set data = excluded.data, mt_last_modified = transaction_timestamp(),
-                        mt_version = md5(random()::text || clock_timestamp()::text)::uuid
-                    """,
-                    rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), TimelineType));
+            // a new fact's row is new (its id just went into mt_events, whose id index is unique): a plain insert costs
+            // PostgreSQL a quarter less per row than an upsert; only the rows that provenance changes exist already
+            var freshIds = fresh.Select(e => e.Event.Id).ToHashSet();
+            foreach (var part in rows.GroupBy(r => freshIds.Contains(r.Id)))
+                write.BatchCommands.Add(InsertRows(part.ToList(), upsert: !part.Key));
             write.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
             await write.ExecuteNonQueryAsync(ct);
         }
@@ -88,6 +84,11 @@ public sealed class StreamWriter(IDocumentStore store)
         }
         return (fresh.Select(e => new Appended(e.Event.Id, pair.Id, e.Version, e.Sequence, recordedAt)).ToList(), null);
     }
+
+    private NpgsqlBatchCommand InsertRows(List<TimelineEntry> rows, bool upsert) => Command(
+        $"insert into {Schema}.mt_doc_timelineentry (id, data, mt_dotnet_type) select id, data, $3 from unnest($1::uuid[], $2::jsonb[]) as r(id, data)" +
+        (upsert ? " on conflict (id) do update set data = excluded.data, mt_last_modified = transaction_timestamp(), mt_version = md5(random()::text || clock_timestamp()::text)::uuid" : ""),
+        rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), TimelineType);
 
     /// <summary>Opens the transaction, moves the stream's version on by <paramref name="count"/> (which locks its row
     /// until commit) and draws that many sequences, in one statement. No row comes back when the stream is new or
