@@ -14,6 +14,14 @@ public sealed class PlatformTests(LedgerApp app) : ApiTest(app)
     };
 
     [Fact]
+    public void the_store_connects_with_the_ledgers_connection_settings()
+    {
+        using var connection = App.Store.Storage.Database.CreateConnection();
+        var settings = new Npgsql.NpgsqlConnectionStringBuilder(connection.ConnectionString);
+        Assert.Equal((64, true), (settings.MaxAutoPrepare, settings.NoResetOnClose));
+    }
+
+    [Fact]
     public async Task an_appended_embassy_closure_shows_in_state_from_its_date_on()
     {
         var response = await PostEvent("US-BY", EmbassyClosed);

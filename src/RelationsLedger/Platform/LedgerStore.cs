@@ -73,13 +73,17 @@ public static class LedgerStore
     /// </list></summary>
     public static string Tuned(string connectionString)
     {
+        // Npgsql's typed builder answers ContainsKey for every keyword it knows, set or not: ask a plain builder what
+        // the string itself sets
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        bool Sets(params string[] keywords) => keywords.Any(given.ContainsKey);
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        if (!builder.ContainsKey("Max Auto Prepare"))
+        if (!Sets("Max Auto Prepare", "MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
-            builder.AutoPrepareMinUsages = 2;
+            if (!Sets("Auto Prepare Min Usages", "AutoPrepareMinUsages")) builder.AutoPrepareMinUsages = 2;
         }
-        if (!builder.ContainsKey("No Reset On Close")) builder.NoResetOnClose = true;
+        if (!Sets("No Reset On Close", "NoResetOnClose")) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 }
