@@ -7,7 +7,7 @@ namespace RelationsLedger.Relations.Replaying;
 /// has replayed that pair up to the basis; reads that need the newest state stay on the primary.</summary>
 public sealed class ReadReplica(IConfiguration configuration, IDocumentStore store, ILogger<ReadReplica> logger)
 {
-    private readonly string? _connectionString = configuration.GetConnectionString("LedgerReplica") is { Length: > 0 } c ? c : null;
+    private readonly string? _connectionString = configuration.GetConnectionString("LedgerReplica") is { Length: > 0 } c ? Platform.LedgerStore.Tuned(c) : null;
 
     /// <summary>A session to read the pinned pair from, and where it reads ("replica" or "primary").</summary>
     public async Task<(IQuerySession Session, bool OwnsSession, string Source)> ForPinnedAsync(IQuerySession primary, Pair pair, long basis, CancellationToken ct)
