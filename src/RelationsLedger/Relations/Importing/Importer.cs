@@ -97,11 +97,11 @@ public static class Importer
     {
         var problems = new Problems();
         var prefix = $"line {line.Number}";
-        JsonDocument document;
+        JsonDocument? document = null;
         try { document = JsonDocument.Parse(line.Text); }
-        catch (JsonException) { document = JsonDocument.Parse("null"); }
+        catch (JsonException) { }
         using var _ = document;
-        if (document.RootElement is not { ValueKind: JsonValueKind.Object } body)
+        if (document?.RootElement is not { ValueKind: JsonValueKind.Object } body)
         {
             problems.Add(prefix, "Not a JSON object.");
             return (null, problems);
