@@ -47,7 +47,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         List<RecordedEvent>? stream = null;
         if (items.Any(i => i.Event is ProvenanceEvent) || items.Any(i => i.Event.RelatedEventIds.Count > 0))
         {
-            stream = imported is not null && imported.Version == ((await session.Events.FetchStreamStateAsync(pair.Id, ct))?.Version ?? 0)
+            stream = imported is { Version: >= 0 } && imported.Version == ((await session.Events.FetchStreamStateAsync(pair.Id, ct))?.Version ?? 0)
                 ? imported.Events
                 : (await session.Events.FetchStreamAsync(pair.Id, token: ct)).Select(e => RecordedEvent.From(e)).ToList();
             imported?.Know(stream);
