@@ -34,7 +34,8 @@ public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histori
 {
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        foreach (var stream in events.GroupBy(e => e.StreamKey!))
+        // a failed append's sequences are filled with Marten's tombstones, which reach an untyped projection too
+        foreach (var stream in events.Where(e => e.Data is LedgerEvent).GroupBy(e => e.StreamKey!))
         {
             var summary = await operations.LoadAsync<RelationshipSummary>(stream.Key, cancellation);
             var fresh = stream.Where(e => e.Sequence > (summary?.Sequence ?? 0)).OrderBy(e => e.Sequence).Select(e => RecordedEvent.From(e)).ToList();

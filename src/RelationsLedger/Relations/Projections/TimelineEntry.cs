@@ -24,7 +24,7 @@ public sealed class TimelineProjection : IProjection
 {
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        foreach (var stream in events.GroupBy(e => e.StreamKey!))
+        foreach (var stream in events.Where(e => e.Data is LedgerEvent).GroupBy(e => e.StreamKey!))
         {
             var fresh = stream.Select(e => RecordedEvent.From(e)).ToList();
             var stored = fresh.Any(e => e.Event is ProvenanceEvent)
