@@ -355,26 +355,11 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     public async Task an_append_that_fails_after_drawing_sequences_leaves_tombstones_the_summary_projection_passes_over()
     {
         await Append(Samples.Event("EmbassyClosed", "2022-02-28"));
-        await using (var connection = new Npgsql.NpgsqlConnection(App.ConnectionString))
+        await using (var fault = await InjectedFault.InstallAsync(App.ConnectionString, Ct))
         {
-            await connection.OpenAsync(Ct);
-            // a fault inside the append's transaction, after its sequences are drawn
-            await new Npgsql.NpgsqlCommand("""
-                create function ledger.fail_marked() returns trigger language plpgsql as $$
-                begin if new.data ->> 'summary' = 'fail here' then raise exception 'injected fault'; end if; return new; end $$;
-                create trigger fail_marked before insert on ledger.mt_events for each row execute function ledger.fail_marked();
-                """, connection).ExecuteNonQueryAsync(Ct);
-            try
-            {
-                var failed = Samples.Event("LeadersSpoke", "2025-08-15");
-                failed["summary"] = "fail here";
-                Assert.NotEqual(HttpStatusCode.Created, (await PostEvent("US-BY", failed)).StatusCode);
-            }
-            finally
-            {
-                await new Npgsql.NpgsqlCommand("drop trigger fail_marked on ledger.mt_events; drop function ledger.fail_marked()", connection).ExecuteNonQueryAsync(Ct);
-            }
-            Assert.True((long)(await new Npgsql.NpgsqlCommand("select count(*) from ledger.mt_events where type = 'tombstone'", connection).ExecuteScalarAsync(Ct))! > 0);
+            var failed = Samples.Event("LeadersSpoke", "2025-08-15", summary: InjectedFault.Marker);
+            Assert.NotEqual(HttpStatusCode.Created, (await PostEvent("US-BY", failed)).StatusCode);
+            Assert.True(await fault.TombstonesAsync() > 0);
         }
         await Append(Samples.Event("PrisonersReleased", "2025-09-11"));
         await App.WaitForProjectionsAsync();

@@ -53,14 +53,19 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var corrected = await Record("LT-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
         await Record("LT-BY", Samples.Event("EventRetracted", "2025-09-12",
             new JsonObject { ["retractsEventId"] = (string)corrected["eventId"]!, ["reason"] = "duplicate report" }));
+        var redated = await Record("LT-BY", Samples.Event("PrisonersReleased", "2025-09-01"));
+        await Record("LT-BY", Samples.Correction(Guid.Parse((string)redated["eventId"]!), new JsonObject { ["occurredOn"] = "2021-10-01" }));
         await App.WaitForProjectionsAsync();
+        // the timeline's key columns too (pair, effective date, sequence), which every writer fills beside the JSON
         async Task<List<string>> Rows(string table)
         {
             await using var session = App.Store.QuerySession();
-            return (await session.QueryAsync<string>($"select id::text || ' ' || data::text from ledger.{table} order by id", Ct)).ToList();
+            var columns = table == "mt_doc_timelineentry" ? " || ' ' || pair || ' ' || effective::text || ' ' || sequence::text" : "";
+            return (await session.QueryAsync<string>($"select id::text{columns} || ' ' || data::text from ledger.{table} order by id", Ct)).ToList();
         }
         var (timeline, summaries) = (await Rows("mt_doc_timelineentry"), await Rows("mt_doc_relationshipsummary"));
         Assert.Contains(timeline, row => row.Contains("\"retracted\": true"));
+        Assert.Contains(timeline, row => row.Contains(" BY-LT 2021-10-01 "));
 
         var result = await RelationsLedger.Relations.Projections.Rebuild.RunAsync(App.Store, Ct);
 

@@ -52,9 +52,18 @@ public static class LedgerStore
         options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new RelationshipSummaryProjection(histories ?? new Relations.Replaying.HistoryCache()), ProjectionLifecycle.Async,
             asyncConfiguration: o => o.BatchSize = 2_000);
-        // the timeline's one query: a pair's rows in (effective, sequence) order from a date — one index serves it
-        // without a sort, and each append maintains one index instead of three
-        options.Schema.For<TimelineEntry>().Index(x => new { x.Pair, x.Effective, x.Sequence });
+        // the timeline's one query: a pair's rows in (effective, sequence) order from a date — one index serves it.
+        // Its keys are columns beside the row's JSON, not expressions on it: an expression index on a DateOnly goes
+        // through Marten's mt_immutable_date SQL function, which PostgreSQL plans afresh in every insert statement (a
+        // single append's row insert took 0.14 ms of PostgreSQL's time, with the columns 0.05 ms). Nullable, so that
+        // Marten can add them to an existing table, filling them from the JSON
+        options.Schema.For<TimelineEntry>();
+        options.Policies.ForAllDocuments(mapping =>
+        {
+            if (mapping.DocumentType != typeof(TimelineEntry)) return;
+            foreach (var member in TimelineEntry.Columns) mapping.DuplicateField(member);
+            mapping.AddIndex([.. TimelineEntry.Columns.Select(c => c.ToLowerInvariant())]);
+        });
         options.Schema.For<RelationshipSummary>();
         return options;
     }

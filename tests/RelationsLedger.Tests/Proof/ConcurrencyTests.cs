@@ -44,4 +44,64 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
         Assert.True(conflicts > 0, "the writers never raced");
         TestContext.Current.TestOutputHelper?.WriteLine($"concurrency: {target} versions won, {conflicts} conflicts answered 409");
     }
+
+    [Fact]
+    public async Task concurrent_appends_share_transactions_and_one_that_fails_in_a_shared_transaction_fails_no_other()
+    {
+        var pairs = new[] { "US-BY", "LT-BY", "PL-BY", "DE-BY", "FR-BY", "GB-BY", "JP-BY", "CA-BY" };
+        var acknowledged = new List<Guid>();
+        var (rounds, shared) = (0, false);
+        await using (var fault = await InjectedFault.InstallAsync(App.ConnectionString, Ct))
+        {
+            // alone, the failing write leaves one tombstone; in a shared transaction every write's sequence is one,
+            // and the others are then written each on its own
+            for (; rounds < 10 && !shared; rounds++)
+            {
+                var before = await fault.TombstonesAsync();
+                var bad = rounds % pairs.Length;
+                var bodies = pairs.Select((_, i) => Samples.Event("LeadersSpoke", "2025-08-15", eventId: Guid.NewGuid(), summary: i == bad ? InjectedFault.Marker : null)).ToList();
+                var responses = await Task.WhenAll(pairs.Select((pair, i) => PostEvent(pair, bodies[i])));
+                for (var i = 0; i < pairs.Length; i++)
+                {
+                    Assert.Equal(i == bad, responses[i].StatusCode != HttpStatusCode.Created);
+                    if (i != bad) acknowledged.Add(Guid.Parse((string)bodies[i]["eventId"]!));
+                }
+                shared = await fault.TombstonesAsync() - before > 1;
+            }
+        }
+        Assert.True(shared, "the failing write never shared a transaction");
+
+        await using var connection = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var read = new Npgsql.NpgsqlCommand("select id, xmin::text from ledger.mt_events where type <> 'tombstone'", connection);
+        var stored = new Dictionary<Guid, string>();
+        await using (var reader = await read.ExecuteReaderAsync(Ct))
+            while (await reader.ReadAsync(Ct)) stored.Add(reader.GetGuid(0), reader.GetString(1));
+        Assert.Equal(acknowledged.Order(), stored.Keys.Order());
+        Assert.True(stored.Values.Distinct().Count() < stored.Count, "no two appends shared a transaction");
+        TestContext.Current.TestOutputHelper?.WriteLine($"group commit: {stored.Count} appends in {stored.Values.Distinct().Count()} transactions, {rounds} rounds");
+    }
+
+    [Fact]
+    public async Task concurrent_corrections_of_one_fact_leave_the_timeline_rows_a_rebuild_writes()
+    {
+        var target = Guid.Parse((string)(await Record("US-BY", Samples.Event("PrisonersReleased", "2025-05-01")))["eventId"]!);
+        // corrections of different fields: each row must include every earlier correction, whichever transaction it was in
+        var patches = Enumerable.Range(0, 8).Select(w => w % 2 == 0
+            ? new JsonObject { ["summary"] = $"corrected by writer {w}" }
+            : new JsonObject { ["data"] = new JsonObject { ["releasedBy"] = "BY", ["count"] = 10 + w } }).ToList();
+        var responses = await Task.WhenAll(patches.Select(async (patch, w) =>
+            new[] { await PostEvent("US-BY", Samples.Correction(target, patch)), await PostEvent("US-BY", Samples.Event("LeadersSpoke", $"2025-06-{w + 1:00}")) }));
+        foreach (var response in responses.SelectMany(r => r))
+            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Ct));
+
+        async Task<List<string>> Rows()
+        {
+            await using var session = App.Store.QuerySession();
+            return (await session.QueryAsync<string>("select id::text || ' ' || pair || ' ' || effective::text || ' ' || sequence::text || ' ' || data::text from ledger.mt_doc_timelineentry order by id", Ct)).ToList();
+        }
+        var appended = await Rows();
+        await RelationsLedger.Relations.Projections.Rebuild.RunAsync(App.Store, Ct);
+        Assert.Equal(await Rows(), appended);
+    }
 }

@@ -80,7 +80,7 @@ public static class Rebuild
         }, ct);
 
         var summaries = new List<RelationshipSummary>();
-        await using (var copy = await write.BeginBinaryImportAsync($"copy {schema}.mt_doc_timelineentry (id, data, mt_dotnet_type) from stdin (format binary)", ct))
+        await using (var copy = await write.BeginBinaryImportAsync($"copy {schema}.mt_doc_timelineentry (id, data, mt_dotnet_type, pair, effective, sequence) from stdin (format binary)", ct))
         {
             var type = typeof(TimelineEntry).FullName!;
             await foreach (var (timeline, summary) in results.Reader.ReadAllAsync(ct))
@@ -91,6 +91,9 @@ public static class Rebuild
                     await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, ct);
                     await copy.WriteAsync(json.ToJson(row), NpgsqlDbType.Jsonb, ct);
                     await copy.WriteAsync(type, NpgsqlDbType.Varchar, ct);
+                    await copy.WriteAsync(row.Pair, NpgsqlDbType.Varchar, ct);
+                    await copy.WriteAsync(row.Effective, NpgsqlDbType.Date, ct);
+                    await copy.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, ct);
                 }
                 summaries.Add(summary);
                 (count, pairs, rows, last) = (count + summary.Events, pairs + 1, rows + timeline.Count, Math.Max(last, summary.Sequence));

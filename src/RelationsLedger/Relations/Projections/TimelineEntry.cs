@@ -11,6 +11,10 @@ public sealed record TimelineEntry(
     JsonElement Data, IReadOnlyList<Source> Sources, IReadOnlyList<Guid> RelatedEventIds,
     bool Corrected, bool Disputed, bool Retracted)
 {
+    /// <summary>The members kept as columns of the row as well as in its JSON (every writer of rows fills them): the
+    /// key of the timeline's index.</summary>
+    public static readonly string[] Columns = [nameof(Pair), nameof(Effective), nameof(Sequence)];
+
     public static TimelineEntry Of(string pair, ResolvedEvent e) => new(
         e.Event.Id, pair, e.Event.GetType().Name, e.Event.OccurredOn, e.Effective, e.Sequence, e.Event.Summary,
         EventCatalog.DataElementOf(e.Event), e.Event.Sources, e.Event.RelatedEventIds, e.Corrected, e.Disputed, e.Retracted);

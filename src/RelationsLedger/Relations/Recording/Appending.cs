@@ -56,7 +56,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         }
 
         // the writer re-checks the version under the stream's row lock, so a racing writer still gets a 409
-        var (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream, ct);
+        var (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream);
         if (appended is null) return new AppendOutcome.Conflict(conflict!);
         foreach (var item in items) metrics.Appended(item.Event.GetType().Name);
         imported?.Wrote(items, appended);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -19,129 +20,254 @@ public sealed record Stamp(string Writer, string? RequestId = null, string? Clie
     }
 }
 
-/// <summary>A pair's new events and the timeline rows they change, written in one transaction into Marten's own
-/// tables with two round trips whatever the number of events: begin, move the stream's version on (locking its row)
-/// and draw sequences; insert events, upsert rows as arrays, commit. Marten's append pipeline costs a statement per event and a
-/// projection pass per session; this is the same write, shaped for batches. The database's clock stamps
-/// recordedAt.</summary>
-public sealed class StreamWriter(IDocumentStore store)
+/// <summary>Pairs' new events and the timeline rows they change, written into Marten's own tables with group commit:
+/// the writes that arrive while a transaction is being committed wait for the next one and share it. A transaction is
+/// two round trips whatever it holds: begin, move each stream's version on (locking its row) and draw sequences;
+/// insert every event and row as arrays, commit. Each write keeps its own optimistic concurrency (a stale version
+/// draws nothing and is a conflict alone); a transaction that fails is rolled back and each of its writes retried in
+/// a transaction of its own, so one bad write cannot fail another. Marten's append pipeline costs a statement per
+/// event and a projection pass per session; this is the same write, shaped for batches and concurrency. The
+/// database's clock stamps recordedAt.</summary>
+public sealed class StreamWriter : IAsyncDisposable
 {
-    private readonly EventRows _rows = new(store);
-    private string Schema => _rows.Schema;
+    // a transaction gathers up to this many events (a larger write has one to itself) and this many writes
+    private const int GroupEvents = 1_000, GroupWrites = 64;
+
+    // two transactions in flight: one gathers its writes and draws sequences while the other waits for its commit to
+    // reach the disk; each takes its locks in pair order, so the two cannot deadlock
+    private const int InFlight = 2;
+
     private static readonly string TimelineType = typeof(TimelineEntry).FullName!;
+    private readonly IDocumentStore _store;
+    private readonly EventRows _rows;
+    private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>();
+    private readonly Task _committer;
+
+    public StreamWriter(IDocumentStore store)
+    {
+        (_store, _rows) = (store, new EventRows(store));
+        _committer = Task.Run(CommitLoopAsync);
+    }
+
+    private string Schema => _rows.Schema;
 
     /// <summary>Appends <paramref name="events"/> after the stream's current version (or fails with a conflict when
     /// <paramref name="expectedVersion"/> is given and differs). <paramref name="stored"/> is the pair's stream when the
     /// caller already read it; it is needed only when provenance changes existing timeline rows.</summary>
     public async Task<(IReadOnlyList<Appended>? Appended, string? Conflict)> WriteAsync(
-        Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored, CancellationToken ct)
+        Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored)
     {
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-        // BEGIN and COMMIT travel in the two batches: two round trips in all
-        var (current, recordedAt, sequences) = await AllocateAsync(connection, pair, events.Count, expectedVersion, ct);
-        if (sequences.Length == 0)
-        {
-            await EventRows.ExecuteAsync(connection, "rollback", ct);
-            return (null, $"The pair's stream is at version {current}, not the expected {expectedVersion}: read it again and retry.");
-        }
+        var write = new Write(pair, events, expectedVersion, stamp, stored);
+        if (!_queue.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(StreamWriter));
+        // once queued the write is the committer's: a client that goes away does not undo it
+        return await write.Done.Task;
+    }
 
-        var fresh = events.Select((e, i) => new RecordedEvent(e, sequences[i], recordedAt, current + 1 + i)).ToList();
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _committer;
+    }
+
+    private sealed class Write(Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored)
+    {
+        public Pair Pair => pair;
+        public IReadOnlyList<LedgerEvent> Events => events;
+        public long? ExpectedVersion => expectedVersion;
+        public Stamp Stamp => stamp;
+        public IReadOnlyList<RecordedEvent>? Stored { get; set; } = stored;
+        public readonly TaskCompletionSource<(IReadOnlyList<Appended>?, string?)> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // this attempt's: the version before it, the store's timestamp, the sequences drawn (none: a stale version)
+        public (long Current, DateTimeOffset RecordedAt, long[] Sequences) Drawn;
+        public List<RecordedEvent> Fresh = [];
+    }
+
+    private async Task CommitLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var inFlight = new List<Task>();
+        while (true)
+        {
+            // a transaction is gathered when one of the two may start: everything that arrived meanwhile goes in it
+            if (inFlight.Count == InFlight) inFlight.Remove(await Task.WhenAny(inFlight));
+            if (!await reader.WaitToReadAsync()) break;
+            // one write per pair: a second one waits for the next transaction, where its stream includes the first
+            var group = new List<Write>();
+            var pairs = new HashSet<string>(StringComparer.Ordinal);
+            var events = 0;
+            while (group.Count < GroupWrites && reader.TryPeek(out var next) && (group.Count == 0 || events + next.Events.Count <= GroupEvents)
+                   && pairs.Add(next.Pair.Id) && reader.TryRead(out next))
+            {
+                group.Add(next);
+                events += next.Events.Count;
+            }
+            inFlight.Add(Task.Run(() => CommitGroupAsync(group)));
+        }
+        await Task.WhenAll(inFlight);
+    }
+
+    private async Task CommitGroupAsync(List<Write> group)
+    {
+        try { await CommitAsync(group); }
+        catch (Exception) when (group.Count > 1)
+        {
+            foreach (var write in group) await CommitAloneAsync(write);
+        }
+        catch (Exception e) { Fail(group[0], e); }
+    }
+
+    private async Task CommitAloneAsync(Write write)
+    {
+        try { await CommitAsync([write]); }
+        catch (Exception e) { Fail(write, e); }
+    }
+
+    private static void Fail(Write write, Exception e)
+    {
+        // another request recorded one of these event ids in the meantime
+        if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            write.Done.SetResult((null, "An event with this eventId was already recorded with a different body (or pair)."));
+        else write.Done.SetException(e);
+    }
+
+    /// <summary>One transaction for <paramref name="group"/>; completes each write, or throws (rolled back, tombstones
+    /// written for the sequences drawn) and completes none.</summary>
+    private async Task CommitAsync(IReadOnlyList<Write> group)
+    {
+        await using var connection = _store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        var ordered = group.OrderBy(w => w.Pair.Id, StringComparer.Ordinal).ToList();
         try
         {
-            // provenance rewrites rows of earlier events: resolve against the stream as it stands under the lock
-            if (fresh.Any(e => e.Event is ProvenanceEvent) && (stored is null || (stored.Count == 0 ? 0 : stored.Max(e => e.Version)) != current))
-                stored = await ReadStreamAsync(connection, pair, ct);
-            var rows = TimelineProjection.Rows(pair.Id, fresh, stored ?? []);
-            var headers = JsonSerializer.Serialize(stamp.Headers());
-            await using var write = new NpgsqlBatch(connection);
-            write.BatchCommands.Add(Command(
-                $"""
-                insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers)
-                select seq, id, $3, version, data, type, $7, dotnet, $8, $9
-                from unnest($1::bigint[], $2::uuid[], $4::bigint[], $5::jsonb[], $6::varchar[], $10::varchar[]) as e(seq, id, version, data, type, dotnet)
-                """,
-                sequences, fresh.Select(e => e.Event.Id).ToArray(), pair.Id, fresh.Select(e => e.Version).ToArray(),
-                Jsonb(fresh.Select(e => _rows.Json.ToJson(e.Event))), fresh.Select(e => _rows.TypeOf(e.Event).EventTypeName).ToArray(),
-                recordedAt, Text(stamp.CorrelationId), Jsonb(headers), fresh.Select(e => _rows.TypeOf(e.Event).DotNetTypeName).ToArray()));
-            // a new fact's row is new (its id just went into mt_events, whose id index is unique): a plain insert costs
-            // PostgreSQL a quarter less per row than an upsert; only the rows that provenance changes exist already
-            var freshIds = fresh.Select(e => e.Event.Id).ToHashSet();
-            foreach (var part in rows.GroupBy(r => freshIds.Contains(r.Id)))
-                write.BatchCommands.Add(InsertRows(part.ToList(), upsert: !part.Key));
-            write.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
-            await write.ExecuteNonQueryAsync(ct);
+            // BEGIN and COMMIT travel in the two batches: two round trips in all
+            await AllocateAsync(connection, ordered);
+            var drawn = ordered.Where(w => w.Drawn.Sequences.Length > 0).ToList();
+            await using var batch = new NpgsqlBatch(connection);
+            if (drawn.Count > 0)
+            {
+                var rows = new List<TimelineEntry>();
+                var changed = new List<TimelineEntry>();
+                foreach (var w in drawn)
+                {
+                    var (current, recordedAt, sequences) = w.Drawn;
+                    w.Fresh = w.Events.Select((e, i) => new RecordedEvent(e, sequences[i], recordedAt, current + 1 + i)).ToList();
+                    // provenance rewrites rows of earlier events: resolve against the stream as it stands under the lock
+                    if (w.Fresh.Any(e => e.Event is ProvenanceEvent) && (w.Stored is null || (w.Stored.Count == 0 ? 0 : w.Stored.Max(e => e.Version)) != current))
+                        w.Stored = await ReadStreamAsync(connection, w.Pair);
+                    // a new fact's row is new (its id just went into mt_events, whose id index is unique): a plain insert
+                    // costs PostgreSQL a quarter less per row than an upsert; only the rows that provenance changes exist already
+                    var freshIds = w.Fresh.Select(e => e.Event.Id).ToHashSet();
+                    foreach (var row in TimelineProjection.Rows(w.Pair.Id, w.Fresh, w.Stored ?? [])) (freshIds.Contains(row.Id) ? rows : changed).Add(row);
+                }
+                batch.BatchCommands.Add(InsertEvents(drawn));
+                if (rows.Count > 0) batch.BatchCommands.Add(InsertRows(rows, upsert: false));
+                if (changed.Count > 0) batch.BatchCommands.Add(InsertRows(changed, upsert: true));
+            }
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+            await batch.ExecuteNonQueryAsync();
         }
-        catch (Exception e)
+        catch (Exception)
         {
             // the connection may be gone (then so is the transaction); otherwise end it before it goes back to the pool
             try { await EventRows.ExecuteAsync(connection, "rollback", CancellationToken.None); } catch (NpgsqlException) { }
-            await TombstonesAsync(sequences);
-            // another request recorded one of these event ids in the meantime
-            if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-                return (null, "An event with this eventId was already recorded with a different body (or pair).");
+            await TombstonesAsync([.. ordered.SelectMany(w => w.Drawn.Sequences)]);
+            foreach (var w in ordered) w.Drawn = default;
             throw;
         }
-        return (fresh.Select(e => new Appended(e.Event.Id, pair.Id, e.Version, e.Sequence, recordedAt)).ToList(), null);
+        foreach (var w in ordered)
+            w.Done.SetResult(w.Drawn.Sequences.Length == 0
+                ? (null, $"The pair's stream is at version {w.Drawn.Current}, not the expected {w.ExpectedVersion}: read it again and retry.")
+                : (w.Fresh.Select(e => new Appended(e.Event.Id, w.Pair.Id, e.Version, e.Sequence, w.Drawn.RecordedAt)).ToList(), null));
+    }
+
+    private NpgsqlBatchCommand InsertEvents(List<Write> writes)
+    {
+        var events = writes.SelectMany(w => w.Fresh.Select(e => (Write: w, Event: e))).ToList();
+        var headers = writes.ToDictionary(w => w, w => JsonSerializer.Serialize(w.Stamp.Headers()));
+        return Command(
+            $"""
+            insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers)
+            select * from unnest($1::bigint[], $2::uuid[], $3::varchar[], $4::bigint[], $5::jsonb[], $6::varchar[], $7::timestamptz[], $8::varchar[], $9::varchar[], $10::jsonb[])
+            """,
+            events.Select(e => e.Event.Sequence).ToArray(), events.Select(e => e.Event.Event.Id).ToArray(), events.Select(e => e.Write.Pair.Id).ToArray(),
+            events.Select(e => e.Event.Version).ToArray(), Jsonb(events.Select(e => _rows.Json.ToJson(e.Event.Event))),
+            events.Select(e => _rows.TypeOf(e.Event.Event).EventTypeName).ToArray(), events.Select(e => e.Write.Drawn.RecordedAt).ToArray(),
+            events.Select(e => _rows.TypeOf(e.Event.Event).DotNetTypeName).ToArray(),
+            new NpgsqlParameter { Value = events.Select(e => e.Write.Stamp.CorrelationId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar },
+            Jsonb(events.Select(e => headers[e.Write])));
     }
 
     private NpgsqlBatchCommand InsertRows(List<TimelineEntry> rows, bool upsert) => Command(
-        $"insert into {Schema}.mt_doc_timelineentry (id, data, mt_dotnet_type) select id, data, $3 from unnest($1::uuid[], $2::jsonb[]) as r(id, data)" +
-        (upsert ? " on conflict (id) do update set data = excluded.data, mt_last_modified = transaction_timestamp(), mt_version = md5(random()::text || clock_timestamp()::text)::uuid" : ""),
-        rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), TimelineType);
+        $"insert into {Schema}.mt_doc_timelineentry (id, data, mt_dotnet_type, pair, effective, sequence) " +
+        "select id, data, $3, pair, effective, sequence from unnest($1::uuid[], $2::jsonb[], $4::varchar[], $5::date[], $6::bigint[]) as r(id, data, pair, effective, sequence)" +
+        (upsert ? " on conflict (id) do update set data = excluded.data, effective = excluded.effective, mt_last_modified = transaction_timestamp(), mt_version = md5(random()::text || clock_timestamp()::text)::uuid" : ""),
+        rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), TimelineType,
+        rows.Select(r => r.Pair).ToArray(), rows.Select(r => r.Effective).ToArray(), rows.Select(r => r.Sequence).ToArray());
 
-    /// <summary>Opens the transaction, moves the stream's version on by <paramref name="count"/> (which locks its row
-    /// until commit) and draws that many sequences, in one statement. No row comes back when the stream is new or
-    /// not at <paramref name="expectedVersion"/>: a new stream's row is created and the statement tried again; a
-    /// stale version draws no sequence (a drawn, unused sequence is a gap the async daemon has to wait out) and
-    /// returns the stream's actual version with no sequences.</summary>
-    private async Task<(long Current, DateTimeOffset RecordedAt, long[] Sequences)> AllocateAsync(
-        NpgsqlConnection connection, Pair pair, int count, long? expectedVersion, CancellationToken ct)
+    /// <summary>Opens the transaction, moves each stream's version on by its write's count (which locks its row until
+    /// commit) and draws that many sequences, a statement per write. No row comes back when the stream is new or not
+    /// at the write's expected version: a new stream's row is created and the statement tried again; a stale version
+    /// draws no sequence (a drawn, unused sequence is a gap the async daemon has to wait out) and leaves the stream's
+    /// actual version for the conflict's message.</summary>
+    private async Task AllocateAsync(NpgsqlConnection connection, List<Write> writes)
     {
-        NpgsqlBatchCommand Advance() => Command(
+        NpgsqlBatchCommand Advance(Write w) => Command(
             $"""
             with moved as (
                 update {Schema}.mt_streams set version = version + $1, timestamp = clock_timestamp()
                 where id = $2 and ($3::bigint is null or version = $3)
                 returning version - $1 as previous, timestamp)
             select previous, timestamp, nextval('{Schema}.mt_events_sequence') from moved, generate_series(1, $1)
-            """, count, pair.Id, new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+            """, w.Events.Count, w.Pair.Id, new NpgsqlParameter { Value = (object?)w.ExpectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         await using (var first = new NpgsqlBatch(connection))
         {
             first.BatchCommands.Add(new NpgsqlBatchCommand("begin"));
-            first.BatchCommands.Add(Advance());
-            await using var reader = await first.ExecuteReaderAsync(ct);
-            if (await Drawn(reader, count, ct) is { } done) return done;
+            foreach (var w in writes) first.BatchCommands.Add(Advance(w));
+            await using var reader = await first.ExecuteReaderAsync();
+            foreach (var w in writes)
+            {
+                w.Drawn = await Drawn(reader, w.Events.Count);
+                await reader.NextResultAsync();
+            }
         }
+        var missing = writes.Where(w => w.Drawn.Sequences.Length == 0).ToList();
+        if (missing.Count == 0) return;
         await using var again = new NpgsqlBatch(connection);
-        again.BatchCommands.Add(EnsureStream(pair.Id));
-        again.BatchCommands.Add(Advance());
-        again.BatchCommands.Add(Command($"select version from {Schema}.mt_streams where id = $1", pair.Id));
-        await using (var reader = await again.ExecuteReaderAsync(ct))
+        foreach (var w in missing)
         {
-            if (await Drawn(reader, count, ct) is { } done) return done;
-            await reader.NextResultAsync(ct);
-            await reader.ReadAsync(ct);
-            return (reader.GetInt64(0), default, []);
+            again.BatchCommands.Add(EnsureStream(w.Pair.Id));
+            again.BatchCommands.Add(Advance(w));
+            again.BatchCommands.Add(Command($"select version from {Schema}.mt_streams where id = $1", w.Pair.Id));
         }
+        await using (var reader = await again.ExecuteReaderAsync())
+            foreach (var w in missing)
+            {
+                w.Drawn = await Drawn(reader, w.Events.Count);
+                await reader.NextResultAsync();
+                await reader.ReadAsync();
+                if (w.Drawn.Sequences.Length == 0) w.Drawn = (reader.GetInt64(0), default, []);
+                await reader.NextResultAsync();
+            }
     }
 
-    private static async Task<(long, DateTimeOffset, long[])?> Drawn(NpgsqlDataReader reader, int count, CancellationToken ct)
+    private static async Task<(long, DateTimeOffset, long[])> Drawn(NpgsqlDataReader reader, int count)
     {
         var sequences = new long[count];
         var (current, recordedAt, drawn) = (0L, default(DateTimeOffset), 0);
-        for (; await reader.ReadAsync(ct); drawn++)
+        for (; await reader.ReadAsync(); drawn++)
             (current, recordedAt, sequences[drawn]) = (reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt64(2));
-        return drawn == 0 ? null : (current, recordedAt, sequences);
+        return drawn == 0 ? (0, default, []) : (current, recordedAt, sequences);
     }
 
     /// <summary>Fills the sequences of a failed write with Marten's tombstone events, as Marten does for its own failed
     /// appends, so the async daemon does not wait on the gap. Best effort: the daemon skips a stale gap anyway.</summary>
     private async Task TombstonesAsync(long[] sequences)
     {
+        if (sequences.Length == 0) return;
         try
         {
-            await using var connection = store.Storage.Database.CreateConnection();
+            await using var connection = _store.Storage.Database.CreateConnection();
             await connection.OpenAsync();
             await using var batch = new NpgsqlBatch(connection);
             batch.BatchCommands.Add(EnsureStream(Tombstone.StreamKey));
@@ -153,17 +279,19 @@ public sealed class StreamWriter(IDocumentStore store)
         catch (NpgsqlException) { }
     }
 
-    private async Task<List<RecordedEvent>> ReadStreamAsync(NpgsqlConnection connection, Pair pair, CancellationToken ct)
+    private async Task<List<RecordedEvent>> ReadStreamAsync(NpgsqlConnection connection, Pair pair)
     {
         await using var read = new NpgsqlCommand($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and type <> $2 order by seq_id", connection);
         read.Parameters.Add(new NpgsqlParameter { Value = pair.Id });
         read.Parameters.Add(new NpgsqlParameter { Value = EventRows.Tombstone });
-        await using var reader = await read.ExecuteReaderAsync(ct);
+        await using var reader = await read.ExecuteReaderAsync();
         var stream = new List<RecordedEvent>();
-        while (await reader.ReadAsync(ct))
+        while (await reader.ReadAsync())
         {
-            await using var data = await reader.GetStreamAsync(4, ct);
-            stream.Add(_rows.Read(reader.GetString(3), data, reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt64(1)));
+            // every other column first: reading a column after the data's stream is opened disposes that stream
+            var (sequence, version, recordedAt, type) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3));
+            await using var data = await reader.GetStreamAsync(4);
+            stream.Add(_rows.Read(type, data, sequence, recordedAt, version));
         }
         return stream;
     }
@@ -179,9 +307,5 @@ public sealed class StreamWriter(IDocumentStore store)
         return command;
     }
 
-    private static NpgsqlParameter Jsonb(string json) => new() { Value = json, NpgsqlDbType = NpgsqlDbType.Jsonb };
-
     private static NpgsqlParameter Jsonb(IEnumerable<string> json) => new() { Value = json.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
-
-    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar };
 }
