@@ -18,6 +18,7 @@ builder.Services.AddLedgerHttp();
 builder.Services.AddLedgerApiDocs();
 builder.Services.AddRequestLimits(builder.Configuration);
 builder.Services.AddLedgerTelemetry(builder.Configuration);
+builder.Services.AddIdleTrim();
 builder.Services.AddSingleton<Seeds>().AddHostedService<SeedOnStart>();
 builder.Services.UsePreGeneratedCode();
 builder.Host.UseWolverine(opts => opts.UseLedgerCluster());
@@ -25,6 +26,7 @@ builder.Host.UseWolverine(opts => opts.UseLedgerCluster());
 var app = builder.Build();
 
 app.UseLedgerErrors();
+app.UseIdleTrim();
 app.UseSecurityHeaders();
 app.UseApiKeys();
 app.UseRequestLimits();

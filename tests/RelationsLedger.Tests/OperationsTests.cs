@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using RelationsLedger.Tests.Support;
@@ -39,6 +40,25 @@ public sealed class OperationsTests(LedgerApp app) : ApiTest(app)
 
 public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
 {
+    [Fact]
+    public async Task once_the_api_goes_quiet_after_requests_memory_is_trimmed_once_and_not_again_until_more_come()
+    {
+        await using var quick = App.WithSettings(("Ledger:Memory:TrimAfterIdleSeconds", "0.4"));
+        using var client = quick.CreateClient();
+        var trim = quick.Services.GetRequiredService<RelationsLedger.Platform.IdleTrim>();
+        async Task<int> TrimsAfterQuiet()
+        {
+            await Task.Delay(1_500, Ct);
+            return trim.Trims;
+        }
+        var before = await TrimsAfterQuiet();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/relations", Ct)).StatusCode);
+        Assert.Equal(before + 1, await TrimsAfterQuiet());
+        Assert.Equal(before + 1, await TrimsAfterQuiet());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/relations", Ct)).StatusCode);
+        Assert.Equal(before + 2, await TrimsAfterQuiet());
+    }
+
     [Fact]
     public async Task with_a_replica_configured_pinned_reads_use_it_and_newest_reads_stay_on_the_primary()
     {

@@ -30,8 +30,8 @@ public sealed record Stamp(string Writer, string? RequestId = null, string? Clie
 /// database's clock stamps recordedAt.</summary>
 public sealed class StreamWriter : IAsyncDisposable
 {
-    // a transaction gathers up to this many events (a larger write has one to itself) and this many writes
-    private const int GroupEvents = 1_000, GroupWrites = 64;
+    // a transaction gathers up to this many events and writes; a write of more than BulkEvents has one to itself
+    private const int GroupEvents = 1_000, GroupWrites = 64, BulkEvents = 100;
 
     // two transactions in flight: one gathers its writes and draws sequences while the other waits for its commit to
     // reach the disk; each takes its locks in pair order, so the two cannot deadlock
@@ -58,7 +58,9 @@ public sealed class StreamWriter : IAsyncDisposable
         Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored)
     {
         var write = new Write(pair, events, expectedVersion, stamp, stored);
-        if (!_queue.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(StreamWriter));
+        // a bulk write (import, batch) gains nothing from company: its caller commits it at once, beside the groups
+        if (events.Count > BulkEvents) await CommitGroupAsync([write]);
+        else if (!_queue.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(StreamWriter));
         // once queued the write is the committer's: a client that goes away does not undo it
         return await write.Done.Task;
     }
