@@ -73,10 +73,25 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
 
         await using var connection = new Npgsql.NpgsqlConnection(App.ConnectionString);
         await connection.OpenAsync(Ct);
-        await using var read = new Npgsql.NpgsqlCommand("select id, xmin::text from ledger.mt_events where type <> 'tombstone'", connection);
-        var stored = new Dictionary<Guid, string>();
-        await using (var reader = await read.ExecuteReaderAsync(Ct))
-            while (await reader.ReadAsync(Ct)) stored.Add(reader.GetGuid(0), reader.GetString(1));
+        async Task<Dictionary<Guid, string>> Stored()
+        {
+            await using var read = new Npgsql.NpgsqlCommand("select id, xmin::text from ledger.mt_events where type <> 'tombstone'", connection);
+            var ids = new Dictionary<Guid, string>();
+            await using var reader = await read.ExecuteReaderAsync(Ct);
+            while (await reader.ReadAsync(Ct)) ids.Add(reader.GetGuid(0), reader.GetString(1));
+            return ids;
+        }
+        // the rounds above may have shared a transaction only where it failed (its writes then went alone): healthy
+        // rounds show the sharing in the stored rows
+        var stored = await Stored();
+        for (var healthy = 0; healthy < 10 && stored.Values.Distinct().Count() == stored.Count; healthy++)
+        {
+            var bodies = pairs.Select(_ => Samples.Event("LeadersSpoke", "2025-08-16", eventId: Guid.NewGuid())).ToList();
+            var responses = await Task.WhenAll(pairs.Select((pair, i) => PostEvent(pair, bodies[i])));
+            Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+            acknowledged.AddRange(bodies.Select(b => Guid.Parse((string)b["eventId"]!)));
+            stored = await Stored();
+        }
         Assert.Equal(acknowledged.Order(), stored.Keys.Order());
         Assert.True(stored.Values.Distinct().Count() < stored.Count, "no two appends shared a transaction");
         TestContext.Current.TestOutputHelper?.WriteLine($"group commit: {stored.Count} appends in {stored.Values.Distinct().Count()} transactions, {rounds} rounds");
