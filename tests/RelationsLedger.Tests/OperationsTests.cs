@@ -55,6 +55,9 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/relations", Ct)).StatusCode);
         Assert.Equal(before + 1, await TrimsAfterQuiet());
         Assert.Equal(before + 1, await TrimsAfterQuiet());
+        // probes and scrapes are not the API's work
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live", Ct)).StatusCode);
+        Assert.Equal(before + 1, await TrimsAfterQuiet());
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/relations", Ct)).StatusCode);
         Assert.Equal(before + 2, await TrimsAfterQuiet());
     }

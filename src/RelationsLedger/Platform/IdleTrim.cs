@@ -2,7 +2,7 @@ namespace RelationsLedger.Platform;
 
 /// <summary>Hands memory back once the API goes quiet. After a burst of work (a bulk import, a run of large reads) the
 /// GC keeps the heap it grew to until the next full collection, which a quiet server may not need for hours. When no
-/// request has come for <c>Ledger:Memory:TrimAfterIdleSeconds</c> (default 10; 0 turns it off) after some have, one
+/// API request has come for <c>Ledger:Memory:TrimAfterIdleSeconds</c> (default 10; 0 turns it off) after some have, one
 /// aggressive, compacting collection returns the free part of the heap to the operating system. Its pause falls in the
 /// quiet, not in a burst.</summary>
 public sealed class IdleTrim(IConfiguration configuration, ILogger<IdleTrim> logger) : BackgroundService
@@ -42,7 +42,9 @@ public static class IdleTrimming
         var trim = app.Services.GetRequiredService<IdleTrim>();
         app.Use((context, next) =>
         {
-            trim.Seen();
+            // the API's work only: health probes and metrics scrapes come every few seconds, and each would otherwise
+            // be followed by a full collection once the probe interval exceeds the quiet period
+            if (context.Request.Path.StartsWithSegments("/api")) trim.Seen();
             return next(context);
         });
         return app;
