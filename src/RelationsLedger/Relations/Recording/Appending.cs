@@ -12,7 +12,10 @@ public abstract record AppendOutcome
 {
     public sealed record Done(IReadOnlyList<Appended> Events, bool Replayed) : AppendOutcome;
     public sealed record Rejected(Problems Problems) : AppendOutcome;
-    public sealed record Conflict(string Detail) : AppendOutcome;
+    public sealed record Conflict(string Detail) : AppendOutcome
+    {
+        public const string IdTaken = "An event with this eventId was already recorded with a different body (or pair).";
+    }
 }
 
 /// <summary>The one way events enter a pair's stream (HTTP, batch, import, seeds): idempotency by event id,
@@ -40,7 +43,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         {
             var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);
             var replay = items.All(i => existing.TryGetValue(i.Event.Id, out var old) && old.StreamKey == pair.Id && SameFact(old.Data, i.Event));
-            if (!replay) return new AppendOutcome.Conflict("An event with this eventId was already recorded with a different body (or pair).");
+            if (!replay) return new AppendOutcome.Conflict(AppendOutcome.Conflict.IdTaken);
             return new AppendOutcome.Done(ids.Select(id => Receipt(pair, existing[id])).ToList(), Replayed: true);
         }
 

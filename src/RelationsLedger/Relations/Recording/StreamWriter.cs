@@ -129,7 +129,7 @@ public sealed class StreamWriter : IAsyncDisposable
     {
         // another request recorded one of these event ids in the meantime
         if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-            write.Done.SetResult((null, "An event with this eventId was already recorded with a different body (or pair)."));
+            write.Done.SetResult((null, AppendOutcome.Conflict.IdTaken));
         else write.Done.SetException(e);
     }
 
