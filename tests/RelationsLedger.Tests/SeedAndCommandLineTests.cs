@@ -63,7 +63,15 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
             var columns = table == "mt_doc_timelineentry" ? " || ' ' || pair || ' ' || effective::text || ' ' || sequence::text" : "";
             return (await session.QueryAsync<string>($"select id::text{columns} || ' ' || data::text from ledger.{table} order by id", Ct)).ToList();
         }
-        var (timeline, summaries) = (await Rows("mt_doc_timelineentry"), await Rows("mt_doc_relationshipsummary"));
+        // the rebuild drops the table's key and indexes for the load: the same ones are there afterwards
+        async Task<List<string>> Indexes()
+        {
+            await using var session = App.Store.QuerySession();
+            return (await session.QueryAsync<string>(
+                "select indexdef || coalesce(' ' || (select contype::text from pg_constraint c where c.conindid = (schemaname || '.' || indexname)::regclass), '') from pg_indexes where schemaname = 'ledger' and tablename = 'mt_doc_timelineentry' order by indexname", Ct)).ToList();
+        }
+        var (timeline, summaries, indexes) = (await Rows("mt_doc_timelineentry"), await Rows("mt_doc_relationshipsummary"), await Indexes());
+        Assert.Contains(indexes, i => i.StartsWith("CREATE UNIQUE INDEX pkey_mt_doc_timelineentry_id") && i.EndsWith(" p"));
         Assert.Contains(timeline, row => row.Contains("\"retracted\": true"));
         Assert.Contains(timeline, row => row.Contains(" BY-LT 2021-10-01 "));
 
@@ -72,6 +80,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Equal((await App.EventCountAsync(), 2, timeline.Count), (result.Events, result.Pairs, result.TimelineRows));
         Assert.Equal(timeline, await Rows("mt_doc_timelineentry"));
         Assert.Equal(summaries, await Rows("mt_doc_relationshipsummary"));
+        Assert.Equal(indexes, await Indexes());
     }
 
     [Fact]

@@ -7,16 +7,16 @@ namespace RelationsLedger.Relations;
 [JsonConverter(typeof(CamelCaseEnum<AmbassadorStatus>))] public enum AmbassadorStatus { Nominated, Confirmed, Accredited, Expelled, Recalled, Withdrawn }
 [JsonConverter(typeof(CamelCaseEnum<SanctionStatus>))] public enum SanctionStatus { Active, Eased, Lifted, Expired }
 
-public sealed record Embassy(string EmbassyOf, string City, EmbassyStatus Status, Occurrence Since, ImmutableList<Guid> EventIds);
+public sealed record Embassy(string EmbassyOf, string City, EmbassyStatus Status, Occurrence Since, EventTrail EventIds);
 
-public sealed record Ambassador(string AmbassadorOf, string? Name, AmbassadorStatus Status, Occurrence Since, ImmutableList<Guid> EventIds);
+public sealed record Ambassador(string AmbassadorOf, string? Name, AmbassadorStatus Status, Occurrence Since, EventTrail EventIds);
 
 public sealed record Sanction(
     string ImposedBy, string Target, string? TargetId, string? Program, SanctionStatus Status, Occurrence Since,
     ImmutableArray<string> Measures, ImmutableArray<string> EasedScope, string? Authority, TargetKind? TargetKind,
-    ImmutableList<Guid> EventIds);
+    EventTrail EventIds);
 
-public sealed record PrisonerTally(int Total, int Releases, ImmutableSortedDictionary<string, int> ByNationality, ImmutableList<Guid> EventIds)
+public sealed record PrisonerTally(int Total, int Releases, ImmutableSortedDictionary<string, int> ByNationality, EventTrail EventIds)
 {
     public static readonly PrisonerTally None = new(0, 0, ImmutableSortedDictionary<string, int>.Empty, []);
 }

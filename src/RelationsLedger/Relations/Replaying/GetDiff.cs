@@ -32,7 +32,7 @@ public static class RelationshipDiff
     }
 
     private static void Rows<T>(List<Change> changes, string section, ImmutableSortedDictionary<string, T> before,
-        ImmutableSortedDictionary<string, T> after, Func<T, string> label, Func<T, ImmutableList<Guid>> touchedBy) where T : class
+        ImmutableSortedDictionary<string, T> after, Func<T, string> label, Func<T, EventTrail> touchedBy) where T : class
     {
         foreach (var key in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
         {

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Marten;
 using RelationsLedger.Platform;
 using RelationsLedger.Relations.Recording;
@@ -17,19 +16,10 @@ public sealed record StateView(
 
     public static StateView Of(Pair pair, DateOnly asOf, DateTimeOffset knownAt, ReadBasis basis, RelationshipState s) => new(
         pair.Id, asOf, knownAt, basis,
-        s.Embassies.Values.Select(e => e with { EventIds = Latest(e.EventIds) }),
-        s.Ambassadors.Values.Select(a => a with { EventIds = Latest(a.EventIds) }),
-        s.Sanctions.Values.Select(x => x with { EventIds = Latest(x.EventIds) }),
-        s.PrisonersReleased with { EventIds = Latest(s.PrisonersReleased.EventIds) }, s.LastContact, s.EventCount, s.LastEventOn);
-
-    private static ImmutableList<Guid> Latest(ImmutableList<Guid> ids)
-    {
-        if (ids.Count <= EventIdsPerRow) return ids;
-        // one walk down the tree to the first of them, not one per id
-        var latest = new Guid[EventIdsPerRow];
-        ids.CopyTo(ids.Count - EventIdsPerRow, latest, 0, EventIdsPerRow);
-        return ImmutableList.Create(latest);
-    }
+        s.Embassies.Values.Select(e => e with { EventIds = e.EventIds.Latest(EventIdsPerRow) }),
+        s.Ambassadors.Values.Select(a => a with { EventIds = a.EventIds.Latest(EventIdsPerRow) }),
+        s.Sanctions.Values.Select(x => x with { EventIds = x.EventIds.Latest(EventIdsPerRow) }),
+        s.PrisonersReleased with { EventIds = s.PrisonersReleased.EventIds.Latest(EventIdsPerRow) }, s.LastContact, s.EventCount, s.LastEventOn);
 }
 
 public static class GetState
