@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 using JasperFx.Events;
 using Marten;
@@ -72,7 +73,7 @@ public static class Rebuild
                     batch = [];
                 }
                 pair = stream;
-                batch.Add((reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), await Bytes(reader, 5, ct)));
+                batch.Add((reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), reader.GetFieldValue<byte[]>(5)));
             }
             if (pair is not null) await streams.Writer.WriteAsync((pair, batch), ct);
             streams.Writer.Complete();
@@ -93,13 +94,17 @@ public static class Rebuild
         await using (var copy = await write.BeginBinaryImportAsync($"copy {schema}.mt_doc_timelineentry (id, data, mt_dotnet_type, pair, effective, sequence) from stdin (format binary)", ct))
         {
             var type = typeof(TimelineEntry).FullName!;
+            // each row's JSON straight into one reused UTF-8 buffer, not a string Npgsql encodes again
+            var buffer = new ArrayBufferWriter<byte>(4096);
             await foreach (var (timeline, summary) in results.Reader.ReadAllAsync(ct))
             {
                 foreach (var row in timeline)
                 {
                     await copy.StartRowAsync(ct);
                     await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, ct);
-                    await copy.WriteAsync(json.ToJson(row), NpgsqlDbType.Jsonb, ct);
+                    buffer.ResetWrittenCount();
+                    json.WriteTo(buffer, row);
+                    await copy.WriteAsync(buffer.WrittenMemory, NpgsqlDbType.Jsonb, ct);
                     await copy.WriteAsync(type, NpgsqlDbType.Varchar, ct);
                     await copy.WriteAsync(row.Pair, NpgsqlDbType.Varchar, ct);
                     await copy.WriteAsync(row.Effective, NpgsqlDbType.Date, ct);
@@ -132,13 +137,5 @@ public static class Rebuild
         }
         await transaction.CommitAsync(ct);
         return new RebuildResult(count, pairs, rows, clock.Elapsed);
-    }
-
-    private static async Task<byte[]> Bytes(NpgsqlDataReader reader, int column, CancellationToken ct)
-    {
-        await using var stream = await reader.GetStreamAsync(column, ct);
-        var bytes = new MemoryStream();
-        await stream.CopyToAsync(bytes, ct);
-        return bytes.ToArray();
     }
 }
