@@ -14,8 +14,8 @@ public sealed record RebuildResult(int Events, int Pairs, int TimelineRows, Time
 
 /// <summary>Rebuilds both projections from the event log in one pass: each pair's stream is read once, in sequence
 /// order, resolved once and turned into rows and a summary by the same code the live projections use
-/// (<see cref="TimelineEntry.Of"/>, <see cref="RelationshipSummary.Of(string, IReadOnlyList{RecordedEvent}, IReadOnlyList{ResolvedEvent})"/>), and the rows go back with COPY into the emptied tables, their secondary
-/// indexes dropped for the load and built again once. Writers wait for the duration (a share lock on the stream
+/// (<see cref="TimelineEntry.Of"/>, <see cref="RelationshipSummary.Of(string, IReadOnlyList{RecordedEvent}, IReadOnlyList{ResolvedEvent})"/>), and the rows go back with COPY into the emptied tables, the timeline's
+/// primary key and indexes dropped for the load and built again once. Writers wait for the duration (a share lock on the stream
 /// table), so nothing recorded meanwhile can be missed; the async summary projection resumes after the last event
 /// read. Stop the API nodes first: a running daemon keeps its own position in memory.</summary>
 public static class Rebuild
