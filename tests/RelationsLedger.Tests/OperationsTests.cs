@@ -43,7 +43,7 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
     [Fact]
     public async Task once_the_api_goes_quiet_after_requests_memory_is_trimmed_once_and_not_again_until_more_come()
     {
-        await using var quick = App.WithSettings(("Ledger:Memory:TrimAfterIdleSeconds", "0.4"));
+        await using var quick = App.WithSettings(("Ledger:Memory:TrimAfterIdleSeconds", "0.4"), ("Ledger:Memory:TrimAfterGrowthMegabytes", "0"));
         using var client = quick.CreateClient();
         var trim = quick.Services.GetRequiredService<RelationsLedger.Platform.IdleTrim>();
         async Task<int> TrimsAfterQuiet()
@@ -60,6 +60,20 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(before + 1, await TrimsAfterQuiet());
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/relations", Ct)).StatusCode);
         Assert.Equal(before + 2, await TrimsAfterQuiet());
+    }
+
+    [Fact]
+    public async Task a_quiet_spell_after_requests_that_grew_the_heap_too_little_brings_no_collection()
+    {
+        await using var polled = App.WithSettings(("Ledger:Memory:TrimAfterIdleSeconds", "0.4"), ("Ledger:Memory:TrimAfterGrowthMegabytes", "1000000"));
+        using var client = polled.CreateClient();
+        var trim = polled.Services.GetRequiredService<RelationsLedger.Platform.IdleTrim>();
+        for (var poll = 0; poll < 3; poll++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/relations", Ct)).StatusCode);
+            await Task.Delay(1_000, Ct);
+        }
+        Assert.Equal(0, trim.Trims);
     }
 
     [Fact]
