@@ -33,6 +33,21 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_state_answer_carries_its_length_however_large()
+    {
+        // 400 sanctions rows: an answer several times the first buffer it is written into
+        var batch = new JsonArray(Enumerable.Range(0, 400).Select(i => (JsonNode)Samples.Event("SanctionsImposed", "2024-05-01",
+            new JsonObject { ["imposedBy"] = "US", ["authority"] = "Treasury", ["target"] = $"Entity {i}", ["targetKind"] = "entity", ["measures"] = new JsonArray("asset freeze") })).ToArray());
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("/api/relations/US-BY/events/batch", new StringContent(batch.ToJsonString(), Encoding.UTF8, "application/json"), Ct)).StatusCode);
+        using var response = await Http.GetAsync("/api/relations/US-BY/state?asOf=2025-12-31", HttpCompletionOption.ResponseHeadersRead, Ct);
+        var (length, chunked) = (response.Content.Headers.ContentLength, response.Headers.TransferEncodingChunked);
+        var body = await response.Content.ReadAsByteArrayAsync(Ct);
+        Assert.True(body.Length > 100_000, $"{body.Length} bytes");
+        Assert.Equal((body.Length, (bool?)null), (length, chunked));
+        Assert.Equal(400, System.Text.Json.Nodes.JsonNode.Parse(body)!["sanctions"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task every_event_type_is_appended_and_reflected_in_state()
     {
         foreach (var (type, date) in new[]
