@@ -32,19 +32,23 @@ public static class Rebuild
         await write.OpenAsync(ct);
         await using var transaction = await write.BeginTransactionAsync(ct);
         await EventRows.ExecuteAsync(write, $"lock table {schema}.mt_streams in share mode; truncate {schema}.mt_doc_timelineentry, {schema}.mt_doc_relationshipsummary", ct);
-        var indexes = new List<string>();
+        // the timeline's key and indexes are dropped for the load and built once after it (a sorted build costs less
+        // than a b-tree insert per row): each as the statement that drops it and the one that makes it again, key first
+        var table = $"{schema}.mt_doc_timelineentry";
+        var structures = new List<(string Drop, string Create)>();
         await using (var list = new NpgsqlCommand(
-            $"select indexname, indexdef from pg_indexes where schemaname = '{schema}' and tablename = 'mt_doc_timelineentry' and indexname not like 'pkey%'", write))
+            $"""
+            select format('alter table {table} drop constraint %I', conname), format('alter table {table} add constraint %I %s', conname, pg_get_constraintdef(oid)), 0
+            from pg_constraint where conrelid = '{table}'::regclass and contype = 'p'
+            union all
+            select format('drop index {schema}.%I', indexname), indexdef, 1
+            from pg_indexes where schemaname = '{schema}' and tablename = 'mt_doc_timelineentry'
+                and indexname not in (select conname from pg_constraint where conrelid = '{table}'::regclass and contype = 'p')
+            order by 3
+            """, write))
         await using (var reader = await list.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) indexes.Add(reader.GetString(1));
-        await EventRows.ExecuteAsync(write, string.Concat(indexes.Select(i => $"drop index {schema}.{i.Split(' ')[2]};")), ct);
-        // the primary key too: one sorted build after the load costs less than a b-tree insert per row
-        var keys = new List<(string Name, string Definition)>();
-        await using (var list = new NpgsqlCommand(
-            $"select conname, pg_get_constraintdef(oid) from pg_constraint where conrelid = '{schema}.mt_doc_timelineentry'::regclass and contype = 'p'", write))
-        await using (var reader = await list.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) keys.Add((reader.GetString(0), reader.GetString(1)));
-        await EventRows.ExecuteAsync(write, string.Concat(keys.Select(k => $"alter table {schema}.mt_doc_timelineentry drop constraint {k.Name};")), ct);
+            while (await reader.ReadAsync(ct)) structures.Add((reader.GetString(0), reader.GetString(1)));
+        await EventRows.ExecuteAsync(write, string.Concat(structures.Select(x => x.Drop + ";")), ct);
 
         // read → resolve (on every core) → COPY, as a pipeline
         var streams = Channel.CreateBounded<(string Pair, List<(long Seq, long Version, DateTimeOffset At, string Type, byte[] Data)> Rows)>(16);
@@ -91,7 +95,7 @@ public static class Rebuild
         }, ct);
 
         var summaries = new List<RelationshipSummary>();
-        await using (var copy = await write.BeginBinaryImportAsync($"copy {schema}.mt_doc_timelineentry (id, data, mt_dotnet_type, pair, effective, sequence) from stdin (format binary)", ct))
+        await using (var copy = await write.BeginBinaryImportAsync($"copy {table} (id, data, mt_dotnet_type, pair, effective, sequence) from stdin (format binary)", ct))
         {
             var type = typeof(TimelineEntry).FullName!;
             // each row's JSON straight into one reused UTF-8 buffer, not a string Npgsql encodes again
@@ -127,7 +131,7 @@ public static class Rebuild
             }
             await copy.CompleteAsync(ct);
         }
-        await EventRows.ExecuteAsync(write, string.Concat(keys.Select(k => $"alter table {schema}.mt_doc_timelineentry add constraint {k.Name} {k.Definition};").Concat(indexes.Select(i => i + ";"))), ct);
+        await EventRows.ExecuteAsync(write, string.Concat(structures.Select(x => x.Create + ";")), ct);
         await using (var progress = new NpgsqlCommand(
             $"insert into {schema}.mt_event_progression (name, last_seq_id, last_updated) values ($1, $2, now()) on conflict (name) do update set last_seq_id = excluded.last_seq_id, last_updated = now()", write))
         {
