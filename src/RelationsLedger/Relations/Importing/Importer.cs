@@ -120,7 +120,9 @@ public static class Importer
     private const int Parallelism = 4;
 
     /// <summary>Per pair, its lines in file order, at most <see cref="Chunk"/> at a time: each run is one transaction.
-    /// Pairs are independent streams, so grouping by pair keeps every ordering that matters.</summary>
-    private static IEnumerable<List<List<(Pair Pair, Submission Submission, int Line)>>> Runs(List<(Pair Pair, Submission Submission, int Line)> lines) =>
-        lines.GroupBy(l => l.Pair.Id).Select(pair => pair.Chunk(Chunk).Select(chunk => chunk.ToList()).ToList());
+    /// Pairs are independent streams, so grouping by pair keeps every ordering that matters. The longest pairs start
+    /// first: a pair's runs go one after another, so a long one started last would finish alone on one core.</summary>
+    internal static IEnumerable<List<List<(Pair Pair, Submission Submission, int Line)>>> Runs(List<(Pair Pair, Submission Submission, int Line)> lines) =>
+        lines.GroupBy(l => l.Pair.Id).OrderByDescending(pair => pair.Count())
+            .Select(pair => pair.Chunk(Chunk).Select(chunk => chunk.ToList()).ToList());
 }

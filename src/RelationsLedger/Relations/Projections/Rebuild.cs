@@ -61,10 +61,12 @@ public static class Rebuild
             await using var connection = store.Storage.Database.CreateConnection();
             await connection.OpenAsync(ct);
             await using var snapshot = await connection.BeginTransactionAsync(ct);
-            // one serial scan: parallel workers and JIT compilation only add CPU on a machine the pipeline already fills
+            // one serial scan: parallel workers and JIT compilation only add CPU on a machine the pipeline already fills.
+            // In the order of the (stream, version) key, which needs no sort: by sequence, PostgreSQL sorted every long
+            // stream on disk (546,689 events: 2.3 s instead of 0.3 s). Resolution orders a stream by sequence itself.
             await EventRows.ExecuteAsync(connection, "set local jit = off; set local max_parallel_workers_per_gather = 0", ct);
             await using var command = new NpgsqlCommand(
-                $"select stream_id, seq_id, version, timestamp, type, data from {schema}.mt_events where type <> '{EventRows.Tombstone}' order by stream_id, seq_id", connection);
+                $"select stream_id, seq_id, version, timestamp, type, data from {schema}.mt_events where type <> '{EventRows.Tombstone}' order by stream_id, version", connection);
             await using var reader = await command.ExecuteReaderAsync(ct);
             string? pair = null;
             var batch = new List<(long, long, DateTimeOffset, string, byte[])>();
