@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using RelationsLedger.Relations.Replaying;
 using RelationsLedger.Tests.Support;
 
@@ -95,6 +97,54 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(acknowledged.Order(), stored.Keys.Order());
         Assert.True(stored.Values.Distinct().Count() < stored.Count, "no two appends shared a transaction");
         TestContext.Current.TestOutputHelper?.WriteLine($"group commit: {stored.Count} appends in {stored.Values.Distinct().Count()} transactions, {rounds} rounds");
+    }
+
+    [Fact]
+    public async Task a_reply_lost_after_a_commit_is_answered_as_recorded_and_nothing_is_written_twice()
+    {
+        var writer = App.Services.GetRequiredService<Relations.Recording.StreamWriter>();
+        var (lose, lostAlone, lostShared) = (0, 0, 0);
+        writer.Committed = writes =>
+        {
+            if (Interlocked.Exchange(ref lose, 0) == 1)
+            {
+                if (writes > 1) Interlocked.Increment(ref lostShared);
+                else Interlocked.Increment(ref lostAlone);
+                throw new NpgsqlException("injected: the connection closed before the reply to commit");
+            }
+            return Task.CompletedTask;
+        };
+        try
+        {
+            // alone, with an expected version and a server-chosen id: retried, it would be a stale version or a second event
+            lose = 1;
+            var body = Samples.Event("LeadersSpoke", "2025-08-15");
+            body["expectedVersion"] = 0;
+            var receipt = await Record("US-BY", body);
+            Assert.Equal(1, lostAlone);
+            Assert.Equal(1L, (long)receipt["version"]!);
+
+            // in a shared transaction: each write retried alone would be told its event id was taken
+            var pairs = new[] { "LT-BY", "PL-BY", "DE-BY", "FR-BY", "GB-BY", "JP-BY", "CA-BY", "SE-BY" };
+            for (var round = 0; round < 20 && lostShared == 0; round++)
+            {
+                lose = 1;
+                var bodies = pairs.Select(_ => Samples.Event("LeadersSpoke", "2025-08-16", eventId: Guid.NewGuid())).ToList();
+                var responses = await Task.WhenAll(pairs.Select((pair, i) => PostEvent(pair, bodies[i])));
+                foreach (var response in responses)
+                    Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Ct)}");
+            }
+            Assert.True(lostShared > 0, "no lost reply hit a shared transaction");
+        }
+        finally { writer.Committed = null; }
+
+        await using var connection = new NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var count = new NpgsqlCommand("select count(*), count(distinct id), count(*) filter (where stream_id = 'BY-US') from ledger.mt_events where type <> 'tombstone'", connection);
+        await using var reader = await count.ExecuteReaderAsync(Ct);
+        await reader.ReadAsync(Ct);
+        Assert.Equal(reader.GetInt64(0), reader.GetInt64(1));
+        Assert.Equal(1, reader.GetInt64(2));
     }
 
     [Fact]

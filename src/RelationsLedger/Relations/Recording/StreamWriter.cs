@@ -51,6 +51,10 @@ public sealed class StreamWriter : IAsyncDisposable
 
     private string Schema => _rows.Schema;
 
+    /// <summary>For tests: runs once a transaction of this many writes has committed, before they are answered;
+    /// throwing a connection's error there is a reply lost after the commit.</summary>
+    internal Func<int, Task>? Committed { get; set; }
+
     /// <summary>Appends <paramref name="events"/> after the stream's current version (or fails with a conflict when
     /// <paramref name="expectedVersion"/> is given and differs). <paramref name="stored"/> is the pair's stream when the
     /// caller already read it; it is needed only when provenance changes existing timeline rows.</summary>
@@ -111,18 +115,41 @@ public sealed class StreamWriter : IAsyncDisposable
 
     private async Task CommitGroupAsync(List<Write> group)
     {
-        try { await CommitAsync(group); }
-        catch (Exception) when (group.Count > 1)
+        Exception failure;
+        try
         {
-            foreach (var write in group) await CommitAloneAsync(write);
+            await CommitAsync(group);
+            return;
         }
-        catch (Exception e) { Fail(group[0], e); }
+        catch (Exception e) { failure = e; }
+        // PostgreSQL's own error rolled the transaction back; a lost connection may have lost only the reply to a
+        // commit that happened, and a write found stored is answered as recorded (a retry would be told its ids are taken)
+        foreach (var write in group)
+        {
+            try
+            {
+                if (failure is not PostgresException && await StoredAsync(write) is { } stored) write.Done.SetResult((stored, null));
+                else if (group.Count > 1) await CommitAsync([write]);
+                else Fail(write, failure);
+            }
+            catch (Exception e) { Fail(write, e); }
+        }
     }
 
-    private async Task CommitAloneAsync(Write write)
+    /// <summary>The receipts of <paramref name="write"/> if every one of its events is stored in its pair with the same body.</summary>
+    private async Task<IReadOnlyList<Appended>?> StoredAsync(Write write)
     {
-        try { await CommitAsync([write]); }
-        catch (Exception e) { Fail(write, e); }
+        await using var connection = _store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(Command(
+            $"select e.id, e.version, e.seq_id, e.timestamp from {Schema}.mt_events e join unnest($1::uuid[], $2::jsonb[]) as w(id, data) on e.id = w.id and e.data = w.data where e.stream_id = $3 order by e.version",
+            write.Events.Select(e => e.Id).ToArray(), Jsonb(write.Events.Select(e => _rows.Json.ToJson(e))), write.Pair.Id));
+        await using var reader = await batch.ExecuteReaderAsync();
+        var stored = new List<Appended>();
+        while (await reader.ReadAsync())
+            stored.Add(new Appended(reader.GetGuid(0), write.Pair.Id, reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        return stored.Count == write.Events.Count ? stored : null;
     }
 
     private static void Fail(Write write, Exception e)
@@ -168,6 +195,7 @@ public sealed class StreamWriter : IAsyncDisposable
             }
             batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
             await batch.ExecuteNonQueryAsync();
+            if (Committed is { } committed) await committed(group.Count);
         }
         catch (Exception)
         {
