@@ -69,6 +69,24 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void the_timeline_rows_that_fresh_events_change_are_those_of_the_whole_stream_resolved()
+    {
+        static string Rows(IEnumerable<RelationsLedger.Relations.Projections.TimelineEntry> rows) =>
+            System.Text.Json.JsonSerializer.Serialize(rows.OrderBy(r => r.Id).ToList(), LedgerJson.Options);
+        Gen.Select(AnySteps, Gen.Int[0, 59], Gen.Bool).Sample((steps, split, storedIncludesFresh) =>
+        {
+            var recorded = Record(steps);
+            var at = Math.Min(split, recorded.Count);
+            var fresh = recorded.Skip(at).ToList();
+            var whole = Provenance.Resolve(recorded).ToDictionary(r => r.Event.Id);
+            var expected = fresh.Select(e => e.Event is ProvenanceEvent p ? p.TargetId : e.Event.Id).Distinct()
+                .Where(whole.ContainsKey).Select(id => RelationsLedger.Relations.Projections.TimelineEntry.Of("BY-US", whole[id]));
+            var stored = storedIncludesFresh ? recorded : recorded.Take(at).ToList();
+            Assert.Equal(Rows(expected), Rows(RelationsLedger.Relations.Projections.TimelineProjection.Rows("BY-US", fresh, stored)));
+        }, iter: 500);
+    }
+
+    [Fact]
     public void a_history_keeps_one_checkpoint_per_month_with_events()
     {
         var recorded = Record([.. Enumerable.Range(0, 90).Select(d => (0, (DomainEvent)new LeadersSpoke(["a", "b"], "phone"), d, 0))]);

@@ -44,10 +44,11 @@ public sealed class TimelineProjection : IProjection
     {
         if (!fresh.Any(e => e.Event is ProvenanceEvent)) return Provenance.Resolve(fresh).Select(r => TimelineEntry.Of(pair, r)).ToList();
         var freshIds = fresh.Select(f => f.Event.Id).ToHashSet();
+        // only the rows these events add or change: their facts and the provenance pointing at them, resolved
+        var changed = fresh.Select(e => e.Event is ProvenanceEvent p ? p.TargetId : e.Event.Id).Distinct().ToList();
         var resolver = new Provenance.Resolver();
-        foreach (var e in stored.Where(e => !freshIds.Contains(e.Event.Id)).Concat(fresh).OrderBy(e => e.Sequence)) resolver.Add(e);
-        // only the rows these events add or change: the resolver's facts need no ordering for that
-        var changed = fresh.Select(e => e.Event is ProvenanceEvent p ? p.TargetId : e.Event.Id).Distinct();
+        var bearing = Provenance.Bearing(stored.Where(e => !freshIds.Contains(e.Event.Id)).Concat(fresh), changed.ToHashSet());
+        foreach (var e in bearing.OrderBy(e => e.Sequence)) resolver.Add(e);
         return changed.Select(resolver.Fact).OfType<ResolvedEvent>().Select(r => TimelineEntry.Of(pair, r)).ToList();
     }
 }

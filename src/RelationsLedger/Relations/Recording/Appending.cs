@@ -77,13 +77,11 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
     /// correction must leave a valid event; related ids must name events of this pair.</summary>
     private static void CheckReferences(IReadOnlyList<RecordedEvent> stream, IReadOnlyList<Submission> items, DateOnly today, Problems problems, Func<int, string> itemPath)
     {
+        // what the items point at (and its provenance), not the whole stream: in a long pair that is a few events
+        var referenced = items.SelectMany(i => i.Event is ProvenanceEvent p ? i.Event.RelatedEventIds.Append(p.TargetId) : i.Event.RelatedEventIds).ToHashSet();
         var known = new Provenance.Resolver();
-        var sequence = 0L;
-        foreach (var e in stream.OrderBy(e => e.Sequence))
-        {
-            known.Add(e);
-            sequence = e.Sequence;
-        }
+        foreach (var e in Provenance.Bearing(stream, referenced).OrderBy(e => e.Sequence)) known.Add(e);
+        var sequence = stream.Count == 0 ? 0 : stream.Max(e => e.Sequence);
         for (var i = 0; i < items.Count; i++)
         {
             var e = items[i].Event;
