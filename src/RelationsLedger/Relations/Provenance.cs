@@ -27,12 +27,7 @@ public static class Provenance
 {
     /// <summary>Steps 1–2 of every read: the events known (already filtered by the caller), provenance applied in
     /// recorded order, domain events ordered by (start of occurredOn's period, sequence).</summary>
-    public static IReadOnlyList<ResolvedEvent> Resolve(IEnumerable<RecordedEvent> events)
-    {
-        var resolver = new Resolver();
-        foreach (var recorded in events.OrderBy(e => e.Sequence)) resolver.Add(recorded);
-        return resolver.Ordered();
-    }
+    public static IReadOnlyList<ResolvedEvent> Resolve(IEnumerable<RecordedEvent> events) => Resolver.Of(events).Ordered();
 
     /// <summary>The events of <paramref name="stream"/> that resolving the events <paramref name="ids"/> needs: the events
     /// themselves and the provenance pointing at them. A fact's provenance never depends on another fact, so a write
@@ -46,6 +41,14 @@ public static class Provenance
     {
         private readonly Dictionary<Guid, ResolvedEvent> _facts = new();
         private readonly HashSet<Guid> _all = new();
+
+        /// <summary>A resolver that has seen <paramref name="events"/>, in sequence order whatever their order here.</summary>
+        public static Resolver Of(IEnumerable<RecordedEvent> events)
+        {
+            var resolver = new Resolver();
+            foreach (var recorded in events.OrderBy(e => e.Sequence)) resolver.Add(recorded);
+            return resolver;
+        }
 
         /// <summary>Every event id seen, provenance included.</summary>
         public bool Contains(Guid id) => _all.Contains(id);

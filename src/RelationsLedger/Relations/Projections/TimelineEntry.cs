@@ -46,9 +46,7 @@ public sealed class TimelineProjection : IProjection
         var freshIds = fresh.Select(f => f.Event.Id).ToHashSet();
         // only the rows these events add or change: their facts and the provenance pointing at them, resolved
         var changed = fresh.Select(e => e.Event is ProvenanceEvent p ? p.TargetId : e.Event.Id).Distinct().ToList();
-        var resolver = new Provenance.Resolver();
-        var bearing = Provenance.Bearing(stored.Where(e => !freshIds.Contains(e.Event.Id)).Concat(fresh), changed.ToHashSet());
-        foreach (var e in bearing.OrderBy(e => e.Sequence)) resolver.Add(e);
+        var resolver = Provenance.Resolver.Of(Provenance.Bearing(stored.Where(e => !freshIds.Contains(e.Event.Id)).Concat(fresh), changed.ToHashSet()));
         return changed.Select(resolver.Fact).OfType<ResolvedEvent>().Select(r => TimelineEntry.Of(pair, r)).ToList();
     }
 }

@@ -79,8 +79,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
     {
         // what the items point at (and its provenance), not the whole stream: in a long pair that is a few events
         var referenced = items.SelectMany(i => i.Event is ProvenanceEvent p ? i.Event.RelatedEventIds.Append(p.TargetId) : i.Event.RelatedEventIds).ToHashSet();
-        var known = new Provenance.Resolver();
-        foreach (var e in Provenance.Bearing(stream, referenced).OrderBy(e => e.Sequence)) known.Add(e);
+        var known = Provenance.Resolver.Of(Provenance.Bearing(stream, referenced));
         var sequence = stream.Count == 0 ? 0 : stream.Max(e => e.Sequence);
         for (var i = 0; i < items.Count; i++)
         {
