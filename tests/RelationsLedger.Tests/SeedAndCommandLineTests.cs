@@ -56,20 +56,6 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var redated = await Record("LT-BY", Samples.Event("PrisonersReleased", "2025-09-01"));
         await Record("LT-BY", Samples.Correction(Guid.Parse((string)redated["eventId"]!), new JsonObject { ["occurredOn"] = "2021-10-01" }));
         await App.WaitForProjectionsAsync();
-        // the timeline's key columns too (pair, effective date, sequence), which every writer fills beside the JSON
-        async Task<List<string>> Rows(string table)
-        {
-            await using var session = App.Store.QuerySession();
-            var columns = table == "mt_doc_timelineentry" ? " || ' ' || pair || ' ' || effective::text || ' ' || sequence::text" : "";
-            return (await session.QueryAsync<string>($"select id::text{columns} || ' ' || data::text from ledger.{table} order by id", Ct)).ToList();
-        }
-        // the rebuild drops the table's key and indexes for the load: the same ones are there afterwards
-        async Task<List<string>> Indexes()
-        {
-            await using var session = App.Store.QuerySession();
-            return (await session.QueryAsync<string>(
-                "select indexdef || coalesce(' ' || (select contype::text from pg_constraint c where c.conindid = (schemaname || '.' || indexname)::regclass), '') from pg_indexes where schemaname = 'ledger' and tablename = 'mt_doc_timelineentry' order by indexname", Ct)).ToList();
-        }
         var (timeline, summaries, indexes) = (await Rows("mt_doc_timelineentry"), await Rows("mt_doc_relationshipsummary"), await Indexes());
         Assert.Contains(indexes, i => i.StartsWith("CREATE UNIQUE INDEX pkey_mt_doc_timelineentry_id") && i.EndsWith(" p"));
         Assert.Contains(timeline, row => row.Contains("\"retracted\": true"));
@@ -81,6 +67,43 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(timeline, await Rows("mt_doc_timelineentry"));
         Assert.Equal(summaries, await Rows("mt_doc_relationshipsummary"));
         Assert.Equal(indexes, await Indexes());
+    }
+
+    [Fact]
+    public async Task a_rebuild_that_meets_an_unreadable_event_fails_with_its_error_and_leaves_both_projections_as_they_were()
+    {
+        await Seeds.LoadAsync(Ct);
+        await Record("LT-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
+        await App.WaitForProjectionsAsync();
+        var (timeline, summaries, indexes) = (await Rows("mt_doc_timelineentry"), await Rows("mt_doc_relationshipsummary"), await Indexes());
+        await using (var session = App.Store.LightweightSession())
+        {
+            session.QueueSqlCommand("update ledger.mt_events set data = jsonb_set(data, '{summary}', '5') where stream_id = 'BY-LT'");
+            await session.SaveChangesAsync(Ct);
+        }
+
+        // the reading stage fails: the others stop, the error is the reader's, and nothing is left half rebuilt
+        var failure = await Xunit.Record.ExceptionAsync(() => RelationsLedger.Relations.Projections.Rebuild.RunAsync(App.Store, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.IsType<System.Text.Json.JsonException>(failure);
+        Assert.Equal(timeline, await Rows("mt_doc_timelineentry"));
+        Assert.Equal(summaries, await Rows("mt_doc_relationshipsummary"));
+        Assert.Equal(indexes, await Indexes());
+    }
+
+    // the timeline's key columns too (pair, effective date, sequence), which every writer fills beside the JSON
+    private async Task<List<string>> Rows(string table)
+    {
+        await using var session = App.Store.QuerySession();
+        var columns = table == "mt_doc_timelineentry" ? " || ' ' || pair || ' ' || effective::text || ' ' || sequence::text" : "";
+        return (await session.QueryAsync<string>($"select id::text{columns} || ' ' || data::text from ledger.{table} order by id", Ct)).ToList();
+    }
+
+    // the rebuild drops the table's key and indexes for the load: the same ones are there afterwards
+    private async Task<List<string>> Indexes()
+    {
+        await using var session = App.Store.QuerySession();
+        return (await session.QueryAsync<string>(
+            "select indexdef || coalesce(' ' || (select contype::text from pg_constraint c where c.conindid = (schemaname || '.' || indexname)::regclass), '') from pg_indexes where schemaname = 'ledger' and tablename = 'mt_doc_timelineentry' order by indexname", Ct)).ToList();
     }
 
     [Fact]

@@ -168,6 +168,50 @@ public sealed class FoldTests
         }, iter: 300);
     }
 
+    private static readonly Gen<DomainEvent> AnySanction = Gen.Select(
+        Gen.OneOf("US", "GB"), Gen.OneOf("Belavia", " belavia", "Belavia|Ltd", "Grodno Azot"), Gen.OneOf<string?>(null, "P1", "p1 ", "P2"), Gen.Int[0, 3]).Select(
+        (issuer, target, program, kind) => kind switch
+        {
+            0 => (DomainEvent)new SanctionsImposed(issuer, "OFAC", target, TargetKind.Entity, ["SDN"], program),
+            1 => new SanctionsEased(issuer, target, ["parts"], program),
+            2 => new SanctionsLifted(issuer, target, program),
+            _ => new SanctionsExpired(issuer, target, program),
+        });
+
+    [Fact]
+    public void a_sanctions_change_without_a_program_reaches_every_row_of_its_issuer_and_target_and_no_other()
+    {
+        static string Norm(string? text) => text?.Trim().ToLowerInvariant() ?? "";
+        Gen.Select(AnySanction.Array[1, 60], Gen.Int[0, 60]).Sample((facts, reloadAt) =>
+        {
+            // a plain model of the register: rows by issuer, target and program, as the README describes them
+            var model = new Dictionary<(string, string, string), SanctionStatus>();
+            var state = RelationshipState.Empty;
+            for (var i = 0; i < facts.Length; i++)
+            {
+                // a state read back from JSON (a stored summary) goes on from there
+                if (i == reloadAt) state = System.Text.Json.JsonSerializer.Deserialize<RelationshipState>(Comparable(state), LedgerJson.Options)!;
+                var (issuer, target, program, status) = facts[i] switch
+                {
+                    SanctionsImposed x => (x.ImposedBy, x.Target, x.Program, SanctionStatus.Active),
+                    SanctionsEased x => (x.EasedBy, x.Target, x.Program, SanctionStatus.Eased),
+                    SanctionsLifted x => (x.LiftedBy, x.Target, x.Program, SanctionStatus.Lifted),
+                    SanctionsExpired x => (x.ImposedBy, x.Target, x.Program, SanctionStatus.Expired),
+                    _ => throw new InvalidOperationException(),
+                };
+                var rows = program is null && status != SanctionStatus.Active
+                    ? model.Keys.Where(k => k.Item1 == issuer && k.Item2 == Norm(target)).ToList()
+                    : [(issuer, Norm(target), Norm(program))];
+                if (rows.Count == 0) rows = [(issuer, Norm(target), "")];
+                foreach (var row in rows) model[row] = status;
+                state = state.Evolve(facts[i] with { Id = Guid.NewGuid(), OccurredOn = new Occurrence(new DateOnly(2020, 1, 1).AddDays(i), Precision.Day) });
+            }
+            Assert.Equal(
+                model.OrderBy(m => m.Key).Select(m => $"{m.Key} {m.Value}"),
+                state.Sanctions.Values.Select(s => ((s.ImposedBy, Norm(s.Target), Norm(s.Program)), s.Status)).OrderBy(m => m.Item1).Select(m => $"{m.Item1} {m.Status}"));
+        }, iter: 500);
+    }
+
     private static RecordedEvent Recorded((DomainEvent Fact, DateOnly Date) h, long sequence) =>
         new(h.Fact with { OccurredOn = new Occurrence(h.Date, Precision.Day), Sources = [Reuters], Summary = "s" }, sequence, DateTimeOffset.UnixEpoch.AddSeconds(sequence));
 

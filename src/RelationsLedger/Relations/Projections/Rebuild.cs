@@ -50,61 +50,62 @@ public static class Rebuild
             while (await reader.ReadAsync(ct)) structures.Add((reader.GetString(0), reader.GetString(1)));
         await EventRows.ExecuteAsync(write, string.Concat(structures.Select(x => x.Drop + ";")), ct);
 
-        // read → resolve (on every core) → COPY, as a pipeline
-        var streams = Channel.CreateBounded<(string Pair, List<(long Seq, long Version, DateTimeOffset At, string Type, byte[] Data)> Rows)>(16);
-        var results = Channel.CreateBounded<(List<TimelineEntry> Rows, RelationshipSummary Summary)>(16);
-        int count = 0, pairs = 0, rows = 0;
-        long last = 0;
-
-        var read = Task.Run(async () =>
+        // read and deserialize → resolve (on every core) → rows and COPY, as a pipeline. Few streams in flight: what
+        // waits in a queue outlives the young generations and makes every collection copy it
+        var streams = Channel.CreateBounded<(string Pair, List<RecordedEvent> Known)>(2);
+        var results = Channel.CreateBounded<(string Pair, IReadOnlyList<ResolvedEvent> Resolved, RelationshipSummary Summary)>(2);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var read = Stage(streams.Writer, failed, async token =>
         {
             await using var connection = store.Storage.Database.CreateConnection();
-            await connection.OpenAsync(ct);
-            await using var snapshot = await connection.BeginTransactionAsync(ct);
-            // one serial scan: parallel workers and JIT compilation only add CPU on a machine the pipeline already fills.
-            // In the order of the (stream, version) key, which needs no sort: by sequence, PostgreSQL sorted every long
-            // stream on disk (546,689 events: 2.3 s instead of 0.3 s). Resolution orders a stream by sequence itself.
-            await EventRows.ExecuteAsync(connection, "set local jit = off; set local max_parallel_workers_per_gather = 0", ct);
+            await connection.OpenAsync(token);
+            await using var snapshot = await connection.BeginTransactionAsync(token);
+            await EventRows.ExecuteAsync(connection, "set local jit = off", token);
+            // the longest streams first: a stream is resolved on one core, and a long one read last went on alone
+            // after everything else was done
+            var ids = new List<string>();
+            await using (var list = new NpgsqlCommand($"select id from {schema}.mt_streams order by version desc, id", connection))
+            await using (var reader = await list.ExecuteReaderAsync(token))
+                while (await reader.ReadAsync(token)) ids.Add(reader.GetString(0));
+            // each stream along the (stream, version) key, which needs no sort; resolution orders it by sequence
             await using var command = new NpgsqlCommand(
-                $"select stream_id, seq_id, version, timestamp, type, data from {schema}.mt_events where type <> '{EventRows.Tombstone}' order by stream_id, version", connection);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            string? pair = null;
-            var batch = new List<(long, long, DateTimeOffset, string, byte[])>();
-            while (await reader.ReadAsync(ct))
+                $"select seq_id, version, timestamp, type, data from {schema}.mt_events where stream_id = $1 and type <> '{EventRows.Tombstone}' order by version", connection);
+            var id = new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Varchar };
+            command.Parameters.Add(id);
+            foreach (var pair in ids)
             {
-                var stream = reader.GetString(0);
-                if (stream != pair && pair is not null)
-                {
-                    await streams.Writer.WriteAsync((pair, batch), ct);
-                    batch = [];
-                }
-                pair = stream;
-                batch.Add((reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), reader.GetFieldValue<byte[]>(5)));
+                id.TypedValue = pair;
+                var known = new List<RecordedEvent>();
+                // deserialized from the row as it is read, not kept as an array per event until its stream is whole
+                await using (var reader = await command.ExecuteReaderAsync(token))
+                    while (await reader.ReadAsync(token))
+                    {
+                        // the data column last: Npgsql disposes a column's stream when an earlier column is read
+                        var (sequence, version, at, type) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3));
+                        known.Add(events.Read(type, reader.GetStream(4), sequence, at, version));
+                    }
+                if (known.Count > 0) await streams.Writer.WriteAsync((pair, known), token);
             }
-            if (pair is not null) await streams.Writer.WriteAsync((pair, batch), ct);
-            streams.Writer.Complete();
-        }, ct);
-
-        var resolve = Task.Run(async () =>
-        {
-            await Parallel.ForEachAsync(streams.Reader.ReadAllAsync(ct), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (stream, token) =>
+        });
+        var resolve = Stage(results.Writer, failed, token =>
+            Parallel.ForEachAsync(streams.Reader.ReadAllAsync(token), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = token }, async (stream, inner) =>
             {
-                var known = stream.Rows.Select(r => events.Read(r.Type, new MemoryStream(r.Data), r.Seq, r.At, r.Version)).ToList();
-                var resolved = Provenance.Resolve(known);
-                await results.Writer.WriteAsync((resolved.Select(r => TimelineEntry.Of(stream.Pair, r)).ToList(), RelationshipSummary.Of(stream.Pair, known, resolved)), token);
-            });
-            results.Writer.Complete();
-        }, ct);
+                var resolved = Provenance.Resolve(stream.Known);
+                await results.Writer.WriteAsync((stream.Pair, resolved, RelationshipSummary.Of(stream.Pair, stream.Known, resolved)), inner);
+            }));
 
         var summaries = new List<RelationshipSummary>();
-        await using (var copy = await write.BeginBinaryImportAsync($"copy {table} (id, data, mt_dotnet_type, pair, effective, sequence) from stdin (format binary)", ct))
+        int count = 0, pairs = 0, rows = 0;
+        long last = 0;
+        try
         {
+            await using var copy = await write.BeginBinaryImportAsync($"copy {table} (id, data, mt_dotnet_type, pair, effective, sequence) from stdin (format binary)", ct);
             var type = typeof(TimelineEntry).FullName!;
             // each row's JSON straight into one reused UTF-8 buffer, not a string Npgsql encodes again
             var buffer = new ArrayBufferWriter<byte>(4096);
-            await foreach (var (timeline, summary) in results.Reader.ReadAllAsync(ct))
+            await foreach (var (pair, resolved, summary) in results.Reader.ReadAllAsync(ct))
             {
-                foreach (var row in timeline)
+                foreach (var row in resolved.Select(r => TimelineEntry.Of(pair, r)))
                 {
                     await copy.StartRowAsync(ct);
                     await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, ct);
@@ -117,9 +118,19 @@ public static class Rebuild
                     await copy.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, ct);
                 }
                 summaries.Add(summary);
-                (count, pairs, rows, last) = (count + summary.Events, pairs + 1, rows + timeline.Count, Math.Max(last, summary.Sequence));
+                (count, pairs, rows, last) = (count + summary.Events, pairs + 1, rows + resolved.Count, Math.Max(last, summary.Sequence));
             }
             await copy.CompleteAsync(ct);
+        }
+        catch (Exception ex)
+        {
+            // every stage stops (one waiting on a full queue would keep its connection open), and the first stage's
+            // own error is the one reported, not the cancellation it caused in the others
+            await failed.CancelAsync();
+            await Task.WhenAll(read, resolve).ContinueWith(_ => { }, TaskScheduler.Default);
+            var cause = new[] { read, resolve }.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException);
+            if (cause is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            throw;
         }
         await Task.WhenAll(read, resolve);
         await using (var copy = await write.BeginBinaryImportAsync($"copy {schema}.mt_doc_relationshipsummary (id, data, mt_dotnet_type) from stdin (format binary)", ct))
@@ -144,4 +155,21 @@ public static class Rebuild
         await transaction.CommitAsync(ct);
         return new RebuildResult(count, pairs, rows, clock.Elapsed);
     }
+
+    /// <summary>A pipeline stage: its queue is completed when it ends, with its error if it fails, which also stops
+    /// the other stages.</summary>
+    private static Task Stage<T>(ChannelWriter<T> output, CancellationTokenSource failed, Func<CancellationToken, Task> work) => Task.Run(async () =>
+    {
+        try
+        {
+            await work(failed.Token);
+            output.Complete();
+        }
+        catch (Exception ex)
+        {
+            output.Complete(ex);
+            failed.Cancel();
+            throw;
+        }
+    });
 }
