@@ -113,6 +113,7 @@ public static class LedgerJson
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DictionaryKeyPolicy = null;
         options.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        options.Converters.Add(new SharedStrings());
         return options;
     }
 

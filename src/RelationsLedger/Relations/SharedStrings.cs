@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RelationsLedger.Relations;
+
+/// <summary>Short strings read from JSON are shared instead of allocated each time: a pair's issuers, targets,
+/// programs, measures, cities, outlets and names repeat across thousands of its events, and a cached history held one
+/// copy per event. A fixed table of the last string read into each slot of a hash, so it never grows and a miss costs
+/// only the allocation it would have cost anyway; strings are immutable, so sharing one is invisible.</summary>
+public sealed class SharedStrings : JsonConverter<string>
+{
+    private const int MaxBytes = 64;
+    private const int Slots = 4096;
+
+    private sealed class Entry(byte[] utf8, string text)
+    {
+        public readonly byte[] Utf8 = utf8;
+        public readonly string Text = text;
+    }
+
+    private static readonly Entry?[] Table = new Entry?[Slots];
+
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String || reader.HasValueSequence || reader.ValueIsEscaped || reader.ValueSpan.Length > MaxBytes)
+            return reader.GetString();
+        var bytes = reader.ValueSpan;
+        var hash = new HashCode();
+        hash.AddBytes(bytes);
+        var slot = hash.ToHashCode() & (Slots - 1);
+        var entry = Volatile.Read(ref Table[slot]);
+        if (entry is not null && bytes.SequenceEqual(entry.Utf8)) return entry.Text;
+        var text = reader.GetString()!;
+        Volatile.Write(ref Table[slot], new Entry(bytes.ToArray(), text));
+        return text;
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}

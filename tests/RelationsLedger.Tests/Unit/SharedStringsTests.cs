@@ -1,0 +1,31 @@
+using System.Text.Json;
+using CsCheck;
+using RelationsLedger.Relations;
+
+namespace RelationsLedger.Tests.Unit;
+
+public sealed class SharedStringsTests
+{
+    [Fact]
+    public void the_same_short_value_read_twice_is_one_string_and_the_events_of_a_pair_share_theirs()
+    {
+        var first = JsonSerializer.Deserialize<SanctionsImposed>("""{"imposedBy":"US","authority":"Treasury OFAC","target":"Belavia","targetKind":"entity","measures":["SDN listing"]}""", LedgerJson.Options)!;
+        var second = JsonSerializer.Deserialize<SanctionsLifted>("""{"liftedBy":"US","target":"Belavia"}""", LedgerJson.Options)!;
+        Assert.Same(first.Target, second.Target);
+        Assert.Same(first.ImposedBy, second.LiftedBy);
+    }
+
+    [Fact]
+    public void any_string_reads_back_equal_escaped_long_or_not_and_as_a_dictionary_key()
+    {
+        Gen.String.Array[0, 8].Sample(values =>
+        {
+            var json = JsonSerializer.Serialize(values, LedgerJson.Options);
+            Assert.Equal(values, JsonSerializer.Deserialize<string[]>(json, LedgerJson.Options));
+            // twice: the second read may come from the table
+            Assert.Equal(values, JsonSerializer.Deserialize<string[]>(json, LedgerJson.Options));
+            var keyed = values.Distinct().ToDictionary(v => v, v => v.Length);
+            Assert.Equal(keyed, JsonSerializer.Deserialize<Dictionary<string, int>>(JsonSerializer.Serialize(keyed, LedgerJson.Options), LedgerJson.Options));
+        }, iter: 2000);
+    }
+}
