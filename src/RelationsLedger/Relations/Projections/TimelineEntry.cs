@@ -1,4 +1,3 @@
-using System.Text.Json;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
@@ -8,7 +7,7 @@ namespace RelationsLedger.Relations.Projections;
 /// <summary>One domain event of a pair as it now stands (corrections applied, flags set): the timeline's read model.</summary>
 public sealed record TimelineEntry(
     Guid Id, string Pair, string Type, Occurrence OccurredOn, DateOnly Effective, long Sequence, string Summary,
-    JsonElement Data, IReadOnlyList<Source> Sources, IReadOnlyList<Guid> RelatedEventIds,
+    EventData Data, IReadOnlyList<Source> Sources, IReadOnlyList<Guid> RelatedEventIds,
     bool Corrected, bool Disputed, bool Retracted)
 {
     /// <summary>The members kept as columns of the row as well as in its JSON (every writer of rows fills them): the
@@ -17,7 +16,7 @@ public sealed record TimelineEntry(
 
     public static TimelineEntry Of(string pair, ResolvedEvent e) => new(
         e.Event.Id, pair, e.Event.GetType().Name, e.Event.OccurredOn, e.Effective, e.Sequence, e.Event.Summary,
-        EventCatalog.DataElementOf(e.Event), e.Event.Sources, e.Event.RelatedEventIds, e.Corrected, e.Disputed, e.Retracted);
+        EventData.Of(e.Event), e.Event.Sources, e.Event.RelatedEventIds, e.Corrected, e.Disputed, e.Retracted);
 }
 
 /// <summary>Inline, so a timeline read straight after an append shows it: the append path writes the rows of

@@ -13,7 +13,7 @@ public sealed record TimelineItem(
     IReadOnlyList<Guid> RelatedEventIds, long Sequence, bool Corrected, bool Disputed, bool Retracted)
 {
     public static TimelineItem Of(TimelineEntry e) => new(
-        e.Id, e.Type, e.OccurredOn, e.Summary, e.Data, e.Sources, e.RelatedEventIds, e.Sequence, e.Corrected, e.Disputed, e.Retracted);
+        e.Id, e.Type, e.OccurredOn, e.Summary, e.Data.Element, e.Sources, e.RelatedEventIds, e.Sequence, e.Corrected, e.Disputed, e.Retracted);
 }
 
 public sealed record TimelinePage(string Pair, IReadOnlyList<TimelineItem> Events, string? Next);
