@@ -22,7 +22,7 @@ public sealed class SharedStrings : JsonConverter<string>
 
     public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        if (reader.TokenType != JsonTokenType.String || reader.HasValueSequence || reader.ValueIsEscaped || reader.ValueSpan.Length > MaxBytes)
+        if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || reader.HasValueSequence || reader.ValueIsEscaped || reader.ValueSpan.Length > MaxBytes)
             return reader.GetString();
         var bytes = reader.ValueSpan;
         var hash = new HashCode();
@@ -36,4 +36,11 @@ public sealed class SharedStrings : JsonConverter<string>
     }
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+    // dictionary keys (a problem's errors, a state's rows): System.Text.Json falls back to its own string converter for
+    // them only while the options' resolver is not a source-generated context, so a custom one must handle them.
+    // Written as they are: the ledger's options set no DictionaryKeyPolicy
+    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Read(ref reader, typeToConvert, options)!;
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 }

@@ -1,8 +1,12 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using CsCheck;
 using RelationsLedger.Relations;
 
 namespace RelationsLedger.Tests.Unit;
+
+[JsonSerializable(typeof(Dictionary<string, string[]>))]
+internal sealed partial class ProblemKeysContext : JsonSerializerContext;
 
 public sealed class SharedStringsTests
 {
@@ -27,5 +31,16 @@ public sealed class SharedStringsTests
             var keyed = values.Distinct().ToDictionary(v => v, v => v.Length);
             Assert.Equal(keyed, JsonSerializer.Deserialize<Dictionary<string, int>>(JsonSerializer.Serialize(keyed, LedgerJson.Options), LedgerJson.Options));
         }, iter: 2000);
+    }
+
+    [Fact]
+    public void dictionary_keys_are_written_and_read_when_the_options_resolve_through_a_source_generated_context()
+    {
+        // as ASP.NET Core writes a problem's errors: System.Text.Json's own fallback for keys is off there (this was a 500)
+        var options = LedgerJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = ProblemKeysContext.Default });
+        var errors = new Dictionary<string, string[]> { ["expectedVersion"] = ["Must be a whole number ≥ 0."], ["data.name"] = ["Required."] };
+        var json = JsonSerializer.Serialize(errors, options);
+        Assert.Equal("""{"expectedVersion":["Must be a whole number \u2265 0."],"data.name":["Required."]}""", json);
+        Assert.Equal(errors, JsonSerializer.Deserialize<Dictionary<string, string[]>>(json, options));
     }
 }
