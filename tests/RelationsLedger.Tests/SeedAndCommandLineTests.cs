@@ -67,6 +67,11 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(timeline, await Rows("mt_doc_timelineentry"));
         Assert.Equal(summaries, await Rows("mt_doc_relationshipsummary"));
         Assert.Equal(indexes, await Indexes());
+        // the summaries are written compressed with lz4 where the server has it (the seeded pair's is big enough to be)
+        await using var session = App.Store.QuerySession();
+        var lz4 = (await session.QueryAsync<bool>("select 'lz4' = any(enumvals) from pg_settings where name = 'default_toast_compression'", Ct)).Single();
+        var compression = (await session.QueryAsync<string>("select coalesce(pg_column_compression(data), 'none') from ledger.mt_doc_relationshipsummary where id = 'BY-US'", Ct)).Single();
+        Assert.Equal(lz4 ? "lz4" : "pglz", compression);
     }
 
     [Fact]
