@@ -101,8 +101,12 @@ public sealed record RelationshipState(
         return new PrisonerTally(tally.Total + x.Count, tally.Releases + 1, byNationality, tally.EventIds.Add(x.Id));
     }
 
+    /// <summary>A sanctions row's key: issuer, target and program, the target and program compared without case or
+    /// surrounding spaces. Its first part is the row's <see cref="TargetKey"/>, by which the index finds it.</summary>
     private static string SanctionKey(string issuer, string target, string? program) =>
-        $"{issuer}|{target.Trim().ToLowerInvariant()}|{program?.Trim().ToLowerInvariant()}";
+        $"{TargetKey(issuer, target)}|{program?.Trim().ToLowerInvariant()}";
+
+    private static string TargetKey(string issuer, string target) => $"{issuer}|{target.Trim().ToLowerInvariant()}";
 
     /// <summary>The list with the items it lacks appended, in their order, each once.</summary>
     private static ImmutableArray<string> Union(ImmutableArray<string> list, IReadOnlyList<string> more)
@@ -150,8 +154,6 @@ public sealed record RelationshipState(
         }
         return this with { Sanctions = sanctions, _byTarget = index };
     }
-
-    private static string TargetKey(string issuer, string target) => $"{issuer}|{target.Trim().ToLowerInvariant()}";
 
     // each constructed state gets its own (a deserialized one included); states made from it with `with` share it
     // until a row is added
