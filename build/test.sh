@@ -17,6 +17,14 @@ for trx in "$results"/*.trx; do
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); total=$((total + ${t:-0}))
+  # failures outside any test (a fixture's cleanup, a crashed host) are told only in the run's own output: show it
+  if grep -q '<RunInfo [^>]*outcome="Error"' "$trx"; then
+    echo "errors outside the tests in $(basename "$trx"):"
+    sed -n '/<ResultSummary/,/<\/ResultSummary>/p' "$trx" \
+      | grep -v 'Discovering:\|Discovered:\|Starting:\|Finished:\|VSTest Adapter\|<Counters\|<ResultSummary\|<Output>' \
+      | sed -e 's/<[^>]*>//g' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&quot;/"/g' -e "s/&apos;/'/g" -e 's/&amp;/\&/g' \
+      | grep -v '^[[:space:]]*$'
+  fi
 done
 rm -rf "$results"
 # tests that never reported (a crashed host) count as failed

@@ -64,11 +64,16 @@ public sealed class LedgerApp : IAsyncLifetime
         return await RelationsLedger.Relations.Replaying.Reading.AllRecorded(session).CountAsync();
     }
 
+    /// <summary>Stops the host, then the database even when the host's stop failed; a failure names its step.</summary>
     public async ValueTask DisposeAsync()
     {
         Client?.Dispose();
-        if (_factory is not null) await _factory.DisposeAsync();
-        if (_database is not null) await _database.DisposeAsync();
+        var failures = new List<Exception>();
+        try { if (_factory is not null) await _factory.DisposeAsync(); }
+        catch (Exception ex) { failures.Add(new InvalidOperationException($"stopping the app host: {ex.Message}", ex)); }
+        try { if (_database is not null) await _database.DisposeAsync(); }
+        catch (Exception ex) { failures.Add(new InvalidOperationException($"stopping the test database ({_database.Origin}): {ex.Message}", ex)); }
+        if (failures.Count > 0) throw new AggregateException(failures);
     }
 }
 
