@@ -48,6 +48,34 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_long_batch_is_stored_row_for_row_as_single_appends_are()
+    {
+        // more events than a write sends with its commit (those go by COPY): every column as the small path writes it
+        static JsonObject Fact(int i) => Samples.Event("SanctionsImposed", $"2024-05-{i % 28 + 1:00}",
+            new JsonObject { ["imposedBy"] = "US", ["authority"] = "Treasury", ["target"] = $"Entity {i}", ["targetKind"] = "entity", ["measures"] = new JsonArray("asset freeze") });
+        var count = 150;
+        var batch = new JsonArray(Enumerable.Range(0, count).Select(i => (JsonNode)Fact(i)).ToArray());
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("/api/relations/US-BY/events/batch", new StringContent(batch.ToJsonString(), Encoding.UTF8, "application/json"), Ct)).StatusCode);
+        for (var i = 0; i < 3; i++) await Append(Fact(i), "LT-US");
+
+        await using var session = App.Store.QuerySession();
+        // per pair: the stored bodies without their ids, and what each row carries beside its body
+        var shapes = (await session.QueryAsync<string>(
+            """
+            select e.stream_id || ' ' || e.version || ' ' || (e.data - 'id')::text || ' ' || e.type || ' ' || e.mt_dotnet_type || ' '
+                || (e.correlation_id is not null) || ' ' || jsonb_exists_all(e.headers, array['writer', 'requestId', 'clientAddress']) || ' '
+                || ((t.data ->> 'sequence')::bigint = e.seq_id) || ' ' || (t.pair = e.stream_id and t.sequence = e.seq_id and t.effective = (t.data ->> 'effective')::date)
+            from ledger.mt_events e join ledger.mt_doc_timelineentry t on t.id = e.id order by e.stream_id = 'LT-US', e.version
+            """, Ct)).ToList();
+        Assert.Equal(count + 3, shapes.Count);
+        var single = shapes.Skip(count).ToList();
+        Assert.Equal(single, shapes.Take(3).Select(s => s.Replace("BY-US ", "LT-US ")));
+        Assert.All(shapes, s => Assert.EndsWith(" true true true true", s));
+        // one transaction: one recorded time for the whole batch
+        Assert.Equal(1, await session.QueryAsync<long>("select count(distinct timestamp) from ledger.mt_events where stream_id = 'BY-US'", Ct).ContinueWith(t => t.Result.Single()));
+    }
+
+    [Fact]
     public async Task every_event_type_is_appended_and_reflected_in_state()
     {
         foreach (var (type, date) in new[]

@@ -129,7 +129,13 @@ public sealed class LocalPostgres : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        if (_throwaway && Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+        if (!_throwaway) return;
+        // a stopped server's last files may still be going away as the folder is walked: a few tries, then the error
+        for (var attempt = 1; Directory.Exists(_root); attempt++)
+        {
+            try { Directory.Delete(_root, recursive: true); }
+            catch (IOException) when (attempt < 5) { await Task.Delay(200 * attempt); }
+        }
     }
 
     private static bool IsFree(int port)

@@ -1,6 +1,9 @@
+using System.Buffers;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
+using NpgsqlTypes;
+using RelationsLedger.Relations.Projections;
 
 namespace RelationsLedger.Relations;
 
@@ -21,6 +24,26 @@ public sealed class EventRows(IDocumentStore store)
 
     public RecordedEvent Read(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version) =>
         new((LedgerEvent)Json.FromJson(_byName[type], data), sequence, recordedAt, version);
+
+    /// <summary>Binary COPY of timeline rows, as the bulk writers (a long append, the rebuild) send them.</summary>
+    public static string CopyTimeline(string table) => $"copy {table} (id, data, mt_dotnet_type, pair, effective, sequence) from stdin (format binary)";
+
+    /// <summary>One row of <see cref="CopyTimeline"/>: its JSON written straight into <paramref name="buffer"/> as UTF-8,
+    /// not into a string Npgsql encodes again.</summary>
+    public async Task CopyRowAsync(NpgsqlBinaryImporter copy, TimelineEntry row, ArrayBufferWriter<byte> buffer, CancellationToken ct)
+    {
+        await copy.StartRowAsync(ct);
+        await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, ct);
+        buffer.ResetWrittenCount();
+        Json.WriteTo(buffer, row);
+        await copy.WriteAsync(buffer.WrittenMemory, NpgsqlDbType.Jsonb, ct);
+        await copy.WriteAsync(TimelineType, NpgsqlDbType.Varchar, ct);
+        await copy.WriteAsync(row.Pair, NpgsqlDbType.Varchar, ct);
+        await copy.WriteAsync(row.Effective, NpgsqlDbType.Date, ct);
+        await copy.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, ct);
+    }
+
+    public static readonly string TimelineType = typeof(TimelineEntry).FullName!;
 
     /// <summary>One plain statement (or several, ';'-joined) on the writer's connection; nothing to send, nothing sent.</summary>
     public static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)

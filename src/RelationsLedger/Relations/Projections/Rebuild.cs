@@ -107,24 +107,11 @@ public static class Rebuild
         long last = 0;
         try
         {
-            await using var copy = await write.BeginBinaryImportAsync($"copy {table} (id, data, mt_dotnet_type, pair, effective, sequence) from stdin (format binary)", ct);
-            var type = typeof(TimelineEntry).FullName!;
-            // each row's JSON straight into one reused UTF-8 buffer, not a string Npgsql encodes again
+            await using var copy = await write.BeginBinaryImportAsync(EventRows.CopyTimeline(table), ct);
             var buffer = new ArrayBufferWriter<byte>(4096);
             await foreach (var (pair, resolved, summary, summaryJson) in results.Reader.ReadAllAsync(ct))
             {
-                foreach (var row in resolved.Select(r => TimelineEntry.Of(pair, r)))
-                {
-                    await copy.StartRowAsync(ct);
-                    await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, ct);
-                    buffer.ResetWrittenCount();
-                    json.WriteTo(buffer, row);
-                    await copy.WriteAsync(buffer.WrittenMemory, NpgsqlDbType.Jsonb, ct);
-                    await copy.WriteAsync(type, NpgsqlDbType.Varchar, ct);
-                    await copy.WriteAsync(row.Pair, NpgsqlDbType.Varchar, ct);
-                    await copy.WriteAsync(row.Effective, NpgsqlDbType.Date, ct);
-                    await copy.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, ct);
-                }
+                foreach (var row in resolved.Select(r => TimelineEntry.Of(pair, r))) await events.CopyRowAsync(copy, row, buffer, ct);
                 summaries.Add((summary.Id, summaryJson));
                 (count, pairs, rows, last) = (count + summary.Events, pairs + 1, rows + resolved.Count, Math.Max(last, summary.Sequence));
             }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Threading.Channels;
 using JasperFx.Events;
@@ -37,7 +38,6 @@ public sealed class StreamWriter : IAsyncDisposable
     // reach the disk; each takes its locks in pair order, so the two cannot deadlock
     private const int InFlight = 2;
 
-    private static readonly string TimelineType = typeof(TimelineEntry).FullName!;
     private readonly IDocumentStore _store;
     private readonly EventRows _rows;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>();
@@ -189,8 +189,14 @@ public sealed class StreamWriter : IAsyncDisposable
                     var freshIds = w.Fresh.Select(e => e.Event.Id).ToHashSet();
                     foreach (var row in TimelineProjection.Rows(w.Pair.Id, w.Fresh, w.Stored ?? [])) (freshIds.Contains(row.Id) ? rows : changed).Add(row);
                 }
-                batch.BatchCommands.Add(InsertEvents(drawn));
-                if (rows.Count > 0) batch.BatchCommands.Add(InsertRows(rows, upsert: false));
+                // a bulk write's rows go by COPY (two more round trips, a third less of PostgreSQL's time per event than
+                // inserting from arrays); a small one's travel with the commit
+                if (drawn.Sum(w => w.Fresh.Count) > BulkEvents) await CopyAsync(connection, drawn, rows);
+                else
+                {
+                    batch.BatchCommands.Add(InsertEvents(drawn));
+                    if (rows.Count > 0) batch.BatchCommands.Add(InsertRows(rows, upsert: false));
+                }
                 if (changed.Count > 0) batch.BatchCommands.Add(InsertRows(changed, upsert: true));
             }
             batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
@@ -228,11 +234,49 @@ public sealed class StreamWriter : IAsyncDisposable
             Jsonb(events.Select(e => headers[e.Write])));
     }
 
+    private async Task CopyAsync(NpgsqlConnection connection, List<Write> writes, List<TimelineEntry> rows)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            $"copy {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers) from stdin (format binary)"))
+        {
+            foreach (var w in writes)
+            {
+                var headers = JsonSerializer.Serialize(w.Stamp.Headers());
+                foreach (var e in w.Fresh)
+                {
+                    var type = _rows.TypeOf(e.Event);
+                    await copy.StartRowAsync();
+                    await copy.WriteAsync(e.Sequence, NpgsqlDbType.Bigint);
+                    await copy.WriteAsync(e.Event.Id, NpgsqlDbType.Uuid);
+                    await copy.WriteAsync(w.Pair.Id, NpgsqlDbType.Varchar);
+                    await copy.WriteAsync(e.Version, NpgsqlDbType.Bigint);
+                    buffer.ResetWrittenCount();
+                    _rows.Json.WriteTo(buffer, e.Event);
+                    await copy.WriteAsync(buffer.WrittenMemory, NpgsqlDbType.Jsonb);
+                    await copy.WriteAsync(type.EventTypeName, NpgsqlDbType.Varchar);
+                    await copy.WriteAsync(w.Drawn.RecordedAt, NpgsqlDbType.TimestampTz);
+                    await copy.WriteAsync(type.DotNetTypeName, NpgsqlDbType.Varchar);
+                    if (w.Stamp.CorrelationId is { } correlation) await copy.WriteAsync(correlation, NpgsqlDbType.Varchar);
+                    else await copy.WriteNullAsync();
+                    await copy.WriteAsync(headers, NpgsqlDbType.Jsonb);
+                }
+            }
+            await copy.CompleteAsync();
+        }
+        if (rows.Count == 0) return;
+        await using (var copy = await connection.BeginBinaryImportAsync(EventRows.CopyTimeline($"{Schema}.mt_doc_timelineentry")))
+        {
+            foreach (var row in rows) await _rows.CopyRowAsync(copy, row, buffer, CancellationToken.None);
+            await copy.CompleteAsync();
+        }
+    }
+
     private NpgsqlBatchCommand InsertRows(List<TimelineEntry> rows, bool upsert) => Command(
         $"insert into {Schema}.mt_doc_timelineentry (id, data, mt_dotnet_type, pair, effective, sequence) " +
         "select id, data, $3, pair, effective, sequence from unnest($1::uuid[], $2::jsonb[], $4::varchar[], $5::date[], $6::bigint[]) as r(id, data, pair, effective, sequence)" +
         (upsert ? " on conflict (id) do update set data = excluded.data, effective = excluded.effective, mt_last_modified = transaction_timestamp(), mt_version = md5(random()::text || clock_timestamp()::text)::uuid" : ""),
-        rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), TimelineType,
+        rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), EventRows.TimelineType,
         rows.Select(r => r.Pair).ToArray(), rows.Select(r => r.Effective).ToArray(), rows.Select(r => r.Sequence).ToArray());
 
     /// <summary>Opens the transaction, moves each stream's version on by its write's count (which locks its row until
