@@ -7,8 +7,13 @@ cd "$(dirname "$0")/.."
 source build/prerequisites.sh
 
 results=$(mktemp -d)
+export LEDGER_TEST_TEARDOWN_LOG="$results/teardown.log"
 dotnet test RelationsLedger.sln --logger "trx" --results-directory "$results" "$@"
 status=$?
+if [ -s "$LEDGER_TEST_TEARDOWN_LOG" ]; then
+  echo "warning: the shared test host's teardown failed after every test had run (not counted as a test failure):"
+  cat "$LEDGER_TEST_TEARDOWN_LOG"
+fi
 
 passed=0; failed=0; total=0
 for trx in "$results"/*.trx; do
