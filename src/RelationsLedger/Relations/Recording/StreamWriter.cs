@@ -23,8 +23,8 @@ public sealed record Stamp(string Writer, string? RequestId = null, string? Clie
 
 /// <summary>Pairs' new events and the timeline rows they change, written into Marten's own tables with group commit:
 /// the writes that arrive while a transaction is being committed wait for the next one and share it. A transaction is
-/// two round trips whatever it holds: begin, move each stream's version on (locking its row) and draw sequences;
-/// insert every event and row as arrays, commit. Each write keeps its own optimistic concurrency (a stale version
+/// two round trips: begin, move each stream's version on (locking its row) and draw sequences; insert every event and
+/// row as arrays, commit (more than 100 events, an import's or a batch's, go by COPY before the commit). Each write keeps its own optimistic concurrency (a stale version
 /// draws nothing and is a conflict alone); a transaction that fails is rolled back and each of its writes retried in
 /// a transaction of its own, so one bad write cannot fail another. Marten's append pipeline costs a statement per
 /// event and a projection pass per session; this is the same write, shaped for batches and concurrency. The
