@@ -69,6 +69,21 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void a_summary_from_a_checkpointed_history_equals_one_folded_from_scratch()
+    {
+        Gen.Select(AnySteps, Gen.Int[0, 59], Gen.Bool).Sample((steps, split, busy) =>
+        {
+            var (spread, every) = busy ? (60, 2) : (3000, CheckpointedHistory.DefaultEvery);
+            var recorded = Record(steps, spread);
+            var at = Math.Min(split, recorded.Count);
+            var grown = CheckpointedHistory.Build(recorded.Take(at), every).Extend(recorded.Skip(at).ToList());
+            static string Summary(RelationsLedger.Relations.Projections.RelationshipSummary s) => System.Text.Json.JsonSerializer.Serialize(s, LedgerJson.Options);
+            Assert.Equal(Summary(RelationsLedger.Relations.Projections.RelationshipSummary.Of("BY-US", recorded)),
+                Summary(RelationsLedger.Relations.Projections.RelationshipSummary.Of("BY-US", grown)));
+        }, iter: 500);
+    }
+
+    [Fact]
     public void the_timeline_rows_that_fresh_events_change_are_those_of_the_whole_stream_resolved()
     {
         static string Rows(IEnumerable<RelationsLedger.Relations.Projections.TimelineEntry> rows) =>

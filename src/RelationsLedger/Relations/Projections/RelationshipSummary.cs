@@ -13,14 +13,16 @@ public sealed record RelationshipSummary(
     /// <summary>The summary of a pair's whole known stream, folded from scratch.</summary>
     public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known) => Of(pair, known, Provenance.Resolve(known));
 
-    /// <summary>As <see cref="Of(string, IReadOnlyList{RecordedEvent})"/>, for a caller that has already resolved them.</summary>
-    public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known, IReadOnlyList<ResolvedEvent> resolved)
-    {
-        var live = resolved.Where(r => !r.Retracted).ToList();
-        return new RelationshipSummary(
-            pair, RelationshipState.Fold(resolved, DateOnly.MaxValue), known.Count == 0 ? 0 : known.Max(e => e.Sequence), known.Count,
-            live.FirstOrDefault()?.Event.OccurredOn, live.Count == 0 ? DateOnly.MinValue : live[^1].Effective);
-    }
+    /// <summary>As <see cref="Of(string, IReadOnlyList{RecordedEvent})"/>, for a caller that has already resolved them
+    /// (and, with <paramref name="state"/>, folded them).</summary>
+    public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known, IReadOnlyList<ResolvedEvent> resolved, RelationshipState? state = null) =>
+        new(pair, state ?? RelationshipState.Fold(resolved, DateOnly.MaxValue), known.Count == 0 ? 0 : known.Max(e => e.Sequence), known.Count,
+            resolved.FirstOrDefault(r => !r.Retracted)?.Event.OccurredOn, resolved.LastOrDefault(r => !r.Retracted)?.Effective ?? DateOnly.MinValue);
+
+    /// <summary>The summary of a checkpointed history: its state from its newest checkpoint on, not folded from the
+    /// first event (a backdated append to a long pair re-folded the whole pair for every batch of the daemon).</summary>
+    public static RelationshipSummary Of(string pair, CheckpointedHistory history) =>
+        Of(pair, history.Recorded, history.Resolved, history.StateAt(DateOnly.MaxValue));
 }
 
 /// <summary>Async: folds each pair to its newest state. Facts that arrive in date order extend the stored state with
@@ -54,7 +56,7 @@ public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histori
             }
             if (!Pair.TryParse(stream.Key, out var pair)) continue;
             var history = await histories.LatestAsync(operations, pair, await operations.Events.FetchStreamStateAsync(stream.Key, cancellation), cancellation);
-            operations.Store(RelationshipSummary.Of(stream.Key, history.Recorded, history.Resolved));
+            operations.Store(RelationshipSummary.Of(stream.Key, history));
         }
     }
 }
