@@ -63,7 +63,9 @@ public static class Rebuild
         {
             await using var connection = store.Storage.Database.CreateConnection();
             await connection.OpenAsync(token);
-            await using var snapshot = await connection.BeginTransactionAsync(token);
+            // one snapshot for every stream's query: the writers wait on the share lock taken above anyway, but the
+            // read does not depend on it
+            await using var snapshot = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, token);
             await EventRows.ExecuteAsync(connection, "set local jit = off", token);
             // the longest streams first: a stream is resolved on one core, and a long one read last went on alone
             // after everything else was done
