@@ -25,8 +25,14 @@ public sealed class EventRows(IDocumentStore store)
     public RecordedEvent Read(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version) =>
         new((LedgerEvent)Json.FromJson(_byName[type], data), sequence, recordedAt, version);
 
+    /// <summary>The columns the ledger fills in Marten's event table, in the order both of its writes (arrays, COPY) send them.</summary>
+    public const string EventColumns = "seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers";
+
+    /// <summary>The columns of a timeline row, in the order every writer of rows (arrays, COPY) sends them.</summary>
+    public const string TimelineColumns = "id, data, mt_dotnet_type, pair, effective, sequence";
+
     /// <summary>Binary COPY of timeline rows, as the bulk writers (a long append, the rebuild) send them.</summary>
-    public static string CopyTimeline(string table) => $"copy {table} (id, data, mt_dotnet_type, pair, effective, sequence) from stdin (format binary)";
+    public static string CopyTimeline(string table) => $"copy {table} ({TimelineColumns}) from stdin (format binary)";
 
     /// <summary>One row of <see cref="CopyTimeline"/>: its JSON written straight into <paramref name="buffer"/> as UTF-8,
     /// not into a string Npgsql encodes again.</summary>

@@ -119,7 +119,7 @@ public static class Rebuild
             }
             await copy.CompleteAsync(ct);
         }
-        catch (Exception ex)
+        catch (Exception)
         {
             // every stage stops (one waiting on a full queue would keep its connection open), and the first stage's
             // own error is the one reported, not the cancellation it caused in the others

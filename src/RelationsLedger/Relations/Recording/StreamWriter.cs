@@ -24,11 +24,11 @@ public sealed record Stamp(string Writer, string? RequestId = null, string? Clie
 /// <summary>Pairs' new events and the timeline rows they change, written into Marten's own tables with group commit:
 /// the writes that arrive while a transaction is being committed wait for the next one and share it. A transaction is
 /// two round trips: begin, move each stream's version on (locking its row) and draw sequences; insert every event and
-/// row as arrays, commit (more than 100 events, an import's or a batch's, go by COPY before the commit). Each write keeps its own optimistic concurrency (a stale version
-/// draws nothing and is a conflict alone); a transaction that fails is rolled back and each of its writes retried in
-/// a transaction of its own, so one bad write cannot fail another. Marten's append pipeline costs a statement per
-/// event and a projection pass per session; this is the same write, shaped for batches and concurrency. The
-/// database's clock stamps recordedAt.</summary>
+/// row as arrays, commit (more than 100 events, an import's or a batch's, go by COPY before the commit). Each write
+/// keeps its own optimistic concurrency (a stale version draws nothing and is a conflict alone); a transaction that
+/// fails is rolled back and each of its writes retried in a transaction of its own, so one bad write cannot fail
+/// another. Marten's append pipeline costs a statement per event and a projection pass per session; this is the same
+/// write, shaped for batches and concurrency. The database's clock stamps recordedAt.</summary>
 public sealed class StreamWriter : IAsyncDisposable
 {
     // a transaction gathers up to this many events and writes; a write of more than BulkEvents has one to itself
@@ -223,7 +223,7 @@ public sealed class StreamWriter : IAsyncDisposable
         var headers = writes.ToDictionary(w => w, w => JsonSerializer.Serialize(w.Stamp.Headers()));
         return Command(
             $"""
-            insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers)
+            insert into {Schema}.mt_events ({EventRows.EventColumns})
             select * from unnest($1::bigint[], $2::uuid[], $3::varchar[], $4::bigint[], $5::jsonb[], $6::varchar[], $7::timestamptz[], $8::varchar[], $9::varchar[], $10::jsonb[])
             """,
             events.Select(e => e.Event.Sequence).ToArray(), events.Select(e => e.Event.Event.Id).ToArray(), events.Select(e => e.Write.Pair.Id).ToArray(),
@@ -238,7 +238,7 @@ public sealed class StreamWriter : IAsyncDisposable
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         await using (var copy = await connection.BeginBinaryImportAsync(
-            $"copy {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers) from stdin (format binary)"))
+            $"copy {Schema}.mt_events ({EventRows.EventColumns}) from stdin (format binary)"))
         {
             foreach (var w in writes)
             {
@@ -273,7 +273,7 @@ public sealed class StreamWriter : IAsyncDisposable
     }
 
     private NpgsqlBatchCommand InsertRows(List<TimelineEntry> rows, bool upsert) => Command(
-        $"insert into {Schema}.mt_doc_timelineentry (id, data, mt_dotnet_type, pair, effective, sequence) " +
+        $"insert into {Schema}.mt_doc_timelineentry ({EventRows.TimelineColumns}) " +
         "select id, data, $3, pair, effective, sequence from unnest($1::uuid[], $2::jsonb[], $4::varchar[], $5::date[], $6::bigint[]) as r(id, data, pair, effective, sequence)" +
         (upsert ? " on conflict (id) do update set data = excluded.data, effective = excluded.effective, mt_last_modified = transaction_timestamp(), mt_version = md5(random()::text || clock_timestamp()::text)::uuid" : ""),
         rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), EventRows.TimelineType,
