@@ -61,12 +61,15 @@ public sealed record RelationshipState(
             SanctionsEased x => Transition(x.EasedBy, x.Target, x.Program, x.TargetId, SanctionStatus.Eased, x, x.Scope),
             SanctionsLifted x => Transition(x.LiftedBy, x.Target, x.Program, x.TargetId, SanctionStatus.Lifted, x, []),
             SanctionsExpired x => Transition(x.ImposedBy, x.Target, x.Program, x.TargetId, SanctionStatus.Expired, x, []),
-            EnvoyVisited or LeadersSpoke or LetterDelivered or GiftPresented =>
-                this with { LastContact = new Contact(e.GetType().Name, e.OccurredOn, e.Summary, e.Id) },
+            _ when IsContact(e) => this with { LastContact = new Contact(e.GetType().Name, e.OccurredOn, e.Summary, e.Id) },
             _ => this,
         };
         return next with { EventCount = EventCount + 1, LastEventOn = e.OccurredOn };
     }
+
+    /// <summary>A high-level contact: the state shows the newest one, summary and all. The only events whose summary
+    /// the fold reads.</summary>
+    public static bool IsContact(DomainEvent e) => e is EnvoyVisited or LeadersSpoke or LetterDelivered or GiftPresented;
 
     private RelationshipState SetEmbassy(string of, string city, EmbassyStatus status, DomainEvent e)
     {

@@ -33,12 +33,13 @@ public sealed class CheckpointTests
             var on = new Occurrence(day0.AddDays(day % (spread + 1)), Precision.Day);
             LedgerEvent e = kind switch
             {
+                6 when facts.Count > 0 => new EventCorrected(facts[target % facts.Count], new JsonObject { ["summary"] = $"reworded {i}" }, "wording"),
                 7 when facts.Count > 0 => new EventCorrected(facts[target % facts.Count], new JsonObject { ["occurredOn"] = day0.AddDays((day * 7) % (spread + 1)).ToString("yyyy-MM-dd") }, "date"),
                 8 when facts.Count > 0 => new EventRetracted(facts[target % facts.Count], "withdrawn"),
                 9 when facts.Count > 0 => new SourceCited(facts[target % facts.Count], Reuters, Stance.Disputes),
                 _ => fact,
             };
-            e = e with { Id = Guid.NewGuid(), OccurredOn = on, Summary = "s", Sources = [Reuters] };
+            e = e with { Id = Guid.NewGuid(), OccurredOn = on, Summary = $"summary {i}", Sources = [Reuters], RelatedEventIds = facts.Count > 0 ? [facts[^1]] : [] };
             if (e is DomainEvent) facts.Add(e.Id);
             recorded.Add(new RecordedEvent(e, i + 1, DateTimeOffset.UnixEpoch.AddSeconds(i + 1), i + 1));
         }
@@ -65,6 +66,18 @@ public sealed class CheckpointTests
                 Assert.Equal(expected, Json(whole.StateAt(asOf)));
                 Assert.Equal(expected, Json(grown.StateAt(asOf)));
             }
+        }, iter: 500);
+    }
+
+    [Fact]
+    public void the_history_cache_keeps_everything_the_fold_reads()
+    {
+        Gen.Select(AnySteps, Gen.Int[0, 3100].Array[5]).Sample((steps, days) =>
+        {
+            var recorded = Record(steps);
+            var lean = CheckpointedHistory.Build(recorded.Select(RelationsLedger.Relations.Replaying.HistoryCache.Lean));
+            foreach (var asOf in days.Select(d => new DateOnly(2015, 1, 1).AddDays(d - 50)))
+                Assert.Equal(Json(RelationshipState.Fold(recorded, asOf)), Json(lean.StateAt(asOf)));
         }, iter: 500);
     }
 

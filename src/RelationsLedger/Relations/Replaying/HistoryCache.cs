@@ -34,10 +34,18 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
         return history;
     }
 
-    /// <summary>What the fold needs of an event: its sources are for people (the timeline and event pages read them
-    /// from the store) and are a third of a cached event's memory. The rest stays, summary included: a correction is
-    /// applied by validating the patched event again, and a bare event would not pass.</summary>
-    private static RecordedEvent Lean(RecordedEvent e) => e.Event.Sources.Count == 0 ? e : e with { Event = e.Event with { Sources = [] } };
+    /// <summary>What the fold needs of an event. Sources and related ids are for people (the timeline and event pages
+    /// read them from the store), and so is the summary of any fact but a contact (<see cref="RelationshipState.IsContact"/>):
+    /// together two fifths of a cached event's memory. A summary stays filled, with <see cref="NotKept"/>: a correction
+    /// is applied by validating the patched event again, and an event without one would not pass.</summary>
+    public static RecordedEvent Lean(RecordedEvent e) => e.Event switch
+    {
+        DomainEvent fact when !RelationshipState.IsContact(fact) => e with { Event = fact with { Summary = NotKept, Sources = [], RelatedEventIds = [] } },
+        { Sources.Count: 0, RelatedEventIds.Count: 0 } => e,
+        var other => e with { Event = other with { Sources = [], RelatedEventIds = [] } },
+    };
+
+    public const string NotKept = "(not kept in the history cache)";
 
     private void Trim(string justUsed)
     {
