@@ -433,7 +433,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         double Metric(string prefix) => metrics.Split('\n').Where(l => l.StartsWith(prefix))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)) / (1 << 20);
         return $"GC heap {Metric("dotnet_gc_last_collection_memory_committed_size_bytes"):0} MB committed, {Metric("dotnet_gc_last_collection_heap_size_bytes"):0} MB after the last collection; " +
-               $"JIT code (W^X double mapping) {Mb(n => n.Contains("doublemapper")):0} MB; mapped files {Mb(n => n.StartsWith('/') && !n.Contains("doublemapper")):0} MB; other anonymous {Mb(n => n == "" || n.StartsWith('[')):0} MB";
+               $"JIT code (W^X double mapping) {Mb(n => n.Contains("doublemapper")):0} MB; mapped files {Mb(n => n.StartsWith('/') && !n.Contains("doublemapper")):0} MB; anonymous, the GC heap among it, {Mb(n => n == "" || n.StartsWith('[')):0} MB";
     }
 
     private static int FreePort()

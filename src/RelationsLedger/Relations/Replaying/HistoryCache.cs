@@ -26,12 +26,22 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
         // a stream deleted and started again (an administrator's reset) is another history
         var history = _pairs.TryGetValue(pair.Id, out var cached) && cached.Created == created ? cached.History : null;
         if (history is null || history.Version > version)
-            history = CheckpointedHistory.Build((await Reading.LoadAsync(session, pair, Knowledge.Latest, ct)).Select(Lean));
+            history = CheckpointedHistory.Build(await LeanEventsAsync(session, pair, afterVersion: 0, ct));
         else if (history.Version < version)
-            history = history.Extend((await session.Events.FetchStreamAsync(pair.Id, fromVersion: history.Version + 1, token: ct)).Select(e => Lean(RecordedEvent.From(e))).ToList());
+            history = history.Extend(await LeanEventsAsync(session, pair, history.Version, ct));
         _pairs[pair.Id] = (history, created, Interlocked.Increment(ref _clock));
         Trim(pair.Id);
         return history;
+    }
+
+    /// <summary>The pair's events after a version, leaned as they are read: the whole events (and Marten's wrappers)
+    /// of a long pair then die young instead of living, all at once, until the last is read.</summary>
+    private static async Task<List<RecordedEvent>> LeanEventsAsync(IQuerySession session, Pair pair, long afterVersion, CancellationToken ct)
+    {
+        var lean = new List<RecordedEvent>();
+        await foreach (var e in session.Events.QueryAllRawEvents().Where(e => e.StreamKey == pair.Id && e.Version > afterVersion && e.EventTypeName != EventRows.Tombstone).OrderBy(e => e.Version).ToAsyncEnumerable(ct))
+            lean.Add(Lean(RecordedEvent.From(e)));
+        return lean;
     }
 
     /// <summary>What the fold needs of an event. Sources and related ids are for people (the timeline and event pages
