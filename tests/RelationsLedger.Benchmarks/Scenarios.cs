@@ -172,24 +172,29 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         await File.WriteAllLinesAsync(file, lines);
         var total = lines.Count;
 
-        var import = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { appDll, "import", file }) import.ArgumentList.Add(arg);
-        import.Environment["ConnectionStrings__Ledger"] = connectionString;
-        import.Environment["Logging__LogLevel__Default"] = "Warning";
-        var clock = Stopwatch.StartNew();
-        using (var process = Process.Start(import)!)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            if (process.ExitCode != 0) throw new InvalidOperationException($"import failed: {await output} {await error}");
-        }
-        var importRate = total / clock.Elapsed.TotalSeconds;
+        var importRate = total / await Verb("import", file);
 
         var copyRate = await CopyRate(lines);
         File.Delete(file);
         Add(new Figure($"bulk import of {total:#,0} events (import verb)", importRate, copyRate, "events/s", "≥ 0.3× COPY", importRate >= 0.3 * copyRate,
             "baseline: binary COPY of the same rows into a plain table"));
+    }
+
+    /// <summary>Runs one of the deployed app's verbs as an operator would, in a process of its own; its wall time in
+    /// seconds, from process start to exit.</summary>
+    private async Task<double> Verb(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args.Prepend(appDll)) start.ArgumentList.Add(arg);
+        start.Environment["ConnectionStrings__Ledger"] = connectionString;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{args[0]} failed: {await output} {await error}");
+        return clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>The batch endpoint as an importing client uses it: each pair's events in order, as many per request as
@@ -339,8 +344,17 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
     /// got through in that time.</summary>
     private async Task RebuildProjections()
     {
+        long events;
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var count = new NpgsqlCommand("select count(*) from ledger.mt_events where type <> 'tombstone'", connection);
+            events = (long)(await count.ExecuteScalarAsync())!;
+        }
+        // the deployed app's rebuild verb, timed from its process start to its exit
+        var ours = events / await Verb("rebuild");
+
         await using var store = LiveBaseline.Store(connectionString);
-        var ours = await RelationsLedger.Relations.Projections.Rebuild.RunAsync(store);
 
         var budget = TimeSpan.FromSeconds(sizes.RebuildBudgetSeconds);
         var secondsPerEvent = 0.0;
@@ -371,9 +385,9 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         }
         await Task.WhenAny(daemon.StopAllAsync(), Task.Delay(TimeSpan.FromSeconds(10)));
         var baseline = 1 / secondsPerEvent;
-        Add(new Figure($"rebuild of both projections from {ours.Events:#,0} events", ours.EventsPerSecond, baseline, "events/s", "≥ 40,000 events/s, faster than the daemon",
-            ours.EventsPerSecond >= 40_000 && ours.EventsPerSecond > baseline,
-            $"baseline: Marten's async daemon RebuildProjectionAsync of the same two projections{(partial ? $", rate over its first {budget.TotalSeconds:0} s per projection" : "")}"));
+        Add(new Figure($"rebuild of both projections from {events:#,0} events (rebuild verb)", ours, baseline, "events/s", "≥ 40,000 events/s, faster than the daemon",
+            ours >= 40_000 && ours > baseline,
+            $"the rebuild verb's wall time, process start included; baseline: Marten's async daemon RebuildProjectionAsync of the same two projections{(partial ? $", rate over its first {budget.TotalSeconds:0} s per projection" : "")}"));
     }
 
     /// <summary>Waits for the async summary projection to apply every event, at most <paramref name="limit"/>; what is left, and the rate it went at.</summary>
