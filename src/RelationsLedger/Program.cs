@@ -26,7 +26,6 @@ builder.Host.UseWolverine(opts => opts.UseLedgerCluster());
 var app = builder.Build();
 
 app.UseLedgerErrors();
-app.UseIdleTrim();
 app.UseSecurityHeaders();
 app.UseApiKeys();
 app.UseRequestLimits();

@@ -1,39 +1,57 @@
 namespace RelationsLedger.Platform;
 
-/// <summary>Hands memory back once the API goes quiet. After a burst of work (a bulk import, a run of large reads) the
-/// GC keeps the heap it grew to until the next full collection, which a quiet server may not need for hours. When no
-/// API request has come for <c>Ledger:Memory:TrimAfterIdleSeconds</c> (default 10; 0 turns it off) after some have, one
-/// aggressive, compacting collection returns the free part of the heap to the operating system. Its pause falls in the
-/// quiet, not in a burst; and only when the heap's committed memory has grown by
-/// <c>Ledger:Memory:TrimAfterGrowthMegabytes</c> (default 32) since the last one, so a client that polls now and then
-/// does not buy a full collection with each poll.</summary>
+/// <summary>Hands memory back once the process goes quiet. After a burst of work (a bulk import, the projection
+/// catching up, a run of large reads) the GC keeps the heap it grew to until the next full collection, which a quiet
+/// server may not need for hours. Quiet is measured where the heap grows, in allocation, not in requests: a dashboard
+/// polling the status every few seconds allocates a trickle, and holding the trim off while anyone had it open kept a
+/// bulk import's heap for as long. When the process has allocated less than
+/// <c>Ledger:Memory:BusyAboveMegabytesPerSecond</c> (default 1) for <c>Ledger:Memory:TrimAfterIdleSeconds</c>
+/// (default 10; 0 turns it off) after a busier spell, one aggressive, compacting collection returns the free part of
+/// the heap to the operating system — and only when the heap's committed memory has grown by
+/// <c>Ledger:Memory:TrimAfterGrowthMegabytes</c> (default 32) since the last one, so a little work now and then does
+/// not buy a full collection each time.</summary>
 public sealed class IdleTrim(IConfiguration configuration, ILogger<IdleTrim> logger) : BackgroundService
 {
-    private long _lastRequest, _trimmedFor, _committedAfterTrim;
-
     /// <summary>Collections made so far.</summary>
     public int Trims { get; private set; }
-
-    public void Seen() => Volatile.Write(ref _lastRequest, Environment.TickCount64);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var idle = TimeSpan.FromSeconds(configuration.GetValue("Ledger:Memory:TrimAfterIdleSeconds", 10.0));
-        var growth = (long)(configuration.GetValue("Ledger:Memory:TrimAfterGrowthMegabytes", 32.0) * (1 << 20));
         if (idle <= TimeSpan.Zero) return;
+        var quiet = new Quiet(idle, configuration.GetValue("Ledger:Memory:BusyAboveMegabytesPerSecond", 1.0),
+            configuration.GetValue("Ledger:Memory:TrimAfterGrowthMegabytes", 32.0), Environment.TickCount64, GC.GetTotalAllocatedBytes());
         using var timer = new PeriodicTimer(idle / 4);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var last = Volatile.Read(ref _lastRequest);
-            if (last == _trimmedFor || Environment.TickCount64 - last < idle.TotalMilliseconds) continue;
-            _trimmedFor = last;
-            if (growth > 0 && GC.GetGCMemoryInfo().TotalCommittedBytes - _committedAfterTrim < growth) continue;
+            if (!quiet.TimeToTrim(Environment.TickCount64, GC.GetTotalAllocatedBytes(), GC.GetGCMemoryInfo().TotalCommittedBytes)) continue;
             Trims++;
             var before = Environment.WorkingSet;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            _committedAfterTrim = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            quiet.Trimmed(GC.GetTotalAllocatedBytes(), GC.GetGCMemoryInfo().TotalCommittedBytes);
             logger.LogDebug("idle: working set {Before} → {After} MB", before >> 20, Environment.WorkingSet >> 20);
         }
+    }
+
+    /// <summary>The rule, apart from the clock and the GC: fed the time (ms), the bytes allocated so far and the
+    /// heap's committed bytes at each look, it says when to trim. The spell before the first look (start-up) is busy.</summary>
+    public sealed class Quiet(TimeSpan idle, double busyMegabytesPerSecond, double growthMegabytes, long now, long allocated)
+    {
+        private readonly double _busyBytesPerMs = busyMegabytesPerSecond * (1 << 20) / 1000;
+        private readonly long _growth = (long)(growthMegabytes * (1 << 20));
+        private long _lastLook = now, _allocated = allocated, _lastBusy = now, _trimmedFor = long.MinValue, _committedAfterTrim;
+
+        public bool TimeToTrim(long now, long allocated, long committed)
+        {
+            if (allocated - _allocated > _busyBytesPerMs * Math.Max(now - _lastLook, 1)) _lastBusy = now;
+            (_lastLook, _allocated) = (now, allocated);
+            if (_lastBusy == _trimmedFor || now - _lastBusy < idle.TotalMilliseconds) return false;
+            _trimmedFor = _lastBusy;
+            return _growth <= 0 || committed - _committedAfterTrim >= _growth;
+        }
+
+        /// <summary>After the collection: its own allocation is not work, and growth counts from here.</summary>
+        public void Trimmed(long allocated, long committed) => (_allocated, _committedAfterTrim) = (allocated, committed);
     }
 }
 
@@ -41,17 +59,4 @@ public static class IdleTrimming
 {
     public static IServiceCollection AddIdleTrim(this IServiceCollection services) =>
         services.AddSingleton<IdleTrim>().AddHostedService(sp => sp.GetRequiredService<IdleTrim>());
-
-    public static WebApplication UseIdleTrim(this WebApplication app)
-    {
-        var trim = app.Services.GetRequiredService<IdleTrim>();
-        app.Use((context, next) =>
-        {
-            // the API's work only: health probes and metrics scrapes come every few seconds, and each would otherwise
-            // be followed by a full collection once the probe interval exceeds the quiet period
-            if (context.Request.Path.StartsWithSegments("/api")) trim.Seen();
-            return next(context);
-        });
-        return app;
-    }
 }
