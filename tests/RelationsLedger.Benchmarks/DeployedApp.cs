@@ -13,17 +13,25 @@ public static class DeployedApp
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "RelationsLedger.sln"))) root = root.Parent;
         if (root is null) throw new DirectoryNotFoundException("RelationsLedger.sln not found above " + AppContext.BaseDirectory);
         var output = Path.Combine(root.FullName, "tests", "RelationsLedger.Benchmarks", "bin", "deployed-app");
-        var publish = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "publish", Path.Combine(root.FullName, "src", "RelationsLedger"), "-c", "Release", "--use-current-runtime", "--self-contained", "false", "-o", output, "-v", "q", "-nologo" })
-            publish.ArgumentList.Add(arg);
         Console.WriteLine($"publishing the app (ReadyToRun) to {output}");
+        var elapsed = await Dotnet(["publish", Path.Combine(root.FullName, "src", "RelationsLedger"), "-c", "Release", "--use-current-runtime", "--self-contained", "false", "-o", output, "-v", "q", "-nologo"]);
+        Console.WriteLine($"published in {elapsed.TotalSeconds:0} s");
+        return Path.Combine(output, "RelationsLedger.dll");
+    }
+
+    /// <summary>Runs <c>dotnet</c> with these arguments (and environment) to its end; its wall time, from process start
+    /// to exit. Throws with its output when it fails.</summary>
+    public static async Task<TimeSpan> Dotnet(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(publish)!;
+        using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"dotnet publish failed: {await stdout} {await stderr}");
-        Console.WriteLine($"published in {clock.Elapsed.TotalSeconds:0} s");
-        return Path.Combine(output, "RelationsLedger.dll");
+        if (process.ExitCode != 0) throw new InvalidOperationException($"dotnet {string.Join(' ', start.ArgumentList)} failed: {await stdout} {await stderr}");
+        return clock.Elapsed;
     }
 }

@@ -182,20 +182,11 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
 
     /// <summary>Runs one of the deployed app's verbs as an operator would, in a process of its own; its wall time in
     /// seconds, from process start to exit.</summary>
-    private async Task<double> Verb(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args.Prepend(appDll)) start.ArgumentList.Add(arg);
-        start.Environment["ConnectionStrings__Ledger"] = connectionString;
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{args[0]} failed: {await output} {await error}");
-        return clock.Elapsed.TotalSeconds;
-    }
+    private async Task<double> Verb(params string[] args) =>
+        (await DeployedApp.Dotnet(args.Prepend(appDll), new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Ledger"] = connectionString, ["Logging__LogLevel__Default"] = "Warning",
+        })).TotalSeconds;
 
     /// <summary>The batch endpoint as an importing client uses it: each pair's events in order, as many per request as
     /// the body limit allows, four requests in flight; the baseline is COPY of the same rows.</summary>
