@@ -39,8 +39,10 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     private static async Task<List<RecordedEvent>> LeanEventsAsync(IQuerySession session, Pair pair, long afterVersion, CancellationToken ct)
     {
         var lean = new List<RecordedEvent>();
-        await foreach (var e in session.Events.QueryAllRawEvents().Where(e => e.StreamKey == pair.Id && e.Version > afterVersion && e.EventTypeName != EventRows.Tombstone).OrderBy(e => e.Version).ToAsyncEnumerable(ct))
-            lean.Add(Lean(RecordedEvent.From(e)));
+        var events = session.Events.QueryAllRawEvents()
+            .Where(e => e.StreamKey == pair.Id && e.Version > afterVersion && e.EventTypeName != EventRows.Tombstone)
+            .OrderBy(e => e.Version);
+        await foreach (var e in events.ToAsyncEnumerable(ct)) lean.Add(Lean(RecordedEvent.From(e)));
         return lean;
     }
 
