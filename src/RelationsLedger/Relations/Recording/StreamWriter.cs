@@ -217,21 +217,31 @@ public sealed class StreamWriter : IAsyncDisposable
                 : (w.Fresh.Select(e => new Appended(e.Event.Id, w.Pair.Id, e.Version, e.Sequence, w.Drawn.RecordedAt)).ToList(), null));
     }
 
+    /// <summary>One row of Marten's event table as both writes (arrays, COPY) send it, in <see cref="EventRows.EventColumns"/>
+    /// order; the body is left to each, which serializes it its own way.</summary>
+    private readonly record struct EventRow(
+        long Sequence, Guid Id, string Stream, long Version, LedgerEvent Body, IEventType Type, DateTimeOffset RecordedAt, string? Correlation, string Headers);
+
+    private IEnumerable<EventRow> EventRowsOf(List<Write> writes) => writes.SelectMany(w =>
+    {
+        var headers = JsonSerializer.Serialize(w.Stamp.Headers());
+        return w.Fresh.Select(e => new EventRow(e.Sequence, e.Event.Id, w.Pair.Id, e.Version, e.Event, _rows.TypeOf(e.Event), w.Drawn.RecordedAt, w.Stamp.CorrelationId, headers));
+    });
+
     private NpgsqlBatchCommand InsertEvents(List<Write> writes)
     {
-        var events = writes.SelectMany(w => w.Fresh.Select(e => (Write: w, Event: e))).ToList();
-        var headers = writes.ToDictionary(w => w, w => JsonSerializer.Serialize(w.Stamp.Headers()));
+        var events = EventRowsOf(writes).ToList();
         return Command(
             $"""
             insert into {Schema}.mt_events ({EventRows.EventColumns})
             select * from unnest($1::bigint[], $2::uuid[], $3::varchar[], $4::bigint[], $5::jsonb[], $6::varchar[], $7::timestamptz[], $8::varchar[], $9::varchar[], $10::jsonb[])
             """,
-            events.Select(e => e.Event.Sequence).ToArray(), events.Select(e => e.Event.Event.Id).ToArray(), events.Select(e => e.Write.Pair.Id).ToArray(),
-            events.Select(e => e.Event.Version).ToArray(), Jsonb(events.Select(e => _rows.Json.ToJson(e.Event.Event))),
-            events.Select(e => _rows.TypeOf(e.Event.Event).EventTypeName).ToArray(), events.Select(e => e.Write.Drawn.RecordedAt).ToArray(),
-            events.Select(e => _rows.TypeOf(e.Event.Event).DotNetTypeName).ToArray(),
-            new NpgsqlParameter { Value = events.Select(e => e.Write.Stamp.CorrelationId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar },
-            Jsonb(events.Select(e => headers[e.Write])));
+            events.Select(e => e.Sequence).ToArray(), events.Select(e => e.Id).ToArray(), events.Select(e => e.Stream).ToArray(),
+            events.Select(e => e.Version).ToArray(), Jsonb(events.Select(e => _rows.Json.ToJson(e.Body))),
+            events.Select(e => e.Type.EventTypeName).ToArray(), events.Select(e => e.RecordedAt).ToArray(),
+            events.Select(e => e.Type.DotNetTypeName).ToArray(),
+            new NpgsqlParameter { Value = events.Select(e => e.Correlation).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar },
+            Jsonb(events.Select(e => e.Headers)));
     }
 
     private async Task CopyAsync(NpgsqlConnection connection, List<Write> writes, List<TimelineEntry> rows)
@@ -240,27 +250,22 @@ public sealed class StreamWriter : IAsyncDisposable
         await using (var copy = await connection.BeginBinaryImportAsync(
             $"copy {Schema}.mt_events ({EventRows.EventColumns}) from stdin (format binary)"))
         {
-            foreach (var w in writes)
+            foreach (var e in EventRowsOf(writes))
             {
-                var headers = JsonSerializer.Serialize(w.Stamp.Headers());
-                foreach (var e in w.Fresh)
-                {
-                    var type = _rows.TypeOf(e.Event);
-                    await copy.StartRowAsync();
-                    await copy.WriteAsync(e.Sequence, NpgsqlDbType.Bigint);
-                    await copy.WriteAsync(e.Event.Id, NpgsqlDbType.Uuid);
-                    await copy.WriteAsync(w.Pair.Id, NpgsqlDbType.Varchar);
-                    await copy.WriteAsync(e.Version, NpgsqlDbType.Bigint);
-                    buffer.ResetWrittenCount();
-                    _rows.Json.WriteTo(buffer, e.Event);
-                    await copy.WriteAsync(buffer.WrittenMemory, NpgsqlDbType.Jsonb);
-                    await copy.WriteAsync(type.EventTypeName, NpgsqlDbType.Varchar);
-                    await copy.WriteAsync(w.Drawn.RecordedAt, NpgsqlDbType.TimestampTz);
-                    await copy.WriteAsync(type.DotNetTypeName, NpgsqlDbType.Varchar);
-                    if (w.Stamp.CorrelationId is { } correlation) await copy.WriteAsync(correlation, NpgsqlDbType.Varchar);
-                    else await copy.WriteNullAsync();
-                    await copy.WriteAsync(headers, NpgsqlDbType.Jsonb);
-                }
+                await copy.StartRowAsync();
+                await copy.WriteAsync(e.Sequence, NpgsqlDbType.Bigint);
+                await copy.WriteAsync(e.Id, NpgsqlDbType.Uuid);
+                await copy.WriteAsync(e.Stream, NpgsqlDbType.Varchar);
+                await copy.WriteAsync(e.Version, NpgsqlDbType.Bigint);
+                buffer.ResetWrittenCount();
+                _rows.Json.WriteTo(buffer, e.Body);
+                await copy.WriteAsync(buffer.WrittenMemory, NpgsqlDbType.Jsonb);
+                await copy.WriteAsync(e.Type.EventTypeName, NpgsqlDbType.Varchar);
+                await copy.WriteAsync(e.RecordedAt, NpgsqlDbType.TimestampTz);
+                await copy.WriteAsync(e.Type.DotNetTypeName, NpgsqlDbType.Varchar);
+                if (e.Correlation is { } correlation) await copy.WriteAsync(correlation, NpgsqlDbType.Varchar);
+                else await copy.WriteNullAsync();
+                await copy.WriteAsync(e.Headers, NpgsqlDbType.Jsonb);
             }
             await copy.CompleteAsync();
         }
