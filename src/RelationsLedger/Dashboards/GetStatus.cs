@@ -16,9 +16,11 @@ public static class GetStatus
     public static async Task<IResult> Get(IQuerySession session, IDocumentStore store, TimeProvider clock, Wolverine.Runtime.IWolverineRuntime runtime, CancellationToken ct)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
+        // a stream's version is its count of events: counting the event table instead scanned all of it (1.4 s of
+        // PostgreSQL per poll of the status page at 1,100,000 events); failed appends' tombstones have a stream of their own
         var counts = (await session.QueryAsync<long>(
-            $"select count(*) from {schema}.mt_events where type <> '{EventRows.Tombstone}' " +
-            $"union all select count(distinct stream_id) from {schema}.mt_events where type <> '{EventRows.Tombstone}'", ct)).ToList();
+            $"select coalesce(sum(version), 0)::bigint from {schema}.mt_streams where id <> '{JasperFx.Events.Tombstone.StreamKey}' " +
+            $"union all select count(*) from {schema}.mt_streams where id <> '{JasperFx.Events.Tombstone.StreamKey}' and version > 0", ct)).ToList();
         var lag = await ProjectionLag.MeasureAsync(store, clock, ct);
         var last = lag.Last;
         return TypedResults.Ok(new LedgerStatus(counts[0], counts[1],

@@ -17,6 +17,7 @@ namespace RelationsLedger.Tests.Proof;
 public sealed class IndexTests(LedgerApp app) : ApiTest(app)
 {
     private const int Events = 100_000;
+    private const string DaemonPage = "the async daemon's next page of events";
     private static readonly string[] Codes = ["US", "BY", "LT", "PL", "LV", "DE", "GB", "FR", "UA", "RU", "EU", "CN", "JP", "SE", "EE", "FI", "NO", "CA", "AU", "IT", "ES"];
 
     [Fact]
@@ -42,11 +43,8 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
         }).ToList();
         var result = await Importer.ImportAsync(App.Services.GetRequiredService<Appending>(), lines, new DateOnly(2026, 1, 1), ct: Ct);
         Assert.True(result.Problems.Count == 0, string.Join("; ", result.Problems.Take(3).Select(p => $"{p.Key}: {string.Join(" ", p.Value)}")));
-        await using (var analyze = App.Store.Storage.Database.CreateConnection())
-        {
-            await analyze.OpenAsync(Ct);
-            await new NpgsqlCommand("analyze ledger.mt_events; analyze ledger.mt_streams; analyze ledger.mt_doc_timelineentry", analyze).ExecuteNonQueryAsync(Ct);
-        }
+        // the import's bulk writes keep the planner's statistics up with the growing tables (autovacuum comes later)
+        await AnalyzedAsync(Events / 2);
 
         await using var session = App.Store.QuerySession();
         var pair = pairs[17];
@@ -61,6 +59,13 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
             ["newest sequence of a pair (cache checks)"] = Command("select seq_id from ledger.mt_events where stream_id = $1 order by version desc limit 1", pair),
             ["events by id (idempotency, GET /api/events/{id})"] = Command("select id from ledger.mt_events where id = any($1)", new[] { eventId }),
             ["stream version (If-Match, ETags)"] = Command("select version from ledger.mt_streams where id = $1", pair),
+            // Marten's own query: with the statistics of an empty table it sorted every event after the page's start
+            [DaemonPage] = new NpgsqlCommand(
+                "select d.data, d.type, d.seq_id, d.stream_id, d.version, s.type as stream_type from ledger.mt_events as d inner join ledger.mt_streams as s on d.stream_id = s.id " +
+                "where d.seq_id > $1 and d.seq_id <= $2 and d.is_archived = false order by d.seq_id limit $3")
+            {
+                Parameters = { new NpgsqlParameter { Value = 1_000L }, new NpgsqlParameter { Value = (long)Events }, new NpgsqlParameter { Value = 2_000 } },
+            },
         };
         await using var connection = App.Store.Storage.Database.CreateConnection();
         await connection.OpenAsync(Ct);
@@ -69,11 +74,28 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
             await using var explain = new NpgsqlCommand("explain (format json) " + query.CommandText, connection);
             foreach (NpgsqlParameter p in query.Parameters) explain.Parameters.Add(p.Clone());
             var plan = JsonNode.Parse((string)(await explain.ExecuteScalarAsync(Ct))!)!.ToJsonString();
-            Assert.DoesNotContain("\"Seq Scan\"", plan);
+            Assert.False(plan.Contains("\"Seq Scan\""), $"{name}: {plan}");
             Assert.Contains("Index", plan);
-            // no walk of the whole log: every plan starts from the pair, the id or the stream
-            Assert.True(new[] { "mt_doc_timelineentry_idx_pair", "pk_mt_events_stream_and_version", "idx_mt_events_event_id", "pkey_mt_streams_id" }.Any(plan.Contains), $"{name}: {plan}");
+            // no walk of the whole log: every plan starts from the pair, the id, the stream or the page's first sequence
+            Assert.True(new[] { "mt_doc_timelineentry_idx_pair", "pk_mt_events_stream_and_version", "idx_mt_events_event_id", "pkey_mt_streams_id", "pkey_mt_events_seq_id" }.Any(plan.Contains), $"{name}: {plan}");
             TestContext.Current.TestOutputHelper?.WriteLine($"{name}: {plan}");
+            // a page of the log is read in the index's order, whatever follows it: a sort would take every later event
+            if (name == DaemonPage) Assert.False(plan.Contains("\"Sort\""), $"{name}: {plan}");
+        }
+    }
+
+    /// <summary>Waits for the statistics of the event table to count at least <paramref name="rows"/> rows.</summary>
+    private async Task AnalyzedAsync(long rows)
+    {
+        await using var connection = App.Store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(Ct);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var counted = (float)(await new NpgsqlCommand("select reltuples from pg_class where oid = 'ledger.mt_events'::regclass", connection).ExecuteScalarAsync(Ct))!;
+            if (counted >= rows) return;
+            Assert.True(DateTime.UtcNow < deadline, $"the event table's statistics count {counted} rows after the import of {Events}");
+            await Task.Delay(200, Ct);
         }
     }
 

@@ -42,10 +42,11 @@ public sealed class StreamWriter : IAsyncDisposable
     private readonly EventRows _rows;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>();
     private readonly Task _committer;
+    private readonly PlannerStatistics _statistics;
 
-    public StreamWriter(IDocumentStore store)
+    public StreamWriter(IDocumentStore store, ILogger<StreamWriter> logger)
     {
-        (_store, _rows) = (store, new EventRows(store));
+        (_store, _rows, _statistics) = (store, new EventRows(store), new PlannerStatistics(store, logger));
         _committer = Task.Run(CommitLoopAsync);
     }
 
@@ -63,7 +64,11 @@ public sealed class StreamWriter : IAsyncDisposable
     {
         var write = new Write(pair, events, expectedVersion, stamp, stored);
         // a bulk write (import, batch) gains nothing from company: its caller commits it at once, beside the groups
-        if (events.Count > BulkEvents) await CommitGroupAsync([write]);
+        if (events.Count > BulkEvents)
+        {
+            await CommitGroupAsync([write]);
+            _statistics.AfterBulkWrite();
+        }
         else if (!_queue.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(StreamWriter));
         // once queued the write is the committer's: a client that goes away does not undo it
         return await write.Done.Task;
