@@ -25,6 +25,27 @@ public sealed class EventRows(IDocumentStore store)
     public RecordedEvent Read(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version) =>
         new((LedgerEvent)Json.FromJson(_byName[type], data), sequence, recordedAt, version);
 
+    /// <summary>A pair's events after <paramref name="afterVersion"/>, in order, as <see cref="ReadStreamAsync"/> reads
+    /// them: the columns a fold needs, along the (stream, version) index. Connection-free, so a session can run it.</summary>
+    public NpgsqlCommand StreamCommand(string pair, long afterVersion) =>
+        new($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and version > $2 and type <> '{Tombstone}' order by version")
+        {
+            Parameters = { new NpgsqlParameter<string>(null, NpgsqlDbType.Varchar) { TypedValue = pair }, new NpgsqlParameter<long> { TypedValue = afterVersion } },
+        };
+
+    /// <summary>The events of a <see cref="StreamCommand"/>, each deserialized as its row is read; none of Marten's
+    /// wrappers, headers or per-column async reads (through Marten's LINQ, a pair's history took the summary
+    /// projection longer than the daemon's own reading of the same events).</summary>
+    public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(System.Data.Common.DbDataReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        while (await reader.ReadAsync(ct))
+        {
+            // the data column last: reading a column after the data's stream is opened disposes that stream
+            var (sequence, version, recordedAt, type) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3));
+            yield return Read(type, reader.GetStream(4), sequence, recordedAt, version);
+        }
+    }
+
     /// <summary>The columns the ledger fills in Marten's event table, in the order both of its writes (arrays, COPY) send them.</summary>
     public const string EventColumns = "seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers";
 

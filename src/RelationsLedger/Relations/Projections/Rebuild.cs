@@ -73,23 +73,13 @@ public static class Rebuild
             await using (var list = new NpgsqlCommand($"select id from {schema}.mt_streams order by version desc, id", connection))
             await using (var reader = await list.ExecuteReaderAsync(token))
                 while (await reader.ReadAsync(token)) ids.Add(reader.GetString(0));
-            // each stream along the (stream, version) key, which needs no sort; resolution orders it by sequence
-            await using var command = new NpgsqlCommand(
-                $"select seq_id, version, timestamp, type, data from {schema}.mt_events where stream_id = $1 and type <> '{EventRows.Tombstone}' order by version", connection);
-            var id = new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Varchar };
-            command.Parameters.Add(id);
             foreach (var pair in ids)
             {
-                id.TypedValue = pair;
-                var known = new List<RecordedEvent>();
-                // deserialized from the row as it is read, not kept as an array per event until its stream is whole
-                await using (var reader = await command.ExecuteReaderAsync(token))
-                    while (await reader.ReadAsync(token))
-                    {
-                        // the data column last: Npgsql disposes a column's stream when an earlier column is read
-                        var (sequence, version, at, type) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3));
-                        known.Add(events.Read(type, reader.GetStream(4), sequence, at, version));
-                    }
+                // each stream along the (stream, version) key, which needs no sort; resolution orders it by sequence
+                await using var command = events.StreamCommand(pair, afterVersion: 0);
+                command.Connection = connection;
+                await using var reader = await command.ExecuteReaderAsync(token);
+                var known = await events.ReadStreamAsync(reader, token).ToListAsync(token);
                 if (known.Count > 0) await streams.Writer.WriteAsync((pair, known), token);
             }
         });

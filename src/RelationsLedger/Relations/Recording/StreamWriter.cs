@@ -365,19 +365,10 @@ public sealed class StreamWriter : IAsyncDisposable
 
     private async Task<List<RecordedEvent>> ReadStreamAsync(NpgsqlConnection connection, Pair pair)
     {
-        await using var read = new NpgsqlCommand($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and type <> $2 order by seq_id", connection);
-        read.Parameters.Add(new NpgsqlParameter { Value = pair.Id });
-        read.Parameters.Add(new NpgsqlParameter { Value = EventRows.Tombstone });
+        await using var read = _rows.StreamCommand(pair.Id, afterVersion: 0);
+        read.Connection = connection;
         await using var reader = await read.ExecuteReaderAsync();
-        var stream = new List<RecordedEvent>();
-        while (await reader.ReadAsync())
-        {
-            // every other column first: reading a column after the data's stream is opened disposes that stream
-            var (sequence, version, recordedAt, type) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3));
-            await using var data = await reader.GetStreamAsync(4);
-            stream.Add(_rows.Read(type, data, sequence, recordedAt, version));
-        }
-        return stream;
+        return await _rows.ReadStreamAsync(reader, CancellationToken.None).ToListAsync();
     }
 
     /// <summary>The stream's row, created at version 0 if the stream is new (the row the append locks).</summary>

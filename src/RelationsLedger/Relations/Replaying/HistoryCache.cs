@@ -13,6 +13,7 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     private readonly ConcurrentDictionary<string, (CheckpointedHistory History, DateTimeOffset Created, long LastUsed)> _pairs = new();
     private readonly Lock _trim = new();
     private long _clock;
+    private EventRows? _rows;
 
     public static HistoryCache From(IConfiguration configuration) => new(configuration.GetValue("Ledger:HistoryCache:MaxEvents", DefaultMaxEvents));
 
@@ -34,15 +35,14 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
         return history;
     }
 
-    /// <summary>The pair's events after a version, leaned as they are read: the whole events (and Marten's wrappers)
-    /// of a long pair then die young instead of living, all at once, until the last is read.</summary>
-    private static async Task<List<RecordedEvent>> LeanEventsAsync(IQuerySession session, Pair pair, long afterVersion, CancellationToken ct)
+    /// <summary>The pair's events after a version, leaned as they are read: the whole events of a long pair then die
+    /// young instead of living, all at once, until the last is read.</summary>
+    private async Task<List<RecordedEvent>> LeanEventsAsync(IQuerySession session, Pair pair, long afterVersion, CancellationToken ct)
     {
+        var rows = _rows ??= new EventRows(session.DocumentStore);
         var lean = new List<RecordedEvent>();
-        var events = session.Events.QueryAllRawEvents()
-            .Where(e => e.StreamKey == pair.Id && e.Version > afterVersion && e.EventTypeName != EventRows.Tombstone)
-            .OrderBy(e => e.Version);
-        await foreach (var e in events.ToAsyncEnumerable(ct)) lean.Add(Lean(RecordedEvent.From(e)));
+        await using var reader = await session.ExecuteReaderAsync(rows.StreamCommand(pair.Id, afterVersion), ct);
+        await foreach (var e in rows.ReadStreamAsync(reader, ct)) lean.Add(Lean(e));
         return lean;
     }
 
