@@ -13,7 +13,7 @@ public sealed class PlannerStatistics(IDocumentStore store, ILogger logger)
     /// <summary>Fewer new rows than this never call for statistics: autovacuum's pace is enough for them.</summary>
     public const long MinimumNewRows = 10_000;
 
-    private static readonly long CheckEveryMilliseconds = 1_000;
+    private const long CheckEveryMilliseconds = 1_000;
     private readonly string _schema = store.Options.Events.DatabaseSchemaName;
     private int _running;
     private long _lastCheck = -CheckEveryMilliseconds;
