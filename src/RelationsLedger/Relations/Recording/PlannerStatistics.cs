@@ -13,41 +13,60 @@ public sealed class PlannerStatistics(IDocumentStore store, ILogger logger)
     /// <summary>Fewer new rows than this never call for statistics: autovacuum's pace is enough for them.</summary>
     public const long MinimumNewRows = 10_000;
 
-    private const long CheckEveryMilliseconds = 1_000;
+    private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
     private readonly string _schema = store.Options.Events.DatabaseSchemaName;
-    private int _running;
-    private long _lastCheck = -CheckEveryMilliseconds;
+    private int _running, _wanted;
 
-    /// <param name="newRows">rows inserted since the table's last statistics (<c>n_mod_since_analyze</c>)</param>
+    /// <param name="newRows">rows written since the table's last statistics</param>
     /// <param name="liveRows">rows the table holds now</param>
     public static bool Stale(long newRows, long liveRows) => newRows >= MinimumNewRows && newRows * 2 >= liveRows;
 
-    /// <summary>Checks, at most once a second and never twice at once, whether the tables need statistics, and
-    /// gathers them if so; the caller does not wait.</summary>
+    /// <summary>Asks for a look at the tables' statistics, which are gathered if they are stale; the caller does not
+    /// wait. One look runs at a time, at most one a second, and a bulk write that asks meanwhile gets a look after it:
+    /// the last writes of an import are looked at too.</summary>
     public void AfterBulkWrite()
     {
-        var now = Environment.TickCount64;
-        if (now - Interlocked.Read(ref _lastCheck) < CheckEveryMilliseconds || Interlocked.CompareExchange(ref _running, 1, 0) != 0) return;
-        Interlocked.Exchange(ref _lastCheck, now);
-        _ = Task.Run(async () =>
+        Volatile.Write(ref _wanted, 1);
+        if (Interlocked.CompareExchange(ref _running, 1, 0) == 0) _ = Task.Run(LookAsync);
+    }
+
+    private async Task LookAsync()
+    {
+        do
         {
-            try { await RefreshAsync(); }
+            try
+            {
+                while (Interlocked.Exchange(ref _wanted, 0) == 1)
+                {
+                    await RefreshAsync();
+                    await Task.Delay(CheckEvery);
+                }
+            }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or ObjectDisposedException)
             {
                 logger.LogWarning(e, "Could not refresh the planner's statistics of the ledger's tables.");
             }
             finally { Volatile.Write(ref _running, 0); }
-        });
+        }
+        // a write that asked after the last look, before this one stopped, found it still running
+        while (Volatile.Read(ref _wanted) == 1 && Interlocked.CompareExchange(ref _running, 1, 0) == 0);
     }
 
     private async Task RefreshAsync()
     {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
+        // the rows now from the event sequence, not from the statistics views: a backend reports its writes to those
+        // up to seconds later, and the last writes of an import would go unseen; the rows at the last statistics
+        // from the table's own count (−1 before any)
         await using var check = new Npgsql.NpgsqlCommand(
-            $"select n_mod_since_analyze, n_live_tup from pg_stat_user_tables where relid = '{_schema}.mt_events'::regclass", connection);
+            $"select (select last_value from {_schema}.mt_events_sequence), (select greatest(reltuples, 0)::bigint from pg_class where oid = '{_schema}.mt_events'::regclass)", connection);
         await using (var reader = await check.ExecuteReaderAsync())
-            if (!await reader.ReadAsync() || !Stale(reader.GetInt64(0), reader.GetInt64(1))) return;
+        {
+            if (!await reader.ReadAsync()) return;
+            var (now, counted) = (reader.GetInt64(0), reader.GetInt64(1));
+            if (!Stale(now - counted, now)) return;
+        }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await EventRows.ExecuteAsync(connection, $"analyze {_schema}.mt_events, {_schema}.mt_doc_timelineentry, {_schema}.mt_streams", CancellationToken.None);
         logger.LogInformation("Refreshed the planner's statistics of the ledger's tables after bulk writes in {Milliseconds:0} ms.", clock.Elapsed.TotalMilliseconds);
