@@ -172,6 +172,29 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_timeline_read_model_shows_what_resolving_the_stream_shows_for_corrected_retracted_and_disputed_facts()
+    {
+        var ids = new List<Guid>();
+        foreach (var (type, day) in new[] { ("EnvoyVisited", "2025-09-11"), ("PrisonersReleased", "2025-09-11"), ("LeadersSpoke", "2025-08-15"), ("EmbassyClosed", "2022-02-28") })
+            ids.Add(await Append(Samples.Event(type, day)));
+        await Append(Samples.Correction(ids[0], new JsonObject { ["summary"] = "reworded", ["occurredOn"] = "2025-09-10" }));
+        await Append(Samples.Correction(ids[3], new JsonObject { ["occurredOn"] = "2022-03" }));
+        await Append(Samples.Retraction(ids[1]));
+        await Append(Samples.Citation(ids[2]));
+
+        // the rows keep a body only for the two corrected facts; the other two are read from the event table
+        var rows = await GetJson("/api/relations/US-BY/timeline?includeRetracted=true");
+        var resolved = await GetJson($"/api/relations/US-BY/timeline?includeRetracted=true&knownAt={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(1).ToString("O"))}");
+        // (a body kept in a row comes back from jsonb, which orders an object's keys its own way)
+        Assert.True(JsonNode.DeepEquals(resolved["events"], rows["events"]), $"{resolved["events"]} != {rows["events"]}");
+        Assert.Equal(["2022-03", "2025-08-15", "2025-09-10", "2025-09-11"], rows["events"]!.AsArray().Select(e => (string?)e!["occurredOn"]));
+        Assert.Equal("reworded", (string?)rows["events"]![2]!["summary"]);
+        Assert.Equal([true, false, true, false], rows["events"]!.AsArray().Select(e => (bool)e!["corrected"]!));
+        Assert.Equal([false, true, false, false], rows["events"]!.AsArray().Select(e => (bool)e!["disputed"]!));
+        Assert.Equal([false, false, false, true], rows["events"]!.AsArray().Select(e => (bool)e!["retracted"]!));
+    }
+
+    [Fact]
     public async Task a_retracted_event_drops_out_of_state_from_the_moment_the_retraction_is_recorded()
     {
         await Append(Samples.Event("PrisonersReleased", "2025-06-21", new JsonObject { ["releasedBy"] = "BY", ["count"] = 14 }));

@@ -20,6 +20,11 @@ public sealed class EventRows(IDocumentStore store)
     public string Schema { get; } = store.Options.Events.DatabaseSchemaName;
     public ISerializer Json { get; } = store.Options.Serializer();
 
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IDocumentStore, EventRows> OfStore = new();
+
+    /// <summary>The store's one instance (its lookups are built once).</summary>
+    public static EventRows Of(IDocumentStore store) => OfStore.GetValue(store, s => new EventRows(s));
+
     public IEventType TypeOf(LedgerEvent e) => _byType[e.GetType()];
 
     public RecordedEvent Read(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version) =>
@@ -33,7 +38,14 @@ public sealed class EventRows(IDocumentStore store)
             Parameters = { new NpgsqlParameter<string>(null, NpgsqlDbType.Varchar) { TypedValue = pair }, new NpgsqlParameter<long> { TypedValue = afterVersion } },
         };
 
-    /// <summary>The events of a <see cref="StreamCommand"/>, each deserialized as its row is read; none of Marten's
+    /// <summary>The events with these sequences (the table's key), as <see cref="ReadStreamAsync"/> reads them.</summary>
+    public NpgsqlCommand SequencesCommand(long[] sequences) =>
+        new($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where seq_id = any($1)")
+        {
+            Parameters = { new NpgsqlParameter<long[]> { TypedValue = sequences } },
+        };
+
+    /// <summary>The events of a <see cref="StreamCommand"/> or a <see cref="SequencesCommand"/>, each deserialized as its row is read; none of Marten's
     /// wrappers, headers or per-column async reads (through Marten's LINQ, a pair's history took the summary
     /// projection longer than the daemon's own reading of the same events).</summary>
     public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(System.Data.Common.DbDataReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)

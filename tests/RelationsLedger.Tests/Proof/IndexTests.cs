@@ -52,9 +52,11 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
         var timeline = session.Query<TimelineEntry>().Where(x => x.Pair == pair && x.Effective >= from && x.Effective <= to && !x.Retracted)
             .OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Take(1001);
         var eventId = (await session.Query<TimelineEntry>().Where(x => x.Pair == pair).Select(x => x.Id).FirstAsync(Ct));
+        var page = (await session.Query<TimelineEntry>().Where(x => x.Pair == pair).OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Select(x => x.Sequence).Take(1000).ToListAsync(Ct)).ToArray();
         var queries = new Dictionary<string, NpgsqlCommand>
         {
             ["timeline page (pair, effective range, order)"] = timeline.ToCommand(FetchType.FetchMany),
+            ["a timeline page's event bodies, by sequence"] = EventRows.Of(App.Store).SequencesCommand(page),
             ["a pair's stream (state, diff, series, event)"] = Command("select seq_id, version, data from ledger.mt_events where stream_id = $1 order by version", pair),
             ["newest sequence of a pair (cache checks)"] = Command("select seq_id from ledger.mt_events where stream_id = $1 order by version desc limit 1", pair),
             ["events by id (idempotency, GET /api/events/{id})"] = Command("select id from ledger.mt_events where id = any($1)", new[] { eventId }),

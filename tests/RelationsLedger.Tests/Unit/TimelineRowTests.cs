@@ -2,27 +2,67 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RelationsLedger.Relations;
 using RelationsLedger.Relations.Projections;
+using RelationsLedger.Relations.Replaying;
 
 namespace RelationsLedger.Tests.Unit;
 
 public sealed class TimelineRowTests
 {
-    [Fact]
-    public void a_rows_data_is_the_events_own_fields_whether_the_row_is_made_from_the_event_or_read_back()
+    private static IEnumerable<DomainEvent> OneOfEachFact()
     {
         var facts = EventCatalog.All.Where(t => typeof(DomainEvent).IsAssignableFrom(t.ClrType)).ToList();
         Assert.True(facts.Count > 20);
-        foreach (var type in facts)
+        return facts.Select(type => (DomainEvent)EventCatalog.Create(
+            type, EventExamples.Data[type.Name], Guid.NewGuid(), Occurrence.Parse("2025-09-11"), "summary", [new Source("Reuters")], []));
+    }
+
+    private static string Json(object value) => JsonSerializer.Serialize(value, LedgerJson.Options);
+
+    [Fact]
+    public void a_row_of_an_uncorrected_fact_keeps_no_body_and_shows_the_stored_events()
+    {
+        foreach (var e in OneOfEachFact())
         {
-            var e = EventCatalog.Create(type, EventExamples.Data[type.Name], Guid.NewGuid(), Occurrence.Parse("2025-09-11"), "summary", [new Source("Reuters")], []);
-            var expected = JsonNode.Parse(EventCatalog.DataElementOf(e).GetRawText());
-            var row = TimelineEntry.Of("BY-US", Provenance.Resolve([new RecordedEvent(e, 1, DateTimeOffset.UnixEpoch)]).Single());
-            var json = JsonSerializer.Serialize(row, LedgerJson.Options);
-            Assert.True(JsonNode.DeepEquals(expected, JsonNode.Parse(json)!["data"]), $"{type.Name}: {json}");
-            Assert.True(JsonNode.DeepEquals(expected, JsonNode.Parse(row.Data.Element.GetRawText())), type.Name);
-            var back = JsonSerializer.Deserialize<TimelineEntry>(json, LedgerJson.Options)!;
-            Assert.True(JsonNode.DeepEquals(expected, JsonNode.Parse(back.Data.Element.GetRawText())), type.Name);
-            Assert.Equal(json, JsonSerializer.Serialize(back, LedgerJson.Options));
+            var row = TimelineEntry.Of("BY-US", Provenance.Resolve([new RecordedEvent(e, 7, DateTimeOffset.UnixEpoch)]).Single());
+            var json = JsonNode.Parse(Json(row))!.AsObject();
+            Assert.Equal(["id", "pair", "type", "effective", "sequence", "corrected", "disputed", "retracted"], json.Select(p => p.Key));
+            var back = JsonSerializer.Deserialize<TimelineEntry>(Json(row), LedgerJson.Options)!;
+            Assert.False(back.HasBody);
+            Assert.Equal(Json(TimelineItem.Of(Provenance.Resolve([new RecordedEvent(e, 7, DateTimeOffset.UnixEpoch)]).Single())), Json(TimelineItem.Of(back, e)));
+            Assert.Throws<InvalidOperationException>(() => TimelineItem.Of(back, null));
         }
+    }
+
+    [Fact]
+    public void a_row_of_a_corrected_fact_keeps_the_body_as_corrected_and_reads_it_back_without_the_stored_event()
+    {
+        foreach (var e in OneOfEachFact())
+        {
+            var correction = new EventCorrected(e.Id, new JsonObject { ["summary"] = "reworded", ["occurredOn"] = "2025-09" }, "wording") { Id = Guid.NewGuid() };
+            var resolved = Provenance.Resolve([new RecordedEvent(e, 7, DateTimeOffset.UnixEpoch), new RecordedEvent(correction, 9, DateTimeOffset.UnixEpoch)]).Single();
+            var row = TimelineEntry.Of("BY-US", resolved);
+            Assert.True(row.HasBody);
+            Assert.Equal(new DateOnly(2025, 9, 1), row.Effective);
+            var back = JsonSerializer.Deserialize<TimelineEntry>(Json(row), LedgerJson.Options)!;
+            Assert.Equal(Json(row), Json(back));
+            var item = TimelineItem.Of(back, null);
+            Assert.Equal(Json(TimelineItem.Of(resolved)), Json(item));
+            Assert.Equal(("reworded", "2025-09"), (item.Summary, item.OccurredOn.ToString()));
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(EventCatalog.DataElementOf(e).GetRawText()), JsonNode.Parse(item.Data.GetRawText())), e.GetType().Name);
+        }
+    }
+
+    [Fact]
+    public void a_row_written_with_its_whole_body_before_rows_became_lean_reads_as_that_body()
+    {
+        var e = OneOfEachFact().First();
+        var whole = JsonNode.Parse(Json(TimelineEntry.Of("BY-US", Provenance.Resolve([new RecordedEvent(e, 7, DateTimeOffset.UnixEpoch)]).Single())))!.AsObject();
+        whole["occurredOn"] = "2025-09-11";
+        whole["summary"] = "as the old row had it";
+        whole["data"] = JsonNode.Parse(EventCatalog.DataElementOf(e).GetRawText());
+        whole["sources"] = new JsonArray(new JsonObject { ["outlet"] = "Reuters" });
+        whole["relatedEventIds"] = new JsonArray();
+        var item = TimelineItem.Of(JsonSerializer.Deserialize<TimelineEntry>(whole.ToJsonString(), LedgerJson.Options)!, null);
+        Assert.Equal("as the old row had it", item.Summary);
     }
 }

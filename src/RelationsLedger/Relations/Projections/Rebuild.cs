@@ -25,7 +25,7 @@ public static class Rebuild
     public static async Task<RebuildResult> RunAsync(IDocumentStore store, CancellationToken ct = default)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var events = new EventRows(store);
+        var events = EventRows.Of(store);
         var (schema, json) = (events.Schema, events.Json);
 
         await using var write = store.Storage.Database.CreateConnection();

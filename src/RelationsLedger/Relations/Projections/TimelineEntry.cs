@@ -1,22 +1,38 @@
+using System.Text.Json.Serialization;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
 
 namespace RelationsLedger.Relations.Projections;
 
-/// <summary>One domain event of a pair as it now stands (corrections applied, flags set): the timeline's read model.</summary>
+/// <summary>One domain event of a pair as it now stands: its place in the timeline and its flags. The event's body
+/// (occurredOn, summary, data, sources, related ids) is the stored event's, read from the event table by sequence, and
+/// is kept in the row only when corrections changed it — a row that repeated every event doubled what an import, a
+/// batch and a rebuild write (972 MB of rows beside 822 MB of events for 1.1 million) for a body the event table
+/// already holds. Rows written before that carry their body too, and are read the same way.</summary>
 public sealed record TimelineEntry(
-    Guid Id, string Pair, string Type, Occurrence OccurredOn, DateOnly Effective, long Sequence, string Summary,
-    EventData Data, IReadOnlyList<Source> Sources, IReadOnlyList<Guid> RelatedEventIds,
-    bool Corrected, bool Disputed, bool Retracted)
+    Guid Id, string Pair, string Type, DateOnly Effective, long Sequence, bool Corrected, bool Disputed, bool Retracted,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Occurrence? OccurredOn = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Summary = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EventData? Data = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Source>? Sources = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Guid>? RelatedEventIds = null)
 {
     /// <summary>The members kept as columns of the row as well as in its JSON (every writer of rows fills them): the
     /// key of the timeline's index.</summary>
     public static readonly string[] Columns = [nameof(Pair), nameof(Effective), nameof(Sequence)];
 
-    public static TimelineEntry Of(string pair, ResolvedEvent e) => new(
-        e.Event.Id, pair, e.Event.GetType().Name, e.Event.OccurredOn, e.Effective, e.Sequence, e.Event.Summary,
-        EventData.Of(e.Event), e.Event.Sources, e.Event.RelatedEventIds, e.Corrected, e.Disputed, e.Retracted);
+    /// <summary>The row keeps the body it shows; when false, the body is the stored event's.</summary>
+    [JsonIgnore]
+    public bool HasBody => Summary is not null;
+
+    public static TimelineEntry Of(string pair, ResolvedEvent e)
+    {
+        var row = new TimelineEntry(e.Event.Id, pair, e.Event.GetType().Name, e.Effective, e.Sequence, e.Corrected, e.Disputed, e.Retracted);
+        return e.Corrected
+            ? row with { OccurredOn = e.Event.OccurredOn, Summary = e.Event.Summary, Data = EventData.Of(e.Event), Sources = e.Event.Sources, RelatedEventIds = e.Event.RelatedEventIds }
+            : row;
+    }
 }
 
 /// <summary>Inline, so a timeline read straight after an append shows it: the append path writes the rows of

@@ -46,7 +46,7 @@ public sealed class StreamWriter : IAsyncDisposable
 
     public StreamWriter(IDocumentStore store, ILogger<StreamWriter> logger)
     {
-        (_store, _rows, _statistics) = (store, new EventRows(store), new PlannerStatistics(store, logger));
+        (_store, _rows, _statistics) = (store, EventRows.Of(store), new PlannerStatistics(store, logger));
         _committer = Task.Run(CommitLoopAsync);
     }
 

@@ -12,8 +12,17 @@ public sealed record TimelineItem(
     Guid EventId, string Type, Occurrence OccurredOn, string Summary, System.Text.Json.JsonElement Data, IReadOnlyList<Source> Sources,
     IReadOnlyList<Guid> RelatedEventIds, long Sequence, bool Corrected, bool Disputed, bool Retracted)
 {
-    public static TimelineItem Of(TimelineEntry e) => new(
-        e.Id, e.Type, e.OccurredOn, e.Summary, e.Data.Element, e.Sources, e.RelatedEventIds, e.Sequence, e.Corrected, e.Disputed, e.Retracted);
+    public static TimelineItem Of(ResolvedEvent e) => Of(e.Event, e.Sequence, e.Corrected, e.Disputed, e.Retracted);
+
+    /// <summary>A row's item: its own body if it keeps one (a corrected fact), else <paramref name="stored"/>'s.</summary>
+    public static TimelineItem Of(TimelineEntry row, LedgerEvent? stored) => row.HasBody
+        ? new(row.Id, row.Type, row.OccurredOn!.Value, row.Summary!, row.Data!.Element, row.Sources ?? [], row.RelatedEventIds ?? [],
+            row.Sequence, row.Corrected, row.Disputed, row.Retracted)
+        : Of(stored ?? throw new InvalidOperationException($"The event of timeline row {row.Id} (sequence {row.Sequence}) is not in the event table."),
+            row.Sequence, row.Corrected, row.Disputed, row.Retracted);
+
+    private static TimelineItem Of(LedgerEvent e, long sequence, bool corrected, bool disputed, bool retracted) => new(
+        e.Id, e.GetType().Name, e.OccurredOn, e.Summary, EventCatalog.DataElementOf(e), e.Sources, e.RelatedEventIds, sequence, corrected, disputed, retracted);
 }
 
 public sealed record TimelinePage(string Pair, IReadOnlyList<TimelineItem> Events, string? Next);
@@ -44,7 +53,7 @@ public static class GetTimeline
         var cursor = ParseCursor(after, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
-        List<TimelineEntry> rows;
+        List<TimelineItem> items;
         var context = request.HttpContext;
         if (knowledge == Knowledge.Latest)
         {
@@ -54,31 +63,44 @@ public static class GetTimeline
             if (typeNames.Length > 0) query = query.Where(x => x.Type.IsOneOf(typeNames));
             if (!withRetracted) query = query.Where(x => !x.Retracted);
             if (cursor is var (d, s)) query = query.Where(x => x.Effective > d || (x.Effective == d && x.Sequence > s));
-            rows = (await query.OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Take(size + 1).ToListAsync(ct)).ToList();
+            var rows = (await query.OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Take(size + 1).ToListAsync(ct)).ToList();
+            var stored = await StoredAsync(session, rows.Where(r => !r.HasBody).Select(r => r.Sequence).ToArray(), ct);
+            items = rows.Select(r => TimelineItem.Of(r, r.HasBody ? null : stored.GetValueOrDefault(r.Sequence))).ToList();
         }
         else
         {
             var known = await Reading.LoadAsync(session, p, knowledge, ct);
             var pinned = knowledge.Basis is { } pinnedAt && pinnedAt <= await Reading.LastSequenceAsync(session, p, ct);
             if (ReadCache.NotModified(context, ReadCache.Tag(request, ReadBasis.Of(known).Sequence), pinned)) return ReadCache.Unchanged;
-            rows = Provenance.Resolve(known).Select(r => TimelineEntry.Of(p.Id, r))
+            items = Provenance.Resolve(known)
                 .Where(x => x.Effective >= fromDate && x.Effective <= toDate)
-                .Where(x => typeNames.Length == 0 || typeNames.Contains(x.Type))
+                .Where(x => typeNames.Length == 0 || typeNames.Contains(x.Event.GetType().Name))
                 .Where(x => withRetracted || !x.Retracted)
                 .Where(x => cursor is not var (d, s) || x.Effective > d || (x.Effective == d && x.Sequence > s))
-                .Take(size + 1).ToList();
+                .Take(size + 1).Select(TimelineItem.Of).ToList();
         }
 
         string? next = null;
-        if (rows.Count > size)
+        if (items.Count > size)
         {
-            rows.RemoveAt(size);
-            var last = rows[^1];
+            items.RemoveAt(size);
+            var last = items[^1];
             var query = System.Web.HttpUtility.ParseQueryString(request.QueryString.Value ?? "");
-            query["after"] = $"{last.Effective:yyyy-MM-dd}~{last.Sequence}";
+            query["after"] = $"{last.OccurredOn.Start:yyyy-MM-dd}~{last.Sequence}";
             next = $"{request.Path}?{query}";
         }
-        return TypedResults.Ok(new TimelinePage(p.Id, rows.Select(TimelineItem.Of).ToList(), next));
+        return TypedResults.Ok(new TimelinePage(p.Id, items, next));
+    }
+
+    /// <summary>The stored events of rows that do not keep their body, by sequence (the event table's key).</summary>
+    private static async Task<Dictionary<long, LedgerEvent>> StoredAsync(IQuerySession session, long[] sequences, CancellationToken ct)
+    {
+        var stored = new Dictionary<long, LedgerEvent>(sequences.Length);
+        if (sequences.Length == 0) return stored;
+        var rows = EventRows.Of(session.DocumentStore);
+        await using var reader = await session.ExecuteReaderAsync(rows.SequencesCommand(sequences), ct);
+        await foreach (var e in rows.ReadStreamAsync(reader, ct)) stored[e.Sequence] = e.Event;
+        return stored;
     }
 
     private static (DateOnly, long)? ParseCursor(string? after, Problems problems)

@@ -13,7 +13,6 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     private readonly ConcurrentDictionary<string, (CheckpointedHistory History, DateTimeOffset Created, long LastUsed)> _pairs = new();
     private readonly Lock _trim = new();
     private long _clock;
-    private EventRows? _rows;
 
     public static HistoryCache From(IConfiguration configuration) => new(configuration.GetValue("Ledger:HistoryCache:MaxEvents", DefaultMaxEvents));
 
@@ -39,7 +38,7 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     /// young instead of living, all at once, until the last is read.</summary>
     private async Task<List<RecordedEvent>> LeanEventsAsync(IQuerySession session, Pair pair, long afterVersion, CancellationToken ct)
     {
-        var rows = _rows ??= new EventRows(session.DocumentStore);
+        var rows = EventRows.Of(session.DocumentStore);
         var lean = new List<RecordedEvent>();
         await using var reader = await session.ExecuteReaderAsync(rows.StreamCommand(pair.Id, afterVersion), ct);
         await foreach (var e in rows.ReadStreamAsync(reader, ct)) lean.Add(Lean(e));
