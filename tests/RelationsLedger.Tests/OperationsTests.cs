@@ -57,6 +57,17 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_summary_projection_counts_the_events_it_applies_as_background_work_for_the_trim()
+    {
+        var work = App.Services.GetRequiredService<RelationsLedger.Platform.BackgroundWork>();
+        var before = work.Items;
+        foreach (var day in new[] { "2022-02-28", "2022-03-01", "2022-03-02" }) await Record("US-BY", Samples.Event("LeadersSpoke", day));
+        await App.WaitForProjectionsAsync();
+        Assert.True(work.Items >= before + 3, $"{before} → {work.Items}");
+        Assert.True(Environment.TickCount64 - work.LastTick < 30_000);
+    }
+
+    [Fact]
     public async Task with_a_replica_configured_pinned_reads_use_it_and_newest_reads_stay_on_the_primary()
     {
         var receipt = await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));

@@ -9,8 +9,10 @@ namespace RelationsLedger.Platform;
 /// (default 10; 0 turns it off) after a busier spell, one aggressive, compacting collection returns the free part of
 /// the heap to the operating system — and only when the heap's committed memory has grown by
 /// <c>Ledger:Memory:TrimAfterGrowthMegabytes</c> (default 32) since the last one, so a little work now and then does
-/// not buy a full collection each time.</summary>
-public sealed class IdleTrim(IConfiguration configuration, ILogger<IdleTrim> logger) : BackgroundService
+/// not buy a full collection each time. A long spell of <see cref="BackgroundWork"/> (the async projection catching up
+/// after an import: <see cref="Quiet.WorkSpell"/> events or more) that has ended counts as quiet too, though requests
+/// may be allocating: the heap the catch-up grew is handed back then, not once the readers have gone.</summary>
+public sealed class IdleTrim(IConfiguration configuration, BackgroundWork work, ILogger<IdleTrim> logger) : BackgroundService
 {
     /// <summary>Collections made so far.</summary>
     public int Trims { get; private set; }
@@ -21,10 +23,10 @@ public sealed class IdleTrim(IConfiguration configuration, ILogger<IdleTrim> log
         if (idle <= TimeSpan.Zero) return;
         var quiet = new Quiet(idle, configuration.GetValue("Ledger:Memory:BusyAboveMegabytesPerSecond", 1.0),
             configuration.GetValue("Ledger:Memory:TrimAfterGrowthMegabytes", 32.0), Environment.TickCount64, GC.GetTotalAllocatedBytes());
-        using var timer = new PeriodicTimer(idle / 4);
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Min(idle.Ticks / 4, TimeSpan.TicksPerSecond)));
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            if (!quiet.TimeToTrim(Environment.TickCount64, GC.GetTotalAllocatedBytes(), GC.GetGCMemoryInfo().TotalCommittedBytes)) continue;
+            if (!quiet.TimeToTrim(Environment.TickCount64, GC.GetTotalAllocatedBytes(), GC.GetGCMemoryInfo().TotalCommittedBytes, work.Items, work.LastTick)) continue;
             Trims++;
             var before = Environment.WorkingSet;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -37,21 +39,44 @@ public sealed class IdleTrim(IConfiguration configuration, ILogger<IdleTrim> log
     /// heap's committed bytes at each look, it says when to trim. The spell before the first look (start-up) is busy.</summary>
     public sealed class Quiet(TimeSpan idle, double busyMegabytesPerSecond, double growthMegabytes, long now, long allocated)
     {
+        /// <summary>Background work of at least this many items, with none for <see cref="WorkQuietMs"/>, is a spell that ended.</summary>
+        public const long WorkSpell = 50_000, WorkQuietMs = 1_000;
+
         private readonly double _busyBytesPerMs = busyMegabytesPerSecond * (1 << 20) / 1000;
         private readonly long _growth = (long)(growthMegabytes * (1 << 20));
-        private long _lastLook = now, _allocated = allocated, _lastBusy = now, _trimmedFor = long.MinValue, _committedAfterTrim;
+        private long _lastLook = now, _allocated = allocated, _lastBusy = now, _trimmedFor = long.MinValue, _committedAfterTrim, _workSeen;
 
-        public bool TimeToTrim(long now, long allocated, long committed)
+        /// <param name="work">background work items done so far</param>
+        /// <param name="lastWork">when the last of them was done (ms)</param>
+        public bool TimeToTrim(long now, long allocated, long committed, long work = 0, long lastWork = 0)
         {
             if (allocated - _allocated > _busyBytesPerMs * Math.Max(now - _lastLook, 1)) _lastBusy = now;
             (_lastLook, _allocated) = (now, allocated);
-            if (_lastBusy == _trimmedFor || now - _lastBusy < idle.TotalMilliseconds) return false;
-            _trimmedFor = _lastBusy;
+            var spellEnded = work - _workSeen >= WorkSpell && now - lastWork >= WorkQuietMs;
+            if (spellEnded) _workSeen = work;
+            else if (_lastBusy == _trimmedFor || now - _lastBusy < idle.TotalMilliseconds) return false;
+            else _trimmedFor = _lastBusy;
             return _growth <= 0 || committed - _committedAfterTrim >= _growth;
         }
 
         /// <summary>After the collection: its own allocation is not work, and growth counts from here.</summary>
         public void Trimmed(long allocated, long committed) => (_allocated, _committedAfterTrim) = (allocated, committed);
+    }
+}
+
+/// <summary>Work done off the request path, counted where it is done (the summary projection, per event applied), for
+/// <see cref="IdleTrim"/>.</summary>
+public sealed class BackgroundWork
+{
+    private long _items, _lastTick;
+
+    public long Items => Interlocked.Read(ref _items);
+    public long LastTick => Interlocked.Read(ref _lastTick);
+
+    public void Done(int items)
+    {
+        Interlocked.Add(ref _items, items);
+        Interlocked.Exchange(ref _lastTick, Environment.TickCount64);
     }
 }
 

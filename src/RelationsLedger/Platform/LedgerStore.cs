@@ -19,10 +19,12 @@ public static class LedgerStore
         services.AddSingleton(sp => Relations.Replaying.HistoryCache.From(sp.GetRequiredService<IConfiguration>()));
         services.AddHostedService(sp => sp.GetRequiredService<LedgerDatabase>());
         services.AddSingleton<Relations.Recording.StreamWriter>();
+        services.AddSingleton<BackgroundWork>();
         services.AddSingleton<Relations.Recording.Appending>();
         services.AddMarten(sp =>
             {
-                var options = Configure(new StoreOptions(), sp.GetRequiredService<LedgerDatabase>().ConnectionString, sp.GetRequiredService<Relations.Replaying.HistoryCache>());
+                var options = Configure(new StoreOptions(), sp.GetRequiredService<LedgerDatabase>().ConnectionString, sp.GetRequiredService<Relations.Replaying.HistoryCache>(),
+                    sp.GetRequiredService<BackgroundWork>());
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 return options;
             })
@@ -35,7 +37,8 @@ public static class LedgerStore
 
     /// <summary>The store's shape: schema, serializer, event types, projections and indexes (shared with the benchmarks' baselines).</summary>
     /// <param name="histories">the checkpointed histories the summary projection extends (the app's, shared with its reads)</param>
-    public static StoreOptions Configure(StoreOptions options, string connectionString, Relations.Replaying.HistoryCache? histories = null)
+    /// <param name="work">where the summary projection counts the events it applies (for <see cref="IdleTrim"/>)</param>
+    public static StoreOptions Configure(StoreOptions options, string connectionString, Relations.Replaying.HistoryCache? histories = null, BackgroundWork? work = null)
     {
         options.Connection(Tuned(connectionString));
         options.DatabaseSchemaName = "ledger";
@@ -50,7 +53,7 @@ public static class LedgerStore
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.AddEventTypes(EventCatalog.All.Select(t => t.ClrType));
         options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new RelationshipSummaryProjection(histories ?? new Relations.Replaying.HistoryCache()), ProjectionLifecycle.Async,
+        options.Projections.Add(new RelationshipSummaryProjection(histories ?? new Relations.Replaying.HistoryCache(), work), ProjectionLifecycle.Async,
             asyncConfiguration: o => o.BatchSize = 2_000);
         // the timeline's one query: a pair's rows in (effective, sequence) order from a date — one index serves it.
         // Its keys are columns beside the row's JSON, not expressions on it: an expression index on a DateOnly goes

@@ -2,7 +2,8 @@ using RelationsLedger.Platform;
 
 namespace RelationsLedger.Tests.Unit;
 
-/// <summary>When the idle trim collects: looks every 2.5 s, quiet after 10 s below 1 MB/s of allocation, 32 MB of growth.</summary>
+/// <summary>When the idle trim collects: looks every 2.5 s, quiet after 10 s below 1 MB/s of allocation or once a
+/// catch-up of 50,000 events or more has ended, 32 MB of growth.</summary>
 public sealed class IdleTrimTests
 {
     private const long Mb = 1 << 20;
@@ -12,16 +13,18 @@ public sealed class IdleTrimTests
     private sealed class Process(double committedMb = 200)
     {
         private readonly IdleTrim.Quiet _quiet = new(TimeSpan.FromSeconds(10), 1, 32, 0, 0);
-        private long _now, _allocated;
+        private long _now, _allocated, _work, _lastWork;
         public long CommittedMb = (long)committedMb;
 
-        public int Run(double seconds, double mbPerSecond)
+        /// <param name="workPerSecond">background work items (events the projection applies) meanwhile</param>
+        public int Run(double seconds, double mbPerSecond, int workPerSecond = 0)
         {
             var trims = 0;
             for (var t = 0.0; t < seconds; t += 2.5)
             {
                 (_now, _allocated) = (_now + 2_500, _allocated + (long)(mbPerSecond * 2.5 * Mb));
-                if (!_quiet.TimeToTrim(_now, _allocated, CommittedMb * Mb)) continue;
+                if (workPerSecond > 0) (_work, _lastWork) = (_work + (long)(workPerSecond * 2.5), _now);
+                if (!_quiet.TimeToTrim(_now, _allocated, CommittedMb * Mb, _work, _lastWork)) continue;
                 trims++;
                 _quiet.Trimmed(_allocated, CommittedMb * Mb);
             }
@@ -59,5 +62,31 @@ public sealed class IdleTrimTests
         process.CommittedMb += 10;
         Assert.Equal(0, process.Run(5, mbPerSecond: 30));
         Assert.Equal(0, process.Run(30, mbPerSecond: 0));
+    }
+
+    [Fact]
+    public void a_long_catch_up_that_ends_brings_one_collection_though_readers_keep_allocating()
+    {
+        var process = new Process();
+        Assert.Equal(0, process.Run(60, mbPerSecond: 200, workPerSecond: 20_000));
+        Assert.Equal(1, process.Run(2.5, mbPerSecond: 200));
+        Assert.Equal(0, process.Run(60, mbPerSecond: 200));
+        // the next catch-up is a spell of its own
+        process.CommittedMb += 100;
+        Assert.Equal(0, process.Run(10, mbPerSecond: 200, workPerSecond: 20_000));
+        Assert.Equal(1, process.Run(2.5, mbPerSecond: 200));
+    }
+
+    [Fact]
+    public void a_short_spell_of_background_work_or_one_that_grew_the_heap_too_little_brings_no_collection_while_readers_allocate()
+    {
+        var process = new Process();
+        Assert.Equal(0, process.Run(2.5, mbPerSecond: 200, workPerSecond: 10_000));
+        Assert.Equal(0, process.Run(60, mbPerSecond: 200));
+        var settled = new Process();
+        Assert.Equal(1, settled.Run(15, mbPerSecond: 0));
+        settled.CommittedMb += 10;
+        Assert.Equal(0, settled.Run(60, mbPerSecond: 200, workPerSecond: 20_000));
+        Assert.Equal(0, settled.Run(60, mbPerSecond: 200));
     }
 }

@@ -32,9 +32,15 @@ public sealed record RelationshipSummary(
 /// what is committed of a pair is a prefix of its sequences — and the summary records the newest it includes: the
 /// daemon's later batches skip what a summary already holds, so catching up after a bulk import reads each pair's
 /// stream about once instead of once per batch.</summary>
-public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histories) : IProjection
+public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histories, Platform.BackgroundWork? work = null) : IProjection
 {
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    {
+        await ApplyEventsAsync(operations, events, cancellation);
+        work?.Done(events.Count);
+    }
+
+    private async Task ApplyEventsAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         // a failed append's sequences are filled with Marten's tombstones, which reach an untyped projection too
         foreach (var stream in events.Where(e => e.Data is LedgerEvent).GroupBy(e => e.StreamKey!))
