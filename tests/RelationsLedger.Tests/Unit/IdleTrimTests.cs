@@ -89,4 +89,21 @@ public sealed class IdleTrimTests
         Assert.Equal(0, settled.Run(60, mbPerSecond: 200, workPerSecond: 20_000));
         Assert.Equal(0, settled.Run(60, mbPerSecond: 200));
     }
+
+    [Fact]
+    public async Task a_batch_of_background_work_in_progress_is_work_going_on_however_long_it_takes()
+    {
+        var work = new BackgroundWork();
+        var release = new TaskCompletionSource();
+        var batch = work.RunAsync(2_000, () => release.Task);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.True(Environment.TickCount64 - work.LastTick < 50);
+        Assert.Equal(0, work.Items);
+        release.SetResult();
+        await batch;
+        Assert.Equal(2_000, work.Items);
+        var done = work.LastTick;
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Equal(done, work.LastTick);
+    }
 }

@@ -34,11 +34,8 @@ public sealed record RelationshipSummary(
 /// stream about once instead of once per batch.</summary>
 public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histories, Platform.BackgroundWork? work = null) : IProjection
 {
-    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
-    {
-        await ApplyEventsAsync(operations, events, cancellation);
-        work?.Done(events.Count);
-    }
+    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) =>
+        work is null ? ApplyEventsAsync(operations, events, cancellation) : work.RunAsync(events.Count, () => ApplyEventsAsync(operations, events, cancellation));
 
     private async Task ApplyEventsAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
