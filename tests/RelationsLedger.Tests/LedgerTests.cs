@@ -415,6 +415,9 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         var stream = (await session.Events.FetchStreamAsync("BY-US", token: Ct)).Select(e => RecordedEvent.From(e)).ToList();
         Assert.Equal(JsonSerializer.Serialize(RelationshipSummary.Of("BY-US", stream), LedgerJson.Options), JsonSerializer.Serialize(stored, LedgerJson.Options));
         Assert.Equal((5, 59), (stored!.Events, stored.State.PrisonersReleased.Total));
+        // the columns the projection reads before it decides whether it needs the stored state
+        Assert.Equal($"{stored.Sequence} {stored.LastEffective:yyyy-MM-dd}", (await session.QueryAsync<string>(
+            "select sequence::text || ' ' || last_effective::text from ledger.mt_doc_relationshipsummary where id = 'BY-US'", Ct)).Single());
     }
 
     [Fact]

@@ -63,6 +63,8 @@ public static class LedgerStore
         options.Schema.For<TimelineEntry>();
         options.Policies.ForAllDocuments(mapping =>
         {
+            if (mapping.DocumentType == typeof(RelationshipSummary))
+                foreach (var member in RelationshipSummary.Columns) mapping.DuplicateField(member);
             if (mapping.DocumentType != typeof(TimelineEntry)) return;
             foreach (var member in TimelineEntry.Columns) mapping.DuplicateField(member);
             mapping.AddIndex([.. TimelineEntry.Columns.Select(c => c.ToLowerInvariant())]);

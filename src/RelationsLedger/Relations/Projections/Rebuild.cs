@@ -94,7 +94,7 @@ public static class Rebuild
                 await results.Writer.WriteAsync((stream.Pair, resolved, summary, summaryJson.WrittenSpan.ToArray()), inner);
             }));
 
-        var summaries = new List<(string Id, byte[] Json)>();
+        var summaries = new List<(RelationshipSummary Summary, byte[] Json)>();
         int count = 0, pairs = 0, rows = 0;
         long last = 0;
         try
@@ -104,7 +104,7 @@ public static class Rebuild
             await foreach (var (pair, resolved, summary, summaryJson) in results.Reader.ReadAllAsync(ct))
             {
                 foreach (var row in resolved.Select(r => TimelineEntry.Of(pair, r))) await events.CopyRowAsync(copy, row, buffer, ct);
-                summaries.Add((summary.Id, summaryJson));
+                summaries.Add((summary, summaryJson));
                 (count, pairs, rows, last) = (count + summary.Events, pairs + 1, rows + resolved.Count, Math.Max(last, summary.Sequence));
             }
             await copy.CompleteAsync(ct);
@@ -120,14 +120,16 @@ public static class Rebuild
             throw;
         }
         await Task.WhenAll(read, resolve);
-        await using (var copy = await write.BeginBinaryImportAsync($"copy {schema}.mt_doc_relationshipsummary (id, data, mt_dotnet_type) from stdin (format binary)", ct))
+        await using (var copy = await write.BeginBinaryImportAsync($"copy {schema}.mt_doc_relationshipsummary (id, data, mt_dotnet_type, {RelationshipSummary.ColumnNames}) from stdin (format binary)", ct))
         {
-            foreach (var (id, summaryJson) in summaries)
+            foreach (var (summary, summaryJson) in summaries)
             {
                 await copy.StartRowAsync(ct);
-                await copy.WriteAsync(id, NpgsqlDbType.Varchar, ct);
+                await copy.WriteAsync(summary.Id, NpgsqlDbType.Varchar, ct);
                 await copy.WriteAsync(summaryJson, NpgsqlDbType.Jsonb, ct);
                 await copy.WriteAsync(typeof(RelationshipSummary).FullName!, NpgsqlDbType.Varchar, ct);
+                await copy.WriteAsync(summary.Sequence, NpgsqlDbType.Bigint, ct);
+                await copy.WriteAsync(summary.LastEffective, NpgsqlDbType.Date, ct);
             }
             await copy.CompleteAsync(ct);
         }
