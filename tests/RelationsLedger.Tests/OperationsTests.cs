@@ -25,6 +25,10 @@ public sealed class OperationsTests(LedgerApp app) : ApiTest(app)
         Assert.Contains("type=\"EmbassyClosed\"", text);
         Assert.Contains("ledger_asof_duration", text);
         Assert.Contains("ledger_projection_lag_events", text);
+        // the view that bounds each metric's series keeps the instruments' own histogram buckets (ASP.NET Core's advice)
+        Assert.Contains("http_server_request_duration_seconds_bucket{", text);
+        Assert.Contains("le=\"0.005\"", text);
+        Assert.DoesNotContain("otel_metric_overflow", text);
     }
 
     [Fact]

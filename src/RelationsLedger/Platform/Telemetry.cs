@@ -91,6 +91,11 @@ public sealed class LagSampler(IDocumentStore store, TimeProvider clock, LedgerM
 
 public static class Telemetry
 {
+    /// <summary>Attribute sets kept per metric (OpenTelemetry's default is 2,000, allocated up front for each of the
+    /// ≈ 70 metrics: 12 MB of the API's heap, ≈ 4 % of its memory, for series it never has). The widest here, request
+    /// duration by route, method and status, has a few hundred; past the limit a series is counted as overflow.</summary>
+    public const int SeriesPerMetric = 500;
+
     /// <summary>Traces and metrics (ASP.NET Core, Npgsql, Wolverine, Marten, the ledger's own), a Prometheus scrape
     /// endpoint, and OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set.</summary>
     public static IServiceCollection AddLedgerTelemetry(this IServiceCollection services, IConfiguration configuration)
@@ -102,6 +107,7 @@ public static class Telemetry
             .ConfigureResource(r => r.AddService("RelationsLedger"))
             .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddRuntimeInstrumentation()
                 .AddMeter(LedgerMetrics.MeterName, "Wolverine:RelationsLedger", "Marten", "Npgsql")
+                .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = SeriesPerMetric })
                 .AddPrometheusExporter());
         // traces have no reader but an OTLP collector: without one, no span is created (a listener makes every
         // request, command and message build spans nobody reads)
