@@ -49,7 +49,7 @@ public sealed class IdleTrim(IConfiguration configuration, BackgroundWork work, 
 
         /// <param name="work">background work items done so far</param>
         /// <param name="lastWork">when the last of them was done (ms)</param>
-        public bool TimeToTrim(long now, long allocated, long committed, long work = 0, long lastWork = 0)
+        public bool TimeToTrim(long now, long allocated, long committed, long work, long lastWork)
         {
             if (allocated - _allocated > _busyBytesPerMs * Math.Max(now - _lastLook, 1)) _lastBusy = now;
             (_lastLook, _allocated) = (now, allocated);

@@ -30,7 +30,7 @@ public sealed class EventRows(IDocumentStore store)
     public RecordedEvent Read(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version) =>
         new((LedgerEvent)Json.FromJson(_byName[type], data), sequence, recordedAt, version);
 
-    /// <summary>A pair's events after <paramref name="afterVersion"/>, in order, as <see cref="ReadStreamAsync"/> reads
+    /// <summary>A pair's events after <paramref name="afterVersion"/>, in order, as <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/> reads
     /// them: the columns a fold needs, along the (stream, version) index. Connection-free, so a session can run it.</summary>
     public NpgsqlCommand StreamCommand(string pair, long afterVersion) =>
         new($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and version > $2 and type <> '{Tombstone}' order by version")
@@ -38,17 +38,37 @@ public sealed class EventRows(IDocumentStore store)
             Parameters = { new NpgsqlParameter<string>(null, NpgsqlDbType.Varchar) { TypedValue = pair }, new NpgsqlParameter<long> { TypedValue = afterVersion } },
         };
 
-    /// <summary>The events with these sequences (the table's key), as <see cref="ReadStreamAsync"/> reads them.</summary>
+    /// <summary>The events with these sequences (the table's key), as <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/> reads them.</summary>
     public NpgsqlCommand SequencesCommand(long[] sequences) =>
         new($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where seq_id = any($1)")
         {
             Parameters = { new NpgsqlParameter<long[]> { TypedValue = sequences } },
         };
 
-    /// <summary>The events of a <see cref="StreamCommand"/> or a <see cref="SequencesCommand"/>, each deserialized as its row is read; none of Marten's
-    /// wrappers, headers or per-column async reads (through Marten's LINQ, a pair's history took the summary
+    /// <summary>The events a <see cref="StreamCommand"/> or a <see cref="SequencesCommand"/> selects, run in
+    /// <paramref name="session"/> (a replica session reads its replica), each deserialized as its row is read; none of
+    /// Marten's wrappers, headers or per-column async reads (through Marten's LINQ, a pair's history took the summary
     /// projection longer than the daemon's own reading of the same events).</summary>
-    public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(System.Data.Common.DbDataReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<RecordedEvent> ReadAsync(IQuerySession session, NpgsqlCommand command, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using (command)
+        await using (var reader = await session.ExecuteReaderAsync(command, ct))
+            await foreach (var e in ReadRowsAsync(reader, ct)) yield return e;
+    }
+
+    /// <summary>As <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/>, on a connection of the
+    /// caller's (the writer's transaction, the rebuild's read stage).</summary>
+    public async IAsyncEnumerable<RecordedEvent> ReadAsync(NpgsqlConnection connection, NpgsqlCommand command, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using (command)
+        {
+            command.Connection = connection;
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await foreach (var e in ReadRowsAsync(reader, ct)) yield return e;
+        }
+    }
+
+    private async IAsyncEnumerable<RecordedEvent> ReadRowsAsync(System.Data.Common.DbDataReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         while (await reader.ReadAsync(ct))
         {

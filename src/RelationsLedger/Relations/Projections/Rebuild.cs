@@ -76,10 +76,7 @@ public static class Rebuild
             foreach (var pair in ids)
             {
                 // each stream along the (stream, version) key, which needs no sort; resolution orders it by sequence
-                await using var command = events.StreamCommand(pair, afterVersion: 0);
-                command.Connection = connection;
-                await using var reader = await command.ExecuteReaderAsync(token);
-                var known = await events.ReadStreamAsync(reader, token).ToListAsync(token);
+                var known = await events.ReadAsync(connection, events.StreamCommand(pair, afterVersion: 0), token).ToListAsync(token);
                 if (known.Count > 0) await streams.Writer.WriteAsync((pair, known), token);
             }
         });

@@ -61,7 +61,7 @@ public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histori
             var summary = inOrder ? await operations.LoadAsync<RelationshipSummary>(stream.Key, cancellation) : null;
             if (summary?.Sequence == sequence)
             {
-                var state = fresh.Aggregate(summary!.State, (s, e) => s.Evolve((DomainEvent)e.Event));
+                var state = fresh.Aggregate(summary.State, (s, e) => s.Evolve((DomainEvent)e.Event));
                 operations.Store(summary with
                 {
                     State = state, Sequence = fresh[^1].Sequence, Events = summary.Events + fresh.Count, FirstEventOn = summary.FirstEventOn ?? fresh[0].Event.OccurredOn,

@@ -188,7 +188,7 @@ public sealed class StreamWriter : IAsyncDisposable
                     w.Fresh = w.Events.Select((e, i) => new RecordedEvent(e, sequences[i], recordedAt, current + 1 + i)).ToList();
                     // provenance rewrites rows of earlier events: resolve against the stream as it stands under the lock
                     if (w.Fresh.Any(e => e.Event is ProvenanceEvent) && (w.Stored is null || (w.Stored.Count == 0 ? 0 : w.Stored.Max(e => e.Version)) != current))
-                        w.Stored = await ReadStreamAsync(connection, w.Pair);
+                        w.Stored = await _rows.ReadAsync(connection, _rows.StreamCommand(w.Pair.Id, afterVersion: 0), CancellationToken.None).ToListAsync();
                     // a new fact's row is new (its id just went into mt_events, whose id index is unique): a plain insert
                     // costs PostgreSQL a quarter less per row than an upsert; only the rows that provenance changes exist already
                     var freshIds = w.Fresh.Select(e => e.Event.Id).ToHashSet();
@@ -361,14 +361,6 @@ public sealed class StreamWriter : IAsyncDisposable
             await batch.ExecuteNonQueryAsync();
         }
         catch (NpgsqlException) { }
-    }
-
-    private async Task<List<RecordedEvent>> ReadStreamAsync(NpgsqlConnection connection, Pair pair)
-    {
-        await using var read = _rows.StreamCommand(pair.Id, afterVersion: 0);
-        read.Connection = connection;
-        await using var reader = await read.ExecuteReaderAsync();
-        return await _rows.ReadStreamAsync(reader, CancellationToken.None).ToListAsync();
     }
 
     /// <summary>The stream's row, created at version 0 if the stream is new (the row the append locks).</summary>

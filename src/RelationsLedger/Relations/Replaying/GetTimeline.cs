@@ -65,7 +65,7 @@ public static class GetTimeline
             if (cursor is var (d, s)) query = query.Where(x => x.Effective > d || (x.Effective == d && x.Sequence > s));
             var rows = (await query.OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Take(size + 1).ToListAsync(ct)).ToList();
             var stored = await StoredAsync(session, rows.Where(r => !r.HasBody).Select(r => r.Sequence).ToArray(), ct);
-            items = rows.Select(r => TimelineItem.Of(r, r.HasBody ? null : stored.GetValueOrDefault(r.Sequence))).ToList();
+            items = rows.Select(r => TimelineItem.Of(r, stored.GetValueOrDefault(r.Sequence))).ToList();
         }
         else
         {
@@ -98,8 +98,7 @@ public static class GetTimeline
         var stored = new Dictionary<long, LedgerEvent>(sequences.Length);
         if (sequences.Length == 0) return stored;
         var rows = EventRows.Of(session.DocumentStore);
-        await using var reader = await session.ExecuteReaderAsync(rows.SequencesCommand(sequences), ct);
-        await foreach (var e in rows.ReadStreamAsync(reader, ct)) stored[e.Sequence] = e.Event;
+        await foreach (var e in rows.ReadAsync(session, rows.SequencesCommand(sequences), ct)) stored[e.Sequence] = e.Event;
         return stored;
     }
 

@@ -40,8 +40,7 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     {
         var rows = EventRows.Of(session.DocumentStore);
         var lean = new List<RecordedEvent>();
-        await using var reader = await session.ExecuteReaderAsync(rows.StreamCommand(pair.Id, afterVersion), ct);
-        await foreach (var e in rows.ReadStreamAsync(reader, ct)) lean.Add(Lean(e));
+        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion), ct)) lean.Add(Lean(e));
         return lean;
     }
 
