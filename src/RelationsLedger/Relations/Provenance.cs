@@ -12,15 +12,28 @@ public sealed record Correction(Guid CorrectionId, JsonObject Patch, string Reas
 
 public sealed record Citation(Guid CitationId, Source Source, Stance Stance, long Sequence, DateTimeOffset RecordedAt);
 
-/// <summary>A domain event with its provenance applied: corrections merged in, citations gathered, retraction noted.</summary>
-public sealed record ResolvedEvent(
-    DomainEvent Event, DomainEvent Original, long Sequence, DateTimeOffset RecordedAt,
-    IReadOnlyList<Correction> Corrections, IReadOnlyList<Citation> Citations, EventRetracted? Retraction)
+/// <summary>A domain event with its provenance applied: corrections merged in, citations gathered, retraction noted.
+/// It keeps the event as recorded (<see cref="Recorded"/>) instead of copying its sequence and time, and one shared
+/// <see cref="Revisions.None"/> for the facts nothing revised: the history cache holds one per cached fact, and this
+/// halves each (80 → 40 bytes).</summary>
+public sealed record ResolvedEvent(DomainEvent Event, RecordedEvent Recorded, Revisions Revisions)
 {
+    public DomainEvent Original => (DomainEvent)Recorded.Event;
+    public long Sequence => Recorded.Sequence;
+    public DateTimeOffset RecordedAt => Recorded.RecordedAt;
+    public IReadOnlyList<Correction> Corrections => Revisions.Corrections;
+    public IReadOnlyList<Citation> Citations => Revisions.Citations;
+    public EventRetracted? Retraction => Revisions.Retraction;
     public bool Retracted => Retraction is not null;
     public bool Corrected => Corrections.Count > 0;
     public bool Disputed => Citations.Any(c => c.Stance == Stance.Disputes);
     public DateOnly Effective => Event.OccurredOn.Start;
+}
+
+/// <summary>The provenance recorded about one fact, in recorded order.</summary>
+public sealed record Revisions(IReadOnlyList<Correction> Corrections, IReadOnlyList<Citation> Citations, EventRetracted? Retraction)
+{
+    public static readonly Revisions None = new([], [], null);
 }
 
 public static class Provenance
@@ -62,23 +75,23 @@ public static class Provenance
             switch (recorded.Event)
             {
                 case DomainEvent domain:
-                    _facts[domain.Id] = new ResolvedEvent(domain, domain, recorded.Sequence, recorded.RecordedAt, [], [], null);
+                    _facts[domain.Id] = new ResolvedEvent(domain, recorded, Revisions.None);
                     break;
                 case EventCorrected c when _facts.TryGetValue(c.CorrectsEventId, out var target):
                     var correction = new Correction(c.Id, c.Patch, c.Reason, recorded.Sequence, recorded.RecordedAt);
                     _facts[target.Event.Id] = target with
                     {
                         Event = Apply(target.Event, c.Patch) ?? target.Event,
-                        Corrections = [.. target.Corrections, correction],
+                        Revisions = target.Revisions with { Corrections = [.. target.Corrections, correction] },
                     };
                     break;
                 case EventRetracted r when _facts.TryGetValue(r.RetractsEventId, out var target):
-                    _facts[target.Event.Id] = target with { Retraction = r };
+                    _facts[target.Event.Id] = target with { Revisions = target.Revisions with { Retraction = r } };
                     break;
                 case SourceCited s when _facts.TryGetValue(s.EventId, out var target):
                     _facts[target.Event.Id] = target with
                     {
-                        Citations = [.. target.Citations, new Citation(s.Id, s.Source, s.Stance, recorded.Sequence, recorded.RecordedAt)],
+                        Revisions = target.Revisions with { Citations = [.. target.Citations, new Citation(s.Id, s.Source, s.Stance, recorded.Sequence, recorded.RecordedAt)] },
                     };
                     break;
             }

@@ -130,6 +130,33 @@ public sealed class FoldTests
     }
 
     [Fact]
+    public void a_resolved_fact_keeps_its_recorded_event_and_shares_the_empty_revisions_until_provenance_names_it()
+    {
+        var visit = At("2025-09-11", new EnvoyVisited("John Cole", "US", "Minsk", ["Alexander Lukashenko"]));
+        var release = At("2025-09-11", new PrisonersReleased("BY", 52));
+        var correction = At("2025-09-12", new EventCorrected(visit.Event.Id, new JsonObject { ["data"] = new JsonObject { ["envoy"] = "John Coale" } }, "spelling"));
+        var citation = At("2025-09-12", new SourceCited(visit.Event.Id, Reuters, Stance.Disputes));
+        var retraction = At("2025-09-13", new EventRetracted(visit.Event.Id, "duplicate"));
+
+        var resolved = Provenance.Resolve([visit, release, correction, citation, retraction]);
+        var untouched = resolved.Single(e => e.Event is PrisonersReleased);
+        Assert.Same(release, untouched.Recorded);
+        Assert.Same(Revisions.None, untouched.Revisions);
+        Assert.Equal((release.Sequence, release.RecordedAt), (untouched.Sequence, untouched.RecordedAt));
+        Assert.False(untouched.Corrected || untouched.Disputed || untouched.Retracted);
+
+        var revised = resolved.Single(e => e.Event is EnvoyVisited);
+        Assert.Same(visit.Event, revised.Original);
+        Assert.Equal("John Coale", ((EnvoyVisited)revised.Event).Envoy);
+        Assert.Equal([correction.Sequence], revised.Corrections.Select(c => c.Sequence));
+        Assert.Equal([citation.Sequence], revised.Citations.Select(c => c.Sequence));
+        Assert.Same(retraction.Event, revised.Retraction);
+        Assert.True(revised.Corrected && revised.Disputed && revised.Retracted);
+        Assert.Empty(Revisions.None.Corrections);
+        Assert.Empty(Revisions.None.Citations);
+    }
+
+    [Fact]
     public void a_correction_of_the_date_moves_the_fact_in_time()
     {
         var closure = At("2022-02-01", new EmbassyClosed("US", "Minsk", EmbassyMode.Suspended));
