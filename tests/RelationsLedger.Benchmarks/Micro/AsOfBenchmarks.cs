@@ -34,6 +34,36 @@ public class AsOfBenchmarks
     public RelationshipState Checkpointed() => _history.StateAt(_dates[_next++ & 1023]);
 }
 
+/// <summary>A pair's checkpointed history after one more fact at a random (mostly backdated) date, as the summary
+/// projection and the newest-knowledge reads extend it after each append: the fact merged into the resolved history
+/// and the checkpoints re-folded from its date; the baseline resolves the whole history again, as extending did before
+/// (without even re-folding).</summary>
+[MemoryDiagnoser]
+public class ExtendBenchmarks
+{
+    private List<RecordedEvent> _all = [];
+    private CheckpointedHistory _history = null!;
+    private RecordedEvent[] _fresh = [];
+    private int _next;
+
+    [Params(1_000, 100_000)] public int Events { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var recorded = MicroData.History("KR-NO", Events + 2_048);
+        _history = CheckpointedHistory.Build(recorded.Take(Events));
+        _fresh = recorded.Skip(Events).Where(e => e.Event is DomainEvent).Take(1_024).ToArray();
+        _all = [.. recorded.Take(Events), _fresh[0]];
+    }
+
+    [Benchmark(Baseline = true, Description = "resolve the whole history again")]
+    public IReadOnlyList<ResolvedEvent> ResolveAgain() => Provenance.Resolve(_all);
+
+    [Benchmark(Description = "CheckpointedHistory.Extend by one fact")]
+    public CheckpointedHistory Extend() => _history.Extend([_fresh[_next++ & 1023]]);
+}
+
 /// <summary>Reading one submitted event against the catalog (every field checked, normalized, typed); the baseline is
 /// System.Text.Json deserializing the same body into the same record with no checks.</summary>
 [MemoryDiagnoser]

@@ -13,6 +13,6 @@ public static class MicroBenchmarks
     {
         var job = (quick ? Job.Dry.WithIterationCount(3) : Job.ShortRun).WithToolchain(InProcessEmitToolchain.Instance);
         var config = DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
-        BenchmarkRunner.Run([typeof(AsOfBenchmarks), typeof(ValidationBenchmarks)], config);
+        BenchmarkRunner.Run([typeof(AsOfBenchmarks), typeof(ExtendBenchmarks), typeof(ValidationBenchmarks)], config);
     }
 }

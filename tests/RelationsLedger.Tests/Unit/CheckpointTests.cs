@@ -60,11 +60,17 @@ public sealed class CheckpointTests
             var at = Math.Min(split, recorded.Count);
             var whole = CheckpointedHistory.Build(recorded, every);
             var grown = CheckpointedHistory.Build(recorded.Take(at), every).Extend(recorded.Skip(at).ToList());
+            // grown a few events at a time too: tails of facts alone are merged into the resolved history, not resolved again
+            var stepwise = recorded.Chunk(3).Aggregate(CheckpointedHistory.Build([], every), (h, chunk) => h.Extend(chunk));
+            static IEnumerable<(Guid, long, string)> Order(CheckpointedHistory h) => h.Resolved.Select(r => (r.Event.Id, r.Sequence, r.Effective.ToString("O")));
+            Assert.Equal(Order(whole), Order(grown));
+            Assert.Equal(Order(whole), Order(stepwise));
             foreach (var asOf in days.Select(d => new DateOnly(2015, 1, 1).AddDays(d % (spread + 100) - 50)))
             {
                 var expected = Json(RelationshipState.Fold(recorded, asOf));
                 Assert.Equal(expected, Json(whole.StateAt(asOf)));
                 Assert.Equal(expected, Json(grown.StateAt(asOf)));
+                Assert.Equal(expected, Json(stepwise.StateAt(asOf)));
             }
         }, iter: 500);
     }
