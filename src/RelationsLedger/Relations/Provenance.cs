@@ -46,7 +46,8 @@ public static class Provenance
     /// themselves and the provenance pointing at them. A fact's provenance never depends on another fact, so a write
     /// that touches a few facts of a long stream resolves those, not the whole stream again.</summary>
     public static IEnumerable<RecordedEvent> Bearing(IEnumerable<RecordedEvent> stream, IReadOnlySet<Guid> ids) =>
-        stream.Where(e => ids.Contains(e.Event.Id) || (e.Event is ProvenanceEvent p && ids.Contains(p.TargetId)));
+        stream is IndexedStream indexed ? indexed.Bearing(ids)
+            : stream.Where(e => ids.Contains(e.Event.Id) || (e.Event is ProvenanceEvent p && ids.Contains(p.TargetId)));
 
     /// <summary>The fold of provenance onto facts, one recorded event at a time (in sequence order), so a writer can
     /// check each new event against the stream and the events before it in the same request without re-resolving.</summary>

@@ -76,6 +76,23 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void an_indexed_stream_finds_what_bears_on_any_events_as_a_scan_of_the_stream_does()
+    {
+        Gen.Select(AnySteps, Gen.Int[0, 59], Gen.Int[0, 1000].Array[0, 6], Gen.Bool).Sample((steps, split, picks, unknown) =>
+        {
+            var recorded = Record(steps);
+            var at = Math.Min(split, recorded.Count);
+            // indexed from a first part, then grown one event at a time, as an import's pair is
+            var indexed = new IndexedStream(recorded.Take(at));
+            foreach (var e in recorded.Skip(at)) indexed.Add(e);
+            var ids = picks.Select(i => recorded[i % recorded.Count].Event.Id).Concat(unknown ? [Guid.NewGuid()] : []).ToHashSet();
+            Assert.Equal(recorded.Where(e => ids.Contains(e.Event.Id) || (e.Event is ProvenanceEvent p && ids.Contains(p.TargetId))).Select(e => e.Sequence),
+                Provenance.Bearing(indexed, ids).Select(e => e.Sequence));
+            Assert.Equal(recorded.Select(e => e.Sequence), indexed.Select(e => e.Sequence));
+        }, iter: 500);
+    }
+
+    [Fact]
     public void the_history_cache_keeps_everything_the_fold_reads()
     {
         Gen.Select(AnySteps, Gen.Int[0, 3100].Array[5]).Sample((steps, days) =>

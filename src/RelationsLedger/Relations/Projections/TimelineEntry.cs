@@ -61,7 +61,8 @@ public sealed class TimelineProjection : IProjection
         var freshIds = fresh.Select(f => f.Event.Id).ToHashSet();
         // only the rows these events add or change: their facts and the provenance pointing at them, resolved
         var changed = fresh.Select(e => e.Event is ProvenanceEvent p ? p.TargetId : e.Event.Id).Distinct().ToList();
-        var resolver = Provenance.Resolver.Of(Provenance.Bearing(stored.Where(e => !freshIds.Contains(e.Event.Id)).Concat(fresh), changed.ToHashSet()));
+        var bearing = changed.ToHashSet();
+        var resolver = Provenance.Resolver.Of(Provenance.Bearing(stored, bearing).Where(e => !freshIds.Contains(e.Event.Id)).Concat(Provenance.Bearing(fresh, bearing)));
         return changed.Select(resolver.Fact).OfType<ResolvedEvent>().Select(r => TimelineEntry.Of(pair, r)).ToList();
     }
 }

@@ -47,13 +47,13 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
             return new AppendOutcome.Done(ids.Select(id => Receipt(pair, existing[id])).ToList(), Replayed: true);
         }
 
-        List<RecordedEvent>? stream = null;
+        IReadOnlyList<RecordedEvent>? stream = null;
         if (items.Any(i => i.Event is ProvenanceEvent) || items.Any(i => i.Event.RelatedEventIds.Count > 0))
         {
             stream = imported is { Version: >= 0 } && imported.Version == ((await session.Events.FetchStreamStateAsync(pair.Id, ct))?.Version ?? 0)
                 ? imported.Events
                 : (await session.Events.FetchStreamAsync(pair.Id, token: ct)).Select(e => RecordedEvent.From(e)).ToList();
-            imported?.Know(stream);
+            if (imported is not null) stream = imported.Know(stream);
             CheckReferences(stream, items, today, problems, itemPath);
             if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
         }
@@ -80,7 +80,8 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         // what the items point at (and its provenance), not the whole stream: in a long pair that is a few events
         var referenced = items.SelectMany(i => i.Event is ProvenanceEvent p ? i.Event.RelatedEventIds.Append(p.TargetId) : i.Event.RelatedEventIds).ToHashSet();
         var known = Provenance.Resolver.Of(Provenance.Bearing(stream, referenced));
-        var sequence = stream.Count == 0 ? 0 : stream.Max(e => e.Sequence);
+        // a stream's sequences grow with its versions (a writer holds the stream's row from drawing them to its commit)
+        var sequence = stream.Count == 0 ? 0 : stream[^1].Sequence;
         for (var i = 0; i < items.Count; i++)
         {
             var e = items[i].Event;

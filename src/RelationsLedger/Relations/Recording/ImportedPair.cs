@@ -6,12 +6,17 @@ namespace RelationsLedger.Relations.Recording;
 /// version still matches, i.e. nobody else wrote to the pair in between.</summary>
 public sealed class ImportedPair
 {
-    public List<RecordedEvent> Events { get; private set; } = [];
+    public IndexedStream Events { get; private set; } = new([]);
 
     /// <summary>The stream version <see cref="Events"/> ends at; −1 when not known.</summary>
     public long Version { get; private set; } = -1;
 
-    public void Know(List<RecordedEvent> stream) => (Events, Version) = (stream, stream.Count == 0 ? 0 : stream[^1].Version);
+    /// <summary>The pair's stream as just read (or <see cref="Events"/> itself), indexed for the next transactions.</summary>
+    public IndexedStream Know(IReadOnlyList<RecordedEvent> stream)
+    {
+        if (stream != Events) (Events, Version) = (new IndexedStream(stream), stream.Count == 0 ? 0 : stream[^1].Version);
+        return Events;
+    }
 
     public void Wrote(IReadOnlyList<Submission> items, IReadOnlyList<Appended> appended)
     {

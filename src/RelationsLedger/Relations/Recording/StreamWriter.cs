@@ -187,7 +187,7 @@ public sealed class StreamWriter : IAsyncDisposable
                     var (current, recordedAt, sequences) = w.Drawn;
                     w.Fresh = w.Events.Select((e, i) => new RecordedEvent(e, sequences[i], recordedAt, current + 1 + i)).ToList();
                     // provenance rewrites rows of earlier events: resolve against the stream as it stands under the lock
-                    if (w.Fresh.Any(e => e.Event is ProvenanceEvent) && (w.Stored is null || (w.Stored.Count == 0 ? 0 : w.Stored.Max(e => e.Version)) != current))
+                    if (w.Fresh.Any(e => e.Event is ProvenanceEvent) && (w.Stored is null || (w.Stored.Count == 0 ? 0 : w.Stored[^1].Version) != current))
                         w.Stored = await _rows.ReadAsync(connection, _rows.StreamCommand(w.Pair.Id, afterVersion: 0), CancellationToken.None).ToListAsync();
                     // a new fact's row is new (its id just went into mt_events, whose id index is unique): a plain insert
                     // costs PostgreSQL a quarter less per row than an upsert; only the rows that provenance changes exist already
