@@ -454,6 +454,31 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
             Assert.Equal(3, cache.Events);
         }
     }
+
+    [Fact]
+    public async Task histories_that_only_background_work_used_are_dropped_and_those_a_read_used_stay()
+    {
+        foreach (var pair in new[] { "US-BY", "LT-BY" })
+            await Append(Samples.Event("PrisonersReleased", "2025-01-01", new JsonObject { ["releasedBy"] = "BY", ["count"] = 1 }), pair);
+        var cache = new HistoryCache();
+        await using var session = App.Store.QuerySession();
+        async Task Use(string id, bool read)
+        {
+            Assert.True(Pair.TryParse(id, out var pair));
+            await cache.LatestAsync(session, pair, await session.Events.FetchStreamStateAsync(id, Ct), Ct, read);
+        }
+        await Use("BY-US", read: false);
+        await Use("BY-LT", read: true);
+        await Use("BY-LT", read: false);
+        Assert.Equal(1, cache.DropUnread());
+        Assert.False(cache.Holds("BY-US"));
+        Assert.True(cache.Holds("BY-LT"));
+        // read later, a history the projection loaded stays
+        await Use("BY-US", read: false);
+        await Use("BY-US", read: true);
+        Assert.Equal(0, cache.DropUnread());
+        Assert.Equal(2, cache.Events);
+    }
 }
 
 public sealed class CachingTests(LedgerApp app) : ApiTest(app)

@@ -47,14 +47,24 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
     [Fact]
     public async Task the_api_hands_memory_back_once_after_the_quiet_that_follows_its_start()
     {
+        await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
         // nothing after the start counts as work here (the tests beside it allocate in this same process)
         await using var quick = App.WithSettings(("Ledger:Memory:TrimAfterIdleSeconds", "0.4"), ("Ledger:Memory:TrimAfterGrowthMegabytes", "0"),
             ("Ledger:Memory:BusyAboveMegabytesPerSecond", "1000000000"));
         using var client = quick.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/relations", Ct)).StatusCode);
+        // a history only the summary projection used goes with the trim
+        var histories = quick.Services.GetRequiredService<RelationsLedger.Relations.Replaying.HistoryCache>();
+        await using (var session = quick.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession())
+        {
+            Assert.True(RelationsLedger.Relations.Pair.TryParse("BY-US", out var pair));
+            await histories.LatestAsync(session, pair, await session.Events.FetchStreamStateAsync("BY-US", Ct), Ct, read: false);
+        }
+        Assert.True(histories.Holds("BY-US"));
         var trim = quick.Services.GetRequiredService<RelationsLedger.Platform.IdleTrim>();
         await Task.Delay(1_500, Ct);
         Assert.Equal(1, trim.Trims);
+        Assert.False(histories.Holds("BY-US"));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/relations", Ct)).StatusCode);
         await Task.Delay(1_500, Ct);
         Assert.Equal(1, trim.Trims);

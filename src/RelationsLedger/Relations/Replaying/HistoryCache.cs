@@ -6,11 +6,13 @@ namespace RelationsLedger.Relations.Replaying;
 /// <summary>Checkpointed histories of the pairs read lately, for reads of the newest knowledge and the summary
 /// projection. Each use checks the stream's version in the database, so an append through any node is seen; only
 /// the newer events are loaded. Bounded by events, not pairs (<c>Ledger:HistoryCache:MaxEvents</c>): the least
-/// recently used histories go first, and the one just used always stays, however long it is.</summary>
+/// recently used histories go first, and the one just used always stays, however long it is. What only the summary
+/// projection used — never a read — goes at the idle trim (<see cref="DropUnread"/>): after a bulk import its catch-up
+/// passes over every pair once and left the cache full of histories nobody reads.</summary>
 public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
 {
     public const int DefaultMaxEvents = 150_000;
-    private readonly ConcurrentDictionary<string, (CheckpointedHistory History, DateTimeOffset Created, long LastUsed)> _pairs = new();
+    private readonly ConcurrentDictionary<string, (CheckpointedHistory History, DateTimeOffset Created, long LastUsed, bool Read)> _pairs = new();
     private readonly Lock _trim = new();
     private long _clock;
 
@@ -20,7 +22,9 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     public long Events => _pairs.Sum(p => (long)p.Value.History.Recorded.Count);
 
     /// <param name="stream">the stream's state as the caller just read it (null for a pair with no events)</param>
-    public async Task<CheckpointedHistory> LatestAsync(IQuerySession session, Pair pair, JasperFx.Events.StreamState? stream, CancellationToken ct)
+    /// <param name="read">false for background work (the summary projection): the history stays only until the idle trim,
+    /// unless a read uses it too</param>
+    public async Task<CheckpointedHistory> LatestAsync(IQuerySession session, Pair pair, JasperFx.Events.StreamState? stream, CancellationToken ct, bool read = true)
     {
         var (version, created) = (stream?.Version ?? 0, stream?.Created ?? default);
         // a stream deleted and started again (an administrator's reset) is another history
@@ -29,7 +33,7 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
             history = CheckpointedHistory.Build(await LeanEventsAsync(session, pair, afterVersion: 0, ct));
         else if (history.Version < version)
             history = history.Extend(await LeanEventsAsync(session, pair, history.Version, ct));
-        _pairs[pair.Id] = (history, created, Interlocked.Increment(ref _clock));
+        _pairs[pair.Id] = (history, created, Interlocked.Increment(ref _clock), read || (cached.History is not null && cached.Read));
         Trim(pair.Id);
         return history;
     }
@@ -56,6 +60,18 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     };
 
     public const string NotKept = "(not kept in the history cache)";
+
+    /// <summary>For tests: whether the pair's history is cached.</summary>
+    internal bool Holds(string pair) => _pairs.ContainsKey(pair);
+
+    /// <summary>Drops the histories no read has used (only background work has); the events they held.</summary>
+    public long DropUnread()
+    {
+        var dropped = 0L;
+        foreach (var (pair, entry) in _pairs)
+            if (!entry.Read && _pairs.TryRemove(KeyValuePair.Create(pair, entry))) dropped += entry.History.Recorded.Count;
+        return dropped;
+    }
 
     private void Trim(string justUsed)
     {
