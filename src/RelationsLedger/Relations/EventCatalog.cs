@@ -6,13 +6,23 @@ namespace RelationsLedger.Relations;
 
 public enum FieldKind { Text, Country, TextList, CountryList, Count, CountryCounts, Choice, EventRef, Patch, Source }
 
-public sealed record FieldSpec(string Name, FieldKind Kind, bool Required, IReadOnlyList<string> Choices);
+public sealed record FieldSpec(string Name, FieldKind Kind, bool Required, IReadOnlyList<string> Choices)
+{
+    /// <summary>For a <see cref="FieldKind.Choice"/>: the enum's values, in the order of <see cref="Choices"/>.</summary>
+    internal IReadOnlyList<object> ChoiceValues { get; init; } = [];
+
+    /// <summary><see cref="Name"/> as JSON holds it: compared with a submission's member names without decoding them.</summary>
+    internal byte[] Utf8Name { get; } = System.Text.Encoding.UTF8.GetBytes(Name);
+}
 
 public sealed record EventType(string Name, Type ClrType, IReadOnlyList<FieldSpec> Fields)
 {
     public bool IsProvenance => ClrType.IsSubclassOf(typeof(ProvenanceEvent));
 
-    public IReadOnlySet<string> FieldNames { get; } = Fields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+    internal byte[][] Utf8FieldNames { get; } = [.. Fields.Select(f => f.Utf8Name)];
+
+    /// <summary>The record's constructor: its parameters are <see cref="Fields"/>, in that order.</summary>
+    internal ConstructorInfo Constructor { get; init; } = null!;
 }
 
 /// <summary>Every event type the ledger accepts, and the shape of its <c>data</c>, read off the event records.</summary>
@@ -50,18 +60,24 @@ public static class EventCatalog
         ["data"] = DataOf(e),
     };
 
-    /// <summary>Builds the typed event from already validated, normalized data.</summary>
+    /// <summary>Builds the typed event from data given as JSON (examples, tests): deserialized as the store reads it.</summary>
     public static LedgerEvent Create(EventType type, JsonObject data, Guid id, Occurrence occurredOn, string summary,
-        IReadOnlyList<Source> sources, IReadOnlyList<Guid> relatedEventIds)
-    {
-        var typed = (LedgerEvent)data.Deserialize(type.ClrType, LedgerJson.Options)!;
-        return typed with { Id = id, OccurredOn = occurredOn, Summary = summary, Sources = sources, RelatedEventIds = relatedEventIds };
-    }
+        IReadOnlyList<Source> sources, IReadOnlyList<Guid> relatedEventIds) =>
+        WithEnvelope((LedgerEvent)data.Deserialize(type.ClrType, LedgerJson.Options)!, id, occurredOn, summary, sources, relatedEventIds);
+
+    /// <summary>Builds the typed event from validated, normalized field values, one per <see cref="EventType.Fields"/>
+    /// (null: not given), straight through its constructor — not written out as JSON and read back.</summary>
+    public static LedgerEvent Create(EventType type, object?[] values, Guid id, Occurrence occurredOn, string summary,
+        IReadOnlyList<Source> sources, IReadOnlyList<Guid> relatedEventIds) =>
+        WithEnvelope((LedgerEvent)type.Constructor.Invoke(values), id, occurredOn, summary, sources, relatedEventIds);
+
+    private static LedgerEvent WithEnvelope(LedgerEvent typed, Guid id, Occurrence occurredOn, string summary, IReadOnlyList<Source> sources, IReadOnlyList<Guid> relatedEventIds) =>
+        typed with { Id = id, OccurredOn = occurredOn, Summary = summary, Sources = sources, RelatedEventIds = relatedEventIds };
 
     private static EventType Describe(Type type)
     {
-        var parameters = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First().GetParameters();
-        return new EventType(type.Name, type, parameters.Select(p => Field(p)).ToList());
+        var constructor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
+        return new EventType(type.Name, type, constructor.GetParameters().Select(p => Field(p)).ToList()) { Constructor = constructor };
     }
 
     private static FieldSpec Field(ParameterInfo p)
@@ -82,7 +98,7 @@ public static class EventCatalog
             _ => throw new InvalidOperationException($"{p.Member.DeclaringType!.Name}.{p.Name}: no field kind for {clr.Name}"),
         };
         var choices = clr.IsEnum ? Enum.GetNames(clr).Select(JsonNamingPolicy.CamelCase.ConvertName).ToList() : [];
-        return new FieldSpec(name, kind, Required: !p.HasDefaultValue, choices);
+        return new FieldSpec(name, kind, Required: !p.HasDefaultValue, choices) { ChoiceValues = clr.IsEnum ? [.. Enum.GetValues(clr).Cast<object>()] : [] };
     }
 }
 

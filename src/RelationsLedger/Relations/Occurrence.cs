@@ -43,6 +43,7 @@ public readonly record struct Occurrence(DateOnly Start, Precision Precision) : 
     {
         occurrence = default;
         if (text is null) return false;
+        if (TryParseDigits(text, out occurrence)) return true;
         var (format, precision) = text.Length switch
         {
             4 => ("yyyy", Precision.Year),
@@ -53,6 +54,31 @@ public readonly record struct Occurrence(DateOnly Start, Precision Precision) : 
         if (format == "" || !DateOnly.TryParseExact(text, format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var start))
             return false;
         occurrence = new Occurrence(start, precision);
+        return true;
+    }
+
+    /// <summary>The plain forms (ASCII digits, a real date) without the culture-aware parser, which every event read from
+    /// the store or submitted went through; anything else is left to <see cref="DateOnly.TryParseExact(string, string, IFormatProvider, DateTimeStyles, out DateOnly)"/>.</summary>
+    private static bool TryParseDigits(string text, out Occurrence occurrence)
+    {
+        occurrence = default;
+        static int Digits(string t, int at, int count)
+        {
+            var value = 0;
+            for (var i = at; i < at + count; i++)
+            {
+                if (!char.IsAsciiDigit(t[i])) return -1;
+                value = value * 10 + (t[i] - '0');
+            }
+            return value;
+        }
+        var precision = text.Length switch { 4 => Precision.Year, 7 => Precision.Month, 10 => Precision.Day, _ => (Precision?)null };
+        if (precision is null || (text.Length > 4 && text[4] != '-') || (text.Length > 7 && text[7] != '-')) return false;
+        var year = Digits(text, 0, 4);
+        var month = text.Length > 4 ? Digits(text, 5, 2) : 1;
+        var day = text.Length > 7 ? Digits(text, 8, 2) : 1;
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)) return false;
+        occurrence = new Occurrence(new DateOnly(year, month, day), precision.Value);
         return true;
     }
 

@@ -19,6 +19,19 @@ public sealed class SharedStrings : JsonConverter<string>
     }
 
     private static readonly Entry?[] Table = new Entry?[Slots];
+    private static readonly string?[] Texts = new string?[Slots];
+
+    /// <summary>The shared copy of a short text already read (a validated submission's fields): an import holds every
+    /// event of its file until all of them are checked.</summary>
+    public static string Share(string text)
+    {
+        if (text.Length > MaxBytes) return text;
+        ref var slot = ref Texts[string.GetHashCode(text.AsSpan()) & (Slots - 1)];
+        var shared = Volatile.Read(ref slot);
+        if (shared is not null && string.Equals(shared, text, StringComparison.Ordinal)) return shared;
+        Volatile.Write(ref slot, text);
+        return text;
+    }
 
     public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {

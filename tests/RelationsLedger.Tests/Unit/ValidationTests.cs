@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CsCheck;
 using RelationsLedger.Relations;
 using RelationsLedger.Relations.Recording;
 using RelationsLedger.Tests.Support;
@@ -174,5 +176,42 @@ public sealed class ValidationTests
     {
         Assert.True(Pair.TryParse(text, out var pair));
         Assert.Equal(id, pair.Id);
+    }
+
+    /// <summary>The reader builds the typed event through its record's constructor; the reference is the event as the
+    /// store reads it back, deserialized from the same (valid, already normalized) JSON.</summary>
+    [Fact]
+    public void a_valid_submission_reads_as_its_json_deserializes()
+    {
+        GeneratedEvents.AnyFact.Sample(body =>
+        {
+            var (submission, problems) = Read(body);
+            Assert.Empty(problems);
+            var read = submission!.Event;
+            var expected = EventCatalog.Create(EventCatalog.ByName[(string)body["type"]!], body["data"]!.AsObject(), read.Id,
+                Occurrence.Parse((string)body["occurredOn"]!), (string)body["summary"]!, body["sources"].Deserialize<List<Source>>(LedgerJson.Options)!, []);
+            Assert.Equal(expected.GetType(), read.GetType());
+            Assert.Equal(JsonSerializer.Serialize(expected, expected.GetType(), LedgerJson.Options), JsonSerializer.Serialize(read, read.GetType(), LedgerJson.Options));
+        }, iter: 3000);
+    }
+
+    /// <summary>Plain dates are parsed without the culture-aware parser; the reference is that parser, for well-formed and
+    /// malformed text alike.</summary>
+    [Fact]
+    public void occurrences_parse_as_the_invariant_date_parser_parses_them()
+    {
+        static Occurrence? Reference(string text)
+        {
+            var (format, precision) = text.Length switch { 4 => ("yyyy", Precision.Year), 7 => ("yyyy-MM", Precision.Month), 10 => ("yyyy-MM-dd", Precision.Day), _ => ("", Precision.Day) };
+            return format != "" && DateOnly.TryParseExact(text, format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var start) ? new Occurrence(start, precision) : null;
+        }
+        var shaped = Gen.Select(Gen.Int[0, 10_000], Gen.Int[0, 13], Gen.Int[0, 32], Gen.Int[4, 10])
+            .Select((y, m, d, length) => $"{y:D4}-{m:D2}-{d:D2}"[..length]);
+        var any = Gen.String[Gen.Char["0123456789-- +x٣"], 0, 11];
+        Gen.OneOf(shaped, any).Sample(text =>
+        {
+            var parsed = Occurrence.TryParse(text, out var occurrence) ? occurrence : (Occurrence?)null;
+            Assert.Equal(Reference(text), parsed);
+        }, iter: 50_000);
     }
 }

@@ -31,9 +31,9 @@ public static class SubmissionReader
 {
     public const int MaxSummary = 2000, MaxText = 2000, MaxName = 300, MaxUrl = 2000, MaxItems = 200, MaxCount = 100_000_000;
 
-    private static readonly HashSet<string> EnvelopeFields =
-        ["type", "occurredOn", "summary", "data", "sources", "relatedEventIds", "eventId", "expectedVersion"];
-    private static readonly HashSet<string> SourceFields = ["outlet", "title", "url", "publishedOn"];
+    private static readonly byte[][] EnvelopeFields =
+        Utf8("type", "occurredOn", "summary", "data", "sources", "relatedEventIds", "eventId", "expectedVersion");
+    private static readonly byte[][] SourceFields = Utf8("outlet", "title", "url", "publishedOn");
     private static readonly HashSet<string> CorrectableFields = ["occurredOn", "summary", "data"];
 
     public static Submission? Read(JsonElement body, DateOnly today, Problems problems, string prefix = "", IReadOnlySet<string>? alsoAllowed = null)
@@ -49,8 +49,9 @@ public static class SubmissionReader
             return null;
         }
         var start = problems.Count;
-        foreach (var property in body.EnumerateObject().Where(p => !EnvelopeFields.Contains(p.Name) && alsoAllowed?.Contains(p.Name) != true))
-            problems.Add(Path(prefix, Safe(property.Name)), "Unknown field.");
+        foreach (var property in body.EnumerateObject())
+            if (!Named(property, EnvelopeFields) && alsoAllowed?.Contains(property.Name) != true)
+                problems.Add(Path(prefix, Safe(property.Name)), "Unknown field.");
 
         EventType? type = null;
         if (!body.TryGetProperty("type", out var typeElement)) problems.Add(Path(prefix, "type"), "Required.");
@@ -69,11 +70,11 @@ public static class SubmissionReader
             else if (ev.ValueKind != JsonValueKind.Null) problems.Add(Path(prefix, "expectedVersion"), "Must be a whole number ≥ 0.");
         }
 
-        JsonObject? data = null;
+        object?[]? data = null;
         if (type is not null)
         {
             var dataElement = body.TryGetProperty("data", out var d) ? d : default;
-            data = ReadData(type, dataElement, problems, Path(prefix, "data"));
+            data = ReadData(type, dataElement, problems, prefix, "data");
         }
         if (problems.Count > start || type is null || data is null) return null;
 
@@ -94,92 +95,110 @@ public static class SubmissionReader
         var start = problems.Count;
         var occurredOn = ReadOccurrence(element, "occurredOn", today, problems, Path(prefix, "patch"), required: true);
         var summary = ReadText(element, "summary", MaxSummary, problems, Path(prefix, "patch"), required: true);
-        var data = ReadData(type, element.TryGetProperty("data", out var d) ? d : default, problems, Path(prefix, "patch.data"));
+        var data = ReadData(type, element.TryGetProperty("data", out var d) ? d : default, problems, prefix, "patch.data");
         if (problems.Count > start || data is null) return null;
         return EventCatalog.Create(type, data, current.Id, occurredOn!.Value, summary!, current.Sources, current.RelatedEventIds);
     }
 
-    private static JsonObject? ReadData(EventType type, JsonElement data, Problems problems, string path)
+    // Every check below builds the path of a field only to report a problem with it: an import reads a million
+    // events, each path prefixed with its line ("line 812.data.target"), and almost all of them are valid.
+
+    /// <summary>The event's data as its record's constructor takes it: a normalized value per field of the catalog (null
+    /// where an optional field is not given), or null with problems.</summary>
+    private static object?[]? ReadData(EventType type, JsonElement data, Problems problems, string prefix, string name)
     {
-        if (data.ValueKind == JsonValueKind.Undefined) data = JsonSerializer.SerializeToElement(new JsonObject());
+        if (data.ValueKind == JsonValueKind.Undefined) return ReadData(type, EmptyObject, problems, prefix, name);
         if (data.ValueKind != JsonValueKind.Object)
         {
-            problems.Add(path, "Must be an object.");
+            problems.Add(Path(prefix, name), "Must be an object.");
             return null;
         }
-        foreach (var property in data.EnumerateObject().Where(p => !type.FieldNames.Contains(p.Name)))
-            problems.Add(Path(path, Safe(property.Name)), $"Unknown field for {type.Name}; its fields: {string.Join(", ", type.Fields.Select(f => f.Name))}.");
-        var result = new JsonObject();
-        foreach (var field in type.Fields)
+        foreach (var property in data.EnumerateObject())
+            if (!Named(property, type.Utf8FieldNames))
+                problems.Add(Path(Path(prefix, name), Safe(property.Name)), $"Unknown field for {type.Name}; its fields: {string.Join(", ", type.Fields.Select(f => f.Name))}.");
+        var values = new object?[type.Fields.Count];
+        var start = problems.Count;
+        for (var i = 0; i < values.Length; i++)
         {
-            var fieldPath = Path(path, field.Name);
-            if (!data.TryGetProperty(field.Name, out var value) || value.ValueKind == JsonValueKind.Null)
+            var field = type.Fields[i];
+            if (!data.TryGetProperty(field.Utf8Name, out var value) || value.ValueKind == JsonValueKind.Null)
             {
-                if (field.Required) problems.Add(fieldPath, "Required.");
+                if (field.Required) problems.Add(Path(Path(prefix, name), field.Name), "Required.");
                 continue;
             }
-            var node = ReadField(field, value, problems, fieldPath);
-            if (node is not null) result[field.Name] = node;
+            values[i] = ReadField(field, value, problems, prefix, name);
         }
-        return result;
+        return problems.Count > start ? null : values;
     }
 
-    private static JsonNode? ReadField(FieldSpec field, JsonElement value, Problems problems, string path)
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+
+    private static object? ReadField(FieldSpec field, JsonElement value, Problems problems, string prefix, string dataName)
     {
+        string At() => Path(Path(prefix, dataName), field.Name);
+        string? problem;
         switch (field.Kind)
         {
-            case FieldKind.Text:
-                return CheckText(value, MaxText, problems, path) is { } text ? JsonValue.Create(text) : null;
-            case FieldKind.Country:
-                return CheckCountry(value, problems, path) is { } code ? JsonValue.Create(code) : null;
+            case FieldKind.Text or FieldKind.Country:
+                var text = field.Kind == FieldKind.Country ? CheckCountry(value, out problem) : CheckText(value, MaxText, out problem);
+                if (problem is not null) problems.Add(At(), problem);
+                return text;
             case FieldKind.TextList or FieldKind.CountryList:
                 if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() is 0 or > MaxItems)
                 {
-                    problems.Add(path, $"Must be an array of 1 to {MaxItems} items.");
+                    problems.Add(At(), $"Must be an array of 1 to {MaxItems} items.");
                     return null;
                 }
-                var items = new JsonArray();
+                var items = new List<string>(value.GetArrayLength());
                 var i = 0;
                 foreach (var item in value.EnumerateArray())
                 {
-                    var itemPath = $"{path}[{i++}]";
-                    var read = field.Kind == FieldKind.CountryList ? CheckCountry(item, problems, itemPath) : CheckText(item, MaxName, problems, itemPath);
-                    if (read is not null) items.Add(read);
+                    var read = field.Kind == FieldKind.CountryList ? CheckCountry(item, out problem) : CheckText(item, MaxName, out problem);
+                    if (problem is not null) problems.Add($"{At()}[{i}]", problem);
+                    else items.Add(read!);
+                    i++;
                 }
                 return items;
             case FieldKind.Count:
-                return CheckCount(value, problems, path) is { } count ? JsonValue.Create(count) : null;
+                var count = CheckCount(value, out problem);
+                if (problem is not null) problems.Add(At(), problem);
+                return count;
             case FieldKind.CountryCounts:
                 if (value.ValueKind != JsonValueKind.Object)
                 {
-                    problems.Add(path, "Must be an object of country code → number.");
+                    problems.Add(At(), "Must be an object of country code → number.");
                     return null;
                 }
-                var counts = new JsonObject();
+                var counts = new Dictionary<string, int>(StringComparer.Ordinal);
                 foreach (var entry in value.EnumerateObject())
                 {
-                    var nationality = entry.Name.Length == 2 ? Countries.Normalize(entry.Name) : null;
-                    if (nationality is null) problems.Add($"{path}.{Safe(entry.Name)}", "Not an ISO 3166-1 alpha-2 country code.");
-                    var n = CheckCount(entry.Value, problems, $"{path}.{Safe(entry.Name)}");
-                    if (nationality is not null && n is not null) counts[nationality] = n;
+                    var key = entry.Name;
+                    var nationality = key.Length == 2 ? Countries.Normalize(key) : null;
+                    if (nationality is null) problems.Add($"{At()}.{Safe(key)}", "Not an ISO 3166-1 alpha-2 country code.");
+                    var n = CheckCount(entry.Value, out problem);
+                    if (problem is not null) problems.Add($"{At()}.{Safe(key)}", problem);
+                    if (nationality is not null && n is not null) counts[nationality] = n.Value;
                 }
                 return counts;
             case FieldKind.Choice:
                 var choice = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-                if (choice is not null && field.Choices.Contains(choice)) return JsonValue.Create(choice);
-                problems.Add(path, $"Must be one of: {string.Join(", ", field.Choices)}.");
+                for (var c = 0; choice is not null && c < field.Choices.Count; c++)
+                    if (field.Choices[c] == choice) return field.ChoiceValues[c];
+                problems.Add(At(), $"Must be one of: {string.Join(", ", field.Choices)}.");
                 return null;
             case FieldKind.EventRef:
-                return CheckId(value, problems, path) is { } id ? JsonValue.Create(id) : null;
+                var id = CheckId(value, out problem);
+                if (problem is not null) problems.Add(At(), problem);
+                return id;
             case FieldKind.Patch:
                 if (value.ValueKind != JsonValueKind.Object || !AllTextSafe(value))
                 {
-                    problems.Add(path, "Must be a JSON Merge Patch object of occurredOn, summary and data.");
+                    problems.Add(At(), "Must be a JSON Merge Patch object of occurredOn, summary and data.");
                     return null;
                 }
                 return JsonNode.Parse(value.GetRawText());
             case FieldKind.Source:
-                return ReadSource(value, problems, path) is { } source ? JsonSerializer.SerializeToNode(source, LedgerJson.Options) : null;
+                return ReadSource(value, problems, Path(prefix, dataName), field.Name, index: -1);
             default:
                 throw new InvalidOperationException(field.Kind.ToString());
         }
@@ -187,65 +206,77 @@ public static class SubmissionReader
 
     private static IReadOnlyList<Source>? ReadSources(JsonElement body, Problems problems, string prefix)
     {
-        var path = Path(prefix, "sources");
         if (!body.TryGetProperty("sources", out var sources) || sources.ValueKind != JsonValueKind.Array || sources.GetArrayLength() == 0)
         {
-            problems.Add(path, "At least one source (with an outlet) is required.");
+            problems.Add(Path(prefix, "sources"), "At least one source (with an outlet) is required.");
             return null;
         }
         if (sources.GetArrayLength() > MaxItems)
         {
-            problems.Add(path, $"At most {MaxItems} sources.");
+            problems.Add(Path(prefix, "sources"), $"At most {MaxItems} sources.");
             return null;
         }
-        var result = new List<Source>();
+        var result = new List<Source>(sources.GetArrayLength());
         var i = 0;
         foreach (var element in sources.EnumerateArray())
-            if (ReadSource(element, problems, $"{path}[{i++}]") is { } source) result.Add(source);
+            if (ReadSource(element, problems, prefix, "sources", i++) is { } source) result.Add(source);
         return result.Count == sources.GetArrayLength() ? result : null;
     }
 
-    private static Source? ReadSource(JsonElement element, Problems problems, string path)
+    /// <summary>A source at <paramref name="name"/> (item <paramref name="index"/> of it when ≥ 0).</summary>
+    private static Source? ReadSource(JsonElement element, Problems problems, string prefix, string name, int index)
     {
+        string path() => index < 0 ? Path(prefix, name) : $"{Path(prefix, name)}[{index}]";
         if (element.ValueKind != JsonValueKind.Object)
         {
-            problems.Add(path, "A source must be an object with an outlet.");
+            problems.Add(path(), "A source must be an object with an outlet.");
             return null;
         }
         var start = problems.Count;
-        foreach (var property in element.EnumerateObject().Where(p => !SourceFields.Contains(p.Name)))
-            problems.Add($"{path}.{Safe(property.Name)}", "Unknown field; a source has outlet, title, url, publishedOn.");
-        var outlet = ReadText(element, "outlet", MaxName, problems, path, required: true);
-        var title = ReadText(element, "title", MaxText, problems, path, required: false);
-        var url = ReadText(element, "url", MaxUrl, problems, path, required: false);
+        foreach (var property in element.EnumerateObject())
+            if (!Named(property, SourceFields))
+                problems.Add($"{path()}.{Safe(property.Name)}", "Unknown field; a source has outlet, title, url, publishedOn.");
+        string? SourceText(string field, int max, bool required)
+        {
+            if (element.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null)
+            {
+                var text = CheckText(value, max, out var problem);
+                if (problem is not null) problems.Add($"{path()}.{field}", problem);
+                return text;
+            }
+            if (required) problems.Add($"{path()}.{field}", "Required.");
+            return null;
+        }
+        var outlet = SourceText("outlet", MaxName, required: true);
+        var title = SourceText("title", MaxText, required: false);
+        var url = SourceText("url", MaxUrl, required: false);
         if (url is not null && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
-            problems.Add($"{path}.url", "Must be an absolute http(s) URL.");
+            problems.Add($"{path()}.url", "Must be an absolute http(s) URL.");
         DateOnly? published = null;
         if (element.TryGetProperty("publishedOn", out var p) && p.ValueKind != JsonValueKind.Null)
         {
             if (p.ValueKind == JsonValueKind.String && Occurrence.TryParse(p.GetString(), out var o) && o.Precision == Precision.Day && o.Start >= Occurrence.Earliest)
                 published = o.Start;
-            else problems.Add($"{path}.publishedOn", "Must be a real date, YYYY-MM-DD.");
+            else problems.Add($"{path()}.publishedOn", "Must be a real date, YYYY-MM-DD.");
         }
         return problems.Count > start ? null : new Source(outlet!, title, url, published);
     }
 
     private static Occurrence? ReadOccurrence(JsonElement body, string name, DateOnly today, Problems problems, string prefix, bool required)
     {
-        var path = Path(prefix, name);
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
-            if (required) problems.Add(path, "Required: YYYY-MM-DD, YYYY-MM or YYYY.");
+            if (required) problems.Add(Path(prefix, name), "Required: YYYY-MM-DD, YYYY-MM or YYYY.");
             return null;
         }
         if (value.ValueKind != JsonValueKind.String || !Occurrence.TryParse(value.GetString(), out var occurrence))
         {
-            problems.Add(path, "Must be a real date as YYYY-MM-DD, YYYY-MM or YYYY.");
+            problems.Add(Path(prefix, name), "Must be a real date as YYYY-MM-DD, YYYY-MM or YYYY.");
             return null;
         }
         if (occurrence.Start < Occurrence.Earliest || occurrence.Start > today.AddYears(1))
         {
-            problems.Add(path, $"Must fall between {Occurrence.Earliest:yyyy-MM-dd} and {today.AddYears(1):yyyy-MM-dd}.");
+            problems.Add(Path(prefix, name), $"Must fall between {Occurrence.Earliest:yyyy-MM-dd} and {today.AddYears(1):yyyy-MM-dd}.");
             return null;
         }
         return occurrence;
@@ -254,7 +285,11 @@ public static class SubmissionReader
     private static string? ReadText(JsonElement body, string name, int max, Problems problems, string prefix, bool required)
     {
         if (body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
-            return CheckText(value, max, problems, Path(prefix, name));
+        {
+            var text = CheckText(value, max, out var problem);
+            if (problem is not null) problems.Add(Path(prefix, name), problem);
+            return text;
+        }
         if (required) problems.Add(Path(prefix, name), "Required.");
         return null;
     }
@@ -267,52 +302,78 @@ public static class SubmissionReader
             problems.Add(Path(prefix, name), $"Must be an array of at most {MaxItems} event ids.");
             return [];
         }
+        if (value.GetArrayLength() == 0) return [];
+        var ids = new List<Guid>(value.GetArrayLength());
         var i = 0;
-        return value.EnumerateArray().Select(item => CheckId(item, problems, $"{Path(prefix, name)}[{i++}]")).OfType<Guid>().ToList();
+        foreach (var item in value.EnumerateArray())
+        {
+            if (CheckId(item, out var problem) is { } id) ids.Add(id);
+            else problems.Add($"{Path(prefix, name)}[{i}]", problem!);
+            i++;
+        }
+        return ids;
     }
 
     private static Guid? ReadId(JsonElement body, string name, Problems problems, string prefix, bool required)
     {
-        if (body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null) return CheckId(value, problems, Path(prefix, name));
+        if (body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
+        {
+            var id = CheckId(value, out var problem);
+            if (problem is not null) problems.Add(Path(prefix, name), problem);
+            return id;
+        }
         if (required) problems.Add(Path(prefix, name), "Required.");
         return null;
     }
 
-    private static Guid? CheckId(JsonElement value, Problems problems, string path)
+    private static Guid? CheckId(JsonElement value, out string? problem)
     {
+        problem = null;
         if (value.ValueKind == JsonValueKind.String && Guid.TryParseExact(value.GetString(), "D", out var id) && id != Guid.Empty) return id;
-        problems.Add(path, "Must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).");
+        problem = "Must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).";
         return null;
     }
 
-    private static int? CheckCount(JsonElement value, Problems problems, string path)
+    private static int? CheckCount(JsonElement value, out string? problem)
     {
+        problem = null;
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n is >= 0 and <= MaxCount) return n;
-        problems.Add(path, $"Must be a whole number from 0 to {MaxCount}.");
+        problem = $"Must be a whole number from 0 to {MaxCount}.";
         return null;
     }
 
-    private static string? CheckCountry(JsonElement value, Problems problems, string path)
+    private static string? CheckCountry(JsonElement value, out string? problem)
     {
-        var code = value.ValueKind == JsonValueKind.String ? Countries.Normalize(value.GetString()) : null;
-        if (code is null || value.GetString()!.Length != 2) problems.Add(path, "Must be an ISO 3166-1 alpha-2 country code, e.g. \"US\".");
-        return code is not null && value.GetString()!.Length == 2 ? code : null;
+        problem = null;
+        var given = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        var code = given?.Length == 2 ? Countries.Normalize(given) : null;
+        if (code is null) problem = "Must be an ISO 3166-1 alpha-2 country code, e.g. \"US\".";
+        return code is null ? null : SharedStrings.Share(code);
     }
 
-    private static string? CheckText(JsonElement value, int max, Problems problems, string path)
+    private static string? CheckText(JsonElement value, int max, out string? problem)
     {
+        problem = null;
         if (value.ValueKind != JsonValueKind.String)
         {
-            problems.Add(path, "Must be a string.");
+            problem = "Must be a string.";
             return null;
         }
         var text = value.GetString()!;
-        if (string.IsNullOrWhiteSpace(text)) problems.Add(path, "Must not be empty.");
-        else if (text.Length > max) problems.Add(path, $"At most {max} characters.");
-        else if (TextProblem(text) is { } problem) problems.Add(path, problem);
-        else return text;
-        return null;
+        if (string.IsNullOrWhiteSpace(text)) problem = "Must not be empty.";
+        else if (text.Length > max) problem = $"At most {max} characters.";
+        else problem = TextProblem(text);
+        return problem is null ? SharedStrings.Share(text) : null;
     }
+
+    /// <summary>Whether the property is one of <paramref name="names"/>, compared as UTF-8 without reading its name into a string.</summary>
+    private static bool Named(JsonProperty property, byte[][] names)
+    {
+        foreach (var name in names) if (property.NameEquals(name)) return true;
+        return false;
+    }
+
+    private static byte[][] Utf8(params string[] names) => [.. names.Select(System.Text.Encoding.UTF8.GetBytes)];
 
     /// <summary>Control characters and unpaired surrogates cannot be stored (PostgreSQL jsonb refuses \u0000 and lone surrogates).</summary>
     public static string? TextProblem(string text)

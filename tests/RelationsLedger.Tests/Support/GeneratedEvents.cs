@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+using CsCheck;
+using RelationsLedger.Relations;
+
+namespace RelationsLedger.Tests.Support;
+
+/// <summary>Valid submissions, generated from the catalog: shared by the HTTP round trip and the reader's unit tests.</summary>
+public static class GeneratedEvents
+{
+    private static readonly string[] Codes = ["US", "BY", "LT", "PL", "LV", "DE", "GB", "FR", "UA", "RU", "EU", "CN"];
+    private static readonly Gen<string> Word = Gen.OneOf(
+        Gen.String[Gen.Char["abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ '-.,"], 1, 40],
+        Gen.OneOf("Лукашенко", "Łukaszenka", "Nausėda", "Ціханоўская", "白俄罗斯", "🕊 peace", "O'Brien \"quoted\"", "<b>not html</b>", "a\ttab", "line\nbreak"))
+        .Where(s => !string.IsNullOrWhiteSpace(s));
+    private static readonly Gen<string> Country = Gen.OneOf(Codes);
+
+    private static Gen<JsonNode> Field(FieldSpec field) => field.Kind switch
+    {
+        FieldKind.Country => Country.Select(c => (JsonNode)c),
+        FieldKind.TextList => Word.Array[1, 4].Select(a => (JsonNode)new JsonArray(a.Select(x => (JsonNode)x).ToArray())),
+        FieldKind.CountryList => Country.Array[1, 3].Select(a => (JsonNode)new JsonArray(a.Select(x => (JsonNode)x).ToArray())),
+        FieldKind.Count => Gen.Int[0, 1_000_000].Select(n => (JsonNode)n),
+        FieldKind.CountryCounts => Gen.Dictionary(Country, Gen.Int[0, 500])[1, 4].Select(d => (JsonNode)new JsonObject(d.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)))),
+        FieldKind.Choice => Gen.OneOf(field.Choices.ToArray()).Select(c => (JsonNode)c),
+        _ => Word.Select(w => (JsonNode)w),
+    };
+
+    /// <summary>Every required field, and each optional one or not.</summary>
+    private static Gen<JsonObject> Data(EventType type)
+    {
+        var fields = Gen.Const(System.Collections.Immutable.ImmutableList<KeyValuePair<string, JsonNode?>>.Empty);
+        foreach (var f in type.Fields)
+            fields = Gen.Select(fields, Field(f), Gen.Bool, (list, value, keep) => f.Required || keep ? list.Add(KeyValuePair.Create(f.Name, (JsonNode?)value)) : list);
+        return fields.Select(list => new JsonObject(list));
+    }
+
+    private static readonly Gen<JsonObject> AnySource = Gen.Select(Word, Gen.Bool, Gen.Bool, Gen.Int[0, 40000]).Select((outlet, title, url, day) =>
+    {
+        var source = new JsonObject { ["outlet"] = outlet };
+        if (title) source["title"] = outlet + " report";
+        if (url) source["url"] = $"https://news.example.org/{day}?q=a&b=c";
+        if (day % 3 == 0) source["publishedOn"] = new DateOnly(1950, 1, 1).AddDays(day).ToString("yyyy-MM-dd");
+        return source;
+    });
+
+    /// <summary>A valid domain event as a client submits it: every type of the catalog, any of its fields, texts in
+    /// many scripts, one to three sources, a date of any precision.</summary>
+    public static readonly Gen<JsonObject> AnyFact =
+        Gen.OneOf(EventCatalog.All.Where(t => !t.IsProvenance).ToArray())
+            .SelectMany(type => Gen.Select(Data(type), Word, AnySource.Array[1, 3], Gen.Int[0, 45000], Gen.Int[0, 2]).Select((data, summary, sources, day, precision) =>
+            {
+                var date = new DateOnly(1901, 1, 1).AddDays(day);
+                return new JsonObject
+                {
+                    ["type"] = type.Name,
+                    ["occurredOn"] = precision switch { 0 => date.ToString("yyyy"), 1 => date.ToString("yyyy-MM"), _ => date.ToString("yyyy-MM-dd") },
+                    ["summary"] = summary,
+                    ["data"] = data,
+                    ["sources"] = new JsonArray(sources.Select(s => (JsonNode)s).ToArray()),
+                };
+            }));
+}
