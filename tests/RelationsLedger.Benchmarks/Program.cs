@@ -2,13 +2,13 @@ using RelationsLedger.Benchmarks;
 using RelationsLedger.Platform;
 
 // dotnet run -c Release --project tests/RelationsLedger.Benchmarks [-- --quick] [--only=...]   (HTTP load and database work)
-// dotnet run -c Release --project tests/RelationsLedger.Benchmarks -- --micro [--quick]          (BenchmarkDotNet)
+// dotnet run -c Release --project tests/RelationsLedger.Benchmarks -- --micro[=AsOf,Extend,Validation] [--quick]   (BenchmarkDotNet)
 // The app runs as it is deployed (published ReadyToRun, as the Dockerfile does); the baselines run in this process
 // against the same PostgreSQL (fsync on).
 var quick = args.Contains("--quick");
-if (args.Contains("--micro"))
+if (args.FirstOrDefault(a => a == "--micro" || a.StartsWith("--micro=")) is { } micro)
 {
-    RelationsLedger.Benchmarks.Micro.MicroBenchmarks.Run(quick);
+    RelationsLedger.Benchmarks.Micro.MicroBenchmarks.Run(quick, micro.Contains('=') ? micro[(micro.IndexOf('=') + 1)..].Split(',') : []);
     return 0;
 }
 // --only=append,import,batch,asof runs a subset (cold start and memory are always reported)

@@ -9,10 +9,12 @@ namespace RelationsLedger.Benchmarks.Micro;
 /// summary's Ratio column is the project's figure against the baseline measured in the same run.</summary>
 public static class MicroBenchmarks
 {
-    public static void Run(bool quick)
+    /// <param name="only">class names to run (<c>--micro=Validation</c>), all of them when empty</param>
+    public static void Run(bool quick, IReadOnlyCollection<string> only)
     {
         var job = (quick ? Job.Dry.WithIterationCount(3) : Job.ShortRun).WithToolchain(InProcessEmitToolchain.Instance);
         var config = DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
-        BenchmarkRunner.Run([typeof(AsOfBenchmarks), typeof(ExtendBenchmarks), typeof(ValidationBenchmarks)], config);
+        Type[] all = [typeof(AsOfBenchmarks), typeof(ExtendBenchmarks), typeof(ValidationBenchmarks)];
+        BenchmarkRunner.Run([.. all.Where(t => only.Count == 0 || only.Any(o => t.Name.StartsWith(o, StringComparison.OrdinalIgnoreCase)))], config);
     }
 }
