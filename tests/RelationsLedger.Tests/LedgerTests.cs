@@ -254,6 +254,21 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_batch_sent_again_answers_its_receipts_in_the_order_sent_and_the_same_ids_in_another_pair_are_409()
+    {
+        var events = new[] { Samples.Event("EmbassyClosed", "2022-02-28", eventId: Guid.NewGuid()), Samples.Event("EmbassyReopened", "2024-05-01", eventId: Guid.NewGuid()) };
+        async Task<HttpResponseMessage> Send(string pair, IEnumerable<JsonObject> batch) =>
+            await Http.PostAsync($"/api/relations/{pair}/events/batch", new StringContent(new JsonArray([.. batch.Select(e => (JsonNode)e.DeepClone())]).ToJsonString(), Encoding.UTF8, "application/json"), Ct);
+        var first = JsonNode.Parse(await (await Send("US-BY", events)).Content.ReadAsStringAsync(Ct))!["events"]!.AsArray();
+        var reversed = await Send("US-BY", events.Reverse());
+        Assert.Equal(HttpStatusCode.Created, reversed.StatusCode);
+        var again = JsonNode.Parse(await reversed.Content.ReadAsStringAsync(Ct))!["events"]!.AsArray();
+        Assert.True(JsonNode.DeepEquals(new JsonArray(first[1]!.DeepClone(), first[0]!.DeepClone()), again), again.ToJsonString());
+        Assert.Equal(HttpStatusCode.Conflict, (await Send("LT-US", events)).StatusCode);
+        Assert.Equal(2, await App.EventCountAsync());
+    }
+
+    [Fact]
     public async Task a_stale_expected_version_is_409_and_appends_nothing()
     {
         var first = Samples.Event("EmbassyClosed", "2022-02-28");

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using JasperFx.Events;
 using Marten;
 
 namespace RelationsLedger.Relations.Recording;
@@ -40,12 +38,9 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         // only an id the client chose can have been recorded before (an importer passes only ids it found unrecorded)
         var known = imported is not null ? [] : await Replaying.Reading.RecordedIdsAsync(session, items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray(), ct);
         if (known.Count > 0)
-        {
-            var existing = (await session.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids.ToArray())).ToListAsync(ct)).ToDictionary(e => e.Id);
-            var replay = items.All(i => existing.TryGetValue(i.Event.Id, out var old) && old.StreamKey == pair.Id && SameFact(old.Data, i.Event));
-            if (!replay) return new AppendOutcome.Conflict(AppendOutcome.Conflict.IdTaken);
-            return new AppendOutcome.Done(ids.Select(id => Receipt(pair, existing[id])).ToList(), Replayed: true);
-        }
+            return await writer.StoredAsync(pair, [.. items.Select(i => i.Event)]) is { } receipts
+                ? new AppendOutcome.Done(receipts, Replayed: true)
+                : new AppendOutcome.Conflict(AppendOutcome.Conflict.IdTaken);
 
         IReadOnlyList<RecordedEvent>? stream = null;
         if (items.Any(i => i.Event is ProvenanceEvent) || items.Any(i => i.Event.RelatedEventIds.Count > 0))
@@ -65,13 +60,6 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         imported?.Wrote(items, appended);
         return new AppendOutcome.Done(appended, Replayed: false);
     }
-
-    private static Appended Receipt(Pair pair, IEvent e) =>
-        new(e.Id, pair.Id, e.Version, e.Sequence, e.Timestamp.AddTicks(-(e.Timestamp.UtcTicks % TimeSpan.TicksPerMicrosecond)));
-
-    private static bool SameFact(object stored, LedgerEvent submitted) =>
-        stored.GetType() == submitted.GetType() &&
-        JsonSerializer.Serialize(stored, stored.GetType(), LedgerJson.Options) == JsonSerializer.Serialize(submitted, submitted.GetType(), LedgerJson.Options);
 
     /// <summary>Provenance must point at a domain event of this pair (recorded, or earlier in the same request), and a
     /// correction must leave a valid event; related ids must name events of this pair.</summary>

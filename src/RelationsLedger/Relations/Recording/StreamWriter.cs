@@ -133,7 +133,7 @@ public sealed class StreamWriter : IAsyncDisposable
         {
             try
             {
-                if (failure is not PostgresException && await StoredAsync(write) is { } stored) write.Done.SetResult((stored, null));
+                if (failure is not PostgresException && await StoredAsync(write.Pair, write.Events) is { } stored) write.Done.SetResult((stored, null));
                 else if (group.Count > 1) await CommitAsync([write]);
                 else Fail(write, failure);
             }
@@ -141,20 +141,22 @@ public sealed class StreamWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>The receipts of <paramref name="write"/> if every one of its events is stored in its pair with the same body.</summary>
-    private async Task<IReadOnlyList<Appended>?> StoredAsync(Write write)
+    /// <summary>The receipts of <paramref name="events"/>, in their order, if every one of them is stored in
+    /// <paramref name="pair"/> with the same body; null otherwise. It answers a retry of a recorded write (idempotent
+    /// replay) and a write whose commit's reply was lost.</summary>
+    public async Task<IReadOnlyList<Appended>?> StoredAsync(Pair pair, IReadOnlyList<LedgerEvent> events)
     {
         await using var connection = _store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(Command(
-            $"select e.id, e.version, e.seq_id, e.timestamp from {Schema}.mt_events e join unnest($1::uuid[], $2::jsonb[]) as w(id, data) on e.id = w.id and e.data = w.data where e.stream_id = $3 order by e.version",
-            write.Events.Select(e => e.Id).ToArray(), Jsonb(write.Events.Select(e => _rows.Json.ToJson(e))), write.Pair.Id));
+            $"select e.id, e.version, e.seq_id, e.timestamp from {Schema}.mt_events e join unnest($1::uuid[], $2::jsonb[]) as w(id, data) on e.id = w.id and e.data = w.data where e.stream_id = $3",
+            events.Select(e => e.Id).ToArray(), Jsonb(events.Select(e => _rows.Json.ToJson(e))), pair.Id));
         await using var reader = await batch.ExecuteReaderAsync();
-        var stored = new List<Appended>();
+        var stored = new Dictionary<Guid, Appended>();
         while (await reader.ReadAsync())
-            stored.Add(new Appended(reader.GetGuid(0), write.Pair.Id, reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3)));
-        return stored.Count == write.Events.Count ? stored : null;
+            stored[reader.GetGuid(0)] = new Appended(reader.GetGuid(0), pair.Id, reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3));
+        return events.All(e => stored.ContainsKey(e.Id)) ? [.. events.Select(e => stored[e.Id])] : null;
     }
 
     private static void Fail(Write write, Exception e)
