@@ -30,6 +30,50 @@ public sealed class EventRows(IDocumentStore store)
     public RecordedEvent Read(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version) =>
         new((LedgerEvent)Json.FromJson(_byName[type], data), sequence, recordedAt, version);
 
+    /// <summary>As <see cref="Read"/>, without what the history cache does not keep (<see cref="Replaying.HistoryCache.Lean"/>):
+    /// the sources, the related ids and a fact's summary (but a contact's) are skipped in the JSON instead of being
+    /// read into strings and records that are dropped at once.</summary>
+    public RecordedEvent ReadLean(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            var length = 0;
+            for (int read; (read = data.Read(buffer, length, buffer.Length - length)) > 0;)
+                if ((length += read) == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            // jsonb in PostgreSQL's binary format starts with its version, 1
+            var json = buffer.AsSpan(0, length);
+            if (json.Length > 0 && json[0] == 1) json = json[1..];
+            return Replaying.HistoryCache.Lean(new((LedgerEvent)System.Text.Json.JsonSerializer.Deserialize(json, _byName[type], LeanJson)!, sequence, recordedAt, version));
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    /// <summary>The ledger's JSON options, with an event's sources and related ids, and a fact's summary (but a
+    /// contact's), left unread.</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions LeanJson = new(LedgerJson.Options)
+    {
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
+        {
+            Modifiers =
+            {
+                info =>
+                {
+                    if (!typeof(LedgerEvent).IsAssignableFrom(info.Type)) return;
+                    string[] unread = typeof(DomainEvent).IsAssignableFrom(info.Type) && !RelationshipState.IsContact(info.Type)
+                        ? ["sources", "relatedEventIds", "summary"] : ["sources", "relatedEventIds"];
+                    foreach (var property in info.Properties.Where(p => unread.Contains(p.Name)).ToList()) info.Properties.Remove(property);
+                },
+            },
+        },
+    };
+
     /// <summary>A pair's events after <paramref name="afterVersion"/>, in order, as <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/> reads
     /// them: the columns a fold needs, along the (stream, version) index. Connection-free, so a session can run it.</summary>
     public NpgsqlCommand StreamCommand(string pair, long afterVersion) =>
@@ -49,11 +93,12 @@ public sealed class EventRows(IDocumentStore store)
     /// <paramref name="session"/> (a replica session reads its replica), each deserialized as its row is read; none of
     /// Marten's wrappers, headers or per-column async reads (through Marten's LINQ, a pair's history took the summary
     /// projection longer than the daemon's own reading of the same events).</summary>
-    public async IAsyncEnumerable<RecordedEvent> ReadAsync(IQuerySession session, NpgsqlCommand command, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    /// <param name="lean">read as the history cache keeps events (<see cref="ReadLean"/>)</param>
+    public async IAsyncEnumerable<RecordedEvent> ReadAsync(IQuerySession session, NpgsqlCommand command, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, bool lean = false)
     {
         await using (command)
         await using (var reader = await session.ExecuteReaderAsync(command, ct))
-            await foreach (var e in ReadRowsAsync(reader, ct)) yield return e;
+            await foreach (var e in ReadRowsAsync(reader, ct, lean)) yield return e;
     }
 
     /// <summary>As <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/>, on a connection of the
@@ -68,13 +113,13 @@ public sealed class EventRows(IDocumentStore store)
         }
     }
 
-    private async IAsyncEnumerable<RecordedEvent> ReadRowsAsync(System.Data.Common.DbDataReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    private async IAsyncEnumerable<RecordedEvent> ReadRowsAsync(System.Data.Common.DbDataReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, bool lean = false)
     {
         while (await reader.ReadAsync(ct))
         {
             // the data column last: reading a column after the data's stream is opened disposes that stream
             var (sequence, version, recordedAt, type) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3));
-            yield return Read(type, reader.GetStream(4), sequence, recordedAt, version);
+            yield return lean ? ReadLean(type, reader.GetStream(4), sequence, recordedAt, version) : Read(type, reader.GetStream(4), sequence, recordedAt, version);
         }
     }
 

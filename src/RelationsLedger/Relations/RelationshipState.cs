@@ -69,7 +69,10 @@ public sealed record RelationshipState(
 
     /// <summary>A high-level contact: the state shows the newest one, summary and all. The only events whose summary
     /// the fold reads.</summary>
-    public static bool IsContact(DomainEvent e) => e is EnvoyVisited or LeadersSpoke or LetterDelivered or GiftPresented;
+    public static bool IsContact(DomainEvent e) => IsContact(e.GetType());
+
+    /// <summary><see cref="IsContact(DomainEvent)"/> for an event type (the history cache reads the others without their summary).</summary>
+    public static bool IsContact(Type type) => type == typeof(EnvoyVisited) || type == typeof(LeadersSpoke) || type == typeof(LetterDelivered) || type == typeof(GiftPresented);
 
     private RelationshipState SetEmbassy(string of, string city, EmbassyStatus status, DomainEvent e)
     {

@@ -44,7 +44,7 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     {
         var rows = EventRows.Of(session.DocumentStore);
         var lean = new List<RecordedEvent>();
-        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion), ct)) lean.Add(Lean(e));
+        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion), ct, lean: true)) lean.Add(e);
         return lean;
     }
 
