@@ -50,29 +50,10 @@ public sealed class EventRows(IDocumentStore store)
             // jsonb in PostgreSQL's binary format starts with its version, 1
             var json = buffer.AsSpan(0, length);
             if (json.Length > 0 && json[0] == 1) json = json[1..];
-            return Replaying.HistoryCache.Lean(new((LedgerEvent)System.Text.Json.JsonSerializer.Deserialize(json, _byName[type], LeanJson)!, sequence, recordedAt, version));
+            return Replaying.HistoryCache.Lean(new((LedgerEvent)System.Text.Json.JsonSerializer.Deserialize(json, _byName[type], Replaying.HistoryCache.LeanJson)!, sequence, recordedAt, version));
         }
         finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
-
-    /// <summary>The ledger's JSON options, with an event's sources and related ids, and a fact's summary (but a
-    /// contact's), left unread.</summary>
-    private static readonly System.Text.Json.JsonSerializerOptions LeanJson = new(LedgerJson.Options)
-    {
-        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
-        {
-            Modifiers =
-            {
-                info =>
-                {
-                    if (!typeof(LedgerEvent).IsAssignableFrom(info.Type)) return;
-                    string[] unread = typeof(DomainEvent).IsAssignableFrom(info.Type) && !RelationshipState.IsContact(info.Type)
-                        ? ["sources", "relatedEventIds", "summary"] : ["sources", "relatedEventIds"];
-                    foreach (var property in info.Properties.Where(p => unread.Contains(p.Name)).ToList()) info.Properties.Remove(property);
-                },
-            },
-        },
-    };
 
     /// <summary>A pair's events after <paramref name="afterVersion"/>, in order, as <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/> reads
     /// them: the columns a fold needs, along the (stream, version) index. Connection-free, so a session can run it.</summary>

@@ -61,6 +61,25 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
 
     public const string NotKept = "(not kept in the history cache)";
 
+    /// <summary><see cref="Lean"/>'s rule as the events are read (<see cref="EventRows.ReadLean"/>): the ledger's JSON
+    /// options with an event's sources and related ids, and a fact's summary (but a contact's), left unread.</summary>
+    internal static readonly System.Text.Json.JsonSerializerOptions LeanJson = new(LedgerJson.Options)
+    {
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
+        {
+            Modifiers =
+            {
+                info =>
+                {
+                    if (!typeof(LedgerEvent).IsAssignableFrom(info.Type)) return;
+                    string[] unread = typeof(DomainEvent).IsAssignableFrom(info.Type) && !RelationshipState.IsContact(info.Type)
+                        ? ["sources", "relatedEventIds", "summary"] : ["sources", "relatedEventIds"];
+                    foreach (var property in info.Properties.Where(p => unread.Contains(p.Name)).ToList()) info.Properties.Remove(property);
+                },
+            },
+        },
+    };
+
     /// <summary>For tests: whether the pair's history is cached.</summary>
     internal bool Holds(string pair) => _pairs.ContainsKey(pair);
 
