@@ -471,6 +471,37 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_history_takes_the_events_its_caller_already_loaded_and_reads_only_the_rest()
+    {
+        for (var i = 1; i <= 4; i++)
+            await Append(Samples.Event("PrisonersReleased", $"2025-0{i}-01", new JsonObject { ["releasedBy"] = "BY", ["count"] = i }));
+        Assert.True(Pair.TryParse("BY-US", out var pair));
+        await using var session = App.Store.QuerySession();
+        var state = await session.Events.FetchStreamStateAsync("BY-US", Ct);
+        var stored = (await session.Events.FetchStreamAsync("BY-US", token: Ct)).Select(e => RecordedEvent.From(e)).ToList();
+        // loaded copies that differ from the stored events, so the answer shows which were used
+        var loaded = stored.Select(e => e with { Event = (PrisonersReleased)e.Event with { Count = 100 } }).ToList();
+        string Json(CheckpointedHistory h) => JsonSerializer.Serialize(h.StateAt(DateOnly.MaxValue), LedgerJson.Options);
+        string Expected(IEnumerable<RecordedEvent> events) => Json(CheckpointedHistory.Build(events.Select(HistoryCache.Lean)));
+        async Task<string> Latest(HistoryCache cache, IReadOnlyList<RecordedEvent>? given) => Json(await cache.LatestAsync(session, pair, state, Ct, loaded: given));
+
+        // the first two given, the rest read from the store
+        Assert.Equal(Expected([.. loaded[..2], .. stored[2..]]), await Latest(new HistoryCache(), loaded[..2]));
+        // given events that do not follow the history's version, or recorded before the stream was created, are not used
+        Assert.Equal(Expected(stored), await Latest(new HistoryCache(), loaded[1..]));
+        Assert.Equal(Expected(stored), await Latest(new HistoryCache(), [.. loaded.Select(e => e with { RecordedAt = state!.Created.AddSeconds(-1) })]));
+        // extending a cached history: what it holds is passed over, what follows is taken
+        var cache = new HistoryCache();
+        await Latest(cache, null);
+        Assert.Equal(Expected(stored), await Latest(cache, loaded));
+        await Append(Samples.Event("PrisonersReleased", "2025-05-01", new JsonObject { ["releasedBy"] = "BY", ["count"] = 5 }));
+        state = await session.Events.FetchStreamStateAsync("BY-US", Ct);
+        var fifth = RecordedEvent.From((await session.Events.FetchStreamAsync("BY-US", token: Ct))[^1]);
+        Assert.Equal(Expected([.. stored, fifth with { Event = (PrisonersReleased)fifth.Event with { Count = 100 } }]),
+            await Latest(cache, [.. loaded, fifth with { Event = (PrisonersReleased)fifth.Event with { Count = 100 } }]));
+    }
+
+    [Fact]
     public async Task histories_that_only_background_work_used_are_dropped_and_those_a_read_used_stay()
     {
         foreach (var pair in new[] { "US-BY", "LT-BY" })

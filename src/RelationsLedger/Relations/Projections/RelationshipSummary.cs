@@ -70,7 +70,8 @@ public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histori
                 continue;
             }
             if (!Pair.TryParse(stream.Key, out var pair)) continue;
-            var history = await histories.LatestAsync(operations, pair, await operations.Events.FetchStreamStateAsync(stream.Key, cancellation), cancellation, read: false);
+            var history = await histories.LatestAsync(operations, pair, await operations.Events.FetchStreamStateAsync(stream.Key, cancellation), cancellation,
+                read: false, loaded: fresh);
             operations.Store(RelationshipSummary.Of(stream.Key, history));
         }
     }

@@ -24,18 +24,38 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents)
     /// <param name="stream">the stream's state as the caller just read it (null for a pair with no events)</param>
     /// <param name="read">false for background work (the summary projection): the history stays only until the idle trim,
     /// unless a read uses it too</param>
-    public async Task<CheckpointedHistory> LatestAsync(IQuerySession session, Pair pair, JasperFx.Events.StreamState? stream, CancellationToken ct, bool read = true)
+    /// <param name="loaded">events of the pair the caller has already read from the store, in version order (the async
+    /// daemon's batch): the history takes what it needs of them instead of reading them again</param>
+    public async Task<CheckpointedHistory> LatestAsync(IQuerySession session, Pair pair, JasperFx.Events.StreamState? stream, CancellationToken ct,
+        bool read = true, IReadOnlyList<RecordedEvent>? loaded = null)
     {
         var (version, created) = (stream?.Version ?? 0, stream?.Created ?? default);
         // a stream deleted and started again (an administrator's reset) is another history
         var history = _pairs.TryGetValue(pair.Id, out var cached) && cached.Created == created ? cached.History : null;
         if (history is null || history.Version > version)
-            history = CheckpointedHistory.Build(await LeanEventsAsync(session, pair, afterVersion: 0, ct));
+            history = CheckpointedHistory.Build(await NewerAsync(session, pair, afterVersion: 0, version, created, loaded, ct));
         else if (history.Version < version)
-            history = history.Extend(await LeanEventsAsync(session, pair, history.Version, ct));
+            history = history.Extend(await NewerAsync(session, pair, history.Version, version, created, loaded, ct));
         _pairs[pair.Id] = (history, created, Interlocked.Increment(ref _clock), read || (cached.History is not null && cached.Read));
         Trim(pair.Id);
         return history;
+    }
+
+    /// <summary>The pair's events after <paramref name="afterVersion"/>: those of <paramref name="loaded"/> that follow it
+    /// without a gap (recorded since the stream was created: none of an earlier stream of the pair), then the rest from
+    /// the store. Both are leaned alike, so the history is the same whichever way its events came.</summary>
+    private async Task<List<RecordedEvent>> NewerAsync(IQuerySession session, Pair pair, long afterVersion, long version, DateTimeOffset created,
+        IReadOnlyList<RecordedEvent>? loaded, CancellationToken ct)
+    {
+        var newer = new List<RecordedEvent>();
+        foreach (var e in loaded ?? [])
+        {
+            if (e.Version <= afterVersion + newer.Count) continue;
+            if (e.Version != afterVersion + newer.Count + 1 || e.Version > version || e.RecordedAt < created) break;
+            newer.Add(Lean(e));
+        }
+        if (afterVersion + newer.Count < version) newer.AddRange(await LeanEventsAsync(session, pair, afterVersion + newer.Count, ct));
+        return newer;
     }
 
     /// <summary>The pair's events after a version, leaned as they are read: the whole events of a long pair then die
