@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Marten;
+using RelationsLedger.Platform;
 using RelationsLedger.Relations;
 using RelationsLedger.Relations.Projections;
 using RelationsLedger.Relations.Replaying;
@@ -468,6 +469,28 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
             // the one just used stays; older ones go once the bound is passed
             Assert.Equal(3, cache.Events);
         }
+    }
+
+    [Fact]
+    public async Task the_store_reads_a_rows_json_in_one_synchronous_call_as_martens_streaming_read_does()
+    {
+        // written by the ledger's writer, with its headers
+        await Append(Samples.Event("EnvoyVisited", "2025-09-11", summary: new string('Ж', 1999) + "."));
+        var serializer = Assert.IsType<LedgerSerializer>(App.Store.Options.Serializer());
+        await using var connection = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new Npgsql.NpgsqlCommand("select data, headers, data, headers from ledger.mt_events where stream_id = 'BY-US'", connection);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        Assert.True(await reader.ReadAsync(Ct));
+        // through the interface, as Marten calls it: done at once
+        var data = ((Weasel.Storage.IStorageSerializer)serializer).FromJsonAsync(typeof(EnvoyVisited), reader, 0, Ct);
+        var headers = ((Weasel.Storage.IStorageSerializer)serializer).FromJsonAsync<Dictionary<string, object>>(reader, 1, Ct);
+        Assert.True(data.IsCompletedSuccessfully && headers.IsCompletedSuccessfully);
+        // Marten's own read, streamed through System.Text.Json's async reader
+        var marten = (Marten.Services.SystemTextJsonSerializer)serializer;
+        Assert.Equal(JsonSerializer.Serialize(await marten.FromJsonAsync(typeof(EnvoyVisited), reader, 2, Ct), LedgerJson.Options), JsonSerializer.Serialize(await data, LedgerJson.Options));
+        Assert.Equal(JsonSerializer.Serialize(await marten.FromJsonAsync<Dictionary<string, object>>(reader, 3, Ct)), JsonSerializer.Serialize(await headers));
+        Assert.Equal("default", (await headers)["writer"].ToString());
     }
 
     [Fact]

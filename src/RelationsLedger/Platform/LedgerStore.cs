@@ -42,7 +42,7 @@ public static class LedgerStore
     {
         options.Connection(Tuned(connectionString));
         options.DatabaseSchemaName = "ledger";
-        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, configure: json => LedgerJson.Configure(json));
+        options.Serializer(new LedgerSerializer());
         options.Events.StreamIdentity = StreamIdentity.AsString;
         options.Events.UseAdvisoryLockTransaction = true;
         // event ids are looked up for idempotency and provenance, and must be unique across pairs
