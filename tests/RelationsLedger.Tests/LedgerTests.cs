@@ -471,6 +471,38 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         }
     }
 
+    /// <summary>A write with provenance or related ids reads only what bears on the ids it names (a correction to the
+    /// 100,000-event pair: 1,835 -> 38 ms); the reference is the filter over the whole stream.</summary>
+    [Fact]
+    public async Task the_events_bearing_on_some_ids_are_those_the_whole_stream_holds_for_them()
+    {
+        var facts = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+            facts.Add(await Append(Samples.Event("PrisonersReleased", $"2025-0{i + 1}-01", new JsonObject { ["releasedBy"] = "BY", ["count"] = i + 1 })));
+        await Append(Samples.Correction(facts[0], new JsonObject { ["summary"] = "corrected" }));
+        await Append(Samples.Citation(facts[0]));
+        await Append(Samples.Retraction(facts[1]));
+        await Append(Samples.Citation(facts[2], "supports"));
+        await Append(Samples.Event("LeadersSpoke", "2025-07-01", new JsonObject { ["participants"] = new JsonArray("A", "B"), ["medium"] = "phone" }), "US-LT");
+        var others = await Append(Samples.Correction(await Append(Samples.Event("EmbassyClosed", "2022-02-28"), "US-LT"), new JsonObject { ["summary"] = "x" }), "US-LT");
+        await using var session = App.Store.QuerySession();
+        var whole = (await session.Events.FetchStreamAsync("BY-US", token: Ct)).Select(e => RecordedEvent.From(e)).ToList();
+        var rows = EventRows.Of(App.Store);
+        var all = whole.Select(e => e.Event.Id).Append(others).Append(Guid.NewGuid()).ToList();
+        var random = new Random(5);
+        for (var round = 0; round < 40; round++)
+        {
+            var ids = all.Where(_ => random.Next(3) == 0).ToHashSet();
+            var (version, bearing) = await rows.BearingAsync(session, "BY-US", ids, Ct);
+            Assert.Equal(whole[^1].Version, version);
+            Assert.Equal(Provenance.Bearing(whole, ids).Select(e => (e.Event.Id, e.Version, e.Sequence)), bearing.Select(e => (e.Event.Id, e.Version, e.Sequence)));
+            Assert.Equal(Provenance.Bearing(whole, ids).Select(e => JsonSerializer.Serialize(e.Event, e.Event.GetType(), LedgerJson.Options)),
+                bearing.Select(e => JsonSerializer.Serialize(e.Event, e.Event.GetType(), LedgerJson.Options)));
+        }
+        // a pair with no stream: version 0, nothing bears
+        Assert.Equal((0L, 0), await rows.BearingAsync(session, "BY-PL", facts.ToHashSet(), Ct) is var (v, none) ? (v, none.Count) : default);
+    }
+
     [Fact]
     public async Task the_store_reads_a_rows_json_in_one_synchronous_call_as_martens_streaming_read_does()
     {

@@ -63,6 +63,65 @@ public sealed class EventRows(IDocumentStore store)
             Parameters = { new NpgsqlParameter<string>(null, NpgsqlDbType.Varchar) { TypedValue = pair }, new NpgsqlParameter<long> { TypedValue = afterVersion } },
         };
 
+    /// <summary>The events of a pair that bear on <paramref name="ids"/> — those events, and the provenance that names
+    /// one of them — in version order, with the stream's version, in one statement (one snapshot). A correction to a
+    /// long pair needs these few, not the pair's whole stream: PostgreSQL walks the pair's rows along the (stream,
+    /// version) index and sends only these.</summary>
+    public async Task<(long Version, List<RecordedEvent> Events)> BearingAsync(IQuerySession session, string pair, IReadOnlySet<Guid> ids, CancellationToken ct)
+    {
+        await using var command = BearingCommand(pair, ids);
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        return await BearingRowsAsync(reader, ct);
+    }
+
+    /// <summary>As <see cref="BearingAsync(IQuerySession, string, IReadOnlySet{Guid}, CancellationToken)"/>, on the
+    /// caller's connection (the writer's transaction).</summary>
+    public async Task<(long Version, List<RecordedEvent> Events)> BearingAsync(NpgsqlConnection connection, string pair, IReadOnlySet<Guid> ids, CancellationToken ct)
+    {
+        await using var command = BearingCommand(pair, ids);
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await BearingRowsAsync(reader, ct);
+    }
+
+    private NpgsqlCommand BearingCommand(string pair, IReadOnlySet<Guid> ids)
+    {
+        // a provenance event names its fact in its own member; compared as text (the serializer writes a Guid in
+        // lowercase "D" form), so no value of another event's member is ever cast
+        string Names(Type type, string member) =>
+            $"(type = '{_byType[type].EventTypeName}' and data ->> '{System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member)}' = any($3))";
+        return new(
+            $"""
+            select s.version, e.seq_id, e.version, e.timestamp, e.type, e.data from {Schema}.mt_streams s
+            left join lateral (
+                select seq_id, version, timestamp, type, data from {Schema}.mt_events
+                where stream_id = s.id and (id = any($2) or {Names(typeof(EventCorrected), nameof(EventCorrected.CorrectsEventId))}
+                    or {Names(typeof(EventRetracted), nameof(EventRetracted.RetractsEventId))} or {Names(typeof(SourceCited), nameof(SourceCited.EventId))})
+                order by version) e on true
+            where s.id = $1
+            """)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<string>(null, NpgsqlDbType.Varchar) { TypedValue = pair }, new NpgsqlParameter<Guid[]> { TypedValue = [.. ids] },
+                new NpgsqlParameter<string[]> { TypedValue = [.. ids.Select(id => id.ToString("D"))] },
+            },
+        };
+    }
+
+    private async Task<(long Version, List<RecordedEvent> Events)> BearingRowsAsync(System.Data.Common.DbDataReader reader, CancellationToken ct)
+    {
+        var (version, events) = (0L, new List<RecordedEvent>());
+        while (await reader.ReadAsync(ct))
+        {
+            version = reader.IsDBNull(0) ? 0 : reader.GetInt64(0);
+            if (reader.IsDBNull(1)) continue;
+            var (sequence, eventVersion, recordedAt, type) = (reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4));
+            events.Add(Read(type, reader.GetStream(5), sequence, recordedAt, eventVersion));
+        }
+        return (version, events);
+    }
+
     /// <summary>The events with these sequences (the table's key), as <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/> reads them.</summary>
     public NpgsqlCommand SequencesCommand(long[] sequences) =>
         new($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where seq_id = any($1)")

@@ -42,19 +42,27 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
                 ? new AppendOutcome.Done(receipts, Replayed: true)
                 : new AppendOutcome.Conflict(AppendOutcome.Conflict.IdTaken);
 
+        // what the items point at, and what bears on it: an import keeps its pair's whole stream from one transaction
+        // to the next; any other write reads just those events
         IReadOnlyList<RecordedEvent>? stream = null;
-        if (items.Any(i => i.Event is ProvenanceEvent) || items.Any(i => i.Event.RelatedEventIds.Count > 0))
+        var storedVersion = 0L;
+        var referenced = Referenced(items);
+        if (referenced.Count > 0)
         {
-            stream = imported is { Version: >= 0 } && imported.Version == ((await session.Events.FetchStreamStateAsync(pair.Id, ct))?.Version ?? 0)
-                ? imported.Events
-                : (await session.Events.FetchStreamAsync(pair.Id, token: ct)).Select(e => RecordedEvent.From(e)).ToList();
-            if (imported is not null) stream = imported.Know(stream);
-            CheckReferences(stream, items, today, problems, itemPath);
+            if (imported is null) (storedVersion, stream) = await EventRows.Of(store).BearingAsync(session, pair.Id, referenced, ct);
+            else
+            {
+                stream = imported.Know(imported is { Version: >= 0 } && imported.Version == ((await session.Events.FetchStreamStateAsync(pair.Id, ct))?.Version ?? 0)
+                    ? imported.Events
+                    : (await session.Events.FetchStreamAsync(pair.Id, token: ct)).Select(e => RecordedEvent.From(e)).ToList());
+                storedVersion = imported.Version;
+            }
+            CheckReferences(stream, referenced, items, today, problems, itemPath);
             if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
         }
 
         // the writer re-checks the version under the stream's row lock, so a racing writer still gets a 409
-        var (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream);
+        var (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream, storedVersion);
         if (appended is null) return new AppendOutcome.Conflict(conflict!);
         foreach (var item in items) metrics.Appended(item.Event.GetType().Name);
         imported?.Wrote(items, appended);
@@ -63,10 +71,13 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
 
     /// <summary>Provenance must point at a domain event of this pair (recorded, or earlier in the same request), and a
     /// correction must leave a valid event; related ids must name events of this pair.</summary>
-    private static void CheckReferences(IReadOnlyList<RecordedEvent> stream, IReadOnlyList<Submission> items, DateOnly today, Problems problems, Func<int, string> itemPath)
+    private static HashSet<Guid> Referenced(IReadOnlyList<Submission> items) =>
+        items.SelectMany(i => i.Event is ProvenanceEvent p ? i.Event.RelatedEventIds.Append(p.TargetId) : i.Event.RelatedEventIds).ToHashSet();
+
+    /// <param name="stream">the pair's events bearing on <paramref name="referenced"/>, in version order (more may be given)</param>
+    private static void CheckReferences(IReadOnlyList<RecordedEvent> stream, IReadOnlySet<Guid> referenced, IReadOnlyList<Submission> items, DateOnly today, Problems problems, Func<int, string> itemPath)
     {
         // what the items point at (and its provenance), not the whole stream: in a long pair that is a few events
-        var referenced = items.SelectMany(i => i.Event is ProvenanceEvent p ? i.Event.RelatedEventIds.Append(p.TargetId) : i.Event.RelatedEventIds).ToHashSet();
         var known = Provenance.Resolver.Of(Provenance.Bearing(stream, referenced));
         // a stream's sequences grow with its versions (a writer holds the stream's row from drawing them to its commit)
         var sequence = stream.Count == 0 ? 0 : stream[^1].Sequence;

@@ -57,12 +57,13 @@ public sealed class StreamWriter : IAsyncDisposable
     internal Func<int, Task>? Committed { get; set; }
 
     /// <summary>Appends <paramref name="events"/> after the stream's current version (or fails with a conflict when
-    /// <paramref name="expectedVersion"/> is given and differs). <paramref name="stored"/> is the pair's stream when the
-    /// caller already read it; it is needed only when provenance changes existing timeline rows.</summary>
+    /// <paramref name="expectedVersion"/> is given and differs). <paramref name="stored"/> is what the caller already
+    /// read of the pair's stream at <paramref name="storedVersion"/> — at least the events that bear on the facts the
+    /// write's provenance names; it is needed only when provenance changes existing timeline rows.</summary>
     public async Task<(IReadOnlyList<Appended>? Appended, string? Conflict)> WriteAsync(
-        Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored)
+        Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored, long storedVersion = 0)
     {
-        var write = new Write(pair, events, expectedVersion, stamp, stored);
+        var write = new Write(pair, events, expectedVersion, stamp, stored, storedVersion);
         // a bulk write (import, batch) gains nothing from company: its caller commits it at once, beside the groups
         if (events.Count > BulkEvents)
         {
@@ -80,13 +81,14 @@ public sealed class StreamWriter : IAsyncDisposable
         await _committer;
     }
 
-    private sealed class Write(Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored)
+    private sealed class Write(Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored, long storedVersion)
     {
         public Pair Pair => pair;
         public IReadOnlyList<LedgerEvent> Events => events;
         public long? ExpectedVersion => expectedVersion;
         public Stamp Stamp => stamp;
         public IReadOnlyList<RecordedEvent>? Stored { get; set; } = stored;
+        public long StoredVersion { get; set; } = storedVersion;
         public readonly TaskCompletionSource<(IReadOnlyList<Appended>?, string?)> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // this attempt's: the version before it, the store's timestamp, the sequences drawn (none: a stale version)
@@ -188,9 +190,10 @@ public sealed class StreamWriter : IAsyncDisposable
                 {
                     var (current, recordedAt, sequences) = w.Drawn;
                     w.Fresh = w.Events.Select((e, i) => new RecordedEvent(e, sequences[i], recordedAt, current + 1 + i)).ToList();
-                    // provenance rewrites rows of earlier events: resolve against the stream as it stands under the lock
-                    if (w.Fresh.Any(e => e.Event is ProvenanceEvent) && (w.Stored is null || (w.Stored.Count == 0 ? 0 : w.Stored[^1].Version) != current))
-                        w.Stored = await _rows.ReadAsync(connection, _rows.StreamCommand(w.Pair.Id, afterVersion: 0), CancellationToken.None).ToListAsync();
+                    // provenance rewrites rows of earlier events: resolve against what bears on them as it stands under the lock
+                    if (w.Fresh.Any(e => e.Event is ProvenanceEvent) && (w.Stored is null || w.StoredVersion != current))
+                        (w.StoredVersion, w.Stored) = (current, (await _rows.BearingAsync(connection, w.Pair.Id,
+                            w.Fresh.Select(e => e.Event).OfType<ProvenanceEvent>().Select(p => p.TargetId).ToHashSet(), CancellationToken.None)).Events);
                     // a new fact's row is new (its id just went into mt_events, whose id index is unique): a plain insert
                     // costs PostgreSQL a quarter less per row than an upsert; only the rows that provenance changes exist already
                     var freshIds = w.Fresh.Select(e => e.Event.Id).ToHashSet();
