@@ -8,7 +8,7 @@ namespace RelationsLedger.Platform;
 /// that deserializes a column of a row already read whole in one synchronous call. Marten's async daemon reads
 /// every event through <c>FromJsonAsync</c>, which streams the column through System.Text.Json's async reader — made
 /// for network streams, not a row in memory (Marten's readers are not sequential: the row is buffered before it is
-/// read). That streaming was half the daemon's cost of loading an event. A stream given as such still goes async.</summary>
+/// read): catching up 1,101,000 events took 7 % more CPU with it. A stream given as such still goes async.</summary>
 public sealed class LedgerSerializer : Marten.Services.SystemTextJsonSerializer, Marten.ISerializer
 {
     public LedgerSerializer()
