@@ -26,7 +26,9 @@ public static class GetEvent
         var raw = await session.Events.QueryAllRawEvents().Where(e => e.Id == eventId).FirstOrDefaultAsync(ct);
         if (raw is null || !Pair.TryParse(raw.StreamKey, out var pair)) return LedgerResults.NotFound($"No event {eventId}.");
 
-        var resolved = Provenance.Resolve(await Reading.LoadAsync(session, pair, Knowledge.Latest, ct)).FirstOrDefault(r => r.Event.Id == eventId);
+        // the event and the provenance naming it resolve it as the whole stream would: a long pair is not read
+        var (_, bearing) = await EventRows.Of(session.DocumentStore).BearingAsync(session, pair.Id, new HashSet<Guid> { eventId }, ct);
+        var resolved = Provenance.Resolve(bearing).FirstOrDefault(r => r.Event.Id == eventId);
         var e = resolved?.Event ?? (LedgerEvent)raw.Data;
         var sources = e.Sources.Select(s => new CitedSource(s, Stance.Supports, null, null))
             .Concat(resolved?.Citations.Select(c => new CitedSource(c.Source, c.Stance, c.CitationId, c.RecordedAt)) ?? []).ToList();
