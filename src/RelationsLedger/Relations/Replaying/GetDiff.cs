@@ -52,7 +52,7 @@ public static class RelationshipDiff
 public static class GetDiff
 {
     [WolverineGet("/api/relations/{pair}/diff")]
-    public static async Task<IResult> Get(string pair, string? from, string? to, string? knownAt, string? basis, IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> Get(string pair, string? from, string? to, string? knownAt, string? basis, IQuerySession session, HistoryCache histories, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var problems = new Problems();
@@ -64,7 +64,7 @@ public static class GetDiff
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
-        var known = await Reading.LoadAsync(session, p, knowledge, ct);
+        var known = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
         var resolved = Provenance.Resolve(known);
         var changes = RelationshipDiff.Between(RelationshipState.Fold(resolved, d1!.Value), RelationshipState.Fold(resolved, d2!.Value));
         return TypedResults.Ok(new DiffView(p.Id, d1.Value, d2.Value, ReadBasis.Of(known), changes));

@@ -52,13 +52,7 @@ public static class GetState
             known = await Reading.LoadAsync(source, p, knowledge, ct);
             if (owned) await source.DisposeAsync();
         }
-        else
-        {
-            // as known at an instant: the newest history's events recorded by then, as lean as the fold needs them (the
-            // dashboard's knownAt slider on a long pair would otherwise read the whole stream at every step)
-            var history = await histories.LatestAsync(session, p, await session.Events.FetchStreamStateAsync(p.Id, ct), ct);
-            known = history.Recorded.Where(knowledge.Includes).ToList();
-        }
+        else known = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
         if (knowledge != Knowledge.Latest)
         {
             var pinned = asOf is not null && knowledge.Basis is { } b && b <= await Reading.LastSequenceAsync(session, p, ct);
