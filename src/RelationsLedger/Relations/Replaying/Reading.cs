@@ -46,11 +46,13 @@ public static class Reading
     /// <summary>Step 1 of every read: the pair's events, as known at the requested moment, whole (sources, summaries,
     /// related ids), read straight from the table (<see cref="EventRows"/>: Marten's own stream read wraps every event
     /// and reads its headers, and took 1.2 s for a pair of 100,000 events).</summary>
-    public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct)
+    /// <param name="lean">read as the fold needs them (<see cref="HistoryCache.Lean"/>), for a read that only folds
+    /// but would not keep the pair's history (the register, which folds every pair)</param>
+    public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct, bool lean = false)
     {
         var rows = EventRows.Of(session.DocumentStore);
         var known = new List<RecordedEvent>();
-        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion: 0), ct))
+        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion: 0), ct, lean))
             if (knowledge.Includes(e)) known.Add(e);
         return known;
     }

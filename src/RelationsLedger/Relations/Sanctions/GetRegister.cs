@@ -32,7 +32,7 @@ public static class GetRegister
         foreach (var id in await session.QueryAsync<string>($"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct))
         {
             if (!Pair.TryParse(id, out var pair)) continue;
-            var state = RelationshipState.Fold(await Reading.LoadAsync(session, pair, knowledge, ct), date);
+            var state = RelationshipState.Fold(await Reading.LoadAsync(session, pair, knowledge, ct, lean: true), date);
             rows.AddRange(state.Sanctions.Values
                 .Where(m => issuer is null || m.ImposedBy == issuer)
                 .Where(m => wanted is null || m.Status == wanted)
