@@ -25,7 +25,7 @@ public static class GetSeries
         var knowledge = Reading.ParseKnowledge(knownAt, null, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
-        var resolved = Provenance.Resolve(await Reading.FoldableAsync(session, histories, p, knowledge, ct)).Where(e => !e.Retracted).ToList();
+        var resolved = (await Reading.FoldableAsync(session, histories, p, knowledge, ct)).Resolved().Where(e => !e.Retracted).ToList();
         var (points, contacts) = Walk(resolved);
         return TypedResults.Ok(new { pair = p.Id, points, contactsPerYear = contacts });
     }

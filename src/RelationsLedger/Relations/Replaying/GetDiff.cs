@@ -64,9 +64,9 @@ public static class GetDiff
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
-        var known = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
-        var resolved = Provenance.Resolve(known);
+        var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
+        var resolved = foldable.Resolved();
         var changes = RelationshipDiff.Between(RelationshipState.Fold(resolved, d1!.Value), RelationshipState.Fold(resolved, d2!.Value));
-        return TypedResults.Ok(new DiffView(p.Id, d1.Value, d2.Value, ReadBasis.Of(known), changes));
+        return TypedResults.Ok(new DiffView(p.Id, d1.Value, d2.Value, ReadBasis.Of(foldable.Known), changes));
     }
 }

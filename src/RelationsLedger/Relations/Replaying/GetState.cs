@@ -52,7 +52,7 @@ public static class GetState
             known = await Reading.LoadAsync(source, p, knowledge, ct);
             if (owned) await source.DisposeAsync();
         }
-        else known = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
+        else known = (await Reading.FoldableAsync(session, histories, p, knowledge, ct)).Known;
         if (knowledge != Knowledge.Latest)
         {
             var pinned = asOf is not null && knowledge.Basis is { } b && b <= await Reading.LastSequenceAsync(session, p, ct);

@@ -60,10 +60,10 @@ public static class Reading
     /// <summary>Step 1 of the reads that only fold (state, diff, chart series): the pair's events as known at the
     /// requested moment, from its newest cached history — lean, as the fold reads them — so a long pair is not read
     /// again at every step of the dashboard's knownAt slider.</summary>
-    public static async Task<IReadOnlyList<RecordedEvent>> FoldableAsync(IQuerySession session, HistoryCache histories, Pair pair, Knowledge knowledge, CancellationToken ct)
+    public static async Task<Foldable> FoldableAsync(IQuerySession session, HistoryCache histories, Pair pair, Knowledge knowledge, CancellationToken ct)
     {
         var history = await histories.LatestAsync(session, pair, await session.Events.FetchStreamStateAsync(pair.Id, ct), ct);
-        return knowledge == Knowledge.Latest ? history.Recorded : history.Recorded.Where(knowledge.Includes).ToList();
+        return knowledge == Knowledge.Latest ? new Foldable(history.Recorded, history) : new Foldable([.. history.Recorded.Where(knowledge.Includes)], null);
     }
 
     public static DateOnly? ParseDate(string? text, string field, Problems problems)
@@ -91,4 +91,12 @@ public static class Reading
         if (at is not null && sequence is not null) problems.Add("basis", "Give knownAt or basis, not both.");
         return new Knowledge(at, sequence);
     }
+}
+
+/// <summary>A pair's events as known at a moment (<see cref="Reading.FoldableAsync"/>), and, for the newest knowledge,
+/// the cached history they are, whose resolution is kept with it.</summary>
+public sealed record Foldable(IReadOnlyList<RecordedEvent> Known, CheckpointedHistory? Latest)
+{
+    /// <summary>Step 2: the newest history's own resolution (the same order, property-tested), or the known events resolved.</summary>
+    public IReadOnlyList<ResolvedEvent> Resolved() => Latest?.Resolved ?? Provenance.Resolve(Known);
 }
