@@ -398,6 +398,30 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_register_applies_corrections_and_retractions_of_measures_among_a_pairs_other_facts()
+    {
+        // the register reads each pair's sanctions facts and provenance only: what other facts and their provenance do
+        // must not reach it, and what provenance does to a measure must
+        var imposed = await Append(Samples.Event("SanctionsImposed", "2021-06-01"));
+        await Append(Samples.Event("EmbassyClosed", "2022-02-28"));
+        var other = await Append(Samples.Event("SanctionsImposed", "2022-03-01", new JsonObject
+        {
+            ["imposedBy"] = "US", ["authority"] = "BIS", ["target"] = "Grodno Azot", ["targetKind"] = "entity", ["measures"] = new JsonArray("export ban"),
+        }));
+        var visit = await Append(Samples.Event("EnvoyVisited", "2025-09-11"));
+        await Append(Samples.Correction(imposed, new JsonObject { ["data"] = new JsonObject { ["target"] = "Belavia Airlines" }, ["occurredOn"] = "2023-01-01" }));
+        await Append(Samples.Retraction(other));
+        await Append(Samples.Retraction(visit));
+        static IEnumerable<string> Rows(JsonObject register) =>
+            register["sanctions"]!.AsArray().Select(s => $"{s!["target"]} {s["status"]} {s["since"]}");
+        Assert.Equal(["Belavia Airlines active 2023-01-01"], Rows(await GetJson("/api/sanctions?asOf=2025-12-31")));
+        Assert.Empty(Rows(await GetJson("/api/sanctions?asOf=2022-12-31")));
+        var csv = await (await Http.GetAsync("/api/sanctions?asOf=2025-12-31&format=csv", Ct)).Content.ReadAsStringAsync(Ct);
+        Assert.Equal(2, csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("\"Belavia Airlines\"", csv);
+    }
+
+    [Fact]
     public async Task the_relations_list_shows_each_pair_once_the_summary_projection_catches_up()
     {
         await Append(Samples.Event("EmbassyClosed", "2022-02-28"));

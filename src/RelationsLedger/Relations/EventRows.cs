@@ -57,11 +57,18 @@ public sealed class EventRows(IDocumentStore store)
 
     /// <summary>A pair's events after <paramref name="afterVersion"/>, in order, as <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/> reads
     /// them: the columns a fold needs, along the (stream, version) index. Connection-free, so a session can run it.</summary>
-    public NpgsqlCommand StreamCommand(string pair, long afterVersion) =>
-        new($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and version > $2 and type <> '{Tombstone}' order by version")
+    /// <param name="types">only events of these types (all when null)</param>
+    public NpgsqlCommand StreamCommand(string pair, long afterVersion, IEnumerable<Type>? types = null)
+    {
+        var command = new NpgsqlCommand(
+            $"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and version > $2 and type <> '{Tombstone}'"
+            + (types is null ? "" : " and type = any($3)") + " order by version")
         {
             Parameters = { new NpgsqlParameter<string>(null, NpgsqlDbType.Varchar) { TypedValue = pair }, new NpgsqlParameter<long> { TypedValue = afterVersion } },
         };
+        if (types is not null) command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. types.Select(t => _byType[t].EventTypeName)] });
+        return command;
+    }
 
     /// <summary>The events of a pair that bear on <paramref name="ids"/> — those events, and the provenance that names
     /// one of them — in version order, with the stream's version, in one statement (one snapshot). A correction to a

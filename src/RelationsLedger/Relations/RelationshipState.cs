@@ -67,6 +67,12 @@ public sealed record RelationshipState(
         return next with { EventCount = EventCount + 1, LastEventOn = e.OccurredOn };
     }
 
+    /// <summary>The facts whose rules (<see cref="Evolve"/>) change <see cref="Sanctions"/>, which no other fact reads
+    /// or changes: folding these alone, with their provenance, gives a state with the same sanctions — what the
+    /// register reads of each pair instead of its whole stream.</summary>
+    public static readonly IReadOnlySet<Type> SanctionsFacts = new HashSet<Type>
+        { typeof(SanctionsImposed), typeof(SanctionsEased), typeof(SanctionsLifted), typeof(SanctionsExpired) };
+
     /// <summary>A high-level contact: the state shows the newest one, summary and all. The only events whose summary
     /// the fold reads.</summary>
     public static bool IsContact(DomainEvent e) => IsContact(e.GetType());

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using CsCheck;
 using RelationsLedger.Relations;
+using RelationsLedger.Relations.Recording;
+using RelationsLedger.Tests.Support;
 
 namespace RelationsLedger.Tests.Unit;
 
@@ -238,6 +240,44 @@ public sealed class FoldTests
                 state.Sanctions.Values.Select(s => ((s.ImposedBy, Norm(s.Target), Norm(s.Program)), s.Status)).OrderBy(m => m.Item1).Select(m => $"{m.Item1} {m.Status}"));
         }, iter: 500);
     }
+
+    /// <summary>Every fact type of the catalog as a client submits it (<see cref="GeneratedEvents"/>).</summary>
+    private static readonly Gen<DomainEvent> AnyCatalogFact = GeneratedEvents.AnyFact.Select(body =>
+        (DomainEvent)SubmissionReader.Read(System.Text.Json.JsonSerializer.SerializeToElement(body), new DateOnly(2026, 11, 23), new Problems())!.Event);
+
+    [Fact]
+    public void the_sanctions_of_a_fold_are_the_fold_of_the_sanctions_facts_and_the_provenance_alone()
+    {
+        var day0 = new DateOnly(2000, 1, 1);
+        // every type of fact, sanctions of a few issuers and targets (so changes meet rows), and provenance about any fact:
+        // corrections of the date or of a sanction's target, retractions, citations
+        Gen.Select(Gen.Select(Gen.OneOf(AnyCatalogFact, AnySanction, AnySanction), Gen.Int[0, 9], Gen.Int[0, 9000], Gen.Int[0, 1000]).Array[1, 60], Gen.Int[0, 9100])
+            .Sample((steps, asOfDay) =>
+            {
+                var (recorded, facts) = (new List<RecordedEvent>(), new List<Guid>());
+                for (var i = 0; i < steps.Length; i++)
+                {
+                    var (fact, kind, day, target) = steps[i];
+                    var about = facts.Count > 0 ? facts[target % facts.Count] : Guid.Empty;
+                    LedgerEvent e = kind switch
+                    {
+                        6 when facts.Count > 0 => new EventCorrected(about, new JsonObject { ["occurredOn"] = day0.AddDays((day * 7) % 9000).ToString("yyyy-MM-dd") }, "date"),
+                        7 when facts.Count > 0 => new EventCorrected(about, new JsonObject { ["data"] = new JsonObject { ["target"] = "Grodno Azot" } }, "target"),
+                        8 when facts.Count > 0 => new EventRetracted(about, "withdrawn"),
+                        9 when facts.Count > 0 => new SourceCited(about, Reuters, Stance.Disputes),
+                        _ => fact,
+                    };
+                    e = e with { Id = Guid.NewGuid(), OccurredOn = new Occurrence(day0.AddDays(day), Precision.Day) };
+                    if (e is DomainEvent) facts.Add(e.Id);
+                    recorded.Add(new RecordedEvent(e, i + 1, DateTimeOffset.UnixEpoch.AddSeconds(i + 1), i + 1));
+                }
+                var asOf = day0.AddDays(asOfDay);
+                var read = recorded.Where(r => r.Event is ProvenanceEvent || RelationshipState.SanctionsFacts.Contains(r.Event.GetType())).ToList();
+                Assert.Equal(Json(RelationshipState.Fold(recorded, asOf).Sanctions), Json(RelationshipState.Fold(read, asOf).Sanctions));
+            }, iter: 1000);
+    }
+
+    private static string Json(object value) => System.Text.Json.JsonSerializer.Serialize(value, LedgerJson.Options);
 
     private static RecordedEvent Recorded((DomainEvent Fact, DateOnly Date) h, long sequence) =>
         new(h.Fact with { OccurredOn = new Occurrence(h.Date, Precision.Day), Sources = [Reuters], Summary = "s" }, sequence, DateTimeOffset.UnixEpoch.AddSeconds(sequence));

@@ -48,11 +48,13 @@ public static class Reading
     /// and reads its headers, and took 1.2 s for a pair of 100,000 events).</summary>
     /// <param name="lean">read as the fold needs them (<see cref="HistoryCache.Lean"/>), for a read that only folds
     /// but would not keep the pair's history (the register, which folds every pair)</param>
-    public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct, bool lean = false)
+    /// <param name="types">only events of these types (all when null)</param>
+    public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct, bool lean = false,
+        IEnumerable<Type>? types = null)
     {
         var rows = EventRows.Of(session.DocumentStore);
         var known = new List<RecordedEvent>();
-        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion: 0), ct, lean))
+        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion: 0, types), ct, lean))
             if (knowledge.Includes(e)) known.Add(e);
         return known;
     }

@@ -1,6 +1,10 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using Marten;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using RelationsLedger.Platform;
 using RelationsLedger.Relations.Recording;
 using RelationsLedger.Relations.Replaying;
@@ -12,7 +16,7 @@ public static class GetRegister
 {
     /// <summary>Every sanctions measure across pairs as of a date, filterable by issuer and status.</summary>
     [WolverineGet("/api/sanctions")]
-    public static async Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? knownAt, string? format, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? knownAt, string? format, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
         var problems = new Problems();
         var date = Reading.ParseDate(asOf, "asOf", problems) ?? clock.Today();
@@ -26,37 +30,66 @@ public static class GetRegister
             else problems.Add("status", "Must be one of: active, eased, lifted, expired.");
         }
         if (format is not null and not "csv" and not "json") problems.Add("format", "Must be json or csv.");
-        if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
+        if (problems.Count > 0) return Task.FromResult(LedgerResults.Invalid(problems, "Invalid query."));
 
-        var rows = new List<JsonObject>();
-        foreach (var id in await session.QueryAsync<string>($"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct))
+        return Task.FromResult<IResult>(new Register(session, date, knowledge, issuer, wanted, format == "csv"));
+    }
+
+    /// <summary>The facts a pair's sanctions are folded from: <see cref="RelationshipState.SanctionsFacts"/> and every
+    /// provenance event (its target is only known once read; one about another fact is ignored by the fold).</summary>
+    private static readonly Type[] Read =
+        [.. RelationshipState.SanctionsFacts, .. EventCatalog.All.Where(t => t.IsProvenance).Select(t => t.ClrType)];
+
+    /// <summary>The register, written pair by pair as each is folded: a ledger of a million events has a register of
+    /// tens of megabytes, which held whole (as JSON nodes) took the process past 700 MB.</summary>
+    private sealed class Register(IQuerySession session, DateOnly date, Knowledge knowledge, string? issuer, SanctionStatus? wanted, bool csv) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
         {
-            if (!Pair.TryParse(id, out var pair)) continue;
-            var state = RelationshipState.Fold(await Reading.LoadAsync(session, pair, knowledge, ct, lean: true), date);
-            rows.AddRange(state.Sanctions.Values
-                .Where(m => issuer is null || m.ImposedBy == issuer)
-                .Where(m => wanted is null || m.Status == wanted)
-                .Select(m => Row(pair, m)));
+            var ct = context.RequestAborted;
+            context.Response.ContentType = csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
+            var body = context.Response.BodyWriter;
+            // the HTTP answers' escaping; the rows' members as the state writes them (a measure's unknowns left out)
+            var writing = new JsonWriterOptions { Encoder = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions.Encoder };
+            await using var json = new Utf8JsonWriter(body, writing);
+            if (csv) body.Write(Encoding.UTF8.GetBytes(string.Join(',', CsvColumns) + "\r\n"));
+            else
+            {
+                json.WriteStartObject();
+                json.WriteString("asOf", date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                json.WriteStartArray("sanctions");
+            }
+            foreach (var id in await session.QueryAsync<string>($"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct))
+            {
+                if (!Pair.TryParse(id, out var pair)) continue;
+                var state = RelationshipState.Fold(await Reading.LoadAsync(session, pair, knowledge, ct, lean: true, types: Read), date);
+                foreach (var measure in state.Sanctions.Values.Where(m => (issuer is null || m.ImposedBy == issuer) && (wanted is null || m.Status == wanted)))
+                {
+                    var row = Row(pair, measure, writing);
+                    if (csv) body.Write(Encoding.UTF8.GetBytes(CsvLine(row)));
+                    else json.WriteRawValue(row, skipInputValidation: true);
+                }
+                await json.FlushAsync(ct);
+                await body.FlushAsync(ct);
+            }
+            if (csv) return;
+            json.WriteEndArray();
+            json.WriteEndObject();
         }
-        return format == "csv"
-            ? TypedResults.Text(Csv(rows), "text/csv; charset=utf-8")
-            : TypedResults.Ok(new { asOf = date, sanctions = rows });
     }
 
     private static readonly string[] CsvColumns =
         ["pair", "imposedBy", "target", "targetId", "program", "status", "since", "authority", "targetKind", "measures", "easedScope"];
 
-    private static string Csv(IEnumerable<JsonObject> rows)
+    private static string CsvLine(byte[] row)
     {
-        var csv = new System.Text.StringBuilder(string.Join(',', CsvColumns)).Append("\r\n");
-        foreach (var row in rows)
-            csv.Append(string.Join(',', CsvColumns.Select(c => Cell(row[c] switch
-            {
-                JsonArray items => string.Join("; ", items.Select(i => i?.ToString())),
-                null => "",
-                var value => value.ToString(),
-            })))).Append("\r\n");
-        return csv.ToString();
+        using var document = JsonDocument.Parse(row);
+        return string.Join(',', CsvColumns.Select(c => Cell(document.RootElement.TryGetProperty(c, out var value) ? value.ValueKind switch
+        {
+            JsonValueKind.Array => string.Join("; ", value.EnumerateArray().Select(i => i.ToString())),
+            JsonValueKind.Null => "",
+            _ => value.ToString(),
+        } : ""))) + "\r\n";
     }
 
     /// <summary>Quoted, and never read as a formula by a spreadsheet.</summary>
@@ -66,10 +99,11 @@ public static class GetRegister
         return $"\"{value.Replace("\"", "\"\"")}\"";
     }
 
-    private static JsonObject Row(Pair pair, Sanction measure)
+    /// <summary>A register row: the measure's JSON with its pair first.</summary>
+    private static byte[] Row(Pair pair, Sanction measure, JsonWriterOptions writing)
     {
-        var row = new JsonObject { ["pair"] = pair.Id };
-        foreach (var (key, value) in JsonSerializer.SerializeToNode(measure, LedgerJson.Options)!.AsObject()) row[key] = value?.DeepClone();
-        return row;
+        var fields = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(fields, writing)) JsonSerializer.Serialize(writer, measure, LedgerJson.Options);
+        return [.. "{\"pair\":\""u8, .. JsonEncodedText.Encode(pair.Id, writing.Encoder).EncodedUtf8Bytes, .. "\","u8, .. fields.WrittenSpan[1..]];
     }
 }
