@@ -7,8 +7,6 @@ using Wolverine.Http;
 
 namespace RelationsLedger.Dashboards;
 
-public sealed record SanctionCounts(int Active, int Eased, int Lifted, int Expired);
-
 public sealed record SeriesPoint(DateOnly Date, SanctionCounts Sanctions, int PrisonersReleased);
 
 public sealed record ContactYear(int Year, int Count);
@@ -44,11 +42,7 @@ public static class GetSeries
                     contacts[e.Effective.Year] = contacts.GetValueOrDefault(e.Effective.Year) + 1;
                 state = next;
             }
-            var rows = state.Sanctions.Values;
-            points.Add(new SeriesPoint(day.Key, new SanctionCounts(
-                rows.Count(r => r.Status == SanctionStatus.Active), rows.Count(r => r.Status == SanctionStatus.Eased),
-                rows.Count(r => r.Status == SanctionStatus.Lifted), rows.Count(r => r.Status == SanctionStatus.Expired)),
-                state.PrisonersReleased.Total));
+            points.Add(new SeriesPoint(day.Key, state.SanctionCounts, state.PrisonersReleased.Total));
         }
         return (points, contacts.Select(kv => new ContactYear(kv.Key, kv.Value)).ToList());
     }

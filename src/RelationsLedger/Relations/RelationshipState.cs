@@ -16,6 +16,25 @@ public sealed record Sanction(
     ImmutableArray<string> Measures, ImmutableArray<string> EasedScope, string? Authority, TargetKind? TargetKind,
     EventTrail EventIds);
 
+/// <summary>How many sanctions rows are in each status.</summary>
+public sealed record SanctionCounts(int Active, int Eased, int Lifted, int Expired)
+{
+    public static readonly SanctionCounts None = new(0, 0, 0, 0);
+
+    public static SanctionCounts Of(IEnumerable<Sanction> rows) => rows.Aggregate(None, (counts, row) => counts.Add(row.Status, 1));
+
+    /// <summary>The counts after a row moved from <paramref name="from"/> (none: a new row) to <paramref name="to"/>.</summary>
+    public SanctionCounts Moved(SanctionStatus? from, SanctionStatus to) => (from is { } old ? Add(old, -1) : this).Add(to, 1);
+
+    private SanctionCounts Add(SanctionStatus status, int n) => status switch
+    {
+        SanctionStatus.Active => this with { Active = Active + n },
+        SanctionStatus.Eased => this with { Eased = Eased + n },
+        SanctionStatus.Lifted => this with { Lifted = Lifted + n },
+        _ => this with { Expired = Expired + n },
+    };
+}
+
 public sealed record PrisonerTally(int Total, int Releases, ImmutableSortedDictionary<string, int> ByNationality, EventTrail EventIds)
 {
     public static readonly PrisonerTally None = new(0, 0, ImmutableSortedDictionary<string, int>.Empty, []);
@@ -139,6 +158,7 @@ public sealed record RelationshipState(
                 x.ImposedBy, x.Target, x.TargetId ?? row?.TargetId, x.Program, SanctionStatus.Active, x.OccurredOn,
                 measures, [], x.Authority, x.TargetKind, (row?.EventIds ?? []).Add(x.Id))),
             _byTarget = row is null ? _byTarget.With(Sanctions, x.ImposedBy, x.Target, key) : _byTarget,
+            _counts = _counts.Moved(row?.Status, SanctionStatus.Active),
         };
     }
 
@@ -149,8 +169,9 @@ public sealed record RelationshipState(
         var rows = program is not null
             ? Sanctions.TryGetValue(key, out var one) ? [new(key, one)] : new List<KeyValuePair<string, Sanction>>()
             : _byTarget.Of(Sanctions).GetValueOrDefault(TargetKey(issuer, target), []).Select(k => KeyValuePair.Create(k, Sanctions[k])).ToList();
-        var index = _byTarget;
-        if (rows.Count == 0)
+        var (index, counts) = (_byTarget, _counts);
+        var created = rows.Count == 0;
+        if (created)
         {
             rows = [new(key, new Sanction(issuer, target, targetId, program, status, e.OccurredOn, [], [], null, null, []))];
             index = index.With(Sanctions, issuer, target, key);
@@ -163,8 +184,31 @@ public sealed record RelationshipState(
             {
                 Status = status, Since = e.OccurredOn, EasedScope = eased, TargetId = row.TargetId ?? targetId, EventIds = row.EventIds.Add(e.Id),
             });
+            counts = counts.Moved(created ? null : row.Status, status);
         }
-        return this with { Sanctions = sanctions, _byTarget = index };
+        return this with { Sanctions = sanctions, _byTarget = index, _counts = counts };
+    }
+
+    /// <summary>How many of <see cref="Sanctions"/> are in each status (the chart series asks at every date of a
+    /// history: counting the rows each time took most of a long pair's series).</summary>
+    [JsonIgnore]
+    public SanctionCounts SanctionCounts => _counts.Of(Sanctions);
+
+    // derived from Sanctions, as the target index is: counted on first use, then moved along by each change
+    private Counts _counts = new(null);
+
+    private sealed class Counts(SanctionCounts? counts)
+    {
+        private SanctionCounts? _counts = counts;
+
+        public SanctionCounts Of(ImmutableSortedDictionary<string, Sanction> sanctions) => _counts ??= SanctionCounts.Of(sanctions.Values);
+
+        /// <summary>The counts after a change of one row; left to be counted on use when they were never counted.</summary>
+        public Counts Moved(SanctionStatus? from, SanctionStatus to) => new(_counts?.Moved(from, to));
+
+        // derived from the state's rows, so not part of its value
+        public override bool Equals(object? obj) => obj is Counts;
+        public override int GetHashCode() => 0;
     }
 
     // each constructed state gets its own (a deserialized one included); states made from it with `with` share it
