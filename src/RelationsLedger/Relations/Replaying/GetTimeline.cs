@@ -32,11 +32,12 @@ public static class GetTimeline
     public const int DefaultLimit = 1000, MaxLimit = 10_000;
 
     /// <summary>A pair's events in date order (corrections applied, flags set). Without knownAt/basis it reads the
-    /// timeline read model; with them it resolves the stream as it was known then.</summary>
+    /// timeline read model; with them it resolves the stream as it was known then (the pair's cached history, the
+    /// page's events read whole).</summary>
     [WolverineGet("/api/relations/{pair}/timeline")]
     public static async Task<IResult> Get(
         string pair, string? from, string? to, string? types, string? knownAt, string? basis, string? includeRetracted,
-        string? limit, string? after, HttpRequest request, IQuerySession session, CancellationToken ct)
+        string? limit, string? after, HttpRequest request, IQuerySession session, HistoryCache histories, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var problems = new Problems();
@@ -69,15 +70,21 @@ public static class GetTimeline
         }
         else
         {
-            var known = await Reading.LoadAsync(session, p, knowledge, ct);
+            // the page is found in the pair's cached history (lean: what ordering and flags need), then its facts are
+            // resolved again from their whole events and provenance, as known at the same point
+            var known = (await Reading.FoldableAsync(session, histories, p, knowledge, ct)).Known;
+            var newest = ReadBasis.Of(known).Sequence;
             var pinned = knowledge.Basis is { } pinnedAt && pinnedAt <= await Reading.LastSequenceAsync(session, p, ct);
-            if (ReadCache.NotModified(context, ReadCache.Tag(request, ReadBasis.Of(known).Sequence), pinned)) return ReadCache.Unchanged;
-            items = Provenance.Resolve(known)
+            if (ReadCache.NotModified(context, ReadCache.Tag(request, newest), pinned)) return ReadCache.Unchanged;
+            var page = Provenance.Resolve(known)
                 .Where(x => x.Effective >= fromDate && x.Effective <= toDate)
                 .Where(x => typeNames.Length == 0 || typeNames.Contains(x.Event.GetType().Name))
                 .Where(x => withRetracted || !x.Retracted)
                 .Where(x => cursor is not var (d, s) || x.Effective > d || (x.Effective == d && x.Sequence > s))
-                .Take(size + 1).Select(TimelineItem.Of).ToList();
+                .Take(size + 1).ToList();
+            var (_, bearing) = await EventRows.Of(session.DocumentStore).BearingAsync(session, p.Id, page.Select(x => x.Event.Id).ToHashSet(), ct);
+            var whole = Provenance.Resolver.Of(bearing.Where(e => e.Sequence <= newest && knowledge.Includes(e)));
+            items = page.Select(x => TimelineItem.Of(whole.Fact(x.Event.Id)!)).ToList();
         }
 
         string? next = null;
