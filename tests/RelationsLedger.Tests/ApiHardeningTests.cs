@@ -21,6 +21,37 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_database_that_stops_answering_is_a_clean_503_for_reads_that_stream_their_answer()
+    {
+        // a database of its own, closed to new connections once the host has started on it
+        var name = $"ledger_down_{Guid.NewGuid():N}";
+        await using var admin = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await admin.OpenAsync(Ct);
+        await new Npgsql.NpgsqlCommand($"create database {name}", admin).ExecuteNonQueryAsync(Ct);
+        try
+        {
+            await using (var down = App.WithSettings(("ConnectionStrings:Ledger", new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = name }.ConnectionString)))
+            {
+                using var client = down.CreateClient();
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/sanctions", Ct)).StatusCode);
+                await new Npgsql.NpgsqlCommand(
+                    $"alter database {name} allow_connections false; select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'", admin).ExecuteNonQueryAsync(Ct);
+                // the register writes its rows as it folds each pair: nothing of it may precede the problem
+                foreach (var url in new[] { "/api/sanctions", "/api/sanctions?format=csv" })
+                {
+                    var response = await client.GetAsync(url, Ct);
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                    Assert.Equal(503, (int)(await ProblemOf(response))["status"]!);
+                }
+            }
+        }
+        finally
+        {
+            await new Npgsql.NpgsqlCommand($"drop database {name} with (force)", admin).ExecuteNonQueryAsync(Ct);
+        }
+    }
+
+    [Fact]
     public async Task a_body_that_is_not_json_is_415()
     {
         var response = await Http.PostAsync("/api/relations/US-BY/events", new StringContent("type=EmbassyClosed", Encoding.UTF8, "application/x-www-form-urlencoded"), Ct);

@@ -47,6 +47,8 @@ public static class GetRegister
         public async Task ExecuteAsync(HttpContext context)
         {
             var ct = context.RequestAborted;
+            // the database first: one that does not answer is a 503 before a byte of the answer is written
+            var pairs = await session.QueryAsync<string>($"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct);
             context.Response.ContentType = csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
             var body = context.Response.BodyWriter;
             // the HTTP answers' escaping; the rows' members as the state writes them (a measure's unknowns left out)
@@ -59,7 +61,7 @@ public static class GetRegister
                 json.WriteString("asOf", date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
                 json.WriteStartArray("sanctions");
             }
-            foreach (var id in await session.QueryAsync<string>($"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct))
+            foreach (var id in pairs)
             {
                 if (!Pair.TryParse(id, out var pair)) continue;
                 var state = RelationshipState.Fold(await Reading.LoadAsync(session, pair, knowledge, ct, lean: true, types: Read), date);
