@@ -18,6 +18,10 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
 {
     private const int Events = 100_000;
     private const string DaemonPage = "the async daemon's next page of events";
+
+    // one row per pair: 200 rows in two or three pages, which PostgreSQL rightly scans whole once it has counted them
+    // (whether it has depends on when the last analyze ran): its key is checked with sequential scans disabled
+    private const string StreamVersion = "stream version (If-Match, ETags)";
     private static readonly string[] Codes = ["US", "BY", "LT", "PL", "LV", "DE", "GB", "FR", "UA", "RU", "EU", "CN", "JP", "SE", "EE", "FI", "NO", "CA", "AU", "IT", "ES"];
 
     [Fact]
@@ -75,7 +79,7 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
             ["a pair's stream (state, diff, series, event)"] = Command("select seq_id, version, data from ledger.mt_events where stream_id = $1 order by version", pair),
             ["newest sequence of a pair (cache checks)"] = Command("select seq_id from ledger.mt_events where stream_id = $1 order by version desc limit 1", pair),
             ["events by id (idempotency, GET /api/events/{id})"] = Command("select id from ledger.mt_events where id = any($1)", new[] { eventId }),
-            ["stream version (If-Match, ETags)"] = Command("select version from ledger.mt_streams where id = $1", pair),
+            [StreamVersion] = Command("select version from ledger.mt_streams where id = $1", pair),
             // Marten's own query: with the statistics of an empty table it sorted every event after the page's start
             [DaemonPage] = new NpgsqlCommand(
                 "select d.data, d.type, d.seq_id, d.stream_id, d.version, s.type as stream_type from ledger.mt_events as d inner join ledger.mt_streams as s on d.stream_id = s.id " +
@@ -84,10 +88,12 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
                 Parameters = { new NpgsqlParameter { Value = 1_000L }, new NpgsqlParameter { Value = (long)Events }, new NpgsqlParameter { Value = 2_000 } },
             },
         };
-        await using var connection = App.Store.Storage.Database.CreateConnection();
+        // a connection of its own: the setting below must not go back to the pool
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(App.ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(Ct);
         foreach (var (name, query) in queries)
         {
+            await new NpgsqlCommand($"set enable_seqscan = {(name == StreamVersion ? "off" : "on")}", connection).ExecuteNonQueryAsync(Ct);
             await using var explain = new NpgsqlCommand("explain (format json) " + query.CommandText, connection);
             foreach (NpgsqlParameter p in query.Parameters) explain.Parameters.Add(p.Clone());
             var plan = JsonNode.Parse((string)(await explain.ExecuteScalarAsync(Ct))!)!.ToJsonString();
