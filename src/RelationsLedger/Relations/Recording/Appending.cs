@@ -69,11 +69,12 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         return new AppendOutcome.Done(appended, Replayed: false);
     }
 
-    /// <summary>Provenance must point at a domain event of this pair (recorded, or earlier in the same request), and a
-    /// correction must leave a valid event; related ids must name events of this pair.</summary>
+    /// <summary>The ids the items point at: provenance targets and related ids.</summary>
     private static HashSet<Guid> Referenced(IReadOnlyList<Submission> items) =>
         items.SelectMany(i => i.Event is ProvenanceEvent p ? i.Event.RelatedEventIds.Append(p.TargetId) : i.Event.RelatedEventIds).ToHashSet();
 
+    /// <summary>Provenance must point at a domain event of this pair (recorded, or earlier in the same request), and a
+    /// correction must leave a valid event; related ids must name events of this pair.</summary>
     /// <param name="stream">the pair's events bearing on <paramref name="referenced"/>, in version order (more may be given)</param>
     private static void CheckReferences(IReadOnlyList<RecordedEvent> stream, IReadOnlySet<Guid> referenced, IReadOnlyList<Submission> items, DateOnly today, Problems problems, Func<int, string> itemPath)
     {
