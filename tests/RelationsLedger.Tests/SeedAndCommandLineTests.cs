@@ -95,13 +95,13 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(indexes, await Indexes());
     }
 
-    // the columns kept beside the JSON too (the timeline's pair, effective date and sequence; a summary's sequence and
-    // last effective date), which every writer fills
+    // the columns kept beside the JSON too (the timeline's pair, effective date and sequence; a summary's sequence,
+    // last effective date and the listing's figures), which every writer fills
     private async Task<List<string>> Rows(string table)
     {
         await using var session = App.Store.QuerySession();
         var columns = table == "mt_doc_timelineentry" ? " || ' ' || pair || ' ' || effective::text || ' ' || sequence::text"
-            : " || ' ' || sequence::text || ' ' || last_effective::text";
+            : " || ' ' || concat_ws(' ', sequence, last_effective, event_count, first_on, last_on)";
         return (await session.QueryAsync<string>($"select id::text{columns} || ' ' || data::text from ledger.{table} order by id", Ct)).ToList();
     }
 

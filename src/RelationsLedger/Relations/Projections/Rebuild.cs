@@ -127,6 +127,9 @@ public static class Rebuild
                 await copy.WriteAsync(typeof(RelationshipSummary).FullName!, NpgsqlDbType.Varchar, ct);
                 await copy.WriteAsync(summary.Sequence, NpgsqlDbType.Bigint, ct);
                 await copy.WriteAsync(summary.LastEffective, NpgsqlDbType.Date, ct);
+                await copy.WriteAsync(summary.EventCount, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(summary.FirstOn, NpgsqlDbType.Varchar, ct);
+                await copy.WriteAsync(summary.LastOn, NpgsqlDbType.Varchar, ct);
             }
             await copy.CompleteAsync(ct);
         }

@@ -10,13 +10,19 @@ public sealed record RelationshipSummary(
 {
     public Occurrence? LastEventOn => State.LastEventOn;
 
+    /// <summary>The listing's figures (<see cref="Replaying.ListRelations"/>) as columns: not in the JSON, which has them already.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public int EventCount => State.EventCount;
+    [System.Text.Json.Serialization.JsonIgnore] public string? FirstOn => FirstEventOn?.ToString();
+    [System.Text.Json.Serialization.JsonIgnore] public string? LastOn => LastEventOn?.ToString();
+
     /// <summary>The members kept as columns of the row as well as in its JSON (every writer of rows fills them): what the
     /// summary projection needs of a stored summary before it knows whether it needs the state (see
-    /// <see cref="RelationshipSummaryProjection"/>).</summary>
-    public static readonly string[] Columns = [nameof(Sequence), nameof(LastEffective)];
+    /// <see cref="RelationshipSummaryProjection"/>), and what the listing shows — a stored state runs to megabytes for a
+    /// long sanctions history, and the listing read all of them.</summary>
+    public static readonly string[] Columns = [nameof(Sequence), nameof(LastEffective), nameof(EventCount), nameof(FirstOn), nameof(LastOn)];
 
     /// <summary><see cref="Columns"/> as Marten names them in the table, in that order.</summary>
-    public const string ColumnNames = "sequence, last_effective";
+    public const string ColumnNames = "sequence, last_effective, event_count, first_on, last_on";
 
     /// <summary>The summary of a pair's whole known stream, folded from scratch.</summary>
     public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known) => Of(pair, known, Provenance.Resolve(known));

@@ -1,5 +1,4 @@
 using Marten;
-using RelationsLedger.Relations.Projections;
 using Wolverine.Http;
 
 namespace RelationsLedger.Relations.Replaying;
@@ -8,14 +7,23 @@ public sealed record RelationListing(string Pair, int EventCount, Occurrence? Fi
 
 public static class ListRelations
 {
-    /// <summary>Every pair with its event counts and first/last event dates (from the async summary projection).</summary>
+    /// <summary>Every pair with its event counts and first/last event dates (from the async summary projection), read
+    /// from the summaries' columns, not their states (≈ 270 KB of JSON a pair in the benchmark's ledger: 0.8–1.2 s for
+    /// 200 pairs). A summary stored before those columns existed has them empty until the projection next writes it:
+    /// its JSON answers for them.</summary>
     [WolverineGet("/api/relations")]
     public static async Task<IResult> Get(IQuerySession session, CancellationToken ct)
     {
-        var summaries = await session.Query<RelationshipSummary>().OrderBy(x => x.Id).ToListAsync(ct);
-        return TypedResults.Ok(new
-        {
-            relations = summaries.Select(s => new RelationListing(s.Id, s.State.EventCount, s.FirstEventOn, s.LastEventOn, s.Sequence)),
-        });
+        var schema = session.DocumentStore.Options.DatabaseSchemaName;
+        var relations = new List<RelationListing>();
+        await using var reader = await session.ExecuteReaderAsync(new Npgsql.NpgsqlCommand(
+            $"select id, coalesce(event_count, (data->'state'->>'eventCount')::int), coalesce(first_on, data->>'firstEventOn'), " +
+            $"coalesce(last_on, data->>'lastEventOn'), coalesce(sequence, (data->>'sequence')::bigint) from {schema}.mt_doc_relationshipsummary order by id"), ct);
+        while (await reader.ReadAsync(ct))
+            relations.Add(new RelationListing(reader.GetString(0), reader.GetInt32(1), Date(reader, 2), Date(reader, 3), reader.GetInt64(4)));
+        return TypedResults.Ok(new { relations });
     }
+
+    private static Occurrence? Date(System.Data.Common.DbDataReader reader, int column) =>
+        reader.IsDBNull(column) ? null : Occurrence.Parse(reader.GetString(column));
 }
