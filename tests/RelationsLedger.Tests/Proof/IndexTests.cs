@@ -53,13 +53,10 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
         await using (var statistics = App.Store.Storage.Database.CreateConnection())
         {
             await statistics.OpenAsync(Ct);
-            await using var reader = await new NpgsqlCommand(
-                "select tablename || '.' || attname from pg_stats where schemaname = 'ledger' and tablename in ('mt_events', 'mt_doc_timelineentry', 'mt_streams')", statistics).ExecuteReaderAsync(Ct);
-            var analyzed = new HashSet<string>();
-            while (await reader.ReadAsync(Ct)) analyzed.Add(reader.GetString(0));
+            var analyzed = (await StringsAsync(statistics,
+                "select tablename || '.' || attname from pg_stats where schemaname = 'ledger' and tablename in ('mt_events', 'mt_doc_timelineentry', 'mt_streams')")).ToHashSet();
             Assert.Subset(analyzed, new HashSet<string>(["mt_events.seq_id", "mt_events.id", "mt_events.stream_id", "mt_events.version", "mt_events.type", "mt_events.is_archived",
                 "mt_doc_timelineentry.pair", "mt_doc_timelineentry.effective", "mt_doc_timelineentry.sequence", "mt_streams.id"]));
-            await reader.CloseAsync();
             Assert.Equal(["mt_doc_timelineentry.data", "mt_events.data", "mt_events.headers"], await StringsAsync(statistics,
                 "select attrelid::regclass::text || '.' || attname from pg_attribute where attrelid in ('ledger.mt_events'::regclass, 'ledger.mt_doc_timelineentry'::regclass) " +
                 "and attnum > 0 and attstattarget = 0 order by 1", trim: "ledger."));
@@ -122,11 +119,12 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
         }
     }
 
-    private static async Task<List<string>> StringsAsync(NpgsqlConnection connection, string sql, string trim)
+    /// <summary>The first column of each row, with <paramref name="trim"/> taken out.</summary>
+    private static async Task<List<string>> StringsAsync(NpgsqlConnection connection, string sql, string? trim = null)
     {
         await using var reader = await new NpgsqlCommand(sql, connection).ExecuteReaderAsync();
         var strings = new List<string>();
-        while (await reader.ReadAsync()) strings.Add(reader.GetString(0).Replace(trim, ""));
+        while (await reader.ReadAsync()) strings.Add(trim is null ? reader.GetString(0) : reader.GetString(0).Replace(trim, ""));
         return strings;
     }
 
