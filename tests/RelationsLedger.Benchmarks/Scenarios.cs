@@ -182,12 +182,69 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         await File.WriteAllLinesAsync(file, lines);
         var total = lines.Count;
 
+        var before = await HighestSequence();
         var importRate = total / await Verb("import", file);
 
         var copyRate = await CopyRate(lines);
         File.Delete(file);
         Add(new Figure($"bulk import of {total:#,0} events (import verb)", importRate, copyRate, "events/s", "≥ 0.3× COPY", importRate >= 0.3 * copyRate,
             "baseline: binary COPY of the same rows into a plain table"));
+        await Floor("import verb", before);
+    }
+
+    private async Task<long> HighestSequence()
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        return (long)(await new NpgsqlCommand("select coalesce(max(seq_id), 0) from ledger.mt_events", connection).ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The database's own floor for an import: the rows it wrote after <paramref name="after"/> — Marten's
+    /// event rows and the timeline read model's rows, exactly as stored — read out, then timed going back by binary
+    /// COPY from one connection into empty copies of those two tables (their indexes, Marten's foreign key from the
+    /// events to the streams); beside it, the baseline's plain-table rows timed the same way. No app, no parsing, no
+    /// projection, no client serialization on either side: what PostgreSQL itself takes for the rows an import has
+    /// to write, against what it takes for the plain table's.</summary>
+    private async Task Floor(string what, long after)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        async Task Run(string sql) => await new NpgsqlCommand(sql, connection).ExecuteNonQueryAsync();
+        var foreignKeys = new List<string>();
+        await using (var reader = await new NpgsqlCommand("select pg_get_constraintdef(oid) from pg_constraint where conrelid = 'ledger.mt_events'::regclass and contype = 'f'", connection).ExecuteReaderAsync())
+            while (await reader.ReadAsync()) foreignKeys.Add(reader.GetString(0).Replace("ledger.", "bench_floor."));
+        await Run("drop schema if exists bench_floor cascade; create schema bench_floor;" +
+                  "create table bench_floor.bench_copy (like bench_copy including all);" +
+                  "create table bench_floor.mt_streams (like ledger.mt_streams including all); insert into bench_floor.mt_streams select * from ledger.mt_streams;" +
+                  "create table bench_floor.mt_events (like ledger.mt_events including all);" +
+                  string.Concat(foreignKeys.Select(k => $"alter table bench_floor.mt_events add {k};")) +
+                  "create table bench_floor.mt_doc_timelineentry (like ledger.mt_doc_timelineentry including all)");
+        var tables = new[]
+        {
+            ("bench_copy", "id, pair, body", "select id, pair, body from bench_copy"),
+            ("mt_events", EventRows.EventColumns, $"select {EventRows.EventColumns} from ledger.mt_events where seq_id > {after} and type <> 'tombstone' order by seq_id"),
+            ("mt_doc_timelineentry", EventRows.TimelineColumns, $"select {EventRows.TimelineColumns} from ledger.mt_doc_timelineentry where sequence > {after} order by sequence"),
+        };
+        var seconds = new List<double>();
+        foreach (var (table, columns, select) in tables)
+        {
+            var file = Path.Combine(Path.GetTempPath(), $"relationsledger-floor-{Guid.NewGuid():N}.bin");
+            await using (var output = File.Create(file))
+            await using (var copy = await connection.BeginRawBinaryCopyAsync($"copy ({select}) to stdout (format binary)"))
+                await copy.CopyToAsync(output);
+            var clock = Stopwatch.StartNew();
+            await using (var input = File.OpenRead(file))
+            await using (var copy = await connection.BeginRawBinaryCopyAsync($"copy bench_floor.{table} ({columns}) from stdin (format binary)"))
+                await input.CopyToAsync(copy);
+            seconds.Add(clock.Elapsed.TotalSeconds);
+            File.Delete(file);
+        }
+        var plain = (long)(await new NpgsqlCommand("select count(*) from bench_floor.bench_copy", connection).ExecuteScalarAsync())!;
+        var events = (long)(await new NpgsqlCommand("select count(*) from bench_floor.mt_events", connection).ExecuteScalarAsync())!;
+        await Run("drop schema bench_floor cascade");
+        var rate = events / (seconds[1] + seconds[2]);
+        Add(new Figure($"database floor for the {what}'s rows: {events:#,0} events' rows and timeline rows by binary COPY into Marten's tables", rate, plain / seconds[0], "events/s", "—", null,
+            $"the rows as stored, into empty copies of the event table (unique indexes on sequence, id, stream and version; the foreign key to the streams) and the timeline read model's table, one connection, no client serialization ({seconds[1]:0.0} s the events, {seconds[2]:0.0} s the timeline); baseline: the plain table's rows above, the same way ({seconds[0]:0.0} s)"));
     }
 
     /// <summary>Runs one of the deployed app's verbs as an operator would, in a process of its own; its wall time in
@@ -205,6 +262,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         var pairs = SyntheticHistory.Pairs(200);
         var events = SyntheticHistory.Events(4, pairs, sizes.BatchEvents).ToList();
         var requests = events.GroupBy(e => (string)e["pair"]!).Select(g => Batches(g.Key, g)).ToList();
+        var before = await HighestSequence();
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (pairRequests, _) =>
         {
@@ -219,6 +277,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         var copyRate = await CopyRate(events.Select(e => e.ToJsonString()).ToList());
         Add(new Figure($"bulk import of {events.Count:#,0} events (batch endpoint, ≤ 256 KiB per request)", rate, copyRate, "events/s", "≥ 0.3× COPY", rate >= 0.3 * copyRate,
             "baseline: binary COPY of the same rows into a plain table"));
+        await Floor("batch endpoint", before);
     }
 
     /// <summary>A pair's events as batch bodies: up to 1,000 events, within the API's 256 KiB body limit.</summary>
