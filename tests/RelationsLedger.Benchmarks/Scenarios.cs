@@ -137,6 +137,8 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
                 await insert.ExecuteNonQueryAsync();
             }
         }));
+        // the baseline runs on a quiet machine: the projection's work on the last appends is not its to share
+        await CaughtUp();
         await RawInserts(sizes.WarmUpAppendsPerClient / 10);
         clock.Restart();
         await RawInserts(sizes.AppendsPerClient);
@@ -184,12 +186,22 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
 
         var before = await HighestSequence();
         var importRate = total / await Verb("import", file);
+        var caughtUp = Stopwatch.StartNew();
+        await CaughtUp();
+        var catchUp = caughtUp.Elapsed.TotalSeconds;
 
         var copyRate = await CopyRate(lines);
         File.Delete(file);
         Add(new Figure($"bulk import of {total:#,0} events (import verb)", importRate, copyRate, "events/s", "≥ 0.3× COPY", importRate >= 0.3 * copyRate,
-            "baseline: binary COPY of the same rows into a plain table"));
+            $"the API's summary projection caught up {catchUp:0.0} s after the import's end; baseline: binary COPY of the same rows into a plain table, once the projection had caught up"));
         await Floor("import verb", before);
+    }
+
+    /// <summary>Waits until the API's summary projection has applied every event written so far.</summary>
+    private async Task CaughtUp()
+    {
+        var (behind, _) = await ProjectionLagAfter(TimeSpan.FromMinutes(3));
+        if (behind > 0) throw new TimeoutException($"the summary projection is {behind} events behind after 3 minutes");
     }
 
     private async Task<long> HighestSequence()
@@ -256,27 +268,40 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         })).TotalSeconds;
 
     /// <summary>The batch endpoint as an importing client uses it: each pair's events in order, as many per request as
-    /// the body limit allows, four requests in flight; the baseline is COPY of the same rows.</summary>
+    /// the body limit allows, four requests in flight; the baseline is COPY of the same rows. Measured in steady state,
+    /// as the appends are: the summary projection first catches up with what the scenarios before wrote, then a tenth
+    /// as many events go first, unmeasured (the tiered JIT recompiles the batch path), and the projection catches up
+    /// with those too.</summary>
     private async Task BatchImport()
     {
         var pairs = SyntheticHistory.Pairs(200);
-        var events = SyntheticHistory.Events(4, pairs, sizes.BatchEvents).ToList();
-        var requests = events.GroupBy(e => (string)e["pair"]!).Select(g => Batches(g.Key, g)).ToList();
-        var before = await HighestSequence();
-        var clock = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (pairRequests, _) =>
+        async Task<double> Post(IEnumerable<JsonObject> events)
         {
-            using var http = Client();
-            foreach (var (pair, body) in pairRequests)
+            var requests = events.GroupBy(e => (string)e["pair"]!).Select(g => Batches(g.Key, g)).ToList();
+            var clock = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (pairRequests, _) =>
             {
-                var response = await http.PostAsync($"/api/relations/{pair}/events/batch", new StringContent(body, Encoding.UTF8, "application/json"));
-                if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"batch answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            }
-        });
-        var rate = events.Count / clock.Elapsed.TotalSeconds;
+                using var http = Client();
+                foreach (var (pair, body) in pairRequests)
+                {
+                    var response = await http.PostAsync($"/api/relations/{pair}/events/batch", new StringContent(body, Encoding.UTF8, "application/json"));
+                    if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"batch answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                }
+            });
+            return clock.Elapsed.TotalSeconds;
+        }
+        await CaughtUp();
+        await Post(SyntheticHistory.Events(5, pairs, sizes.BatchEvents / 10));
+        await CaughtUp();
+        var events = SyntheticHistory.Events(4, pairs, sizes.BatchEvents).ToList();
+        var before = await HighestSequence();
+        var seconds = await Post(events);
+        var rate = events.Count / seconds;
+        // the baselines run on a quiet machine: the projection's catch-up on the batch is not theirs to share
+        await CaughtUp();
         var copyRate = await CopyRate(events.Select(e => e.ToJsonString()).ToList());
         Add(new Figure($"bulk import of {events.Count:#,0} events (batch endpoint, ≤ 256 KiB per request)", rate, copyRate, "events/s", "≥ 0.3× COPY", rate >= 0.3 * copyRate,
-            "baseline: binary COPY of the same rows into a plain table"));
+            "baseline: binary COPY of the same rows into a plain table, once the projection had caught up"));
         await Floor("batch endpoint", before);
     }
 
