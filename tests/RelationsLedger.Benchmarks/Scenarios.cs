@@ -112,8 +112,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         // warm-up's events) is not the steady state either, so the measured appends begin once it has caught up
         var pairs = SyntheticHistory.Pairs(Clients);
         await Appends(pairs, Bodies(sizes.WarmUpAppendsPerClient, 50_000));
-        var (behind, _) = await ProjectionLagAfter(TimeSpan.FromMinutes(2));
-        if (behind > 0) throw new TimeoutException($"the summary projection is {behind} events behind the warm-up after 2 minutes");
+        await CaughtUp(minutes: 2);
         var bodies = Bodies(sizes.AppendsPerClient, 0);
         clock.Restart();
         var latencies = await Appends(pairs, bodies);
@@ -198,10 +197,10 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
     }
 
     /// <summary>Waits until the API's summary projection has applied every event written so far.</summary>
-    private async Task CaughtUp()
+    private async Task CaughtUp(int minutes = 3)
     {
-        var (behind, _) = await ProjectionLagAfter(TimeSpan.FromMinutes(3));
-        if (behind > 0) throw new TimeoutException($"the summary projection is {behind} events behind after 3 minutes");
+        var (behind, _) = await ProjectionLagAfter(TimeSpan.FromMinutes(minutes));
+        if (behind > 0) throw new TimeoutException($"the summary projection is {behind} events behind after {minutes} minutes");
     }
 
     private async Task<long> HighestSequence()
@@ -284,7 +283,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
                 using var http = Client();
                 foreach (var (pair, body) in pairRequests)
                 {
-                    var response = await http.PostAsync($"/api/relations/{pair}/events/batch", new StringContent(body, Encoding.UTF8, "application/json"));
+                    using var response = await http.PostAsync($"/api/relations/{pair}/events/batch", new StringContent(body, Encoding.UTF8, "application/json"));
                     if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"batch answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
                 }
             });
