@@ -398,6 +398,33 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_register_takes_a_pairs_caught_up_summary_for_a_date_after_its_last_fact_and_folds_otherwise()
+    {
+        await Append(Samples.Event("SanctionsImposed", "2023-08-09"));
+        await Append(Samples.Event("SanctionsEased", "2025-09-11"));
+        await App.WaitForProjectionsAsync();
+        // the stored summary marked, so each answer shows where it came from
+        async Task Stored(string set) => await Sql($"update {App.Store.Options.DatabaseSchemaName}.mt_doc_relationshipsummary set {set} where id = 'BY-US'");
+        await Stored("data = replace(data::text, '\"status\": \"Eased\"', '\"status\": \"Lifted\"')::jsonb");
+        async Task<string> Status(string query) => string.Join(",", (await GetJson($"/api/sanctions?{query}"))["sanctions"]!.AsArray().Select(s => (string)s!["status"]!));
+        Assert.Equal("lifted", await Status("asOf=2025-12-31"));
+        Assert.Equal("lifted", await Status("asOf=2025-09-11&imposedBy=US"));
+        // before the pair's last fact, or at another moment of knowledge: the fold
+        Assert.Equal("active", await Status("asOf=2025-09-10"));
+        Assert.Equal("eased", await Status($"asOf=2025-12-31&knownAt={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(1).ToString("O"))}"));
+        // a summary behind its pair's newest event: the fold
+        await Stored("sequence = sequence - 1");
+        Assert.Equal("eased", await Status("asOf=2025-12-31"));
+    }
+
+    private async Task Sql(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await new Npgsql.NpgsqlCommand(sql, connection).ExecuteNonQueryAsync(Ct);
+    }
+
+    [Fact]
     public async Task the_register_applies_corrections_and_retractions_of_measures_among_a_pairs_other_facts()
     {
         // the register reads each pair's sanctions facts and provenance only: what other facts and their provenance do
