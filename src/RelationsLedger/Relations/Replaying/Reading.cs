@@ -39,9 +39,12 @@ public static class Reading
     /// event of this pair can later appear at or below it (and the newest version holds the newest sequence, which the
     /// stream-and-version index finds in one step).</summary>
     public static async Task<long> LastSequenceAsync(IQuerySession session, Pair pair, CancellationToken ct) =>
-        (await session.QueryAsync<long>(
-            $"select seq_id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = ? order by version desc limit 1",
-            ct, pair.Id)).SingleOrDefault();
+        (await session.QueryAsync<long>(LastSequenceSql(session), ct, pair.Id)).SingleOrDefault();
+
+    /// <summary><see cref="LastSequenceAsync"/>'s query, the pair's id its one parameter (<c>?</c>), for a statement
+    /// that compares with it.</summary>
+    public static string LastSequenceSql(IQuerySession session) =>
+        $"select seq_id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = ? order by version desc limit 1";
 
     /// <summary>Step 1 of every read: the pair's events, as known at the requested moment, whole (sources, summaries,
     /// related ids), read straight from the table (<see cref="EventRows"/>: Marten's own stream read wraps every event
