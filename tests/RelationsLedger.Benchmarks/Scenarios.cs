@@ -43,9 +43,12 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         if (Wanted("asof")) await AsOfReads();
         // the API has been idle since its last request (the in-process reads and baselines above run without it)
         await Memory("after the load, idle");
-        // the rebuild runs with the API stopped, as an operator would run it
-        _app?.Kill(entireProcessTree: true);
-        await _app!.WaitForExitAsync();
+        // the rebuild runs with the API stopped as an operator stops it: SIGTERM, so the node leaves the cluster's table
+        // (the verb refuses while a node checks in)
+        using (var term = Process.Start("kill", ["-TERM", _app!.Id.ToString()])!) await term.WaitForExitAsync();
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            try { await _app.WaitForExitAsync(stopping.Token); }
+            catch (OperationCanceledException) { _app.Kill(entireProcessTree: true); await _app.WaitForExitAsync(); }
         if (Wanted("rebuild")) await RebuildProjections();
     }
 

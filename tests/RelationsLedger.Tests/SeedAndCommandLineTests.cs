@@ -95,6 +95,30 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(indexes, await Indexes());
     }
 
+    [Fact]
+    public async Task the_rebuild_verb_refuses_while_an_api_node_runs_on_the_database_and_rebuilds_with_force()
+    {
+        await Seeds.LoadAsync(Ct);
+        await App.WaitForProjectionsAsync();
+        var timeline = await Rows("mt_doc_timelineentry");
+        await using (var session = App.Store.LightweightSession())
+        {
+            session.QueueSqlCommand("update ledger.mt_doc_timelineentry set data = jsonb_set(data, '{tampered}', 'true') where id = (select id from ledger.mt_doc_timelineentry order by id limit 1)");
+            await session.SaveChangesAsync(Ct);
+        }
+
+        // this test's host is such a node: it checks in every second
+        var (exit, output) = await Run("rebuild");
+        Assert.True(exit != 0, output);
+        Assert.Matches(@"API nodes run on this database \(node \d+, last seen [\d.]+ s ago\): stop them first", output);
+        Assert.Contains(await Rows("mt_doc_timelineentry"), row => row.Contains("\"tampered\": true"));
+
+        var (forcedExit, forced) = await Run("rebuild", "--force");
+        Assert.True(forcedExit == 0, forced);
+        Assert.Contains("Rebuilt", forced);
+        Assert.Equal(timeline, await Rows("mt_doc_timelineentry"));
+    }
+
     // the columns kept beside the JSON too (the timeline's pair, effective date and sequence; a summary's sequence,
     // last effective date and the listing's figures), which every writer fills
     private async Task<List<string>> Rows(string table)

@@ -6,6 +6,9 @@ namespace RelationsLedger.Platform;
 
 public static class LedgerCluster
 {
+    /// <summary>A node whose last health check is older than this is dead: its agents move to the others.</summary>
+    public static readonly TimeSpan StaleNodeTimeout = TimeSpan.FromSeconds(8);
+
     /// <summary>Wolverine's handler code is generated ahead (`codegen write`, committed under Internal/Generated) and
     /// loaded statically: no Roslyn at run time, a faster cold start. A missing type fails the start, not a request.</summary>
     public static IServiceCollection UsePreGeneratedCode(this IServiceCollection services) => services.CritterStackDefaults(x =>
@@ -32,7 +35,7 @@ public static class LedgerCluster
         // at once and one a second had a fresh start's summaries listed 1.2 s after ready instead of 5 s
         opts.Durability.FirstHealthCheckExecution = TimeSpan.Zero;
         opts.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(1);
-        opts.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(8);
+        opts.Durability.StaleNodeTimeout = StaleNodeTimeout;
         opts.Durability.CheckAssignmentPeriod = TimeSpan.FromSeconds(3);
         opts.Durability.NodeReassignmentPollingTime = TimeSpan.FromSeconds(3);
         return opts;

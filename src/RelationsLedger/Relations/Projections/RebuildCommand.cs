@@ -1,15 +1,28 @@
 using JasperFx.CommandLine;
 using RelationsLedger.CommandLine;
+using RelationsLedger.Platform;
 using Spectre.Console;
 
 namespace RelationsLedger.Relations.Projections;
 
-[Description("Rebuilds the timeline and summary projections from the event log in one pass (stop the API nodes first)", Name = "rebuild")]
-public sealed class RebuildCommand : JasperFxAsyncCommand<NetCoreInput>
+public sealed class RebuildInput : NetCoreInput
 {
-    public override async Task<bool> Execute(NetCoreInput input)
+    [Description("Rebuild even though API nodes run on this database (their summary projection must be caught up)")]
+    public bool ForceFlag { get; set; }
+}
+
+[Description("Rebuilds the timeline and summary projections from the event log in one pass (stop the API nodes first)", Name = "rebuild")]
+public sealed class RebuildCommand : JasperFxAsyncCommand<RebuildInput>
+{
+    public override async Task<bool> Execute(RebuildInput input)
     {
         await using var host = await CommandHost.OpenAsync(input);
+        if (!input.ForceFlag && await Rebuild.LiveNodesAsync(host.Store, LedgerCluster.StaleNodeTimeout) is { Count: > 0 } nodes)
+        {
+            AnsiConsole.MarkupLineInterpolated(
+                $"[red]API nodes run on this database[/] ({string.Join("; ", nodes)}): stop them first. Their daemon keeps the summary projection's position in memory, and a rebuild that rewrites it under them stops that projection until they restart. [grey](--force rebuilds anyway.)[/]");
+            return false;
+        }
         var result = await Rebuild.RunAsync(host.Store);
         AnsiConsole.MarkupLineInterpolated(
             $"[green]Rebuilt[/] {result.TimelineRows} timeline rows and {result.Pairs} pair summaries from {result.Events} events in {result.Elapsed.TotalSeconds:0.0} s ({result.EventsPerSecond:#,0} events/s).");
