@@ -61,7 +61,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Contains(timeline, row => row.Contains("\"retracted\": true"));
         Assert.Contains(timeline, row => row.Contains(" BY-LT 2021-10-01 "));
 
-        var result = await RelationsLedger.Relations.Projections.Rebuild.RunAsync(App.Store, Ct);
+        var result = await App.RebuildAsync(Ct);
 
         Assert.Equal((await App.EventCountAsync(), 2, timeline.Count), (result.Events, result.Pairs, result.TimelineRows));
         Assert.Equal(timeline, await Rows("mt_doc_timelineentry"));
@@ -81,11 +81,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         await Record("LT-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
         await App.WaitForProjectionsAsync();
         var (timeline, summaries, indexes) = (await Rows("mt_doc_timelineentry"), await Rows("mt_doc_relationshipsummary"), await Indexes());
-        await using (var session = App.Store.LightweightSession())
-        {
-            session.QueueSqlCommand("update ledger.mt_events set data = jsonb_set(data, '{summary}', '5') where stream_id = 'BY-LT'");
-            await session.SaveChangesAsync(Ct);
-        }
+        await App.ExecuteAsync("update ledger.mt_events set data = jsonb_set(data, '{summary}', '5') where stream_id = 'BY-LT'", Ct);
 
         // the reading stage fails: the others stop, the error is the reader's, and nothing is left half rebuilt
         var failure = await Xunit.Record.ExceptionAsync(() => RelationsLedger.Relations.Projections.Rebuild.RunAsync(App.Store, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct));
@@ -101,11 +97,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         await Seeds.LoadAsync(Ct);
         await App.WaitForProjectionsAsync();
         var timeline = await Rows("mt_doc_timelineentry");
-        await using (var session = App.Store.LightweightSession())
-        {
-            session.QueueSqlCommand("update ledger.mt_doc_timelineentry set data = jsonb_set(data, '{tampered}', 'true') where id = (select id from ledger.mt_doc_timelineentry order by id limit 1)");
-            await session.SaveChangesAsync(Ct);
-        }
+        await App.ExecuteAsync("update ledger.mt_doc_timelineentry set data = jsonb_set(data, '{tampered}', 'true') where id = (select id from ledger.mt_doc_timelineentry order by id limit 1)", Ct);
 
         // this test's host is such a node: it checks in every second
         var (exit, output) = await Run("rebuild");
@@ -195,8 +187,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var rows = (await session.QueryAsync<string>("select id::text || ' ' || data::text from ledger.mt_doc_timelineentry order by id", Ct)).ToList();
         Assert.Contains(rows, row => row.Contains("corrected by line"));
         Assert.Contains(rows, row => row.Contains("\"retracted\": true"));
-        await App.WaitForProjectionsAsync(); // a rebuild is for a ledger whose daemon is not behind (or not running)
-        await RelationsLedger.Relations.Projections.Rebuild.RunAsync(App.Store, Ct);
+        await App.RebuildAsync(Ct);
         Assert.Equal(rows, (await session.QueryAsync<string>("select id::text || ' ' || data::text from ledger.mt_doc_timelineentry order by id", Ct)).ToList());
     }
 

@@ -1,5 +1,7 @@
 using JasperFx;
 using JasperFx.CodeGeneration;
+using Marten;
+using Npgsql;
 using Wolverine;
 
 namespace RelationsLedger.Platform;
@@ -7,7 +9,27 @@ namespace RelationsLedger.Platform;
 public static class LedgerCluster
 {
     /// <summary>A node whose last health check is older than this is dead: its agents move to the others.</summary>
-    public static readonly TimeSpan StaleNodeTimeout = TimeSpan.FromSeconds(8);
+    private static readonly TimeSpan StaleNodeTimeout = TimeSpan.FromSeconds(8);
+
+    /// <summary>The app nodes on this database that checked in within <see cref="StaleNodeTimeout"/> (Wolverine's node
+    /// table), each as "node N, last seen S s ago"; none where no node ever ran.</summary>
+    public static async Task<IReadOnlyList<string>> LiveNodesAsync(IDocumentStore store, CancellationToken ct = default)
+    {
+        var table = $"{store.Options.DatabaseSchemaName}.wolverine_nodes";
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using (var exists = new NpgsqlCommand($"select to_regclass('{table}') is not null", connection))
+            if (await exists.ExecuteScalarAsync(ct) is not true) return [];
+        await using var command = new NpgsqlCommand(
+            $"select 'node ' || node_number || ', last seen ' || round(extract(epoch from now() - health_check)::numeric, 1) || ' s ago' from {table} where health_check > now() - $1 order by node_number", connection)
+        {
+            Parameters = { new NpgsqlParameter<TimeSpan> { TypedValue = StaleNodeTimeout } },
+        };
+        var nodes = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) nodes.Add(reader.GetString(0));
+        return nodes;
+    }
 
     /// <summary>Wolverine's handler code is generated ahead (`codegen write`, committed under Internal/Generated) and
     /// loaded statically: no Roslyn at run time, a faster cold start. A missing type fails the start, not a request.</summary>

@@ -166,8 +166,7 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
             return (await session.QueryAsync<string>("select id::text || ' ' || pair || ' ' || effective::text || ' ' || sequence::text || ' ' || data::text from ledger.mt_doc_timelineentry order by id", Ct)).ToList();
         }
         var appended = await Rows();
-        await App.WaitForProjectionsAsync(); // a rebuild is for a ledger whose daemon is not behind (or not running)
-        await RelationsLedger.Relations.Projections.Rebuild.RunAsync(App.Store, Ct);
+        await App.RebuildAsync(Ct);
         Assert.Equal(await Rows(), appended);
     }
 }

@@ -78,6 +78,23 @@ public sealed class LedgerApp : IAsyncLifetime
 
     public async Task WaitForProjectionsAsync() => await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
 
+    /// <summary>The ledger's rebuild beside this host, whose daemon must not be behind: a rebuild rewrites the summary
+    /// projection's progress, and a daemon still working below it stops at its next write.</summary>
+    public async Task<RelationsLedger.Relations.Projections.RebuildResult> RebuildAsync(CancellationToken ct)
+    {
+        await WaitForProjectionsAsync();
+        return await RelationsLedger.Relations.Projections.Rebuild.RunAsync(Store, ct);
+    }
+
+    /// <summary>One statement on the test database, for a test that alters what is stored behind the app.</summary>
+    public async Task ExecuteAsync(string sql, CancellationToken ct)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     public async Task<long> EventCountAsync()
     {
         await using var session = Store.QuerySession();

@@ -22,26 +22,6 @@ public static class Rebuild
 {
     private const string SummaryShard = nameof(RelationshipSummaryProjection) + ":All";
 
-    /// <summary>The app nodes on this database that checked in within <paramref name="within"/> (Wolverine's node table),
-    /// each as "node N, last seen S s ago"; none where no node ever ran.</summary>
-    public static async Task<IReadOnlyList<string>> LiveNodesAsync(IDocumentStore store, TimeSpan within, CancellationToken ct = default)
-    {
-        var table = $"{store.Options.DatabaseSchemaName}.wolverine_nodes";
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-        await using (var exists = new NpgsqlCommand($"select to_regclass('{table}') is not null", connection))
-            if (await exists.ExecuteScalarAsync(ct) is not true) return [];
-        await using var command = new NpgsqlCommand(
-            $"select 'node ' || node_number || ', last seen ' || round(extract(epoch from now() - health_check)::numeric, 1) || ' s ago' from {table} where health_check > now() - $1 order by node_number", connection)
-        {
-            Parameters = { new NpgsqlParameter<TimeSpan> { TypedValue = within } },
-        };
-        var nodes = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) nodes.Add(reader.GetString(0));
-        return nodes;
-    }
-
     public static async Task<RebuildResult> RunAsync(IDocumentStore store, CancellationToken ct = default)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();

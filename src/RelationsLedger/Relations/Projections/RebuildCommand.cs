@@ -17,7 +17,7 @@ public sealed class RebuildCommand : JasperFxAsyncCommand<RebuildInput>
     public override async Task<bool> Execute(RebuildInput input)
     {
         await using var host = await CommandHost.OpenAsync(input);
-        if (!input.ForceFlag && await Rebuild.LiveNodesAsync(host.Store, LedgerCluster.StaleNodeTimeout) is { Count: > 0 } nodes)
+        if (!input.ForceFlag && await LedgerCluster.LiveNodesAsync(host.Store) is { Count: > 0 } nodes)
         {
             AnsiConsole.MarkupLineInterpolated(
                 $"[red]API nodes run on this database[/] ({string.Join("; ", nodes)}): stop them first. Their daemon keeps the summary projection's position in memory, and a rebuild that rewrites it under them stops that projection until they restart. [grey](--force rebuilds anyway.)[/]");
