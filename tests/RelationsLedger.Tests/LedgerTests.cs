@@ -401,7 +401,7 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     public async Task the_register_takes_a_pairs_caught_up_summary_for_a_date_after_its_last_fact_and_folds_otherwise()
     {
         await Append(Samples.Event("SanctionsImposed", "2023-08-09"));
-        await Append(Samples.Event("SanctionsEased", "2025-09-11"));
+        var eased = DateTimeOffset.Parse((string)(await Record("US-BY", Samples.Event("SanctionsEased", "2025-09-11")))["recordedAt"]!);
         await App.WaitForProjectionsAsync();
         // the stored summary marked, so each answer shows where it came from
         async Task Stored(string set) => await App.ExecuteAsync($"update {App.Store.Options.DatabaseSchemaName}.mt_doc_relationshipsummary set {set} where id = 'BY-US'", Ct);
@@ -409,9 +409,17 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         async Task<string> Status(string query) => string.Join(",", (await GetJson($"/api/sanctions?{query}"))["sanctions"]!.AsArray().Select(s => (string)s!["status"]!));
         Assert.Equal("lifted", await Status("asOf=2025-12-31"));
         Assert.Equal("lifted", await Status("asOf=2025-09-11&imposedBy=US"));
-        // before the pair's last fact, or at another moment of knowledge: the fold
+        // as known once the pair's newest event was recorded: every event it folded was known then
+        string KnownAt(DateTimeOffset at) => "asOf=2025-12-31&knownAt=" + Uri.EscapeDataString(at.ToString("O"));
+        Assert.Equal("lifted", await Status(KnownAt(eased)));
+        Assert.Equal("lifted", await Status(KnownAt(eased.AddHours(1).ToOffset(TimeSpan.FromHours(2)))));
+        // before the pair's last fact, or known before the newest event was recorded (in another zone's notation): the fold
         Assert.Equal("active", await Status("asOf=2025-09-10"));
-        Assert.Equal("eased", await Status($"asOf=2025-12-31&knownAt={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(1).ToString("O"))}"));
+        Assert.Equal("active", await Status(KnownAt(eased.AddTicks(-10).ToOffset(TimeSpan.FromHours(-5)))));
+        // a summary that does not say when its newest event was recorded (stored before it was kept): the fold
+        await Stored("last_recorded = null");
+        Assert.Equal("eased", await Status(KnownAt(eased)));
+        Assert.Equal("lifted", await Status("asOf=2025-12-31"));
         // a summary behind its pair's newest event: the fold
         await Stored("sequence = sequence - 1");
         Assert.Equal("eased", await Status("asOf=2025-12-31"));
@@ -485,6 +493,8 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         // the columns the projection reads before it decides whether it needs the stored state
         Assert.Equal($"{stored.Sequence} {stored.LastEffective:yyyy-MM-dd}", (await session.QueryAsync<string>(
             "select sequence::text || ' ' || last_effective::text from ledger.mt_doc_relationshipsummary where id = 'BY-US'", Ct)).Single());
+        Assert.Equal(stored.LastRecorded, (await session.QueryAsync<DateTimeOffset>("select last_recorded from ledger.mt_doc_relationshipsummary where id = 'BY-US'", Ct)).Single());
+        Assert.Equal(stream.Max(e => e.RecordedAt), stored.LastRecorded);
     }
 
     [Fact]

@@ -58,16 +58,28 @@ public sealed class EventRows(IDocumentStore store)
     /// <summary>A pair's events after <paramref name="afterVersion"/>, in order, as <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/> reads
     /// them: the columns a fold needs, along the (stream, version) index. Connection-free, so a session can run it.</summary>
     /// <param name="types">only events of these types (all when null)</param>
-    public NpgsqlCommand StreamCommand(string pair, long afterVersion, IEnumerable<Type>? types = null)
+    /// <param name="recordedBy">only events recorded at or before this instant (the store's timestamps have whole
+    /// microseconds, so PostgreSQL's truncation of the instant keeps exactly these)</param>
+    /// <param name="basis">only events with sequences at or below this one</param>
+    public NpgsqlCommand StreamCommand(string pair, long afterVersion, IEnumerable<Type>? types = null, DateTimeOffset? recordedBy = null, long? basis = null)
     {
-        var command = new NpgsqlCommand(
-            $"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and version > $2 and type <> '{Tombstone}'"
-            + (types is null ? "" : " and type = any($3)") + " order by version")
+        var command = new NpgsqlCommand
         {
             Parameters = { new NpgsqlParameter<string>(null, NpgsqlDbType.Varchar) { TypedValue = pair }, new NpgsqlParameter<long> { TypedValue = afterVersion } },
         };
-        if (types is not null) command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. types.Select(t => _byType[t].EventTypeName)] });
+        var filters = "";
+        if (types is not null) filters += $" and type = any({Add(new NpgsqlParameter<string[]> { TypedValue = [.. types.Select(t => _byType[t].EventTypeName)] })})";
+        if (recordedBy is { } at) filters += $" and timestamp <= {Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at.ToUniversalTime() })}";
+        if (basis is { } sequence) filters += $" and seq_id <= {Add(new NpgsqlParameter<long> { TypedValue = sequence })}";
+        command.CommandText = $"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and version > $2 and type <> '{Tombstone}'"
+            + filters + " order by version";
         return command;
+
+        string Add(NpgsqlParameter parameter)
+        {
+            command.Parameters.Add(parameter);
+            return $"${command.Parameters.Count}";
+        }
     }
 
     /// <summary>The events of a pair that bear on <paramref name="ids"/> — those events, and the provenance that names

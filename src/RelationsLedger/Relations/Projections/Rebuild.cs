@@ -130,6 +130,7 @@ public static class Rebuild
                 await copy.WriteAsync(summary.EventCount, NpgsqlDbType.Integer, ct);
                 await copy.WriteAsync(summary.FirstOn, NpgsqlDbType.Varchar, ct);
                 await copy.WriteAsync(summary.LastOn, NpgsqlDbType.Varchar, ct);
+                await copy.WriteAsync(summary.LastRecorded, NpgsqlDbType.TimestampTz, ct);
             }
             await copy.CompleteAsync(ct);
         }

@@ -4,9 +4,11 @@ using Marten.Events.Projections;
 
 namespace RelationsLedger.Relations.Projections;
 
-/// <summary>The newest known state of each pair, for listings and the ledger's health.</summary>
+/// <summary>The newest known state of each pair, for listings and the ledger's health. <see cref="LastRecorded"/> is
+/// when the last of its events was recorded (null when not known: a summary stored before it was kept): a read as
+/// known at that moment or later knows every event the summary folded.</summary>
 public sealed record RelationshipSummary(
-    string Id, RelationshipState State, long Sequence, int Events, Occurrence? FirstEventOn, DateOnly LastEffective)
+    string Id, RelationshipState State, long Sequence, int Events, Occurrence? FirstEventOn, DateOnly LastEffective, DateTimeOffset? LastRecorded)
 {
     public Occurrence? LastEventOn => State.LastEventOn;
 
@@ -19,10 +21,10 @@ public sealed record RelationshipSummary(
     /// summary projection needs of a stored summary before it knows whether it needs the state (see
     /// <see cref="RelationshipSummaryProjection"/>), and what the listing shows — a stored state runs to megabytes for a
     /// long sanctions history, and the listing read all of them.</summary>
-    public static readonly string[] Columns = [nameof(Sequence), nameof(LastEffective), nameof(EventCount), nameof(FirstOn), nameof(LastOn)];
+    public static readonly string[] Columns = [nameof(Sequence), nameof(LastEffective), nameof(EventCount), nameof(FirstOn), nameof(LastOn), nameof(LastRecorded)];
 
     /// <summary><see cref="Columns"/> as Marten names them in the table, in that order.</summary>
-    public const string ColumnNames = "sequence, last_effective, event_count, first_on, last_on";
+    public const string ColumnNames = "sequence, last_effective, event_count, first_on, last_on, last_recorded";
 
     /// <summary>The summary of a pair's whole known stream, folded from scratch.</summary>
     public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known) => Of(pair, known, Provenance.Resolve(known));
@@ -31,7 +33,8 @@ public sealed record RelationshipSummary(
     /// (and, with <paramref name="state"/>, folded them).</summary>
     public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known, IReadOnlyList<ResolvedEvent> resolved, RelationshipState? state = null) =>
         new(pair, state ?? RelationshipState.Fold(resolved, DateOnly.MaxValue), known.Count == 0 ? 0 : known.Max(e => e.Sequence), known.Count,
-            resolved.FirstOrDefault(r => !r.Retracted)?.Event.OccurredOn, resolved.LastOrDefault(r => !r.Retracted)?.Effective ?? DateOnly.MinValue);
+            resolved.FirstOrDefault(r => !r.Retracted)?.Event.OccurredOn, resolved.LastOrDefault(r => !r.Retracted)?.Effective ?? DateOnly.MinValue,
+            known.Count == 0 ? null : known.Max(e => e.RecordedAt));
 
     /// <summary>The summary of a checkpointed history: its state from its newest checkpoint on, not folded from the
     /// first event (a backdated append to a long pair re-folded the whole pair for every batch of the daemon).</summary>
@@ -72,6 +75,7 @@ public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histori
                 {
                     State = state, Sequence = fresh[^1].Sequence, Events = summary.Events + fresh.Count, FirstEventOn = summary.FirstEventOn ?? fresh[0].Event.OccurredOn,
                     LastEffective = fresh[^1].Event.OccurredOn.Start,
+                    LastRecorded = summary.LastRecorded is { } recorded ? Max(recorded, fresh.Max(e => e.RecordedAt)) : null,
                 });
                 continue;
             }
@@ -81,6 +85,8 @@ public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histori
             operations.Store(RelationshipSummary.Of(stream.Key, history));
         }
     }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     /// <summary>Each stored summary's sequence and last effective date, from their columns: not its JSON, whose state
     /// (a megabyte for a pair with a long sanctions history) the daemon loaded for every pair of every batch — 15 % of a
