@@ -370,9 +370,16 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     {
         await Append(Samples.Event("SanctionsImposed", "2023-08-09"));
         var eased = await Append(Samples.Event("SanctionsEased", "2025-09-11"));
-        var release = await Append(Samples.Event("PrisonersReleased", "2025-09-11"));
+        var receipt = await Record("US-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
+        var release = Guid.Parse((string)receipt["eventId"]!);
         var diff = await GetJson("/api/relations/US-BY/diff?from=2025-01-01&to=2025-12-31");
         var changes = diff["changes"]!.AsArray();
+        // as known once the release was recorded: the newest diff; a moment before: without the release
+        var recordedAt = DateTimeOffset.Parse((string)receipt["recordedAt"]!);
+        async Task<JsonNode> KnownAt(DateTimeOffset at) =>
+            (await GetJson($"/api/relations/US-BY/diff?from=2025-01-01&to=2025-12-31&knownAt={Uri.EscapeDataString(at.ToString("O"))}"))["changes"]!;
+        Assert.True(JsonNode.DeepEquals(changes, await KnownAt(recordedAt)));
+        Assert.DoesNotContain((await KnownAt(recordedAt.AddTicks(-10))).AsArray(), c => (string?)c!["section"] == "prisonersReleased");
         var sanction = changes.Single(c => (string?)c!["section"] == "sanctions")!;
         Assert.Equal(("active", "eased"), ((string?)sanction["before"]!["status"], (string?)sanction["after"]!["status"]));
         Assert.Equal([eased], sanction["eventIds"]!.AsArray().Select(x => Guid.Parse((string)x!)));

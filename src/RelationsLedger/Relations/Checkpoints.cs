@@ -15,13 +15,24 @@ public sealed class CheckpointedHistory
     /// <summary>Events folded at most between two checkpoints of one month (a 100,000-event pair has ≈ 280 a month).</summary>
     public const int DefaultEvery = 48;
 
-    private CheckpointedHistory(List<RecordedEvent> recorded, IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly, int, RelationshipState)> checkpoints, int every)
+    private CheckpointedHistory(List<RecordedEvent> recorded, IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly, int, RelationshipState)> checkpoints, int every,
+        DateTimeOffset? lastRecordedAt)
     {
         _recorded = recorded;
         _ordered = ordered;
         _checkpoints = checkpoints;
         _every = every;
+        LastRecordedAt = lastRecordedAt;
     }
+
+    /// <summary>When the last of its events was recorded (the store's timestamps need not follow the sequences).</summary>
+    public DateTimeOffset? LastRecordedAt { get; }
+
+    /// <summary>Whether every event of this history was known at <paramref name="knowledge"/>'s moment: then what was
+    /// known then is this history, and its resolution and checkpoints answer for it.</summary>
+    public bool KnewAll(Replaying.Knowledge knowledge) =>
+        (knowledge.KnownAt is null || LastRecordedAt is null || LastRecordedAt <= knowledge.KnownAt)
+        && (knowledge.Basis is null || (Last?.Sequence ?? 0) <= knowledge.Basis);
 
     /// <summary>The newest recorded event this history includes (its version is the stream version it reflects).</summary>
     public RecordedEvent? Last => _recorded.Count == 0 ? null : _recorded[^1];
@@ -34,7 +45,7 @@ public sealed class CheckpointedHistory
     {
         var all = recorded.OrderBy(e => e.Sequence).ToList();
         var ordered = Provenance.Resolve(all);
-        return new CheckpointedHistory(all, ordered, Walk(ordered, [], every), every);
+        return new CheckpointedHistory(all, ordered, Walk(ordered, [], every), every, all.Count == 0 ? null : all.Max(e => e.RecordedAt));
     }
 
     /// <summary>The history with newer events: checkpoints before the earliest date they touch are kept.</summary>
@@ -51,7 +62,8 @@ public sealed class CheckpointedHistory
             _ => DateOnly.MaxValue,
         }).Min();
         var kept = _checkpoints.Where(c => c.Date <= affected).ToList();
-        return new CheckpointedHistory(all, ordered, Walk(ordered, kept, _every), _every);
+        var recordedAt = fresh.Max(e => e.RecordedAt);
+        return new CheckpointedHistory(all, ordered, Walk(ordered, kept, _every), _every, LastRecordedAt > recordedAt ? LastRecordedAt : recordedAt);
     }
 
     /// <summary>The resolved history with new facts and no provenance: each fact goes after the known ones of its date

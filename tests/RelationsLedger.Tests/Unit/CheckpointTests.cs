@@ -154,4 +154,28 @@ public sealed class CheckpointTests
         // 200 events on one day: a day is never split
         Assert.Equal(1, CheckpointedHistory.Build(Record([.. Enumerable.Range(0, 200).Select(_ => Spoke(3))])).Checkpoints);
     }
+
+    [Fact]
+    public void a_history_knew_all_at_a_moment_exactly_when_every_one_of_its_events_was_recorded_by_then()
+    {
+        // the store's timestamps need not follow the sequences (two transactions' clocks): jittered here, so a history
+        // that looked only at its newest event's time would answer wrongly
+        Gen.Select(AnySteps, Gen.Int[0, 59], Gen.Int[-5, 5].Array[60], Gen.Int[-2, 62], Gen.Int[-1, 61]).Sample((steps, split, jitter, second, basis) =>
+        {
+            var recorded = Record(steps).Select((e, i) => e with { RecordedAt = e.RecordedAt.AddSeconds(jitter[i]) }).ToList();
+            var at = Math.Min(split, recorded.Count);
+            var built = CheckpointedHistory.Build(recorded);
+            var grown = CheckpointedHistory.Build(recorded[..at]).Extend(recorded[at..]);
+            foreach (var knowledge in new Relations.Replaying.Knowledge[]
+                     {
+                         new(DateTimeOffset.UnixEpoch.AddSeconds(second), null), new(null, basis), new(DateTimeOffset.UnixEpoch.AddSeconds(second), basis),
+                         Relations.Replaying.Knowledge.Latest,
+                     })
+            {
+                var all = recorded.All(knowledge.Includes);
+                Assert.Equal(all, built.KnewAll(knowledge));
+                Assert.Equal(all, grown.KnewAll(knowledge));
+            }
+        });
+    }
 }

@@ -65,8 +65,7 @@ public static class GetDiff
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
-        var resolved = foldable.Resolved();
-        var changes = RelationshipDiff.Between(RelationshipState.Fold(resolved, d1!.Value), RelationshipState.Fold(resolved, d2!.Value));
-        return TypedResults.Ok(new DiffView(p.Id, d1.Value, d2.Value, ReadBasis.Of(foldable.Known), changes));
+        var changes = RelationshipDiff.Between(foldable.StateAt(d1!.Value), foldable.StateAt(d2!.Value));
+        return TypedResults.Ok(new DiffView(p.Id, d1.Value, d2.Value, foldable.Basis, changes));
     }
 }

@@ -44,22 +44,20 @@ public static class GetState
             metrics.AsOfRead(clock.GetElapsedTime(started));
             return LedgerResults.Json(StateView.Of(p, date, clock.GetUtcNow(), ReadBasis.At(history.Last), latest));
         }
-        IReadOnlyList<RecordedEvent> known;
+        Foldable foldable;
         if (knowledge.Basis is { } pinnedBasis)
         {
             var (source, owned, name) = await replica.ForPinnedAsync(session, p, pinnedBasis, ct);
             context.Response.Headers["X-Read-Source"] = name;
-            known = await Reading.LoadAsync(source, p, knowledge, ct);
+            foldable = new Foldable(await Reading.LoadAsync(source, p, knowledge, ct), null);
             if (owned) await source.DisposeAsync();
         }
-        else known = (await Reading.FoldableAsync(session, histories, p, knowledge, ct)).Known;
-        if (knowledge != Knowledge.Latest)
-        {
-            var pinned = asOf is not null && knowledge.Basis is { } b && b <= await Reading.LastSequenceAsync(session, p, ct);
-            if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, ReadBasis.Of(known).Sequence), pinned)) return ReadCache.Unchanged;
-        }
-        var state = RelationshipState.Fold(known, date);
+        else foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
+        var basisRead = foldable.Basis;
+        var pinned = asOf is not null && knowledge.Basis is { } b && b <= await Reading.LastSequenceAsync(session, p, ct);
+        if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, basisRead.Sequence), pinned)) return ReadCache.Unchanged;
+        var state = foldable.StateAt(date);
         metrics.AsOfRead(clock.GetElapsedTime(started));
-        return LedgerResults.Json(StateView.Of(p, date, knowledge.KnownAt ?? clock.GetUtcNow(), ReadBasis.Of(known), state));
+        return LedgerResults.Json(StateView.Of(p, date, knowledge.KnownAt ?? clock.GetUtcNow(), basisRead, state));
     }
 }
