@@ -16,22 +16,22 @@ public sealed class CheckpointedHistory
     public const int DefaultEvery = 48;
 
     private CheckpointedHistory(List<RecordedEvent> recorded, IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly, int, RelationshipState)> checkpoints, int every,
-        DateTimeOffset? lastRecordedAt)
+        DateTimeOffset? lastRecorded)
     {
         _recorded = recorded;
         _ordered = ordered;
         _checkpoints = checkpoints;
         _every = every;
-        LastRecordedAt = lastRecordedAt;
+        LastRecorded = lastRecorded;
     }
 
     /// <summary>When the last of its events was recorded (the store's timestamps need not follow the sequences).</summary>
-    public DateTimeOffset? LastRecordedAt { get; }
+    public DateTimeOffset? LastRecorded { get; }
 
     /// <summary>Whether every event of this history was known at <paramref name="knowledge"/>'s moment: then what was
     /// known then is this history, and its resolution and checkpoints answer for it.</summary>
     public bool KnewAll(Replaying.Knowledge knowledge) =>
-        (knowledge.KnownAt is null || LastRecordedAt is null || LastRecordedAt <= knowledge.KnownAt)
+        (knowledge.KnownAt is null || LastRecorded is null || LastRecorded <= knowledge.KnownAt)
         && (knowledge.Basis is null || (Last?.Sequence ?? 0) <= knowledge.Basis);
 
     /// <summary>The newest recorded event this history includes (its version is the stream version it reflects).</summary>
@@ -63,7 +63,7 @@ public sealed class CheckpointedHistory
         }).Min();
         var kept = _checkpoints.Where(c => c.Date <= affected).ToList();
         var recordedAt = fresh.Max(e => e.RecordedAt);
-        return new CheckpointedHistory(all, ordered, Walk(ordered, kept, _every), _every, LastRecordedAt > recordedAt ? LastRecordedAt : recordedAt);
+        return new CheckpointedHistory(all, ordered, Walk(ordered, kept, _every), _every, LastRecorded > recordedAt ? LastRecorded : recordedAt);
     }
 
     /// <summary>The resolved history with new facts and no provenance: each fact goes after the known ones of its date

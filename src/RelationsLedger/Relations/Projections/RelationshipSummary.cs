@@ -32,14 +32,18 @@ public sealed record RelationshipSummary(
     /// <summary>As <see cref="Of(string, IReadOnlyList{RecordedEvent})"/>, for a caller that has already resolved them
     /// (and, with <paramref name="state"/>, folded them).</summary>
     public static RelationshipSummary Of(string pair, IReadOnlyList<RecordedEvent> known, IReadOnlyList<ResolvedEvent> resolved, RelationshipState? state = null) =>
-        new(pair, state ?? RelationshipState.Fold(resolved, DateOnly.MaxValue), known.Count == 0 ? 0 : known.Max(e => e.Sequence), known.Count,
-            resolved.FirstOrDefault(r => !r.Retracted)?.Event.OccurredOn, resolved.LastOrDefault(r => !r.Retracted)?.Effective ?? DateOnly.MinValue,
-            known.Count == 0 ? null : known.Max(e => e.RecordedAt));
+        Summarize(pair, state ?? RelationshipState.Fold(resolved, DateOnly.MaxValue), known.Count, resolved,
+            known.Count == 0 ? 0 : known.Max(e => e.Sequence), known.Count == 0 ? null : known.Max(e => e.RecordedAt));
 
     /// <summary>The summary of a checkpointed history: its state from its newest checkpoint on, not folded from the
-    /// first event (a backdated append to a long pair re-folded the whole pair for every batch of the daemon).</summary>
+    /// first event (a backdated append to a long pair re-folded the whole pair for every batch of the daemon), and its
+    /// newest sequence and last record as the history keeps them, not found again by walking every event.</summary>
     public static RelationshipSummary Of(string pair, CheckpointedHistory history) =>
-        Of(pair, history.Recorded, history.Resolved, history.StateAt(DateOnly.MaxValue));
+        Summarize(pair, history.StateAt(DateOnly.MaxValue), history.Recorded.Count, history.Resolved, history.Last?.Sequence ?? 0, history.LastRecorded);
+
+    private static RelationshipSummary Summarize(string pair, RelationshipState state, int events, IReadOnlyList<ResolvedEvent> resolved, long sequence, DateTimeOffset? lastRecorded) =>
+        new(pair, state, sequence, events, resolved.FirstOrDefault(r => !r.Retracted)?.Event.OccurredOn,
+            resolved.LastOrDefault(r => !r.Retracted)?.Effective ?? DateOnly.MinValue, lastRecorded);
 }
 
 /// <summary>Async: folds each pair to its newest state. Facts that arrive in date order extend the stored state with
