@@ -173,6 +173,26 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_state_as_known_at_a_moment_stays_what_was_known_then_while_the_pair_grows_and_each_moment_answers_its_own()
+    {
+        async Task<DateTimeOffset> Released(string on, int count) => DateTimeOffset.Parse((string)(await Record("US-BY",
+            Samples.Event("PrisonersReleased", on, new JsonObject { ["releasedBy"] = "BY", ["count"] = count })))["recordedAt"]!);
+        async Task<int> Total(string asOf, DateTimeOffset knownAt) => (int)(await State(asOf, knownAt.ToString("O")))["prisonersReleased"]!["total"]!;
+        var first = await Released("2020-01-01", 1);
+        var backdated = await Released("2010-01-01", 10);
+        await Released("2015-01-01", 100);
+        // as known once the first release was recorded, at several dates (the first read builds that moment's history)
+        Assert.Equal((0, 1, 1), (await Total("2012-01-01", first), await Total("2020-06-01", first), await Total("2025-12-31", first)));
+        // as known once the backdated one was: its own answers, not the first moment's
+        Assert.Equal((10, 11, 11), (await Total("2012-01-01", backdated), await Total("2020-06-01", backdated), await Total("2025-12-31", backdated)));
+        // the pair grows; the moments still answer what they knew (a later instant between the same two records, too)
+        await Released("2005-01-01", 1000);
+        Assert.Equal((0, 1), (await Total("2012-01-01", first), await Total("2025-12-31", first.AddTicks(5))));
+        Assert.Equal((10, 11), (await Total("2012-01-01", backdated), await Total("2025-12-31", backdated)));
+        Assert.Equal(1111, (int)(await State("2025-12-31"))["prisonersReleased"]!["total"]!);
+    }
+
+    [Fact]
     public async Task the_timeline_read_model_shows_what_resolving_the_stream_shows_for_corrected_retracted_and_disputed_facts()
     {
         var ids = new List<Guid>();

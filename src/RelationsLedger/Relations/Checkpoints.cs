@@ -11,17 +11,19 @@ public sealed class CheckpointedHistory
     private readonly IReadOnlyList<ResolvedEvent> _ordered;
     private readonly List<(DateOnly Date, int Index, RelationshipState State)> _checkpoints;
     private readonly int _every;
+    private readonly bool _monthly;
 
     /// <summary>Events folded at most between two checkpoints of one month (a 100,000-event pair has ≈ 280 a month).</summary>
     public const int DefaultEvery = 48;
 
     private CheckpointedHistory(List<RecordedEvent> recorded, IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly, int, RelationshipState)> checkpoints, int every,
-        DateTimeOffset? lastRecorded)
+        bool monthly, DateTimeOffset? lastRecorded)
     {
         _recorded = recorded;
         _ordered = ordered;
         _checkpoints = checkpoints;
         _every = every;
+        _monthly = monthly;
         LastRecorded = lastRecorded;
     }
 
@@ -41,11 +43,15 @@ public sealed class CheckpointedHistory
     public IReadOnlyList<ResolvedEvent> Resolved => _ordered;
     public int Checkpoints => _checkpoints.Count;
 
-    public static CheckpointedHistory Build(IEnumerable<RecordedEvent> recorded, int every = DefaultEvery)
+    /// <param name="monthly">a checkpoint at each month's start as well as every <paramref name="every"/> events: what
+    /// an extension by a backdated fact keeps is then the months before it; a history never extended needs only the
+    /// count (the states two checkpoints hold apart are what the events between them changed, so closer checkpoints
+    /// cost memory in proportion to the events, not to the checkpoints)</param>
+    public static CheckpointedHistory Build(IEnumerable<RecordedEvent> recorded, int every = DefaultEvery, bool monthly = true)
     {
         var all = recorded.OrderBy(e => e.Sequence).ToList();
         var ordered = Provenance.Resolve(all);
-        return new CheckpointedHistory(all, ordered, Walk(ordered, [], every), every, all.Count == 0 ? null : all.Max(e => e.RecordedAt));
+        return new CheckpointedHistory(all, ordered, Walk(ordered, [], every, monthly), every, monthly, all.Count == 0 ? null : all.Max(e => e.RecordedAt));
     }
 
     /// <summary>The history with newer events: checkpoints before the earliest date they touch are kept.</summary>
@@ -63,7 +69,7 @@ public sealed class CheckpointedHistory
         }).Min();
         var kept = _checkpoints.Where(c => c.Date <= affected).ToList();
         var recordedAt = fresh.Max(e => e.RecordedAt);
-        return new CheckpointedHistory(all, ordered, Walk(ordered, kept, _every), _every, LastRecorded > recordedAt ? LastRecorded : recordedAt);
+        return new CheckpointedHistory(all, ordered, Walk(ordered, kept, _every, _monthly), _every, _monthly, LastRecorded > recordedAt ? LastRecorded : recordedAt);
     }
 
     /// <summary>The resolved history with new facts and no provenance: each fact goes after the known ones of its date
@@ -110,7 +116,8 @@ public sealed class CheckpointedHistory
     /// <summary>Continues from the last kept checkpoint, saving the state at each new month's start, and at the first
     /// event of a new day once <paramref name="every"/> events have passed since the last checkpoint (never between
     /// two events of one day, so a checkpoint's state is always the fold of the events dated before its date).</summary>
-    private static List<(DateOnly, int, RelationshipState)> Walk(IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly Date, int Index, RelationshipState State)> kept, int every)
+    private static List<(DateOnly, int, RelationshipState)> Walk(IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly Date, int Index, RelationshipState State)> kept, int every,
+        bool monthly)
     {
         var checkpoints = kept;
         var (index, state) = checkpoints.Count == 0 ? (0, RelationshipState.Empty) : (checkpoints[^1].Index, checkpoints[^1].State);
@@ -120,7 +127,7 @@ public sealed class CheckpointedHistory
         {
             var day = ordered[i].Effective;
             var month = new DateOnly(day.Year, day.Month, 1);
-            var at = month > last ? month : i - lastIndex >= every && day > ordered[i - 1].Effective ? day : (DateOnly?)null;
+            var at = monthly && month > last ? month : i - lastIndex >= every && day > ordered[i - 1].Effective ? day : (DateOnly?)null;
             if (at is { } date)
             {
                 checkpoints.Add((date, i, state));

@@ -62,6 +62,8 @@ public sealed class CheckpointTests
             var grown = CheckpointedHistory.Build(recorded.Take(at), every).Extend(recorded.Skip(at).ToList());
             // grown a few events at a time too: tails of facts alone are merged into the resolved history, not resolved again
             var stepwise = recorded.Chunk(3).Aggregate(CheckpointedHistory.Build([], every), (h, chunk) => h.Extend(chunk));
+            // as a history of what was known at a moment is built: checkpoints by count alone
+            var counted = CheckpointedHistory.Build(recorded, 2, monthly: false);
             static IEnumerable<(Guid, long, string)> Order(CheckpointedHistory h) => h.Resolved.Select(r => (r.Event.Id, r.Sequence, r.Effective.ToString("O")));
             Assert.Equal(Order(whole), Order(grown));
             Assert.Equal(Order(whole), Order(stepwise));
@@ -71,6 +73,7 @@ public sealed class CheckpointTests
                 Assert.Equal(expected, Json(whole.StateAt(asOf)));
                 Assert.Equal(expected, Json(grown.StateAt(asOf)));
                 Assert.Equal(expected, Json(stepwise.StateAt(asOf)));
+                Assert.Equal(expected, Json(counted.StateAt(asOf)));
             }
         }, iter: 500);
     }
@@ -142,6 +145,8 @@ public sealed class CheckpointTests
     {
         var recorded = Record([.. Enumerable.Range(0, 90).Select(d => (0, (DomainEvent)new LeadersSpoke(["a", "b"], "phone"), d, 0))]);
         Assert.Equal(3, CheckpointedHistory.Build(recorded).Checkpoints);
+        // by count alone: at the first event of a day once 48 have passed
+        Assert.Equal(1, CheckpointedHistory.Build(recorded, monthly: false).Checkpoints);
     }
 
     [Fact]
@@ -177,5 +182,48 @@ public sealed class CheckpointTests
                 Assert.Equal(all, grown.KnewAll(knowledge));
             }
         });
+    }
+
+    [Fact]
+    public void a_history_as_known_at_a_moment_answers_the_fold_of_what_was_known_and_is_shared_only_by_moments_that_knew_the_same()
+    {
+        // timestamps jittered so that what an instant knew and what a basis knew can be as many events yet not the same ones
+        Gen.Select(AnySteps, Gen.Int[-5, 5].Array[60], Gen.Select(Gen.Int[-2, 62], Gen.Int[-1, 61], Gen.Bool).Array[4], Gen.Int[0, 3100].Array[3])
+            .Sample((steps, jitter, moments, days) =>
+        {
+            var recorded = Record(steps).Select((e, i) => e with { RecordedAt = e.RecordedAt.AddSeconds(jitter[i]) }).ToList();
+            var latest = CheckpointedHistory.Build(recorded);
+            var cache = new Relations.Replaying.HistoryCache(maxKnownEvents: 1_000);
+            var pair = new Pair("BY", "US");
+            var seen = new Dictionary<string, CheckpointedHistory>();
+            foreach (var (second, basis, byInstant) in moments)
+            {
+                var knowledge = byInstant ? new Relations.Replaying.Knowledge(DateTimeOffset.UnixEpoch.AddSeconds(second), null) : new(null, basis);
+                var known = recorded.Where(knowledge.Includes).ToList();
+                var history = cache.AsKnown(pair, latest, knowledge);
+                Assert.Equal(known.Select(e => e.Sequence), history.Recorded.Select(e => e.Sequence));
+                foreach (var asOf in days.Select(d => new DateOnly(2015, 1, 1).AddDays(d - 50)))
+                    Assert.Equal(Json(RelationshipState.Fold(known, asOf)), Json(history.StateAt(asOf)));
+                var set = string.Join(",", known.Select(e => e.Sequence));
+                if (seen.TryGetValue(set, out var earlier)) Assert.Same(earlier, history);
+                Assert.DoesNotContain(seen, s => s.Key != set && ReferenceEquals(s.Value, history));
+                seen[set] = history;
+            }
+        }, iter: 500);
+    }
+
+    [Fact]
+    public void a_history_as_known_is_not_shared_with_another_stream_at_the_same_sequences()
+    {
+        // a database reset starts the sequences again: the same count and newest sequence, other events
+        static (int, DomainEvent, int, int) Released(int day) => (0, new PrisonersReleased("BY", day), day, 0);
+        var (before, after) = (Record([Released(1), Released(2)]), Record([Released(3), Released(4)]));
+        var cache = new Relations.Replaying.HistoryCache();
+        var pair = new Pair("BY", "US");
+        var knowledge = new Relations.Replaying.Knowledge(null, 1);
+        var first = cache.AsKnown(pair, CheckpointedHistory.Build(before), knowledge);
+        var second = cache.AsKnown(pair, CheckpointedHistory.Build(after), knowledge);
+        Assert.Equal(3, second.StateAt(new DateOnly(2016, 1, 1)).PrisonersReleased.Total);
+        Assert.NotSame(first, second);
     }
 }

@@ -73,10 +73,10 @@ public static class GetTimeline
             // the page is found in the pair's cached history (lean: what ordering and flags need), then its facts are
             // resolved again from their whole events and provenance, as known at the same point
             var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
-            var (known, newest) = (foldable.Known, foldable.Basis.Sequence);
+            var newest = foldable.Basis.Sequence;
             var pinned = knowledge.Basis is { } pinnedAt && pinnedAt <= await Reading.LastSequenceAsync(session, p, ct);
             if (ReadCache.NotModified(context, ReadCache.Tag(request, newest), pinned)) return ReadCache.Unchanged;
-            var page = Provenance.Resolve(known)
+            var page = foldable.Resolved()
                 .Where(x => x.Effective >= fromDate && x.Effective <= toDate)
                 .Where(x => typeNames.Length == 0 || typeNames.Contains(x.Event.GetType().Name))
                 .Where(x => withRetracted || !x.Retracted)

@@ -63,14 +63,16 @@ public static class Reading
         return known;
     }
 
-    /// <summary>Step 1 of the reads that only fold (state, diff, chart series): the pair's events as known at the
-    /// requested moment, from its newest cached history — lean, as the fold reads them — so a long pair is not read
-    /// again at every step of the dashboard's knownAt slider. A moment that knew every event of the history (the pair
-    /// has recorded nothing since) is answered as the newest knowledge is, from the history's checkpoints.</summary>
+    /// <summary>Step 1 of the reads that only fold (state, diff, chart series, the timeline's ordering): the pair's
+    /// events as known at the requested moment, from its newest cached history — lean, as the fold reads them — so a
+    /// long pair is not read again for every date the dashboard's slider asks at one knownAt. A moment that knew every
+    /// event of the history (the pair has recorded nothing since) is answered as the newest knowledge is, from the
+    /// history's checkpoints; an earlier one from the history of what it knew (<see cref="HistoryCache.AsKnown"/>).</summary>
     public static async Task<Foldable> FoldableAsync(IQuerySession session, HistoryCache histories, Pair pair, Knowledge knowledge, CancellationToken ct)
     {
         var history = await histories.LatestAsync(session, pair, await session.Events.FetchStreamStateAsync(pair.Id, ct), ct);
-        return history.KnewAll(knowledge) ? new Foldable(history.Recorded, history) : new Foldable([.. history.Recorded.Where(knowledge.Includes)], null);
+        if (!history.KnewAll(knowledge)) history = histories.AsKnown(pair, history, knowledge);
+        return new Foldable(history.Recorded, history);
     }
 
     public static DateOnly? ParseDate(string? text, string field, Problems problems)
@@ -100,18 +102,18 @@ public static class Reading
     }
 }
 
-/// <summary>A pair's events as known at a moment (<see cref="Reading.FoldableAsync"/>), and, when they are the whole
-/// newest history, that cached history, whose resolution and checkpoints are kept with it.</summary>
-public sealed record Foldable(IReadOnlyList<RecordedEvent> Known, CheckpointedHistory? Latest)
+/// <summary>A pair's events as known at a moment, and, when they came from the history cache
+/// (<see cref="Reading.FoldableAsync"/>), the cached history of exactly them, whose resolution and checkpoints are kept with it.</summary>
+public sealed record Foldable(IReadOnlyList<RecordedEvent> Known, CheckpointedHistory? History)
 {
-    /// <summary>Step 2: the newest history's own resolution (the same order, property-tested), or the known events resolved.</summary>
-    public IReadOnlyList<ResolvedEvent> Resolved() => Latest?.Resolved ?? Provenance.Resolve(Known);
+    /// <summary>Step 2: the history's own resolution (the same order, property-tested), or the known events resolved.</summary>
+    public IReadOnlyList<ResolvedEvent> Resolved() => History?.Resolved ?? Provenance.Resolve(Known);
 
-    /// <summary>The newest event known: the history's last when it is the whole history (found without walking a long
-    /// pair's events, which took 6 ms at 100,000).</summary>
-    public ReadBasis Basis => Latest is { } history ? ReadBasis.At(history.Last) : ReadBasis.Of(Known);
+    /// <summary>The newest event known: the history's last (found without walking a long pair's events, which took
+    /// 6 ms at 100,000).</summary>
+    public ReadBasis Basis => History is { } history ? ReadBasis.At(history.Last) : ReadBasis.Of(Known);
 
-    /// <summary>Step 3: the state at <paramref name="date"/>, from the newest history's checkpoints (equal to the full
-    /// fold, property-tested) or folded from what was known.</summary>
-    public RelationshipState StateAt(DateOnly date) => Latest?.StateAt(date) ?? RelationshipState.Fold(Resolved(), date);
+    /// <summary>Step 3: the state at <paramref name="date"/>, from the history's checkpoints (equal to the full fold,
+    /// property-tested) or folded from what was known.</summary>
+    public RelationshipState StateAt(DateOnly date) => History?.StateAt(date) ?? RelationshipState.Fold(Resolved(), date);
 }
