@@ -246,6 +246,13 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         Assert.Equal("suspended", (string?)pinned["embassies"]![0]!["status"]);
         Assert.Equal((long)first["sequence"]!, (long)pinned["basis"]!["sequence"]!);
         Assert.Equal("open", (string?)(await State("2025-12-31"))["embassies"]![0]!["status"]);
+        // with no replica, pinned reads at other dates answer from the pair's cached histories, as reads at an instant do
+        var response = await Http.GetAsync($"/api/relations/US-BY/state?asOf=2022-01-01&basis={first["sequence"]}", Ct);
+        Assert.Equal("primary", response.Headers.GetValues("X-Read-Source").Single());
+        Assert.Empty(JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["embassies"]!.AsArray());
+        var reopened = (long)(await State("2025-12-31"))["basis"]!["sequence"]!;
+        Assert.Equal("open", (string?)(await GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&basis={reopened}"))["embassies"]![0]!["status"]);
+        Assert.Equal("suspended", (string?)(await GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&basis={first["sequence"]}"))["embassies"]![0]!["status"]);
     }
 
     [Fact]

@@ -49,8 +49,13 @@ public static class GetState
         {
             var (source, owned, name) = await replica.ForPinnedAsync(session, p, pinnedBasis, ct);
             context.Response.Headers["X-Read-Source"] = name;
-            foldable = new Foldable(await Reading.LoadAsync(source, p, knowledge, ct), null);
-            if (owned) await source.DisposeAsync();
+            // on the primary, the pair's cached histories answer as for an instant (a long pair read whole from the
+            // table and folded took 0.5–0.7 s for every pinned read)
+            if (!owned) foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
+            else
+            {
+                await using (source) foldable = new Foldable(await Reading.LoadAsync(source, p, knowledge, ct), null);
+            }
         }
         else foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
         var basisRead = foldable.Basis;
