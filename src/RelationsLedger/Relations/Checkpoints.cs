@@ -4,7 +4,8 @@ namespace RelationsLedger.Relations;
 /// within a busy month at the first event of a later day once <see cref="DefaultEvery"/> events have passed — so a
 /// read at any date folds at most a few dozen events, however long the history. Every checkpoint holds the fold of
 /// exactly the events dated before its own date. The states come from <see cref="RelationshipState.Evolve"/> like
-/// every other read; a backdated fact or any provenance invalidates the checkpoints from its date on.</summary>
+/// every other read; a backdated fact or any provenance invalidates the checkpoints from its date on. A history of what
+/// was known at a moment, never extended, keeps them by count alone (<see cref="Replaying.HistoryCache.AsKnown"/>).</summary>
 public sealed class CheckpointedHistory
 {
     private readonly List<RecordedEvent> _recorded;
@@ -113,7 +114,7 @@ public sealed class CheckpointedHistory
         return state;
     }
 
-    /// <summary>Continues from the last kept checkpoint, saving the state at each new month's start, and at the first
+    /// <summary>Continues from the last kept checkpoint, saving the state at each new month's start (when monthly), and at the first
     /// event of a new day once <paramref name="every"/> events have passed since the last checkpoint (never between
     /// two events of one day, so a checkpoint's state is always the fold of the events dated before its date).</summary>
     private static List<(DateOnly, int, RelationshipState)> Walk(IReadOnlyList<ResolvedEvent> ordered, List<(DateOnly Date, int Index, RelationshipState State)> kept, int every,
