@@ -48,9 +48,10 @@ public sealed class CheckpointedHistory
     /// an extension by a backdated fact keeps is then the months before it; a history never extended needs only the
     /// count (the states two checkpoints hold apart are what the events between them changed, so closer checkpoints
     /// cost memory in proportion to the events, not to the checkpoints)</param>
+    /// <param name="recorded">the events; a list already in sequence order becomes the history's own</param>
     public static CheckpointedHistory Build(IEnumerable<RecordedEvent> recorded, int every = DefaultEvery, bool monthly = true)
     {
-        var all = recorded.OrderBy(e => e.Sequence).ToList();
+        var all = Provenance.InSequence(recorded);
         var ordered = Provenance.Resolve(all);
         return new CheckpointedHistory(all, ordered, Walk(ordered, [], every, monthly), every, monthly, all.Count == 0 ? null : all.Max(e => e.RecordedAt));
     }

@@ -39,8 +39,45 @@ public sealed record Revisions(IReadOnlyList<Correction> Corrections, IReadOnlyL
 public static class Provenance
 {
     /// <summary>Steps 1–2 of every read: the events known (already filtered by the caller), provenance applied in
-    /// recorded order, domain events ordered by (start of occurredOn's period, sequence).</summary>
-    public static IReadOnlyList<ResolvedEvent> Resolve(IEnumerable<RecordedEvent> events) => Resolver.Of(events).Ordered();
+    /// recorded order, domain events ordered by (start of occurredOn's period, sequence). Only the facts some
+    /// provenance names go through a <see cref="Resolver"/>; every other fact stands as recorded. Resolving a long pair
+    /// thus indexes its few revised facts, not all of them: the index of a 100,000-event pair's every event took 13 MB,
+    /// left in the large-object heap until the next full collection.</summary>
+    public static IReadOnlyList<ResolvedEvent> Resolve(IEnumerable<RecordedEvent> events)
+    {
+        var inSequence = InSequence(events);
+        HashSet<Guid>? named = null;
+        var facts = 0;
+        foreach (var e in inSequence)
+            if (e.Event is ProvenanceEvent p) (named ??= []).Add(p.TargetId);
+            else if (e.Event is DomainEvent) facts++;
+        var revised = named is null ? null : Resolver.Of(inSequence.Where(e => e.Event is ProvenanceEvent || named.Contains(e.Event.Id)));
+        var resolved = new ResolvedEvent[facts];
+        var n = 0;
+        foreach (var e in inSequence)
+            if (e.Event is DomainEvent fact)
+                resolved[n++] = revised?.Fact(fact.Id) ?? new ResolvedEvent(fact, e, Revisions.None);
+        Array.Sort(resolved, InEffectiveOrder);
+        return resolved;
+    }
+
+    private static readonly Comparison<ResolvedEvent> InEffectiveOrder = (a, b) =>
+        a.Effective != b.Effective ? a.Effective.CompareTo(b.Effective) : a.Sequence.CompareTo(b.Sequence);
+
+    /// <summary>The events in sequence order: a list already in that order as it is (the store reads a stream in it),
+    /// anything else sorted into a new one.</summary>
+    public static List<RecordedEvent> InSequence(IEnumerable<RecordedEvent> events)
+    {
+        var list = events as List<RecordedEvent> ?? [.. events];
+        for (var i = 1; i < list.Count; i++)
+            if (list[i].Sequence < list[i - 1].Sequence)
+            {
+                if (ReferenceEquals(list, events)) list = [.. list];
+                list.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+                break;
+            }
+        return list;
+    }
 
     /// <summary>The events of <paramref name="stream"/> that resolving the events <paramref name="ids"/> needs: the events
     /// themselves and the provenance pointing at them. A fact's provenance never depends on another fact, so a write
@@ -97,8 +134,6 @@ public static class Provenance
                     break;
             }
         }
-
-        public IReadOnlyList<ResolvedEvent> Ordered() => _facts.Values.OrderBy(e => e.Effective).ThenBy(e => e.Sequence).ToList();
     }
 
     /// <summary>A correction's merge patch applied to the event; null if the result would not be a valid event

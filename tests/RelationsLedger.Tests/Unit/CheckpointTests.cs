@@ -79,6 +79,31 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void resolving_only_the_facts_provenance_names_equals_resolving_every_event()
+    {
+        Gen.Select(AnySteps, Gen.Int[0, 59], Gen.Int.Array[60]).Sample((steps, spread, keys) =>
+        {
+            var recorded = Record(steps, spread);
+            // the reference: every event through one resolver, in sequence order, then ordered by date and sequence
+            var all = Provenance.Resolver.Of(recorded);
+            var expected = recorded.Where(e => e.Event is DomainEvent).Select(e => all.Fact(e.Event.Id)!)
+                .OrderBy(r => r.Effective).ThenBy(r => r.Sequence).Select(Shape).ToList();
+            // given in any order, as a list or not
+            var shuffled = recorded.Select((e, i) => (e, keys[i])).OrderBy(x => x.Item2).Select(x => x.e);
+            Assert.Equal(expected, Provenance.Resolve(shuffled).Select(Shape));
+            Assert.Equal(expected, Provenance.Resolve(shuffled.ToList()).Select(Shape));
+            Assert.Equal(expected, Provenance.Resolve(recorded).Select(Shape));
+            Assert.Equal(recorded.Select(e => e.Sequence), recorded.Select(e => e.Sequence).Order());
+        }, iter: 500);
+
+        static string Shape(ResolvedEvent r) =>
+            $"{r.Sequence} {r.Effective:O} {Json(r.Event)} c:{string.Join(',', r.Corrections.Select(c => c.CorrectionId))} " +
+            $"s:{string.Join(',', r.Citations.Select(c => c.CitationId))} r:{r.Retraction?.Id}";
+
+        static string Json(DomainEvent e) => System.Text.Json.JsonSerializer.Serialize<LedgerEvent>(e, LedgerJson.Options);
+    }
+
+    [Fact]
     public void an_indexed_stream_finds_what_bears_on_any_events_as_a_scan_of_the_stream_does()
     {
         Gen.Select(AnySteps, Gen.Int[0, 59], Gen.Int[0, 1000].Array[0, 6], Gen.Bool).Sample((steps, split, picks, unknown) =>

@@ -101,25 +101,23 @@ public sealed class HistoryCache(int maxEvents = HistoryCache.DefaultMaxEvents, 
     private async Task<List<RecordedEvent>> NewerAsync(IQuerySession session, Pair pair, long afterVersion, long version, DateTimeOffset created,
         IReadOnlyList<RecordedEvent>? loaded, CancellationToken ct)
     {
-        var newer = new List<RecordedEvent>();
+        // sized for the versions between (tombstones are not events, so it may hold fewer): a long pair's list grown by
+        // doubling left a megabyte of discarded arrays in the large-object heap
+        var newer = new List<RecordedEvent>((int)Math.Clamp(version - afterVersion, 0, Array.MaxLength));
         foreach (var e in loaded ?? [])
         {
             if (e.Version <= afterVersion + newer.Count) continue;
             if (e.Version != afterVersion + newer.Count + 1 || e.Version > version || e.RecordedAt < created) break;
             newer.Add(Lean(e));
         }
-        if (afterVersion + newer.Count < version) newer.AddRange(await LeanEventsAsync(session, pair, afterVersion + newer.Count, ct));
+        if (afterVersion + newer.Count < version)
+        {
+            // leaned as they are read: the whole events of a long pair then die young instead of living, all at once,
+            // until the last is read
+            var rows = EventRows.Of(session.DocumentStore);
+            await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion + newer.Count), ct, lean: true)) newer.Add(e);
+        }
         return newer;
-    }
-
-    /// <summary>The pair's events after a version, leaned as they are read: the whole events of a long pair then die
-    /// young instead of living, all at once, until the last is read.</summary>
-    private async Task<List<RecordedEvent>> LeanEventsAsync(IQuerySession session, Pair pair, long afterVersion, CancellationToken ct)
-    {
-        var rows = EventRows.Of(session.DocumentStore);
-        var lean = new List<RecordedEvent>();
-        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion), ct, lean: true)) lean.Add(e);
-        return lean;
     }
 
     /// <summary>What the fold needs of an event. Sources and related ids are for people (the timeline and event pages
