@@ -97,7 +97,7 @@ public static class Provenance
         public static Resolver Of(IEnumerable<RecordedEvent> events)
         {
             var resolver = new Resolver();
-            foreach (var recorded in events.OrderBy(e => e.Sequence)) resolver.Add(recorded);
+            foreach (var recorded in InSequence(events)) resolver.Add(recorded);
             return resolver;
         }
 
