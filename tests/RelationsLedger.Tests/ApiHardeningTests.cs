@@ -148,4 +148,119 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(["data.city", "data.envoy", "data.envoyOf", "data.metWith", "occurredOn", "sources[0].outlet", "sources[0].url"],
             problem["errors"]!.AsObject().Select(kv => kv.Key).Order());
     }
+
+    [Fact]
+    public async Task a_field_named_twice_is_a_400_even_inside_a_correction_patch_and_appends_nothing()
+    {
+        var fact = (Guid)(await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28")))["eventId"]!;
+        var twice = Samples.Event("EmbassyOpened", "2025-01-01").ToJsonString().Replace("\"type\":\"EmbassyOpened\"", "\"type\":\"Bogus\",\"type\":\"EmbassyOpened\"");
+        var patch = Samples.Correction(fact, new JsonObject { ["summary"] = "SUMMARY" }).ToJsonString().Replace("\"summary\":\"SUMMARY\"", "\"summary\":\"one\",\"summary\":\"two\"");
+        foreach (var (url, body) in new[] { ("/api/relations/US-BY/events", twice), ("/api/relations/US-BY/events", patch), ("/api/relations/US-BY/events/batch", $"[{patch}]") })
+        {
+            var response = await Http.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"), Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("Duplicate", (string)(await ProblemOf(response))["errors"]!["$"]![0]!);
+        }
+        Assert.Equal(1, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task racing_retractions_of_one_fact_record_one_and_refuse_the_rest()
+    {
+        // each request reads the fact unretracted before any of them holds the stream: the writer checks again under its lock
+        for (var round = 0; round < 3; round++)
+        {
+            var fact = (Guid)(await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28")))["eventId"]!;
+            var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => PostEvent("US-BY", Samples.Retraction(fact))));
+            Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+            foreach (var refused in answers.Where(a => a.StatusCode != HttpStatusCode.Created))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+                Assert.Contains("already retracted", (await ProblemOf(refused))["errors"]!.ToJsonString());
+            }
+        }
+        Assert.Equal(6, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task no_correction_racing_a_retraction_is_recorded_after_it()
+    {
+        var fact = (Guid)(await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28")))["eventId"]!;
+        var writes = Enumerable.Range(0, 12).Select(i => i == 6 ? Samples.Retraction(fact) : Samples.Correction(fact, new JsonObject { ["summary"] = $"Corrected {i}" }));
+        var answers = await Task.WhenAll(writes.Select(w => PostEvent("US-BY", w)));
+        Assert.Equal(HttpStatusCode.Created, answers[6].StatusCode);
+        var retraction = (long)JsonNode.Parse(await answers[6].Content.ReadAsStringAsync(Ct))!["version"]!;
+        foreach (var answer in answers.Where((_, i) => i != 6))
+            if (answer.StatusCode == HttpStatusCode.Created) Assert.True((long)JsonNode.Parse(await answer.Content.ReadAsStringAsync(Ct))!["version"]! < retraction);
+            else Assert.Contains("already retracted", (await ProblemOf(answer))["errors"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task identical_requests_racing_with_one_event_id_all_answer_its_receipt()
+    {
+        var body = Samples.Event("PrisonersReleased", "2025-09-11", eventId: Guid.NewGuid());
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => PostEvent("US-BY", body)));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
+        var receipts = await Task.WhenAll(answers.Select(a => a.Content.ReadAsStringAsync(Ct)));
+        Assert.Single(receipts.Distinct());
+        Assert.Equal(1, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task a_batch_repeating_some_recorded_events_beside_new_ones_is_a_409_that_says_so()
+    {
+        var recorded = Samples.Event("PrisonersReleased", "2025-09-11", eventId: Guid.NewGuid());
+        await Record("US-BY", recorded);
+        var batch = new JsonArray(recorded.DeepClone(), Samples.Event("EnvoyVisited", "2025-09-11"));
+        var response = await Http.PostAsJsonAsync("/api/relations/US-BY/events/batch", batch, Ct);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("already recorded by an earlier request", (string)(await ProblemOf(response))["detail"]!);
+        Assert.Equal(1, await App.EventCountAsync());
+    }
+
+    [Theory]
+    [InlineData("/api/relations/US-BY/state?knownAt=1.5", "knownAt")]
+    [InlineData("/api/relations/US-BY/state?knownAt=1%2F2%2F2025", "knownAt")]
+    [InlineData("/api/relations/US-BY/timeline?includeRetracted=maybe", "includeRetracted")]
+    [InlineData("/api/relations/US-BY/timeline?limit=%2B1", "limit")]
+    [InlineData("/api/relations/US-BY/timeline?limit=%205", "limit")]
+    public async Task query_values_in_other_forms_than_documented_are_400s(string url, string field)
+    {
+        var response = await Http.GetAsync(url, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.NotNull((await ProblemOf(response))["errors"]![field]);
+    }
+
+    [Theory]
+    [InlineData("/api/relations/US-BY/state?knownAt=2025-09-12T08:00:00Z")]
+    [InlineData("/api/relations/US-BY/state?knownAt=2025-09-12T08:00:00.123%2B02:00")]
+    [InlineData("/api/relations/US-BY/state?knownAt=2025-09-12")]
+    [InlineData("/api/relations/US-BY/timeline?includeRetracted")]
+    [InlineData("/api/relations/US-BY/timeline?includeRetracted=False&limit=5")]
+    public async Task the_documented_forms_are_read(string url) => await GetJson(url);
+
+    [Fact]
+    public async Task conflicting_or_repeated_write_headers_are_400s_and_append_nothing()
+    {
+        var disagreeing = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events")
+        {
+            Content = JsonContent.Create(WithExpectedVersion(Samples.Event("EnvoyVisited", "2025-09-11"), 0)),
+        };
+        disagreeing.Headers.TryAddWithoutValidation("If-Match", "\"3\"");
+        var twoKeys = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events") { Content = JsonContent.Create(Samples.Event("EnvoyVisited", "2025-09-11")) };
+        twoKeys.Headers.Add("Idempotency-Key", ["a", "b"]);
+        foreach (var (request, field) in new[] { (disagreeing, "If-Match"), (twoKeys, "Idempotency-Key") })
+        {
+            var response = await Http.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.NotNull((await ProblemOf(response))["errors"]![field]);
+        }
+        Assert.Equal(0, await App.EventCountAsync());
+    }
+
+    private static JsonObject WithExpectedVersion(JsonObject body, long version)
+    {
+        body["expectedVersion"] = version;
+        return body;
+    }
 }

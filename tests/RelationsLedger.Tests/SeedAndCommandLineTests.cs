@@ -197,9 +197,11 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var file = string.Join('\n',
             Line(Samples.Event("EmbassyClosed", "2022-02-28")),
             "{not json",
-            Line(Samples.Event("EmbassyReopened", "2025-02-30")));
+            Line(Samples.Event("EmbassyReopened", "2025-02-30")),
+            Line(Samples.Event("EmbassyClosed", "2022-02-28")).Replace("\"summary\":", "\"summary\":\"first\",\"summary\":"));
         var result = await Importer.ImportAsync(App.Services.GetRequiredService<Appending>(), Importer.ReadLines(new StringReader(file)), new DateOnly(2026, 1, 1), ct: Ct);
-        Assert.Equal(["line 2", "line 3.occurredOn"], result.Problems.Keys.Order());
+        Assert.Equal(["line 2", "line 3.occurredOn", "line 4"], result.Problems.Keys.Order());
+        Assert.Contains("Duplicate property 'summary'", result.Problems["line 4"][0]);
         Assert.Equal(0, await App.EventCountAsync());
     }
 

@@ -108,6 +108,10 @@ public static class LedgerJson
 
     public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 
+    /// <summary>How a submitted event is parsed (a request body, a line of a file): a name given twice is refused, not
+    /// read as its last value (which fields a client meant is then unknowable), and nesting is bounded.</summary>
+    public static readonly JsonDocumentOptions Submitted = new() { MaxDepth = 32, AllowDuplicateProperties = false };
+
     /// <summary>An event's own fields only (its <c>data</c>): the envelope's properties are left out.</summary>
     public static readonly JsonSerializerOptions DataOptions = new(Options)
     {

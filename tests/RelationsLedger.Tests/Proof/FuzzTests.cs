@@ -54,7 +54,7 @@ public sealed class FuzzTests(LedgerApp app) : ApiTest(app)
         var contentType = "application/json";
         for (var d = 0; d < defects; d++)
         {
-            switch (random.Next(16))
+            switch (random.Next(17))
             {
                 case 0: raw = body.ToJsonString()[..random.Next(1, body.ToJsonString().Length - 1)]; break;
                 case 1 when data.Count > 0: data[data.ElementAt(random.Next(data.Count)).Key] = WrongType(random); break;
@@ -71,6 +71,7 @@ public sealed class FuzzTests(LedgerApp app) : ApiTest(app)
                 case 12: raw = body.ToJsonString().Replace("\"summary\":", "\"summary\":\"\\ud800\",\"x\":"); break;
                 case 13: contentType = Pick(random, ["text/plain", "application/xml", "multipart/form-data", "application/x-www-form-urlencoded"]); break;
                 case 14: body["eventId"] = Pick(random, ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "1", .. Injections]); break;
+                case 15: raw = body.ToJsonString().Replace("\"summary\":", $"\"summary\":{Pick(random, ["\"once\"", "null", "1"])},\"summary\":"); break;
                 default: body["summary"] = new string('x', 2001 + random.Next(5000)); break;
             }
         }

@@ -106,12 +106,14 @@ public sealed class ValidationTests
     [InlineData("a\\u0000b")]
     [InlineData("\\ud800")]
     [InlineData("x\\udfff")]
-    public void text_that_postgres_cannot_store_is_refused(string escaped)
+    public void text_that_postgres_cannot_store_is_refused(string escaped) => Assert.Contains("summary", ReadSummary(escaped).Problems.Keys);
+
+    /// <summary>A sample event whose summary is <paramref name="escaped"/> as written in JSON, read.</summary>
+    private static (Submission? Submission, Problems Problems) ReadSummary(string escaped)
     {
         var json = Samples.Event("EmbassyOpened", "2025-01-01").ToJsonString().Replace("\"summary\":\"EmbassyOpened on 2025-01-01\"", $"\"summary\":\"{escaped}\"");
         var problems = new Problems();
-        Assert.Null(SubmissionReader.Read(JsonDocument.Parse(json).RootElement, Today, problems));
-        Assert.Contains("summary", problems.Keys);
+        return (SubmissionReader.Read(JsonDocument.Parse(json).RootElement, Today, problems), problems);
     }
 
     [Theory]
@@ -132,11 +134,55 @@ public sealed class ValidationTests
     [InlineData("\\u00e9", "é")]
     public void escapes_that_make_readable_text_are_accepted(string escaped, string text)
     {
-        var json = Samples.Event("EmbassyOpened", "2025-01-01").ToJsonString().Replace("\"summary\":\"EmbassyOpened on 2025-01-01\"", $"\"summary\":\"{escaped}\"");
-        var problems = new Problems();
-        var submission = SubmissionReader.Read(JsonDocument.Parse(json).RootElement, Today, problems);
+        var (submission, problems) = ReadSummary(escaped);
         Assert.Empty(problems);
         Assert.Equal(text, submission!.Event.Summary);
+    }
+
+    [Theory]
+    [InlineData("\\u200b")]
+    [InlineData("\\ufeff \\u2060")]
+    [InlineData("\\uffff")]
+    [InlineData("x\\ufdd0")]
+    public void text_that_shows_nothing_or_is_no_character_is_refused(string escaped)
+    {
+        var (submission, problems) = ReadSummary(escaped);
+        Assert.Null(submission);
+        Assert.Equal(["summary"], problems.Keys);
+    }
+
+    [Theory]
+    [InlineData(" 01a211c7-3234-7c99-8c32-4a106c6b75b1")]
+    [InlineData("01a211c7-3234-7c99-8c32-4a106c6b75b1\\n")]
+    [InlineData("{01a211c7-3234-7c99-8c32-4a106c6b75b1}")]
+    public void an_event_id_is_exactly_its_36_characters(string id)
+    {
+        var json = Samples.Event("EmbassyOpened", "2025-01-01").ToJsonString().TrimEnd('}') + $",\"eventId\":\"{id}\"}}";
+        var problems = new Problems();
+        Assert.Null(SubmissionReader.Read(JsonDocument.Parse(json).RootElement, Today, problems));
+        Assert.Equal(["eventId"], problems.Keys);
+    }
+
+    [Fact]
+    public void a_source_cannot_be_published_after_tomorrow()
+    {
+        JsonObject WithPublished(DateOnly date)
+        {
+            var body = Samples.Event("EmbassyOpened", "2025-01-01");
+            body["sources"] = new JsonArray(new JsonObject { ["outlet"] = "BelTA", ["publishedOn"] = date.ToString("yyyy-MM-dd") });
+            return body;
+        }
+        Assert.Empty(Read(WithPublished(Today.AddDays(1))).Problems);
+        Assert.Equal(["sources[0].publishedOn"], Read(WithPublished(Today.AddDays(2))).Problems.Keys);
+    }
+
+    [Fact]
+    public void a_name_given_twice_is_refused_where_events_are_parsed()
+    {
+        var json = Samples.Event("EmbassyOpened", "2025-01-01").ToJsonString().Replace("\"type\":\"EmbassyOpened\"", "\"type\":\"Bogus\",\"type\":\"EmbassyOpened\"");
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(json, LedgerJson.Submitted));
+        var patch = "{\"summary\":\"one\",\"data\":{\"city\":\"a\",\"city\":\"b\"}}";
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(patch, LedgerJson.Submitted));
     }
 
     [Fact]

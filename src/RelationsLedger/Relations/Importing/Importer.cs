@@ -28,7 +28,7 @@ public static class Importer
         while (first is ' ' or '\n' or '\r' or '\t') { reader.Read(); first = reader.Peek(); }
         if (first == '[')
         {
-            using var array = JsonDocument.Parse(reader.ReadToEnd());
+            using var array = JsonDocument.Parse(reader.ReadToEnd(), LedgerJson.Submitted with { MaxDepth = LedgerJson.Submitted.MaxDepth + 1 });
             var number = 0;
             foreach (var item in array.RootElement.EnumerateArray()) yield return new ImportLine(++number, item.GetRawText());
             yield break;
@@ -98,12 +98,13 @@ public static class Importer
         var problems = new Problems();
         var prefix = $"line {line.Number}";
         JsonDocument? document = null;
-        try { document = JsonDocument.Parse(line.Text); }
-        catch (JsonException) { }
+        string? malformed = null;
+        try { document = JsonDocument.Parse(line.Text, LedgerJson.Submitted); }
+        catch (JsonException ex) { malformed = ex.Message; }
         using var _ = document;
         if (document?.RootElement is not { ValueKind: JsonValueKind.Object } body)
         {
-            problems.Add(prefix, "Not a JSON object.");
+            problems.Add(prefix, malformed is null ? "Not a JSON object." : $"Not a JSON object: {malformed}");
             return (null, problems);
         }
         var pairText = body.TryGetProperty("pair", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;

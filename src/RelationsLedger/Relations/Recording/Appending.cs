@@ -13,6 +13,10 @@ public abstract record AppendOutcome
     public sealed record Conflict(string Detail) : AppendOutcome
     {
         public const string IdTaken = "An event with this eventId was already recorded with a different body (or pair).";
+
+        /// <summary>A request that repeats some recorded events beside new ones: not a retry of one request.</summary>
+        public static string PartlyRecorded(IEnumerable<Guid> ids) =>
+            $"Some of these events were already recorded by an earlier request ({string.Join(", ", ids)}), the others not: a retry repeats its request exactly; send the new events without them.";
     }
 }
 
@@ -38,9 +42,13 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         // only an id the client chose can have been recorded before (an importer passes only ids it found unrecorded)
         var known = imported is not null ? [] : await Replaying.Reading.RecordedIdsAsync(session, items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray(), ct);
         if (known.Count > 0)
-            return await writer.StoredAsync(pair, [.. items.Select(i => i.Event)]) is { } receipts
-                ? new AppendOutcome.Done(receipts, Replayed: true)
-                : new AppendOutcome.Conflict(AppendOutcome.Conflict.IdTaken);
+        {
+            if (await writer.StoredAsync(pair, [.. items.Select(i => i.Event)]) is { } receipts) return new AppendOutcome.Done(receipts, Replayed: true);
+            var recorded = items.Where(i => known.Contains(i.Event.Id)).Select(i => i.Event).ToList();
+            return new AppendOutcome.Conflict(recorded.Count < items.Count && await writer.StoredAsync(pair, recorded) is not null
+                ? AppendOutcome.Conflict.PartlyRecorded(recorded.Select(e => e.Id))
+                : AppendOutcome.Conflict.IdTaken);
+        }
 
         // what the items point at, and what bears on it: an import keeps its pair's whole stream from one transaction
         // to the next; any other write reads just those events
@@ -61,8 +69,18 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
             if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
         }
 
-        // the writer re-checks the version under the stream's row lock, so a racing writer still gets a 409
-        var (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream, storedVersion);
+        // the writer re-checks the version under the stream's row lock, so a racing writer still gets a 409, and the
+        // references too when the stream moved on meanwhile, so a racing retraction still makes a correction a 400
+        var recheck = referenced.Count == 0 ? null : new StreamWriter.Recheck(referenced, bearing =>
+        {
+            var again = new Problems();
+            CheckReferences(bearing, referenced, items, today, again, itemPath);
+            return again.Count > 0 ? again : null;
+        });
+        IReadOnlyList<Appended>? appended;
+        string? conflict;
+        try { (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream, storedVersion, recheck); }
+        catch (StreamWriter.WriteRejected rejected) { return new AppendOutcome.Rejected(rejected.Problems); }
         if (appended is null) return new AppendOutcome.Conflict(conflict!);
         foreach (var item in items) metrics.Appended(item.Event.GetType().Name);
         imported?.Wrote(items, appended);

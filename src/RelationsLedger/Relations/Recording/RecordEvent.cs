@@ -1,3 +1,4 @@
+using System.Globalization;
 using RelationsLedger.Platform;
 using Wolverine.Http;
 
@@ -29,15 +30,24 @@ public static class RecordEvent
     {
         var header = request.Headers.IfMatch.ToString().Trim().Trim('"');
         if (header.Length == 0) return fromBody;
-        if (long.TryParse(header, out var version) && version >= 0) return version;
-        problems.Add("If-Match", "Must be the stream version (a whole number ≥ 0).");
+        if (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+            problems.Add("If-Match", "Must be the stream version (a whole number ≥ 0).");
+        else if (fromBody is { } body && body != version)
+            problems.Add("If-Match", $"Says version {version} where the body's expectedVersion says {body}: give one, or the same.");
+        else return version;
         return null;
     }
 
     /// <summary>The <c>Idempotency-Key</c> header, if any: a client's name for this attempt, safe to retry.</summary>
     public static string? IdempotencyKey(HttpRequest request, Problems problems)
     {
-        var key = request.Headers["Idempotency-Key"].ToString();
+        var values = request.Headers["Idempotency-Key"];
+        if (values.Count > 1)
+        {
+            problems.Add("Idempotency-Key", "Give one key per request.");
+            return null;
+        }
+        var key = values.ToString();
         if (key.Length == 0) return null;
         if (key.Length <= 200 && SubmissionReader.TextProblem(key) is null) return key;
         problems.Add("Idempotency-Key", "At most 200 printable characters.");

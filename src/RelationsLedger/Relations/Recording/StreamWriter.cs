@@ -59,11 +59,14 @@ public sealed class StreamWriter : IAsyncDisposable
     /// <summary>Appends <paramref name="events"/> after the stream's current version (or fails with a conflict when
     /// <paramref name="expectedVersion"/> is given and differs). <paramref name="stored"/> is what the caller already
     /// read of the pair's stream at <paramref name="storedVersion"/> — at least the events that bear on the facts the
-    /// write's provenance names; it is needed only when provenance changes existing timeline rows.</summary>
+    /// write's provenance names; it is needed only when provenance changes existing timeline rows. When the stream has
+    /// moved on by the time the write holds its row, <paramref name="recheck"/> is run again on what bears on its ids
+    /// as it then stands (a racing write may have retracted the fact it corrects): problems throw <see cref="WriteRejected"/>.</summary>
     public async Task<(IReadOnlyList<Appended>? Appended, string? Conflict)> WriteAsync(
-        Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored, long storedVersion = 0)
+        Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored, long storedVersion = 0,
+        Recheck? recheck = null)
     {
-        var write = new Write(pair, events, expectedVersion, stamp, stored, storedVersion);
+        var write = new Write(pair, events, expectedVersion, stamp, stored, storedVersion, recheck);
         // a bulk write (import, batch) gains nothing from company: its caller commits it at once, beside the groups
         if (events.Count > BulkEvents)
         {
@@ -81,8 +84,21 @@ public sealed class StreamWriter : IAsyncDisposable
         await _committer;
     }
 
-    private sealed class Write(Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored, long storedVersion)
+    /// <summary>What a write's references were checked against, to check again under the stream's row lock: the ids
+    /// it points at, and the check itself (problems, or null).</summary>
+    public sealed record Recheck(IReadOnlySet<Guid> Ids, Func<IReadOnlyList<RecordedEvent>, Problems?> Problems);
+
+    /// <summary>A write whose references no longer hold once it holds the stream's row; nothing of it was appended.</summary>
+    public sealed class WriteRejected(Problems problems) : Exception("The write's references changed before it was recorded.")
     {
+        public Problems Problems => problems;
+    }
+
+    private sealed class Write(Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored, long storedVersion, Recheck? recheck)
+    {
+        public Recheck? Recheck => recheck;
+        /// <summary>Set when its references failed under the lock: it is answered with these, never tried again.</summary>
+        public Problems? Rejected;
         public Pair Pair => pair;
         public IReadOnlyList<LedgerEvent> Events => events;
         public long? ExpectedVersion => expectedVersion;
@@ -131,17 +147,21 @@ public sealed class StreamWriter : IAsyncDisposable
         catch (Exception e) { failure = e; }
         // PostgreSQL's own error rolled the transaction back; a lost connection may have lost only the reply to a
         // commit that happened, and a write found stored is answered as recorded (a retry would be told its ids are taken)
+        // an event id taken by a racing copy of the same request is that request's answer too
         foreach (var write in group)
         {
             try
             {
-                if (failure is not PostgresException && await StoredAsync(write.Pair, write.Events) is { } stored) write.Done.SetResult((stored, null));
+                if (write.Rejected is { } problems) write.Done.SetException(new WriteRejected(problems));
+                else if ((failure is not PostgresException || IdTaken(failure)) && await StoredAsync(write.Pair, write.Events) is { } stored) write.Done.SetResult((stored, null));
                 else if (group.Count > 1) await CommitAsync([write]);
-                else Fail(write, failure);
+                else await FailAsync(write, failure);
             }
-            catch (Exception e) { Fail(write, e); }
+            catch (Exception e) { await FailAsync(write, e); }
         }
     }
+
+    private static bool IdTaken(Exception e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
     /// <summary>The receipts of <paramref name="events"/>, in their order, if every one of them is stored in
     /// <paramref name="pair"/> with the same body; null otherwise. It answers a retry of a recorded write (idempotent
@@ -161,11 +181,15 @@ public sealed class StreamWriter : IAsyncDisposable
         return events.All(e => stored.ContainsKey(e.Id)) ? [.. events.Select(e => stored[e.Id])] : null;
     }
 
-    private static void Fail(Write write, Exception e)
+    private async Task FailAsync(Write write, Exception e)
     {
-        // another request recorded one of these event ids in the meantime
-        if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-            write.Done.SetResult((null, AppendOutcome.Conflict.IdTaken));
+        if (write.Rejected is { } problems) write.Done.SetException(new WriteRejected(problems));
+        // another request recorded one of these event ids in the meantime: the same events are its answer, others a conflict
+        else if (IdTaken(e))
+        {
+            try { write.Done.SetResult(await StoredAsync(write.Pair, write.Events) is { } stored ? (stored, null) : (null, AppendOutcome.Conflict.IdTaken)); }
+            catch (Exception again) { write.Done.SetException(again); }
+        }
         else write.Done.SetException(e);
     }
 
@@ -190,10 +214,19 @@ public sealed class StreamWriter : IAsyncDisposable
                 {
                     var (current, recordedAt, sequences) = w.Drawn;
                     w.Fresh = w.Events.Select((e, i) => new RecordedEvent(e, sequences[i], recordedAt, current + 1 + i)).ToList();
-                    // provenance rewrites rows of earlier events: resolve against what bears on them as it stands under the lock
+                    // provenance rewrites rows of earlier events: resolve against what bears on them as it stands under the
+                    // lock, and check its references again there (a write that raced it may have retracted its fact)
                     if (w.Fresh.Any(e => e.Event is ProvenanceEvent) && (w.Stored is null || w.StoredVersion != current))
-                        (w.StoredVersion, w.Stored) = (current, (await _rows.BearingAsync(connection, w.Pair.Id,
-                            w.Fresh.Select(e => e.Event).OfType<ProvenanceEvent>().Select(p => p.TargetId).ToHashSet(), CancellationToken.None)).Events);
+                    {
+                        var ids = w.Fresh.Select(e => e.Event).OfType<ProvenanceEvent>().Select(p => p.TargetId).ToHashSet();
+                        if (w.Recheck is { } recheck) ids.UnionWith(recheck.Ids);
+                        (w.StoredVersion, w.Stored) = (current, (await _rows.BearingAsync(connection, w.Pair.Id, ids, CancellationToken.None)).Events);
+                        if (w.Recheck?.Problems(w.Stored) is { } problems)
+                        {
+                            w.Rejected = problems;
+                            throw new WriteRejected(problems);
+                        }
+                    }
                     // a new fact's row is new (its id just went into mt_events, whose id index is unique): a plain insert
                     // costs PostgreSQL a quarter less per row than an upsert; only the rows that provenance changes exist already
                     var freshIds = w.Fresh.Select(e => e.Event.Id).ToHashSet();

@@ -60,7 +60,7 @@ public static class SubmissionReader
 
         var occurredOn = ReadOccurrence(body, "occurredOn", today, problems, prefix, required: true);
         var summary = ReadText(body, "summary", MaxSummary, problems, prefix, required: true);
-        var sources = ReadSources(body, problems, prefix);
+        var sources = ReadSources(body, today, problems, prefix);
         var related = ReadIds(body, "relatedEventIds", problems, prefix);
         var id = ReadId(body, "eventId", problems, prefix, required: false);
         long? expectedVersion = null;
@@ -74,7 +74,7 @@ public static class SubmissionReader
         if (type is not null)
         {
             var dataElement = body.TryGetProperty("data", out var d) ? d : default;
-            data = ReadData(type, dataElement, problems, prefix, "data");
+            data = ReadData(type, dataElement, today, problems, prefix, "data");
         }
         if (problems.Count > start || type is null || data is null) return null;
 
@@ -95,7 +95,7 @@ public static class SubmissionReader
         var start = problems.Count;
         var occurredOn = ReadOccurrence(element, "occurredOn", today, problems, Path(prefix, "patch"), required: true);
         var summary = ReadText(element, "summary", MaxSummary, problems, Path(prefix, "patch"), required: true);
-        var data = ReadData(type, element.TryGetProperty("data", out var d) ? d : default, problems, prefix, "patch.data");
+        var data = ReadData(type, element.TryGetProperty("data", out var d) ? d : default, today, problems, prefix, "patch.data");
         if (problems.Count > start || data is null) return null;
         return EventCatalog.Create(type, data, current.Id, occurredOn!.Value, summary!, current.Sources, current.RelatedEventIds);
     }
@@ -105,9 +105,9 @@ public static class SubmissionReader
 
     /// <summary>The event's data as its record's constructor takes it: a normalized value per field of the catalog (null
     /// where an optional field is not given), or null with problems.</summary>
-    private static object?[]? ReadData(EventType type, JsonElement data, Problems problems, string prefix, string name)
+    private static object?[]? ReadData(EventType type, JsonElement data, DateOnly today, Problems problems, string prefix, string name)
     {
-        if (data.ValueKind == JsonValueKind.Undefined) return ReadData(type, EmptyObject, problems, prefix, name);
+        if (data.ValueKind == JsonValueKind.Undefined) return ReadData(type, EmptyObject, today, problems, prefix, name);
         if (data.ValueKind != JsonValueKind.Object)
         {
             problems.Add(Path(prefix, name), "Must be an object.");
@@ -126,14 +126,14 @@ public static class SubmissionReader
                 if (field.Required) problems.Add(Path(Path(prefix, name), field.Name), "Required.");
                 continue;
             }
-            values[i] = ReadField(field, value, problems, prefix, name);
+            values[i] = ReadField(field, value, today, problems, prefix, name);
         }
         return problems.Count > start ? null : values;
     }
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
 
-    private static object? ReadField(FieldSpec field, JsonElement value, Problems problems, string prefix, string dataName)
+    private static object? ReadField(FieldSpec field, JsonElement value, DateOnly today, Problems problems, string prefix, string dataName)
     {
         string At() => Path(Path(prefix, dataName), field.Name);
         string? problem;
@@ -198,13 +198,13 @@ public static class SubmissionReader
                 }
                 return JsonNode.Parse(value.GetRawText());
             case FieldKind.Source:
-                return ReadSource(value, problems, Path(prefix, dataName), field.Name, index: -1);
+                return ReadSource(value, today, problems, Path(prefix, dataName), field.Name, index: -1);
             default:
                 throw new InvalidOperationException(field.Kind.ToString());
         }
     }
 
-    private static IReadOnlyList<Source>? ReadSources(JsonElement body, Problems problems, string prefix)
+    private static IReadOnlyList<Source>? ReadSources(JsonElement body, DateOnly today, Problems problems, string prefix)
     {
         if (!body.TryGetProperty("sources", out var sources) || sources.ValueKind != JsonValueKind.Array || sources.GetArrayLength() == 0)
         {
@@ -219,12 +219,13 @@ public static class SubmissionReader
         var result = new List<Source>(sources.GetArrayLength());
         var i = 0;
         foreach (var element in sources.EnumerateArray())
-            if (ReadSource(element, problems, prefix, "sources", i++) is { } source) result.Add(source);
+            if (ReadSource(element, today, problems, prefix, "sources", i++) is { } source) result.Add(source);
         return result.Count == sources.GetArrayLength() ? result : null;
     }
 
-    /// <summary>A source at <paramref name="name"/> (item <paramref name="index"/> of it when ≥ 0).</summary>
-    private static Source? ReadSource(JsonElement element, Problems problems, string prefix, string name, int index)
+    /// <summary>A source at <paramref name="name"/> (item <paramref name="index"/> of it when ≥ 0), published by
+    /// <paramref name="today"/> (a day later allowed: the publisher's day may have begun before the ledger's).</summary>
+    private static Source? ReadSource(JsonElement element, DateOnly today, Problems problems, string prefix, string name, int index)
     {
         string path() => index < 0 ? Path(prefix, name) : $"{Path(prefix, name)}[{index}]";
         if (element.ValueKind != JsonValueKind.Object)
@@ -256,7 +257,10 @@ public static class SubmissionReader
         if (element.TryGetProperty("publishedOn", out var p) && p.ValueKind != JsonValueKind.Null)
         {
             if (p.ValueKind == JsonValueKind.String && Occurrence.TryParse(p.GetString(), out var o) && o.Precision == Precision.Day && o.Start >= Occurrence.Earliest)
-                published = o.Start;
+            {
+                if (o.Start > today.AddDays(1)) problems.Add($"{path()}.publishedOn", $"A source cannot be published after {today.AddDays(1):yyyy-MM-dd}.");
+                else published = o.Start;
+            }
             else problems.Add($"{path()}.publishedOn", "Must be a real date, YYYY-MM-DD.");
         }
         return problems.Count > start ? null : new Source(outlet!, title, url, published);
@@ -329,7 +333,8 @@ public static class SubmissionReader
     private static Guid? CheckId(JsonElement value, out string? problem)
     {
         problem = null;
-        if (value.ValueKind == JsonValueKind.String && Guid.TryParseExact(value.GetString(), "D", out var id) && id != Guid.Empty) return id;
+        // exactly the 36 characters: TryParseExact alone lets surrounding white space through
+        if (value.ValueKind == JsonValueKind.String && value.GetString() is { Length: 36 } text && Guid.TryParseExact(text, "D", out var id) && id != Guid.Empty) return id;
         problem = "Must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).";
         return null;
     }
@@ -360,7 +365,7 @@ public static class SubmissionReader
             return null;
         }
         var text = value.GetString()!;
-        if (string.IsNullOrWhiteSpace(text)) problem = "Must not be empty.";
+        if (!Visible(text)) problem = "Must not be empty (white space and invisible format characters alone do not count).";
         else if (text.Length > max) problem = $"At most {max} characters.";
         else problem = TextProblem(text);
         return problem is null ? SharedStrings.Share(text) : null;
@@ -375,13 +380,24 @@ public static class SubmissionReader
 
     private static byte[][] Utf8(params string[] names) => [.. names.Select(System.Text.Encoding.UTF8.GetBytes)];
 
-    /// <summary>Control characters and unpaired surrogates cannot be stored (PostgreSQL jsonb refuses \u0000 and lone surrogates).</summary>
+    /// <summary>Whether the text shows anything: a character that is not white space nor an invisible format
+    /// character (a zero-width space, a byte order mark).</summary>
+    private static bool Visible(string text)
+    {
+        foreach (var c in text)
+            if (!char.IsWhiteSpace(c) && char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format) return true;
+        return false;
+    }
+
+    /// <summary>Control characters and unpaired surrogates cannot be stored (PostgreSQL jsonb refuses \u0000 and lone
+    /// surrogates); noncharacters (U+FFFE, U+FFFF, U+FDD0–U+FDEF) are not text.</summary>
     public static string? TextProblem(string text)
     {
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
             if (char.IsControl(c) && c is not ('\n' or '\r' or '\t')) return "Control characters are not allowed.";
+            if (c is '\uFFFE' or '\uFFFF' or >= '\uFDD0' and <= '\uFDEF') return "Unicode noncharacters are not allowed.";
             if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
             if (char.IsSurrogate(c)) return "Invalid Unicode (unpaired surrogate).";
         }

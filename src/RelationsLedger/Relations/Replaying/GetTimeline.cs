@@ -47,9 +47,12 @@ public static class GetTimeline
         var typeNames = (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToArray();
         foreach (var unknown in typeNames.Where(t => !EventCatalog.ByName.ContainsKey(t)))
             problems.Add("types", $"Unknown event type '{unknown}'.");
-        var withRetracted = includeRetracted is not null && !(bool.TryParse(includeRetracted, out var b) && !b);
+        // "?includeRetracted" alone asks for them too
+        var withRetracted = false;
+        if (includeRetracted is not null && !(includeRetracted.Length == 0 ? withRetracted = true : bool.TryParse(includeRetracted, out withRetracted)))
+            problems.Add("includeRetracted", "Must be true or false.");
         var size = DefaultLimit;
-        if (limit is not null && !(int.TryParse(limit, out size) && size is >= 1 and <= MaxLimit))
+        if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) && size is >= 1 and <= MaxLimit))
             problems.Add("limit", $"Must be a whole number from 1 to {MaxLimit}.");
         var cursor = ParseCursor(after, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");

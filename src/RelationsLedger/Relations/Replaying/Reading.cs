@@ -23,7 +23,7 @@ public sealed record ReadBasis(long Sequence, DateTimeOffset? RecordedAt, long V
     public static ReadBasis At(RecordedEvent? last) => last is null ? new ReadBasis(0, null, 0) : new ReadBasis(last.Sequence, last.RecordedAt, last.Version);
 }
 
-public static class Reading
+public static partial class Reading
 {
     /// <summary>Every event the ledger recorded, across pairs; Marten's tombstones (left by failed appends) are not events.</summary>
     public static IQueryable<JasperFx.Events.IEvent> AllRecorded(IQuerySession session) =>
@@ -83,13 +83,18 @@ public static class Reading
         return null;
     }
 
+    /// <summary>An ISO 8601 date, or date and time (seconds and fraction optional) with an optional offset — UTC when
+    /// none: the forms a client sends, and not the culture's other forms ("1/2/2025", "1.5") that parse as instants too.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|z|[+-]\d{2}:?\d{2})?)?$")]
+    private static partial System.Text.RegularExpressions.Regex IsoInstant();
+
     public static Knowledge ParseKnowledge(string? knownAt, string? basis, Problems problems)
     {
         DateTimeOffset? at = null;
         long? sequence = null;
         if (!string.IsNullOrWhiteSpace(knownAt))
         {
-            if (DateTimeOffset.TryParse(knownAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) at = parsed;
+            if (IsoInstant().IsMatch(knownAt) && DateTimeOffset.TryParse(knownAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) at = parsed;
             else problems.Add("knownAt", "Must be an ISO 8601 instant, e.g. 2025-09-12T08:00:00Z.");
         }
         if (!string.IsNullOrWhiteSpace(basis))
