@@ -263,4 +263,28 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         body["expectedVersion"] = version;
         return body;
     }
+
+    [Fact]
+    public async Task a_write_that_waits_past_the_command_timeout_for_its_streams_lock_is_a_503_and_the_next_one_records()
+    {
+        // the rebuild verb and a long transaction hold a pair's row: a write that gives up waiting failed before it
+        // drew a sequence, and cleaning up after it threw in its turn (a 500)
+        await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+        var impatient = new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { CommandTimeout = 1 }.ConnectionString;
+        await using var host = App.WithSettings(("ConnectionStrings:Ledger", impatient));
+        using var client = host.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", LedgerApp.ApiKey);
+        await using (var holder = new Npgsql.NpgsqlConnection(App.ConnectionString))
+        {
+            await holder.OpenAsync(Ct);
+            await using var transaction = await holder.BeginTransactionAsync(Ct);
+            await new Npgsql.NpgsqlCommand("select 1 from ledger.mt_streams where id = 'BY-US' for update", holder, transaction).ExecuteNonQueryAsync(Ct);
+            var waited = await client.PostAsJsonAsync("/api/relations/US-BY/events", Samples.Event("EnvoyVisited", "2025-09-11"), Ct);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, waited.StatusCode);
+            await ProblemOf(waited);
+        }
+        var next = await client.PostAsJsonAsync("/api/relations/US-BY/events", Samples.Event("EnvoyVisited", "2025-09-11"), Ct);
+        Assert.Equal(HttpStatusCode.Created, next.StatusCode);
+        Assert.Equal(2, await App.EventCountAsync());
+    }
 }

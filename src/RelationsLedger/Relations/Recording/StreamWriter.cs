@@ -250,7 +250,8 @@ public sealed class StreamWriter : IAsyncDisposable
         {
             // the connection may be gone (then so is the transaction); otherwise end it before it goes back to the pool
             try { await EventRows.ExecuteAsync(connection, "rollback", CancellationToken.None); } catch (NpgsqlException) { }
-            await TombstonesAsync([.. ordered.SelectMany(w => w.Drawn.Sequences)]);
+            // a write the failure came before has drawn nothing (its Drawn is still unset)
+            await TombstonesAsync([.. ordered.SelectMany(w => w.Drawn.Sequences ?? [])]);
             foreach (var w in ordered) w.Drawn = default;
             throw;
         }
