@@ -198,12 +198,18 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
     [Fact]
     public async Task identical_requests_racing_with_one_event_id_all_answer_its_receipt()
     {
-        var body = Samples.Event("PrisonersReleased", "2025-09-11", eventId: Guid.NewGuid());
-        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => PostEvent("US-BY", body)));
-        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
-        var receipts = await Task.WhenAll(answers.Select(a => a.Content.ReadAsStringAsync(Ct)));
-        Assert.Single(receipts.Distinct());
-        Assert.Equal(1, await App.EventCountAsync());
+        var fact = Samples.Event("PrisonersReleased", "2025-09-11", eventId: Guid.NewGuid());
+        // a retraction's copies race too: each later one finds the fact retracted — by the first
+        var retraction = Samples.Retraction(Guid.Parse((string)fact["eventId"]!));
+        retraction["eventId"] = Guid.NewGuid().ToString();
+        foreach (var body in new[] { fact, retraction })
+        {
+            var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => PostEvent("US-BY", body)));
+            Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
+            var receipts = await Task.WhenAll(answers.Select(a => a.Content.ReadAsStringAsync(Ct)));
+            Assert.Single(receipts.Distinct());
+        }
+        Assert.Equal(2, await App.EventCountAsync());
     }
 
     [Fact]
