@@ -43,7 +43,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         var known = imported is not null ? [] : await Replaying.Reading.RecordedIdsAsync(session, items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray(), ct);
         if (known.Count > 0)
         {
-            if (await writer.StoredAsync(pair, [.. items.Select(i => i.Event)]) is { } receipts) return new AppendOutcome.Done(receipts, Replayed: true);
+            if (await ReplayAsync(pair, items) is { } replay) return replay;
             var recorded = items.Where(i => known.Contains(i.Event.Id)).Select(i => i.Event).ToList();
             return new AppendOutcome.Conflict(recorded.Count < items.Count && await writer.StoredAsync(pair, recorded) is not null
                 ? AppendOutcome.Conflict.PartlyRecorded(recorded.Select(e => e.Id))
@@ -66,7 +66,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
                 storedVersion = imported.Version;
             }
             CheckReferences(stream, referenced, items, today, problems, itemPath);
-            if (problems.Count > 0) return await RacedCopyAsync(pair, items) ?? new AppendOutcome.Rejected(problems);
+            if (problems.Count > 0) return await ReplayAsync(pair, items) ?? new AppendOutcome.Rejected(problems);
         }
 
         // the writer re-checks the version under the stream's row lock, so a racing writer still gets a 409, and the
@@ -80,16 +80,17 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         IReadOnlyList<Appended>? appended;
         string? conflict;
         try { (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream, storedVersion, recheck); }
-        catch (StreamWriter.WriteRejected rejected) { return await RacedCopyAsync(pair, items) ?? new AppendOutcome.Rejected(rejected.Problems); }
+        catch (StreamWriter.WriteRejected rejected) { return await ReplayAsync(pair, items) ?? new AppendOutcome.Rejected(rejected.Problems); }
         if (appended is null) return new AppendOutcome.Conflict(conflict!);
         foreach (var item in items) metrics.Appended(item.Event.GetType().Name);
         imported?.Wrote(items, appended);
         return new AppendOutcome.Done(appended, Replayed: false);
     }
 
-    /// <summary>A request whose references failed because a copy of it, racing it, was recorded first (a retraction
-    /// finds its fact retracted — by itself): the copy's receipts, as for any retry. Only ids the client chose can.</summary>
-    private async Task<AppendOutcome?> RacedCopyAsync(Pair pair, IReadOnlyList<Submission> items) =>
+    /// <summary>The stored receipts when every item is already recorded with this body: a retry, or a request whose
+    /// references failed because a copy of it, racing it, was recorded first (a retraction finds its fact retracted —
+    /// by itself). Only ids the client chose can be recorded already.</summary>
+    private async Task<AppendOutcome?> ReplayAsync(Pair pair, IReadOnlyList<Submission> items) =>
         items.All(i => i.ClientChoseId) && await writer.StoredAsync(pair, [.. items.Select(i => i.Event)]) is { } receipts
             ? new AppendOutcome.Done(receipts, Replayed: true)
             : null;

@@ -152,10 +152,12 @@ public sealed class StreamWriter : IAsyncDisposable
         {
             try
             {
-                if (write.Rejected is { } problems) write.Done.SetException(new WriteRejected(problems));
+                // rejected under the lock: answered with its problems, never tried again
+                if (write.Rejected is not null) Fail(write, failure);
                 else if ((failure is not PostgresException || IdTaken(failure)) && await StoredAsync(write.Pair, write.Events) is { } stored) write.Done.SetResult((stored, null));
                 else if (group.Count > 1) await CommitAsync([write]);
-                else await FailAsync(write, failure);
+                // alone, and its events not stored as sent (just looked): a taken id is another request's
+                else Fail(write, failure);
             }
             catch (Exception e) { await FailAsync(write, e); }
         }
@@ -181,15 +183,27 @@ public sealed class StreamWriter : IAsyncDisposable
         return events.All(e => stored.ContainsKey(e.Id)) ? [.. events.Select(e => stored[e.Id])] : null;
     }
 
+    /// <summary>As <see cref="Fail"/>, for a write whose events were not looked for since <paramref name="e"/>: another
+    /// request that recorded one of its ids may have been a copy of it, whose receipts are then its answer.</summary>
     private async Task FailAsync(Write write, Exception e)
     {
-        if (write.Rejected is { } problems) write.Done.SetException(new WriteRejected(problems));
-        // another request recorded one of these event ids in the meantime: the same events are its answer, others a conflict
-        else if (IdTaken(e))
+        try
         {
-            try { write.Done.SetResult(await StoredAsync(write.Pair, write.Events) is { } stored ? (stored, null) : (null, AppendOutcome.Conflict.IdTaken)); }
-            catch (Exception again) { write.Done.SetException(again); }
+            if (write.Rejected is null && IdTaken(e) && await StoredAsync(write.Pair, write.Events) is { } stored)
+            {
+                write.Done.SetResult((stored, null));
+                return;
+            }
         }
+        catch (Exception again) { e = again; }
+        Fail(write, e);
+    }
+
+    private static void Fail(Write write, Exception e)
+    {
+        if (write.Rejected is { } problems) write.Done.SetException(new WriteRejected(problems));
+        // another request recorded one of these event ids with other events
+        else if (IdTaken(e)) write.Done.SetResult((null, AppendOutcome.Conflict.IdTaken));
         else write.Done.SetException(e);
     }
 

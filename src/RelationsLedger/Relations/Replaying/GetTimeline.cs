@@ -48,8 +48,8 @@ public static class GetTimeline
         foreach (var unknown in typeNames.Where(t => !EventCatalog.ByName.ContainsKey(t)))
             problems.Add("types", $"Unknown event type '{unknown}'.");
         // "?includeRetracted" alone asks for them too
-        var withRetracted = false;
-        if (includeRetracted is not null && !(includeRetracted.Length == 0 ? withRetracted = true : bool.TryParse(includeRetracted, out withRetracted)))
+        var withRetracted = includeRetracted is "";
+        if (includeRetracted is { Length: > 0 } && !bool.TryParse(includeRetracted, out withRetracted))
             problems.Add("includeRetracted", "Must be true or false.");
         var size = DefaultLimit;
         if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) && size is >= 1 and <= MaxLimit))
