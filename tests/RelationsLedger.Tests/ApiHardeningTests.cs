@@ -224,6 +224,26 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(1, await App.EventCountAsync());
     }
 
+    [Fact]
+    public async Task a_batch_racing_copies_of_one_of_its_events_is_told_it_repeats_them_not_that_their_body_differs()
+    {
+        var conflicts = 0;
+        for (var round = 0; round < 15; round++)
+        {
+            var single = Samples.Event("PrisonersReleased", "2025-09-11", eventId: Guid.NewGuid());
+            var batch = new JsonArray(single.DeepClone(), Samples.Event("EnvoyVisited", "2025-09-11", eventId: Guid.NewGuid()));
+            var sent = Enumerable.Range(0, 3).Select(_ => PostEvent("US-BY", single))
+                .Append(Http.PostAsJsonAsync("/api/relations/US-BY/events/batch", batch, Ct)).ToList();
+            var answers = await Task.WhenAll(sent);
+            Assert.All(answers[..^1], a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
+            if (answers[^1].StatusCode == HttpStatusCode.Created) continue;
+            Assert.Equal(HttpStatusCode.Conflict, answers[^1].StatusCode);
+            Assert.Contains("already recorded by an earlier request", (string)(await ProblemOf(answers[^1]))["detail"]!);
+            conflicts++;
+        }
+        Assert.True(conflicts > 0, "no round raced");
+    }
+
     [Theory]
     [InlineData("/api/relations/US-BY/state?knownAt=1.5", "knownAt")]
     [InlineData("/api/relations/US-BY/state?knownAt=1%2F2%2F2025", "knownAt")]

@@ -32,6 +32,32 @@ public sealed class EmbeddedPostgresTests
         }
     }
 
+    [Fact]
+    public async Task a_verb_that_never_runs_the_app_stops_the_embedded_cluster_that_building_it_started()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-embedded-{Guid.NewGuid():N}");
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { RelationsLedger.Tests.Support.AppProcess.AppDll, "help" }) start.ArgumentList.Add(arg);
+            start.Environment["Ledger__DataDirectory"] = root;
+            start.Environment.Remove("ConnectionStrings__Ledger");
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.True(process.ExitCode == 0, error);
+            Assert.Contains("rebuild", await output);
+            // the store was built (and the cluster made) for the listing; it was stopped at exit
+            Assert.True(File.Exists(Path.Combine(root, "pgdata", "PG_VERSION")));
+            Assert.False(File.Exists(Path.Combine(root, "pgdata", "postmaster.pid")), "the embedded PostgreSQL still runs");
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static async Task Execute(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);

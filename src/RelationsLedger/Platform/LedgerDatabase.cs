@@ -23,6 +23,9 @@ public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerD
         var root = configuration["Ledger:DataDirectory"] ?? LocalPostgres.DefaultRoot();
         logger.LogInformation("No ConnectionStrings:Ledger configured: starting the embedded PostgreSQL in {Directory}", root);
         _embedded = LocalPostgres.StartAsync(root, binDirectory: configuration["Ledger:PostgresBinaries"]).GetAwaiter().GetResult();
+        // verbs that build the app but never run it (help, codegen, Marten's and Wolverine's own) get no StopAsync:
+        // the cluster that building the store started must not outlive the process
+        AppDomain.CurrentDomain.ProcessExit += StopOnExit;
         logger.LogInformation("Embedded PostgreSQL listening on 127.0.0.1:{Port}", _embedded.Port);
         return _embedded.ConnectionString;
     }
@@ -35,9 +38,11 @@ public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerD
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_embedded is null) return;
+        if (Interlocked.Exchange(ref _embedded, null) is not { } embedded) return;
+        AppDomain.CurrentDomain.ProcessExit -= StopOnExit;
         logger.LogInformation("Stopping the embedded PostgreSQL");
-        await _embedded.StopAsync();
-        _embedded = null;
+        await embedded.StopAsync();
     }
+
+    private void StopOnExit(object? sender, EventArgs e) => StopAsync(CancellationToken.None).GetAwaiter().GetResult();
 }

@@ -31,6 +31,9 @@ public static class Rebuild
         await using var write = store.Storage.Database.CreateConnection();
         await write.OpenAsync(ct);
         await using var transaction = await write.BeginTransactionAsync(ct);
+        // the summary projection's progress row first, then the tables: the order a daemon's batch takes them in (its
+        // progress, then the summaries). Truncating first deadlocked with a batch in flight under --force
+        await Progress(write, schema, 0, keep: true).ExecuteNonQueryAsync(ct);
         await EventRows.ExecuteAsync(write, $"lock table {schema}.mt_streams in share mode; truncate {schema}.mt_doc_timelineentry, {schema}.mt_doc_relationshipsummary", ct);
         // a summary holds every event id of its rows (megabytes for a long pair): lz4, where the server has it, compresses
         // it several times faster than the default pglz, in the single-core tail after the last row
@@ -135,16 +138,19 @@ public static class Rebuild
             await copy.CompleteAsync(ct);
         }
         await EventRows.ExecuteAsync(write, string.Concat(structures.Select(x => x.Create + ";")), ct);
-        await using (var progress = new NpgsqlCommand(
-            $"insert into {schema}.mt_event_progression (name, last_seq_id, last_updated) values ($1, $2, now()) on conflict (name) do update set last_seq_id = excluded.last_seq_id, last_updated = now()", write))
-        {
-            progress.Parameters.Add(new NpgsqlParameter { Value = SummaryShard });
-            progress.Parameters.Add(new NpgsqlParameter { Value = last });
-            await progress.ExecuteNonQueryAsync(ct);
-        }
+        await using (var progress = Progress(write, schema, last, keep: false)) await progress.ExecuteNonQueryAsync(ct);
         await transaction.CommitAsync(ct);
         return new RebuildResult(count, pairs, rows, clock.Elapsed);
     }
+
+    /// <summary>Sets the summary projection's progress row to <paramref name="sequence"/>, or with <paramref name="keep"/>
+    /// only locks it (made at 0 when missing) until the transaction ends.</summary>
+    private static NpgsqlCommand Progress(NpgsqlConnection connection, string schema, long sequence, bool keep) => new(
+        $"insert into {schema}.mt_event_progression as p (name, last_seq_id, last_updated) values ($1, $2, now()) on conflict (name) do update set "
+        + (keep ? "last_seq_id = p.last_seq_id" : "last_seq_id = excluded.last_seq_id, last_updated = now()"), connection)
+    {
+        Parameters = { new NpgsqlParameter { Value = SummaryShard }, new NpgsqlParameter { Value = sequence } },
+    };
 
     /// <summary>A pipeline stage: its queue is completed when it ends, with its error if it fails, which also stops
     /// the other stages.</summary>

@@ -41,14 +41,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         await using var session = store.QuerySession();
         // only an id the client chose can have been recorded before (an importer passes only ids it found unrecorded)
         var known = imported is not null ? [] : await Replaying.Reading.RecordedIdsAsync(session, items.Where(i => i.ClientChoseId).Select(i => i.Event.Id).ToArray(), ct);
-        if (known.Count > 0)
-        {
-            if (await ReplayAsync(pair, items) is { } replay) return replay;
-            var recorded = items.Where(i => known.Contains(i.Event.Id)).Select(i => i.Event).ToList();
-            return new AppendOutcome.Conflict(recorded.Count < items.Count && await writer.StoredAsync(pair, recorded) is not null
-                ? AppendOutcome.Conflict.PartlyRecorded(recorded.Select(e => e.Id))
-                : AppendOutcome.Conflict.IdTaken);
-        }
+        if (known.Count > 0) return await ReplayAsync(pair, items) ?? await TakenAsync(pair, items, known);
 
         // what the items point at, and what bears on it: an import keeps its pair's whole stream from one transaction
         // to the next; any other write reads just those events
@@ -81,7 +74,11 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         string? conflict;
         try { (appended, conflict) = await writer.WriteAsync(pair, items.Select(i => i.Event).ToList(), expectedVersion, stamp, stream, storedVersion, recheck); }
         catch (StreamWriter.WriteRejected rejected) { return await ReplayAsync(pair, items) ?? new AppendOutcome.Rejected(rejected.Problems); }
-        if (appended is null) return new AppendOutcome.Conflict(conflict!);
+        // an id taken meanwhile: by a racing copy of some of these events (the writer answers a copy of all of them)?
+        if (appended is null)
+            return conflict == AppendOutcome.Conflict.IdTaken && items.Count > 1
+                ? await TakenAsync(pair, items, await Replaying.Reading.RecordedIdsAsync(session, [.. ids], ct))
+                : new AppendOutcome.Conflict(conflict!);
         foreach (var item in items) metrics.Appended(item.Event.GetType().Name);
         imported?.Wrote(items, appended);
         return new AppendOutcome.Done(appended, Replayed: false);
@@ -94,6 +91,16 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         items.All(i => i.ClientChoseId) && await writer.StoredAsync(pair, [.. items.Select(i => i.Event)]) is { } receipts
             ? new AppendOutcome.Done(receipts, Replayed: true)
             : null;
+
+    /// <summary>The conflict of a request some of whose ids (<paramref name="known"/>) are recorded, not all with its
+    /// bodies: those recorded as sent beside new ones are a new request that repeats them, not another body.</summary>
+    private async Task<AppendOutcome> TakenAsync(Pair pair, IReadOnlyList<Submission> items, IReadOnlyList<Guid> known)
+    {
+        var recorded = items.Where(i => known.Contains(i.Event.Id)).Select(i => i.Event).ToList();
+        return new AppendOutcome.Conflict(recorded.Count > 0 && recorded.Count < items.Count && await writer.StoredAsync(pair, recorded) is not null
+            ? AppendOutcome.Conflict.PartlyRecorded(recorded.Select(e => e.Id))
+            : AppendOutcome.Conflict.IdTaken);
+    }
 
     /// <summary>The ids the items point at: provenance targets and related ids.</summary>
     private static HashSet<Guid> Referenced(IReadOnlyList<Submission> items) =>
