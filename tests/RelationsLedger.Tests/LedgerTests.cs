@@ -697,6 +697,11 @@ public sealed class CachingTests(LedgerApp app) : ApiTest(app)
         var etag = response.Headers.ETag!;
         Assert.False(etag.IsWeak);
         Assert.Equal(HttpStatusCode.NotModified, (await Get(url, etag.Tag)).StatusCode);
+        // a strong tag promises the same bytes: the answer is as known when its basis was recorded, not when it was read
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Equal((string)first["recordedAt"]!, (string)JsonNode.Parse(body)!["knownAt"]!);
+        await Task.Delay(20, Ct);
+        Assert.Equal(body, await (await Get(url)).Content.ReadAsStringAsync(Ct));
         var timeline = await Get($"/api/relations/US-BY/timeline?basis={first["sequence"]}");
         Assert.Equal("public, max-age=31536000, immutable", timeline.Headers.CacheControl!.ToString());
     }
@@ -709,12 +714,16 @@ public sealed class CachingTests(LedgerApp app) : ApiTest(app)
         {
             var response = await Get(url);
             Assert.Equal("no-cache", response.Headers.CacheControl!.ToString());
-            var etag = response.Headers.ETag!.Tag;
+            // weak: the state says when it was read (knownAt), so the same answer is not the same bytes
+            Assert.True(response.Headers.ETag!.IsWeak);
+            var etag = response.Headers.ETag!.ToString();
             Assert.Equal(HttpStatusCode.NotModified, (await Get(url, etag)).StatusCode);
+            Assert.Equal(HttpStatusCode.NotModified, (await Get(url, $"\"other\", {response.Headers.ETag.Tag}")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotModified, (await Get(url, "*")).StatusCode);
             newest = (long)(await Record("US-BY", Samples.Event("LeadersSpoke", "2025-08-15")))["sequence"]!;
             var changed = await Get(url, etag);
             Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
-            Assert.NotEqual(etag, changed.Headers.ETag!.Tag);
+            Assert.NotEqual(etag, changed.Headers.ETag!.ToString());
         }
         var futureBasis = await Get($"/api/relations/US-BY/state?asOf=2025-12-31&basis={newest + 1000}");
         Assert.Equal("no-cache", futureBasis.Headers.CacheControl!.ToString());

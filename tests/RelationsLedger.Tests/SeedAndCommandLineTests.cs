@@ -242,6 +242,29 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task an_import_that_meets_the_ledger_as_it_is_stops_and_says_how_much_it_appended()
+    {
+        // valid lines, but the last corrects a fact retracted over HTTP: the pair's first run (one transaction) is written
+        var fact = await Record("US-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
+        var factId = Guid.Parse((string)fact["eventId"]!);
+        await Record("US-BY", Samples.Retraction(factId));
+        var lines = Enumerable.Range(0, Importer.Chunk).Select(i => Line(Samples.Event("StatementMade", "2024-01-01", summary: $"line {i + 1}")))
+            .Append(Line(Samples.Correction(factId, new JsonObject { ["summary"] = "too late" })));
+        var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllLinesAsync(file, lines, Ct);
+        try
+        {
+            var (exit, output) = await Run("import", file);
+            Assert.True(exit != 0, output);
+            output = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
+            Assert.Contains($"line {Importer.Chunk + 1}.data.correctsEventId: Event {factId} is already retracted.", output);
+            Assert.Contains($"{Importer.Chunk} events were appended before the import stopped, 0 already present.", output);
+            Assert.Equal(Importer.Chunk + 2, await App.EventCountAsync());
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
     public async Task an_import_file_may_be_one_json_array()
     {
         var array = new JsonArray(

@@ -30,7 +30,14 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), Importer.ReadLines(reader), host.Today,
                 (n, total) => { task.MaxValue = total; task.Increment(n); });
         });
-        if (ReplayCommand.Report(result.Problems)) return false;
+        if (ReplayCommand.Report(result.Problems))
+        {
+            // every line was valid, but a write met the ledger as it is (a fact retracted meanwhile): what went before stays
+            if (result.Appended > 0)
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[yellow]{result.Appended} events were appended before the import stopped[/], {result.AlreadyPresent} already present. Importing the file again skips what is recorded.");
+            return false;
+        }
         AnsiConsole.MarkupLineInterpolated($"[green]{result.Appended} events appended[/], {result.AlreadyPresent} already present.");
         return true;
     }

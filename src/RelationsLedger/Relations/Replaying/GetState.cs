@@ -6,7 +6,7 @@ using Wolverine.Http;
 namespace RelationsLedger.Relations.Replaying;
 
 public sealed record StateView(
-    string Pair, DateOnly AsOf, DateTimeOffset KnownAt, ReadBasis Basis,
+    string Pair, DateOnly AsOf, DateTimeOffset? KnownAt, ReadBasis Basis,
     IEnumerable<Embassy> Embassies, IEnumerable<Ambassador> Ambassadors, IEnumerable<Sanction> Sanctions,
     PrisonerTally PrisonersReleased, Contact? LastContact, int EventCount, Occurrence? LastEventOn)
 {
@@ -14,7 +14,9 @@ public sealed record StateView(
     /// is the timeline's (paged) business, and a snapshot's size stays bounded by its rows, not by the pair's age.</summary>
     public const int EventIdsPerRow = 5;
 
-    public static StateView Of(Pair pair, DateOnly asOf, DateTimeOffset knownAt, ReadBasis basis, RelationshipState s) => new(
+    /// <param name="knownAt">the instant the answer is as known at: the one asked for, now, or for a read pinned by a
+    /// basis when its newest event was recorded (null: none by then) — so that the pinned answer is the same bytes every time</param>
+    public static StateView Of(Pair pair, DateOnly asOf, DateTimeOffset? knownAt, ReadBasis basis, RelationshipState s) => new(
         pair.Id, asOf, knownAt, basis,
         s.Embassies.Values.Select(e => e with { EventIds = e.EventIds.Latest(EventIdsPerRow) }),
         s.Ambassadors.Values.Select(a => a with { EventIds = a.EventIds.Latest(EventIdsPerRow) }),
@@ -60,6 +62,6 @@ public static class GetState
         if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, basisRead.Sequence), pinned)) return ReadCache.Unchanged;
         var state = foldable.StateAt(date);
         metrics.AsOfRead(clock.GetElapsedTime(started));
-        return LedgerResults.Json(StateView.Of(p, date, knowledge.KnownAt ?? clock.GetUtcNow(), basisRead, state));
+        return LedgerResults.Json(StateView.Of(p, date, knowledge.Basis is null ? knowledge.KnownAt : basisRead.RecordedAt, basisRead, state));
     }
 }

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Http.Json;
+using RelationsLedger.Platform;
+using RelationsLedger.Tests.Support;
+
+namespace RelationsLedger.Tests;
+
+/// <summary>What only the real server shows (the other HTTP tests run in memory, on ASP.NET Core's test server): the
+/// app as a process on its own throwaway PostgreSQL.</summary>
+public sealed class KestrelTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private LocalPostgres _database = null!;
+    private AppProcess _app = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await LocalPostgres.StartAsync(Path.Combine(Path.GetTempPath(), $"relationsledger-kestrel-{Guid.NewGuid():N}"), throwaway: true);
+        _app = await AppProcess.StartAsync(_database.ConnectionString, AppProcess.FreePort(), Ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null) await _app.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task head_answers_a_read_with_its_headers_and_no_body()
+    {
+        using var http = _app.Client();
+        var recorded = await http.PostAsJsonAsync("/api/relations/US-BY/events", Samples.Event("PrisonersReleased", "2025-09-11"), Ct);
+        Assert.Equal(HttpStatusCode.Created, recorded.StatusCode);
+        var eventId = (string)(await recorded.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>(Ct))!["eventId"]!;
+
+        foreach (var url in new[] { "/api/relations/US-BY/state?asOf=2025-09-12&basis=1", "/api/relations/US-BY/timeline", $"/api/events/{eventId}", "/" })
+        {
+            var get = await http.GetAsync(url, Ct);
+            var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, url), Ct);
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (get.StatusCode, head.StatusCode));
+            Assert.Equal(get.Content.Headers.ContentType, head.Content.Headers.ContentType);
+            Assert.Equal(get.Headers.ETag, head.Headers.ETag);
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync(Ct));
+            // the length when the GET has one (a streamed answer has none), never a made-up one
+            Assert.Equal(Header(get, "Content-Length"), Header(head, "Content-Length"));
+        }
+
+        // the ETag check a cache makes, without the answer
+        var state = await http.GetAsync("/api/relations/US-BY/state", Ct);
+        var conditional = new HttpRequestMessage(HttpMethod.Head, "/api/relations/US-BY/state");
+        conditional.Headers.IfNoneMatch.Add(state.Headers.ETag!);
+        Assert.Equal(HttpStatusCode.NotModified, (await http.SendAsync(conditional, Ct)).StatusCode);
+
+        var missing = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/api/events/{Guid.NewGuid()}"), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await missing.Content.ReadAsByteArrayAsync(Ct));
+        // a route that only takes writes is not read by HEAD
+        var write = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/api/relations/US-BY/events"), Ct);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, write.StatusCode);
+        Assert.Equal(["POST"], write.Content.Headers.Allow);
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Content.Headers.NonValidated.TryGetValues(name, out var values) ? string.Join(",", values) : null;
+}
