@@ -61,6 +61,25 @@ public sealed class KestrelTests : IAsyncLifetime
         Assert.Equal(["POST"], write.Content.Headers.Allow);
     }
 
+    [Fact]
+    public async Task a_url_or_headers_past_the_limits_get_a_problem_not_an_empty_answer()
+    {
+        using var http = _app.Client();
+        var longUrl = await http.GetAsync("/api/relations/US-BY/timeline?types=" + new string('x', 10_000), Ct);
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, longUrl.StatusCode);
+        Assert.Equal("application/problem+json", longUrl.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("At most 8,192 characters", await longUrl.Content.ReadAsStringAsync(Ct));
+
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/relations/US-BY/state");
+        for (var i = 0; i < 5; i++) request.Headers.Add($"X-Padding-{i}", new string('y', 8_000));
+        var largeHeaders = await http.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, largeHeaders.StatusCode);
+        Assert.Equal("application/problem+json", largeHeaders.Content.Headers.ContentType?.MediaType);
+
+        // within the limits, a long query is read as ever
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/relations/US-BY/timeline?types=" + string.Join(',', Enumerable.Repeat("EnvoyVisited", 500)), Ct)).StatusCode);
+    }
+
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Content.Headers.NonValidated.TryGetValues(name, out var values) ? string.Join(",", values) : null;
 }

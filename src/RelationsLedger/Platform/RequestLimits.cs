@@ -4,13 +4,20 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace RelationsLedger.Platform;
 
-/// <summary>Bodies up to 256 KiB; a per-key (per-address without a key) rate limit on the API answering 429 with
+/// <summary>Bodies up to 256 KiB, URLs up to 8,192 characters, headers up to 32 KiB; a per-key (per-address without a key) rate limit on the API answering 429 with
 /// Retry-After; CORS closed unless <c>Ledger:Cors:Origins</c> names the origins allowed.</summary>
 public static class RequestLimits
 {
     public static IServiceCollection AddRequestLimits(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = LedgerHttp.MaxBodyBytes);
+        services.Configure<KestrelServerOptions>(o =>
+        {
+            o.Limits.MaxRequestBodySize = LedgerHttp.MaxBodyBytes;
+            // Kestrel answers a request past its own limits before any middleware, with an empty body: its limits sit
+            // well above the app's, which answer with a problem (below)
+            o.Limits.MaxRequestLineSize = 8 * MaxTargetLength;
+            o.Limits.MaxRequestHeadersTotalSize = 4 * MaxHeaderBytes;
+        });
         var permits = configuration.GetValue("Ledger:RateLimit:PermitsPerMinute", 600);
         services.AddRateLimiter(o =>
         {
@@ -38,8 +45,22 @@ public static class RequestLimits
         return services;
     }
 
+    public const int MaxTargetLength = 8192;
+    public const int MaxHeaderBytes = 32 * 1024;
+
     public static WebApplication UseRequestLimits(this WebApplication app)
     {
+        app.Use((context, next) =>
+        {
+            var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget.Length ?? 0;
+            if (target > MaxTargetLength)
+                return Results.Problem(statusCode: 414, title: "The URL is too long.", detail: $"At most {MaxTargetLength:N0} characters; this one has {target:N0}.").ExecuteAsync(context);
+            // as HTTP/1.1 sends them: "name: value\r\n"
+            var headers = context.Request.Headers.Sum(h => h.Key.Length + 4 + h.Value.Sum(v => v?.Length ?? 0));
+            if (headers > MaxHeaderBytes)
+                return Results.Problem(statusCode: 431, title: "The request's headers are too large.", detail: $"At most {MaxHeaderBytes:N0} bytes in all; these take {headers:N0}.").ExecuteAsync(context);
+            return next(context);
+        });
         app.UseCors();
         app.UseRateLimiter();
         return app;
