@@ -26,6 +26,7 @@ builder.Host.UseWolverine(opts => opts.UseLedgerCluster());
 var app = builder.Build();
 
 app.UseLedgerErrors();
+app.UseHeadAsGet();
 app.UseSecurityHeaders();
 app.UseApiKeys();
 app.UseRequestLimits();

@@ -44,9 +44,14 @@ public static class LedgerHttp
             StatusCodeSelector = StatusFor,
         });
         app.UseStatusCodePages();
-        // HEAD is GET without the body (RFC 9110 §9.3.2): a client checks an ETag or a size without the answer. Routes
-        // are mapped for GET only, so a HEAD request is routed as one; Kestrel still knows it was HEAD, sends the
-        // headers and drops what the endpoint writes
+        return app;
+    }
+
+    /// <summary>HEAD is GET without the body (RFC 9110 §9.3.2): a client checks an ETag or a size without the answer.
+    /// Routes are mapped for GET only, so a HEAD request is routed as one (routing runs here, after the rewrite);
+    /// Kestrel still knows it was HEAD, sends the headers and drops what the endpoint writes.</summary>
+    public static WebApplication UseHeadAsGet(this WebApplication app)
+    {
         app.Use((context, next) =>
         {
             if (HttpMethods.IsHead(context.Request.Method)) context.Request.Method = HttpMethods.Get;
