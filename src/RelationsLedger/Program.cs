@@ -5,6 +5,7 @@ using RelationsLedger.Seeding;
 using Wolverine;
 using Wolverine.Http;
 
+RelationsLedger.CommandLine.DataOutput.ReserveFor(args);
 // the app's own folder, so pages and seeds are found whatever the working directory
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)

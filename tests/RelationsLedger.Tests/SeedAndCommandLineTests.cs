@@ -265,6 +265,55 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task an_import_line_whose_id_is_recorded_with_another_body_or_pair_is_a_conflict_not_skipped()
+    {
+        var recorded = Samples.Event("PrisonersReleased", "2025-09-11", eventId: Guid.NewGuid());
+        await Record("US-BY", recorded);
+        var again = Line((JsonObject)recorded.DeepClone());
+        var otherBody = (JsonObject)recorded.DeepClone();
+        otherBody["summary"] = "52 freed, says another outlet";
+        var otherPair = JsonNode.Parse(Line((JsonObject)recorded.DeepClone()))!.AsObject();
+        otherPair["pair"] = "LT-BY";
+
+        // the same line again is present; with another body or in another pair it is refused, named by its line
+        var same = await Import(again, Line(Samples.Event("EnvoyVisited", "2025-09-12")));
+        Assert.Empty(same.Problems);
+        Assert.Equal((1, 1), (same.Appended, same.AlreadyPresent));
+        foreach (var line in new[] { Line(otherBody), otherPair.ToJsonString() })
+        {
+            var result = await Import(line);
+            Assert.Equal(AppendOutcome.Conflict.IdTaken, Assert.Single(result.Problems["line 1.eventId"]));
+            Assert.Equal((0, 0), (result.Appended, result.AlreadyPresent));
+        }
+        Assert.Equal(2, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task an_import_file_that_gives_one_event_id_twice_appends_nothing_and_names_both_lines()
+    {
+        var id = Guid.NewGuid();
+        var lines = Enumerable.Range(0, Importer.Chunk + 5).Select(i => Line(Samples.Event("StatementMade", "2024-01-01", summary: $"line {i + 1}"))).ToList();
+        lines[2] = Line(Samples.Event("PrisonersReleased", "2025-09-11", eventId: id));
+        lines[^1] = Line(Samples.Event("EnvoyVisited", "2025-09-12", eventId: id));
+        var result = await Import([.. lines]);
+        Assert.Equal($"The same eventId as line 3: each event is in a file once.", Assert.Single(result.Problems[$"line {lines.Count}.eventId"]));
+        Assert.Equal(0, await App.EventCountAsync());
+    }
+
+    [Theory]
+    [InlineData("[{\"pair\":\"US-BY\"", 1)]
+    [InlineData("[{\"pair\":\"US-BY\"}]\n{\"pair\":\"US-BY\"}", 2)]
+    public async Task an_import_file_that_is_neither_one_json_array_nor_ndjson_is_a_problem_not_a_crash(string file, int line)
+    {
+        var result = await Importer.ImportAsync(App.Services.GetRequiredService<Appending>(), Importer.ReadLines(new StringReader(file)), new DateOnly(2026, 1, 1), ct: Ct);
+        Assert.StartsWith("The file is not one JSON array (nor NDJSON)", Assert.Single(result.Problems[$"line {line}"]));
+        Assert.Equal(0, await App.EventCountAsync());
+    }
+
+    private Task<ImportResult> Import(params string[] lines) =>
+        Importer.ImportAsync(App.Services.GetRequiredService<Appending>(), Importer.ReadLines(new StringReader(string.Join('\n', lines))), new DateOnly(2026, 1, 1), ct: Ct);
+
+    [Fact]
     public async Task an_import_file_may_be_one_json_array()
     {
         var array = new JsonArray(
@@ -296,6 +345,24 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var (badExit, badOutput) = await Run("replay", "--pair", "USA-BY");
         Assert.NotEqual(0, badExit);
         Assert.Contains("--pair", badOutput);
+    }
+
+    [Fact]
+    public async Task export_to_standard_output_writes_only_the_events_there()
+    {
+        await Seeds.LoadAsync(Ct);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { AppProcess.AppDll, "export", "--pair", "US-BY" }) start.ArgumentList.Add(arg);
+        start.Environment["ConnectionStrings__Ledger"] = App.ConnectionString;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(Ct);
+        var error = await process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        Assert.True(process.ExitCode == 0, error);
+        // the host's logs went to standard error; what is left reads back as an import file
+        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(await App.EventCountAsync(), lines.Length);
+        Assert.All(lines, line => Assert.Equal("BY-US", (string?)JsonNode.Parse(line)!["pair"]));
     }
 
     private async Task<(int Exit, string Output)> Run(params string[] args)

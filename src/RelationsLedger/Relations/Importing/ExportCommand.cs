@@ -28,7 +28,7 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
         }
         await using var host = await CommandHost.OpenAsync(input);
         await using var session = host.Store.QuerySession();
-        await using var output = input.OutFlag is null ? Console.OpenStandardOutput() : System.IO.File.Create(input.OutFlag);
+        await using var output = input.OutFlag is null ? DataOutput.Reserved ?? Console.OpenStandardOutput() : System.IO.File.Create(input.OutFlag);
         await using var writer = new StreamWriter(output);
         var count = await ExportAsync(session, only, writer);
         if (input.OutFlag is not null) AnsiConsole.MarkupLineInterpolated($"[green]{count} events written to {input.OutFlag}[/]");

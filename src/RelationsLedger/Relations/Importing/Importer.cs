@@ -4,8 +4,9 @@ using RelationsLedger.Relations.Recording;
 
 namespace RelationsLedger.Relations.Importing;
 
-/// <summary>A line of a file as read: parsed later, on every core, with its validation.</summary>
-public sealed record ImportLine(int Number, string Text);
+/// <summary>A line of a file as read: parsed later, on every core, with its validation. <see cref="Problem"/>: the
+/// file could not be split into lines (a JSON array that does not parse), said at the line where it broke.</summary>
+public sealed record ImportLine(int Number, string Text, string? Problem = null);
 
 public sealed record ImportResult(int Appended, int AlreadyPresent, Problems Problems)
 {
@@ -28,7 +29,16 @@ public static class Importer
         while (first is ' ' or '\n' or '\r' or '\t') { reader.Read(); first = reader.Peek(); }
         if (first == '[')
         {
-            using var array = JsonDocument.Parse(reader.ReadToEnd(), LedgerJson.Submitted with { MaxDepth = LedgerJson.Submitted.MaxDepth + 1 });
+            JsonDocument? array = null;
+            ImportLine? broken = null;
+            try { array = JsonDocument.Parse(reader.ReadToEnd(), LedgerJson.Submitted with { MaxDepth = LedgerJson.Submitted.MaxDepth + 1 }); }
+            catch (JsonException ex) { broken = new ImportLine((int)(ex.LineNumber ?? 0) + 1, "", $"The file is not one JSON array (nor NDJSON): {ex.Message}"); }
+            if (array is null)
+            {
+                yield return broken!;
+                yield break;
+            }
+            using var _ = array;
             var number = 0;
             foreach (var item in array.RootElement.EnumerateArray()) yield return new ImportLine(++number, item.GetRawText());
             yield break;
@@ -51,8 +61,14 @@ public static class Importer
             foreach (var (field, messages) in lineProblems) foreach (var m in messages) problems.Add(field, m);
         if (problems.Count > 0) return new ImportResult(0, 0, problems);
         var parsed = checkedLines.Select(c => c.Line!.Value).ToList();
+        // an id given twice would be recorded once and the other line skipped as present, whatever its body or pair
+        var firstLine = new Dictionary<Guid, int>(parsed.Count);
+        foreach (var (_, submission, line) in parsed)
+            if (!firstLine.TryAdd(submission.Event.Id, line))
+                problems.Add($"line {line}.eventId", $"The same eventId as line {firstLine[submission.Event.Id]}: each event is in a file once.");
+        if (problems.Count > 0) return new ImportResult(0, 0, problems);
 
-        int appended = 0, present = 0;
+        int appended = 0, alreadyPresent = 0;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var stamp = new Stamp(writer);
         try
@@ -66,7 +82,20 @@ public static class Importer
                     await using var session = appending.Store.QuerySession();
                     var existing = (await Replaying.Reading.RecordedIdsAsync(session, run.Select(r => r.Submission.Event.Id).ToArray(), token)).ToHashSet();
                     var fresh = run.Where(r => !existing.Contains(r.Submission.Event.Id)).ToList();
-                    Interlocked.Add(ref present, run.Count - fresh.Count);
+                    // present means recorded as this line has it: another body, or another pair, under its id is a conflict
+                    if (existing.Count > 0)
+                    {
+                        var present = run.Where(r => existing.Contains(r.Submission.Event.Id)).ToList();
+                        var same = await appending.RecordedAsGivenAsync(run[0].Pair, [.. present.Select(r => r.Submission.Event)]);
+                        var taken = present.Where(r => !same.Contains(r.Submission.Event.Id)).ToList();
+                        if (taken.Count > 0)
+                        {
+                            lock (problems) foreach (var r in taken) problems.Add($"line {r.Line}.eventId", AppendOutcome.Conflict.IdTaken);
+                            await stop.CancelAsync();
+                            return;
+                        }
+                    }
+                    Interlocked.Add(ref alreadyPresent, run.Count - fresh.Count);
                     if (fresh.Count > 0)
                     {
                         var outcome = await appending.AppendAsync(run[0].Pair, fresh.Select(f => f.Submission).ToList(), null, today, stamp, token,
@@ -90,13 +119,18 @@ public static class Importer
             });
         }
         catch (OperationCanceledException) when (problems.Count > 0 && !ct.IsCancellationRequested) { }
-        return new ImportResult(appended, present, problems);
+        return new ImportResult(appended, alreadyPresent, problems);
     }
 
     private static ((Pair Pair, Submission Submission, int Line)? Line, Problems Problems) Check(ImportLine line, DateOnly today)
     {
         var problems = new Problems();
         var prefix = $"line {line.Number}";
+        if (line.Problem is not null)
+        {
+            problems.Add(prefix, line.Problem);
+            return (null, problems);
+        }
         JsonDocument? document = null;
         string? malformed = null;
         try { document = JsonDocument.Parse(line.Text, LedgerJson.Submitted); }

@@ -27,6 +27,11 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
 {
     public IDocumentStore Store => store;
 
+    /// <summary>The ids of <paramref name="events"/> recorded in <paramref name="pair"/> exactly as given (an import's
+    /// lines already present).</summary>
+    public async Task<IReadOnlySet<Guid>> RecordedAsGivenAsync(Pair pair, IReadOnlyList<LedgerEvent> events) =>
+        (await writer.StoredAsSentAsync(pair, events)).Keys.ToHashSet();
+
     public async Task<AppendOutcome> AppendAsync(
         Pair pair, IReadOnlyList<Submission> items, long? expectedVersion, DateOnly today, Stamp stamp,
         CancellationToken ct, Func<int, string>? itemPath = null, ImportedPair? imported = null)

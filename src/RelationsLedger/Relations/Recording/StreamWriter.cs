@@ -170,6 +170,13 @@ public sealed class StreamWriter : IAsyncDisposable
     /// replay) and a write whose commit's reply was lost.</summary>
     public async Task<IReadOnlyList<Appended>?> StoredAsync(Pair pair, IReadOnlyList<LedgerEvent> events)
     {
+        var stored = await StoredAsSentAsync(pair, events);
+        return events.All(e => stored.ContainsKey(e.Id)) ? [.. events.Select(e => stored[e.Id])] : null;
+    }
+
+    /// <summary>The receipts of those of <paramref name="events"/> stored in <paramref name="pair"/> with the same body.</summary>
+    public async Task<IReadOnlyDictionary<Guid, Appended>> StoredAsSentAsync(Pair pair, IReadOnlyList<LedgerEvent> events)
+    {
         await using var connection = _store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
         await using var batch = new NpgsqlBatch(connection);
@@ -180,7 +187,7 @@ public sealed class StreamWriter : IAsyncDisposable
         var stored = new Dictionary<Guid, Appended>();
         while (await reader.ReadAsync())
             stored[reader.GetGuid(0)] = new Appended(reader.GetGuid(0), pair.Id, reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3));
-        return events.All(e => stored.ContainsKey(e.Id)) ? [.. events.Select(e => stored[e.Id])] : null;
+        return stored;
     }
 
     /// <summary>As <see cref="Fail"/>, for a write whose events were not looked for since <paramref name="e"/>: another
