@@ -393,6 +393,26 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_next_pages_read_the_pair_as_the_first_did_so_writes_between_pages_neither_repeat_nor_skip_events()
+    {
+        var ids = new List<Guid>();
+        foreach (var year in new[] { 2010, 2011, 2012, 2013 })
+            ids.Add(await Append(Samples.Event("LeadersSpoke", $"{year}-06-01")));
+        var first = await GetJson("/api/relations/US-BY/timeline?limit=2");
+        // between the pages: the first page's first fact moves after the cursor, the last one before it, and a fact is backdated
+        await Append(Samples.Correction(ids[0], new JsonObject { ["occurredOn"] = "2014-06-01" }));
+        await Append(Samples.Correction(ids[3], new JsonObject { ["occurredOn"] = "2009-06-01" }));
+        await Append(Samples.Event("LeadersSpoke", "2008-06-01"));
+
+        var second = await GetJson((string)first["next"]!);
+        var seen = first["events"]!.AsArray().Concat(second["events"]!.AsArray()).Select(e => Guid.Parse((string)e!["eventId"]!)).ToList();
+        Assert.Equal(ids, seen);
+        Assert.Null(second["next"]);
+        // a new first page reads the pair as it is now
+        Assert.Equal(["2008-06-01", "2009-06-01"], (await GetJson("/api/relations/US-BY/timeline?limit=2"))["events"]!.AsArray().Select(e => (string?)e!["occurredOn"]));
+    }
+
+    [Fact]
     public async Task the_diff_lists_what_changed_between_two_dates_with_the_events_that_caused_it()
     {
         await Append(Samples.Event("SanctionsImposed", "2023-08-09"));
