@@ -310,6 +310,35 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(0, await App.EventCountAsync());
     }
 
+    [Fact]
+    public async Task the_import_verb_refuses_a_file_that_is_not_utf8_and_a_line_with_an_expected_version()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.ndjson");
+        try
+        {
+            // "Café" in Latin-1: the é is one byte that is not UTF-8
+            var latin1 = Line(Samples.Event("StatementMade", "2024-01-01", summary: "Cafe")).Replace("Cafe", "Café");
+            await File.WriteAllBytesAsync(file, System.Text.Encoding.Latin1.GetBytes(latin1), Ct);
+            var (exit, output) = await Run("import", file);
+            Assert.True(exit != 0, output);
+            Assert.Contains("line 1: Not UTF-8 text", System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "));
+
+            var versioned = Samples.Event("StatementMade", "2024-01-01");
+            versioned["expectedVersion"] = 999999;
+            await File.WriteAllTextAsync(file, Line(versioned), Ct);
+            (exit, output) = await Run("import", file);
+            Assert.True(exit != 0, output);
+            Assert.Contains("line 1.expectedVersion", output);
+            Assert.Equal(0, await App.EventCountAsync());
+
+            var (exportExit, export) = await Run("export", "--all", "--out", "/nonexistent/folder/ledger.ndjson");
+            Assert.True(exportExit != 0, export);
+            Assert.Contains("Cannot write /nonexistent/folder/ledger.ndjson", export);
+            Assert.DoesNotContain("   at ", export);
+        }
+        finally { File.Delete(file); }
+    }
+
     private Task<ImportResult> Import(params string[] lines) =>
         Importer.ImportAsync(App.Services.GetRequiredService<Appending>(), Importer.ReadLines(new StringReader(string.Join('\n', lines))), new DateOnly(2026, 1, 1), ct: Ct);
 

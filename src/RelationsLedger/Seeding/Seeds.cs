@@ -15,7 +15,7 @@ public sealed class Seeds(Appending appending, IConfiguration configuration, Tim
         var total = new ImportResult(0, 0, new());
         foreach (var file in files)
         {
-            using var reader = File.OpenText(file);
+            using var reader = Importer.Open(file);
             var result = await Importer.ImportAsync(appending, Importer.ReadLines(reader).ToList(), clock.Today(), ct: ct, writer: $"seed:{Path.GetFileName(file)}");
             foreach (var (field, messages) in result.Problems) foreach (var m in messages) total.Problems.Add($"{Path.GetFileName(file)} {field}", m);
             total = total with { Appended = total.Appended + result.Appended, AlreadyPresent = total.AlreadyPresent + result.AlreadyPresent };

@@ -21,7 +21,7 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             return false;
         }
         await using var host = await CommandHost.OpenAsync(input);
-        using var reader = System.IO.File.OpenText(input.File);
+        using var reader = Importer.Open(input.File);
         ImportResult result = null!;
         await AnsiConsole.Progress().StartAsync(async progress =>
         {

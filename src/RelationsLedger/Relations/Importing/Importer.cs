@@ -23,7 +23,32 @@ public static class Importer
     /// <summary>Fields a line of a file may carry besides the API's envelope: its pair, and what an export adds.</summary>
     private static readonly HashSet<string> FileFields = ["pair", "recorded"];
 
+    /// <summary>A file's text as UTF-8 that refuses bytes that are not (the API refuses them; a reader that replaced
+    /// them with U+FFFD stored "Caf\uFFFD" for a Latin-1 "Café").</summary>
+    public static StreamReader Open(string path) => new(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
+
+    /// <summary>The file's lines; bytes that are not UTF-8 (see <see cref="Open"/>) end it with a problem at the line
+    /// after the last one read (the reader decodes ahead, so it may lie a little further on).</summary>
     public static IEnumerable<ImportLine> ReadLines(TextReader reader)
+    {
+        using var lines = Split(reader).GetEnumerator();
+        var last = 0;
+        while (true)
+        {
+            ImportLine line;
+            try
+            {
+                if (!lines.MoveNext()) yield break;
+                line = lines.Current;
+            }
+            catch (System.Text.DecoderFallbackException) { line = new ImportLine(last + 1, "", "Not UTF-8 text: save the file as UTF-8."); }
+            yield return line;
+            if (line.Problem is not null) yield break;
+            last = line.Number;
+        }
+    }
+
+    private static IEnumerable<ImportLine> Split(TextReader reader)
     {
         var first = reader.Peek();
         while (first is ' ' or '\n' or '\r' or '\t') { reader.Read(); first = reader.Peek(); }
@@ -148,6 +173,8 @@ public static class Importer
             return (null, problems);
         }
         var submission = SubmissionReader.Read(body, today, problems, prefix, FileFields);
+        if (submission?.ExpectedVersion is not null)
+            problems.Add($"{prefix}.expectedVersion", "A file's lines are appended in order, each after the one before: expectedVersion is for a single request.");
         return (submission is null ? null : (pair, submission, line.Number), problems);
     }
 
