@@ -27,8 +27,9 @@ public static class Importer
     /// them with U+FFFD stored "Caf\uFFFD" for a Latin-1 "Café").</summary>
     public static StreamReader Open(string path) => new(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
 
-    /// <summary>The file's lines; bytes that are not UTF-8 (see <see cref="Open"/>) end it with a problem at the line
-    /// after the last one read (the reader decodes ahead, so it may lie a little further on).</summary>
+    /// <summary>The file's lines; a file that cannot be split into them ends with a problem: bytes that are not UTF-8
+    /// (see <see cref="Open"/>) at the line after the last one read (the reader decodes ahead, so they may lie a little
+    /// further on), a JSON array that does not parse at the line where it broke.</summary>
     public static IEnumerable<ImportLine> ReadLines(TextReader reader)
     {
         using var lines = Split(reader).GetEnumerator();
@@ -42,6 +43,7 @@ public static class Importer
                 line = lines.Current;
             }
             catch (System.Text.DecoderFallbackException) { line = new ImportLine(last + 1, "", "Not UTF-8 text: save the file as UTF-8."); }
+            catch (JsonException ex) { line = new ImportLine((int)(ex.LineNumber ?? 0) + 1, "", $"The file is not one JSON array (nor NDJSON): {ex.Message}"); }
             yield return line;
             if (line.Problem is not null) yield break;
             last = line.Number;
@@ -54,16 +56,7 @@ public static class Importer
         while (first is ' ' or '\n' or '\r' or '\t') { reader.Read(); first = reader.Peek(); }
         if (first == '[')
         {
-            JsonDocument? array = null;
-            ImportLine? broken = null;
-            try { array = JsonDocument.Parse(reader.ReadToEnd(), LedgerJson.Submitted with { MaxDepth = LedgerJson.Submitted.MaxDepth + 1 }); }
-            catch (JsonException ex) { broken = new ImportLine((int)(ex.LineNumber ?? 0) + 1, "", $"The file is not one JSON array (nor NDJSON): {ex.Message}"); }
-            if (array is null)
-            {
-                yield return broken!;
-                yield break;
-            }
-            using var _ = array;
+            using var array = JsonDocument.Parse(reader.ReadToEnd(), LedgerJson.Submitted with { MaxDepth = LedgerJson.Submitted.MaxDepth + 1 });
             var number = 0;
             foreach (var item in array.RootElement.EnumerateArray()) yield return new ImportLine(++number, item.GetRawText());
             yield break;
@@ -107,37 +100,28 @@ public static class Importer
                     await using var session = appending.Store.QuerySession();
                     var existing = (await Replaying.Reading.RecordedIdsAsync(session, run.Select(r => r.Submission.Event.Id).ToArray(), token)).ToHashSet();
                     var fresh = run.Where(r => !existing.Contains(r.Submission.Event.Id)).ToList();
-                    // present means recorded as this line has it: another body, or another pair, under its id is a conflict
-                    if (existing.Count > 0)
+                    var failed = existing.Count > 0 ? await TakenAsync(appending, run, existing) : null;
+                    if (failed is null)
                     {
-                        var present = run.Where(r => existing.Contains(r.Submission.Event.Id)).ToList();
-                        var same = await appending.RecordedAsGivenAsync(run[0].Pair, [.. present.Select(r => r.Submission.Event)]);
-                        var taken = present.Where(r => !same.Contains(r.Submission.Event.Id)).ToList();
-                        if (taken.Count > 0)
+                        Interlocked.Add(ref alreadyPresent, run.Count - fresh.Count);
+                        if (fresh.Count > 0)
                         {
-                            lock (problems) foreach (var r in taken) problems.Add($"line {r.Line}.eventId", AppendOutcome.Conflict.IdTaken);
-                            await stop.CancelAsync();
-                            return;
+                            var outcome = await appending.AppendAsync(run[0].Pair, fresh.Select(f => f.Submission).ToList(), null, today, stamp, token,
+                                i => $"line {fresh[i].Line}.", imported);
+                            failed = outcome switch
+                            {
+                                AppendOutcome.Rejected rejected => rejected.Problems.SelectMany(p => p.Value.Select(m => (p.Key, m))).ToList(),
+                                AppendOutcome.Conflict conflict => [($"line {fresh[0].Line}", conflict.Detail)],
+                                _ => null,
+                            };
+                            if (failed is null) Interlocked.Add(ref appended, fresh.Count);
                         }
                     }
-                    Interlocked.Add(ref alreadyPresent, run.Count - fresh.Count);
-                    if (fresh.Count > 0)
+                    if (failed is not null)
                     {
-                        var outcome = await appending.AppendAsync(run[0].Pair, fresh.Select(f => f.Submission).ToList(), null, today, stamp, token,
-                            i => $"line {fresh[i].Line}.", imported);
-                        var failed = outcome switch
-                        {
-                            AppendOutcome.Rejected rejected => rejected.Problems.SelectMany(p => p.Value.Select(m => (p.Key, m))).ToList(),
-                            AppendOutcome.Conflict conflict => [($"line {fresh[0].Line}", conflict.Detail)],
-                            _ => null,
-                        };
-                        if (failed is not null)
-                        {
-                            lock (problems) foreach (var (field, message) in failed) problems.Add(field, message);
-                            await stop.CancelAsync();
-                            return;
-                        }
-                        Interlocked.Add(ref appended, fresh.Count);
+                        lock (problems) foreach (var (field, message) in failed) problems.Add(field, message);
+                        await stop.CancelAsync();
+                        return;
                     }
                     progress?.Invoke(run.Count, parsed.Count);
                 }
@@ -145,6 +129,16 @@ public static class Importer
         }
         catch (OperationCanceledException) when (problems.Count > 0 && !ct.IsCancellationRequested) { }
         return new ImportResult(appended, alreadyPresent, problems);
+    }
+
+    /// <summary>The lines of a run whose id is recorded, but with another body or in another pair: a conflict each
+    /// (present means recorded as the line has it); null when there are none.</summary>
+    private static async Task<List<(string Field, string Message)>?> TakenAsync(Appending appending, List<(Pair Pair, Submission Submission, int Line)> run, HashSet<Guid> existing)
+    {
+        var present = run.Where(r => existing.Contains(r.Submission.Event.Id)).ToList();
+        var same = await appending.RecordedAsGivenAsync(run[0].Pair, [.. present.Select(r => r.Submission.Event)]);
+        var taken = present.Where(r => !same.Contains(r.Submission.Event.Id)).Select(r => ($"line {r.Line}.eventId", AppendOutcome.Conflict.IdTaken)).ToList();
+        return taken.Count > 0 ? taken : null;
     }
 
     private static ((Pair Pair, Submission Submission, int Line)? Line, Problems Problems) Check(ImportLine line, DateOnly today)
