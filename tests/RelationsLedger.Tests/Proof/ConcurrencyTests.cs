@@ -100,6 +100,41 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_read_as_known_at_an_instant_waits_for_a_write_stamped_before_it_and_still_committing()
+    {
+        var writer = App.Services.GetRequiredService<Relations.Recording.StreamWriter>();
+        var (stamped, release, held) = (new TaskCompletionSource(), new TaskCompletionSource(), 0);
+        writer.Stamped = async () =>
+        {
+            if (Interlocked.Exchange(ref held, 1) == 1) return;
+            stamped.SetResult();
+            await release.Task;
+        };
+        try
+        {
+            var append = Record("US-BY", Samples.Event("LeadersSpoke", "2025-08-15"));
+            await stamped.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            // an instant after the write's stamp, while its transaction is still open
+            await using var connection = new NpgsqlConnection(App.ConnectionString);
+            await connection.OpenAsync(Ct);
+            await using var clock = new NpgsqlCommand("select clock_timestamp()", connection);
+            var knownAt = new DateTimeOffset((DateTime)(await clock.ExecuteScalarAsync(Ct))!);
+            var read = GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&knownAt={Uri.EscapeDataString(knownAt.ToString("O"))}");
+            await Task.Delay(300, Ct);
+            release.SetResult();
+            var receipt = await append;
+            Assert.True((DateTimeOffset)receipt["recordedAt"]! <= knownAt);
+            // without the wait the read answered at once, without the event recorded before its instant
+            Assert.Equal((long)receipt["sequence"]!, (long)(await read)["basis"]!["sequence"]!);
+        }
+        finally
+        {
+            release.TrySetResult();
+            writer.Stamped = null;
+        }
+    }
+
+    [Fact]
     public async Task a_reply_lost_after_a_commit_is_answered_as_recorded_and_nothing_is_written_twice()
     {
         var writer = App.Services.GetRequiredService<Relations.Recording.StreamWriter>();

@@ -56,6 +56,9 @@ public sealed class StreamWriter : IAsyncDisposable
     /// throwing a connection's error there is a reply lost after the commit.</summary>
     internal Func<int, Task>? Committed { get; set; }
 
+    /// <summary>For tests: runs once a transaction has stamped its writes, before it commits.</summary>
+    internal Func<Task>? Stamped { get; set; }
+
     /// <summary>Appends <paramref name="events"/> after the stream's current version (or fails with a conflict when
     /// <paramref name="expectedVersion"/> is given and differs). <paramref name="stored"/> is what the caller already
     /// read of the pair's stream at <paramref name="storedVersion"/> — at least the events that bear on the facts the
@@ -225,6 +228,7 @@ public sealed class StreamWriter : IAsyncDisposable
         {
             // BEGIN and COMMIT travel in the two batches: two round trips in all
             await AllocateAsync(connection, ordered);
+            if (Stamped is { } stamped) await stamped();
             var drawn = ordered.Where(w => w.Drawn.Sequences.Length > 0).ToList();
             await using var batch = new NpgsqlBatch(connection);
             if (drawn.Count > 0)
@@ -368,8 +372,11 @@ public sealed class StreamWriter : IAsyncDisposable
         {
             first.BatchCommands.Add(new NpgsqlBatchCommand("begin"));
             first.BatchCommands.Add(GenericPlans);
+            // before the stamp, until the commit: a read as known at an instant waits out the writes stamped by then
+            first.BatchCommands.Add(RecordedHorizon.WriterLock);
             foreach (var w in writes) first.BatchCommands.Add(Advance(w));
             await using var reader = await first.ExecuteReaderAsync();
+            await reader.NextResultAsync();
             foreach (var w in writes)
             {
                 w.Drawn = await Drawn(reader, w.Events.Count);

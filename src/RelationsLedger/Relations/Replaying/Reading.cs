@@ -55,6 +55,7 @@ public static partial class Reading
     public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct, bool lean = false,
         IEnumerable<Type>? types = null)
     {
+        await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, ct);
         var rows = EventRows.Of(session.DocumentStore);
         var known = new List<RecordedEvent>();
         // the database leaves out what was not known: a register as known mid-way through a ledger reads half of it
@@ -70,6 +71,7 @@ public static partial class Reading
     /// history's checkpoints; an earlier one from the history of what it knew (<see cref="HistoryCache.AsKnown"/>).</summary>
     public static async Task<Foldable> FoldableAsync(IQuerySession session, HistoryCache histories, Pair pair, Knowledge knowledge, CancellationToken ct)
     {
+        await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, ct);
         var history = await histories.LatestAsync(session, pair, await session.Events.FetchStreamStateAsync(pair.Id, ct), ct);
         if (!history.KnewAll(knowledge)) history = histories.AsKnown(pair, history, knowledge);
         return new Foldable(history.Recorded, history);

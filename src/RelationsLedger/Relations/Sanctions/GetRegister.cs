@@ -48,6 +48,7 @@ public static class GetRegister
         {
             var ct = context.RequestAborted;
             // the database first: one that does not answer is a 503 before a byte of the answer is written
+            await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, ct);
             var pairs = await session.QueryAsync<string>($"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct);
             context.Response.ContentType = csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
             var body = context.Response.BodyWriter;
