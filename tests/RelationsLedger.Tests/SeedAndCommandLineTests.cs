@@ -242,14 +242,19 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
-    public async Task an_import_that_meets_the_ledger_as_it_is_stops_and_says_how_much_it_appended()
+    public async Task an_import_whose_provenance_fails_late_in_the_file_appends_nothing()
     {
-        // valid lines, but the last corrects a fact retracted over HTTP: the pair's first run (one transaction) is written
+        // valid lines; far down, one corrects a fact retracted over HTTP, and one corrects a fact the file itself
+        // retracted: each was found only when its run was written, after the runs before it
         var fact = await Record("US-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
         var factId = Guid.Parse((string)fact["eventId"]!);
         await Record("US-BY", Samples.Retraction(factId));
-        var lines = Enumerable.Range(0, Importer.Chunk).Select(i => Line(Samples.Event("StatementMade", "2024-01-01", summary: $"line {i + 1}")))
-            .Append(Line(Samples.Correction(factId, new JsonObject { ["summary"] = "too late" })));
+        var own = Samples.Event("EmbassyClosed", "2022-02-28", eventId: Guid.NewGuid());
+        var ownId = Guid.Parse((string)own["eventId"]!);
+        var lines = new[] { Line(own), Line(Samples.Retraction(ownId)) }
+            .Concat(Enumerable.Range(0, Importer.Chunk).Select(i => Line(Samples.Event("StatementMade", "2024-01-01", summary: $"line {i + 3}"))))
+            .Append(Line(Samples.Correction(factId, new JsonObject { ["summary"] = "too late" })))
+            .Append(Line(Samples.Correction(ownId, new JsonObject { ["summary"] = "too late too" })));
         var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.ndjson");
         await File.WriteAllLinesAsync(file, lines, Ct);
         try
@@ -257,11 +262,34 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
             var (exit, output) = await Run("import", file);
             Assert.True(exit != 0, output);
             output = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
-            Assert.Contains($"line {Importer.Chunk + 1}.data.correctsEventId: Event {factId} is already retracted.", output);
-            Assert.Contains($"{Importer.Chunk} events were appended before the import stopped, 0 already present.", output);
-            Assert.Equal(Importer.Chunk + 2, await App.EventCountAsync());
+            Assert.Contains($"line {Importer.Chunk + 3}.data.correctsEventId: Event {factId} is already retracted.", output);
+            Assert.Contains($"line {Importer.Chunk + 4}.data.correctsEventId: Event {ownId} is already retracted.", output);
+            Assert.DoesNotContain("appended", output);
+            Assert.Equal(2, await App.EventCountAsync());
         }
         finally { File.Delete(file); }
+    }
+
+    [Fact]
+    public async Task an_import_that_meets_a_write_racing_it_stops_and_says_how_much_it_appended()
+    {
+        // the file's last line corrects a fact that an HTTP request retracts once the file's first run is committed
+        var fact = await Record("US-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
+        var factId = Guid.Parse((string)fact["eventId"]!);
+        var lines = Enumerable.Range(0, Importer.Chunk).Select(i => Line(Samples.Event("StatementMade", "2024-01-01", summary: $"line {i + 1}")))
+            .Append(Line(Samples.Correction(factId, new JsonObject { ["summary"] = "too late" })));
+        var writer = App.Services.GetRequiredService<Relations.Recording.StreamWriter>();
+        var raced = 0;
+        writer.Committed = async _ =>
+        {
+            if (Interlocked.Exchange(ref raced, 1) == 0) await Record("US-BY", Samples.Retraction(factId));
+        };
+        ImportResult result;
+        try { result = await Importer.ImportAsync(App.Services.GetRequiredService<Appending>(), Importer.ReadLines(new StringReader(string.Join('\n', lines))), new DateOnly(2026, 1, 1), ct: Ct); }
+        finally { writer.Committed = null; }
+        Assert.Equal($"Event {factId} is already retracted.", Assert.Single(result.Problems[$"line {Importer.Chunk + 1}.data.correctsEventId"]));
+        Assert.Equal((Importer.Chunk, 0), (result.Appended, result.AlreadyPresent));
+        Assert.Equal(Importer.Chunk + 2, await App.EventCountAsync());
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class Seeds(Appending appending, IConfiguration configuration, Tim
         {
             using var reader = Importer.Open(file);
             var result = await Importer.ImportAsync(appending, Importer.ReadLines(reader).ToList(), clock.Today(), ct: ct, writer: $"seed:{Path.GetFileName(file)}");
-            foreach (var (field, messages) in result.Problems) foreach (var m in messages) total.Problems.Add($"{Path.GetFileName(file)} {field}", m);
+            total.Problems.AddAll(result.Problems, $"{Path.GetFileName(file)} ");
             total = total with { Appended = total.Appended + result.Appended, AlreadyPresent = total.AlreadyPresent + result.AlreadyPresent };
         }
         logger.LogInformation("Seeds from {Directory}: {Appended} events appended, {Present} already present", Directory, total.Appended, total.AlreadyPresent);

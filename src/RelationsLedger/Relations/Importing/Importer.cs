@@ -75,8 +75,7 @@ public static class Importer
         // parsing and validation are pure and per line: they run on every core, and problems are reported in line order
         var checkedLines = lines.AsParallel().AsOrdered().Select(line => Check(line, today)).ToList();
         var problems = new Problems();
-        foreach (var (_, lineProblems) in checkedLines)
-            foreach (var (field, messages) in lineProblems) foreach (var m in messages) problems.Add(field, m);
+        foreach (var (_, lineProblems) in checkedLines) problems.AddAll(lineProblems);
         if (problems.Count > 0) return new ImportResult(0, 0, problems);
         var parsed = checkedLines.Select(c => c.Line!.Value).ToList();
         // an id given twice would be recorded once and the other line skipped as present, whatever its body or pair
@@ -85,44 +84,55 @@ public static class Importer
             if (!firstLine.TryAdd(submission.Event.Id, line))
                 problems.Add($"line {line}.eventId", $"The same eventId as line {firstLine[submission.Event.Id]}: each event is in a file once.");
         if (problems.Count > 0) return new ImportResult(0, 0, problems);
+        // per pair, before anything is written: the lines recorded already (as given, or a conflict), and the others'
+        // provenance over the whole file — so a refused line appends nothing
+        var fresh = new List<(Pair Pair, Submission Submission, int Line)>(parsed.Count);
+        foreach (var group in parsed.GroupBy(l => l.Pair.Id))
+        {
+            var ofPair = group.ToList();
+            var existing = new HashSet<Guid>();
+            await using (var session = appending.Store.QuerySession())
+                foreach (var chunk in ofPair.Chunk(Chunk))
+                {
+                    var recorded = await Replaying.Reading.RecordedIdsAsync(session, [.. chunk.Select(l => l.Submission.Event.Id)], ct);
+                    if (recorded.Count == 0) continue;
+                    existing.UnionWith(recorded);
+                    problems.AddAll(await TakenAsync(appending, chunk, existing));
+                }
+            var freshOfPair = ofPair.Where(l => !existing.Contains(l.Submission.Event.Id)).ToList();
+            problems.AddAll(await appending.CheckLinesAsync(ofPair[0].Pair, [.. freshOfPair.Select(l => l.Submission)], today, i => $"line {freshOfPair[i].Line}.", ct));
+            fresh.AddRange(freshOfPair);
+        }
+        if (problems.Count > 0) return new ImportResult(0, 0, problems);
 
-        int appended = 0, alreadyPresent = 0;
+        // what is written now can meet only what other writers record meanwhile (a fact retracted over HTTP)
+        int appended = 0, alreadyPresent = parsed.Count - fresh.Count;
+        progress?.Invoke(alreadyPresent, parsed.Count);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var stamp = new Stamp(writer);
         try
         {
             // pairs are independent streams: a few run side by side, each pair's runs in file order
-            await Parallel.ForEachAsync(Runs(parsed), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stop.Token }, async (runs, token) =>
+            await Parallel.ForEachAsync(Runs(fresh), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stop.Token }, async (runs, token) =>
             {
                 var imported = new ImportedPair();
                 foreach (var run in runs)
                 {
-                    await using var session = appending.Store.QuerySession();
-                    var existing = (await Replaying.Reading.RecordedIdsAsync(session, run.Select(r => r.Submission.Event.Id).ToArray(), token)).ToHashSet();
-                    var fresh = run.Where(r => !existing.Contains(r.Submission.Event.Id)).ToList();
-                    var failed = existing.Count > 0 ? await TakenAsync(appending, run, existing) : null;
-                    if (failed is null)
+                    var outcome = await appending.AppendAsync(run[0].Pair, run.Select(f => f.Submission).ToList(), null, today, stamp, token,
+                        i => $"line {run[i].Line}.", imported);
+                    Problems? failed = outcome switch
                     {
-                        Interlocked.Add(ref alreadyPresent, run.Count - fresh.Count);
-                        if (fresh.Count > 0)
-                        {
-                            var outcome = await appending.AppendAsync(run[0].Pair, fresh.Select(f => f.Submission).ToList(), null, today, stamp, token,
-                                i => $"line {fresh[i].Line}.", imported);
-                            failed = outcome switch
-                            {
-                                AppendOutcome.Rejected rejected => rejected.Problems.SelectMany(p => p.Value.Select(m => (p.Key, m))).ToList(),
-                                AppendOutcome.Conflict conflict => [($"line {fresh[0].Line}", conflict.Detail)],
-                                _ => null,
-                            };
-                            if (failed is null) Interlocked.Add(ref appended, fresh.Count);
-                        }
-                    }
+                        AppendOutcome.Rejected rejected => rejected.Problems,
+                        AppendOutcome.Conflict conflict => new Problems { [$"line {run[0].Line}"] = [conflict.Detail] },
+                        _ => null,
+                    };
                     if (failed is not null)
                     {
-                        lock (problems) foreach (var (field, message) in failed) problems.Add(field, message);
+                        lock (problems) problems.AddAll(failed);
                         await stop.CancelAsync();
                         return;
                     }
+                    Interlocked.Add(ref appended, run.Count);
                     progress?.Invoke(run.Count, parsed.Count);
                 }
             });
@@ -131,14 +141,15 @@ public static class Importer
         return new ImportResult(appended, alreadyPresent, problems);
     }
 
-    /// <summary>The lines of a run whose id is recorded, but with another body or in another pair: a conflict each
-    /// (present means recorded as the line has it); null when there are none.</summary>
-    private static async Task<List<(string Field, string Message)>?> TakenAsync(Appending appending, List<(Pair Pair, Submission Submission, int Line)> run, HashSet<Guid> existing)
+    /// <summary>The lines whose id is recorded, but with another body or in another pair: a conflict each (present
+    /// means recorded as the line has it).</summary>
+    private static async Task<Problems> TakenAsync(Appending appending, IReadOnlyList<(Pair Pair, Submission Submission, int Line)> lines, HashSet<Guid> existing)
     {
-        var present = run.Where(r => existing.Contains(r.Submission.Event.Id)).ToList();
-        var same = await appending.RecordedAsGivenAsync(run[0].Pair, [.. present.Select(r => r.Submission.Event)]);
-        var taken = present.Where(r => !same.Contains(r.Submission.Event.Id)).Select(r => ($"line {r.Line}.eventId", AppendOutcome.Conflict.IdTaken)).ToList();
-        return taken.Count > 0 ? taken : null;
+        var present = lines.Where(r => existing.Contains(r.Submission.Event.Id)).ToList();
+        var same = await appending.RecordedAsGivenAsync(lines[0].Pair, [.. present.Select(r => r.Submission.Event)]);
+        var taken = new Problems();
+        foreach (var line in present.Where(r => !same.Contains(r.Submission.Event.Id))) taken.Add($"line {line.Line}.eventId", AppendOutcome.Conflict.IdTaken);
+        return taken;
     }
 
     private static ((Pair Pair, Submission Submission, int Line)? Line, Problems Problems) Check(ImportLine line, DateOnly today)

@@ -89,6 +89,20 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         return new AppendOutcome.Done(appended, Replayed: false);
     }
 
+    /// <summary>An import's check of a pair's lines not yet recorded, all of them, before any is written: provenance and
+    /// related ids against what is stored and the lines before, as each run's append will check them — so a file that
+    /// corrects a fact it retracted earlier appends nothing, instead of its runs up to that line.</summary>
+    public async Task<Problems> CheckLinesAsync(Pair pair, IReadOnlyList<Submission> items, DateOnly today, Func<int, string> itemPath, CancellationToken ct)
+    {
+        var problems = new Problems();
+        var referenced = Referenced(items);
+        if (referenced.Count == 0) return problems;
+        await using var session = store.QuerySession();
+        var (_, stream) = await EventRows.Of(store).BearingAsync(session, pair.Id, referenced, ct);
+        CheckReferences(stream, referenced, items, today, problems, itemPath);
+        return problems;
+    }
+
     /// <summary>The stored receipts when every item is already recorded with this body: a retry, or a request whose
     /// references failed because a copy of it, racing it, was recorded first (a retraction finds its fact retracted —
     /// by itself). Only ids the client chose can be recorded already.</summary>

@@ -8,6 +8,12 @@ public sealed class Problems : Dictionary<string, string[]>
 {
     public void Add(string field, string message) =>
         this[field] = TryGetValue(field, out var existing) ? [.. existing, message] : [message];
+
+    /// <summary>Every message of <paramref name="other"/>, its fields after <paramref name="prefix"/>.</summary>
+    public void AddAll(Problems other, string prefix = "")
+    {
+        foreach (var (field, messages) in other) foreach (var message in messages) Add(prefix + field, message);
+    }
 }
 
 /// <summary>A validated event as a client submitted it.</summary>
