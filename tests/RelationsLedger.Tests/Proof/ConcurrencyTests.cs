@@ -121,11 +121,15 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
             var knownAt = new DateTimeOffset((DateTime)(await clock.ExecuteScalarAsync(Ct))!);
             var read = GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&knownAt={Uri.EscapeDataString(knownAt.ToString("O"))}");
             await Task.Delay(300, Ct);
+            // an instant still ahead cannot be settled: it is answered at once, as the newest knowledge
+            var ahead = await GetJson("/api/relations/US-BY/state?asOf=2025-12-31&knownAt=2100-01-01T00:00:00Z").WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            Assert.False(read.IsCompleted);
             release.SetResult();
             var receipt = await append;
             Assert.True((DateTimeOffset)receipt["recordedAt"]! <= knownAt);
             // without the wait the read answered at once, without the event recorded before its instant
             Assert.Equal((long)receipt["sequence"]!, (long)(await read)["basis"]!["sequence"]!);
+            Assert.True((long)ahead["basis"]!["sequence"]! < (long)receipt["sequence"]!);
         }
         finally
         {

@@ -30,11 +30,12 @@ public sealed class RecordedHorizon(IDocumentStore store)
     public DateTimeOffset Settled => new(Interlocked.Read(ref _settledTicks), TimeSpan.Zero);
 
     /// <summary>Returns once every event recorded at or before <paramref name="knownAt"/> is visible to a read that
-    /// starts after it (at once when there is no instant, or it is before the horizon). An instant the database's clock
-    /// has not reached yet cannot be settled: its answer is the newest one, as a read without knownAt's.</summary>
+    /// starts after it (at once when there is no instant, or it is before the horizon). An instant still ahead cannot
+    /// be settled — its answer is the newest one, as a read's without knownAt — so one more than a minute ahead (the
+    /// clocks of the app and the database may differ a little) does not hold the writers up for nothing.</summary>
     public async Task SettleAsync(DateTimeOffset? knownAt, CancellationToken ct)
     {
-        if (knownAt is not { } at || at <= Settled) return;
+        if (knownAt is not { } at || at <= Settled || at > DateTimeOffset.UtcNow.AddMinutes(1)) return;
         await _gate.WaitAsync(ct);
         try
         {
