@@ -6,11 +6,11 @@ namespace RelationsLedger.Tests.Unit;
 
 public sealed class ImportRunsTests
 {
-    private static (Pair, Submission, int) Line(string pair, int number)
+    private static ParsedLine Line(string pair, int number)
     {
         Assert.True(Pair.TryParse(pair, out var p));
         var e = new EmbassyReopened("US", "Minsk") { Id = Guid.NewGuid(), OccurredOn = Occurrence.Parse("2025-09-11"), Summary = $"line {number}", Sources = [] };
-        return (p, new Submission(e, null, true), number);
+        return new ParsedLine(p, new Submission(e, null, true), number);
     }
 
     [Fact]

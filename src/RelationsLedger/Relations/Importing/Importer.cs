@@ -8,6 +8,9 @@ namespace RelationsLedger.Relations.Importing;
 /// file could not be split into lines (a JSON array that does not parse), said at the line where it broke.</summary>
 public sealed record ImportLine(int Number, string Text, string? Problem = null);
 
+/// <summary>A line validated: the event it submits to its pair.</summary>
+public readonly record struct ParsedLine(Pair Pair, Submission Submission, int Line);
+
 public sealed record ImportResult(int Appended, int AlreadyPresent, Problems Problems)
 {
     public bool Ok => Problems.Count == 0;
@@ -86,21 +89,14 @@ public static class Importer
         if (problems.Count > 0) return new ImportResult(0, 0, problems);
         // per pair, before anything is written: the lines recorded already (as given, or a conflict), and the others'
         // provenance over the whole file — so a refused line appends nothing
-        var fresh = new List<(Pair Pair, Submission Submission, int Line)>(parsed.Count);
-        foreach (var group in parsed.GroupBy(l => l.Pair.Id))
+        var pairs = parsed.GroupBy(l => l.Pair.Id).Select(g => g.ToList()).ToList();
+        var checks = new (List<ParsedLine> Fresh, Problems Problems)[pairs.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, pairs.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
+            async (p, token) => checks[p] = await CheckPairAsync(appending, pairs[p], today, token));
+        var fresh = new List<ParsedLine>(parsed.Count);
+        foreach (var (freshOfPair, pairProblems) in checks)
         {
-            var ofPair = group.ToList();
-            var existing = new HashSet<Guid>();
-            await using (var session = appending.Store.QuerySession())
-                foreach (var chunk in ofPair.Chunk(Chunk))
-                {
-                    var recorded = await Replaying.Reading.RecordedIdsAsync(session, [.. chunk.Select(l => l.Submission.Event.Id)], ct);
-                    if (recorded.Count == 0) continue;
-                    existing.UnionWith(recorded);
-                    problems.AddAll(await TakenAsync(appending, chunk, existing));
-                }
-            var freshOfPair = ofPair.Where(l => !existing.Contains(l.Submission.Event.Id)).ToList();
-            problems.AddAll(await appending.CheckLinesAsync(ofPair[0].Pair, [.. freshOfPair.Select(l => l.Submission)], today, i => $"line {freshOfPair[i].Line}.", ct));
+            problems.AddAll(pairProblems);
             fresh.AddRange(freshOfPair);
         }
         if (problems.Count > 0) return new ImportResult(0, 0, problems);
@@ -141,9 +137,28 @@ public static class Importer
         return new ImportResult(appended, alreadyPresent, problems);
     }
 
+    /// <summary>A pair's lines not yet recorded, and the problems of its lines: those recorded with another body or
+    /// in another pair, and the new ones' provenance over the whole file.</summary>
+    private static async Task<(List<ParsedLine>, Problems)> CheckPairAsync(
+        Appending appending, List<ParsedLine> lines, DateOnly today, CancellationToken ct)
+    {
+        var (problems, existing) = (new Problems(), new HashSet<Guid>());
+        await using (var session = appending.Store.QuerySession())
+            foreach (var chunk in lines.Chunk(Chunk))
+            {
+                var recorded = await Replaying.Reading.RecordedIdsAsync(session, [.. chunk.Select(l => l.Submission.Event.Id)], ct);
+                if (recorded.Count == 0) continue;
+                existing.UnionWith(recorded);
+                problems.AddAll(await TakenAsync(appending, chunk, existing));
+            }
+        var fresh = lines.Where(l => !existing.Contains(l.Submission.Event.Id)).ToList();
+        problems.AddAll(await appending.CheckLinesAsync(lines[0].Pair, [.. fresh.Select(l => l.Submission)], today, i => $"line {fresh[i].Line}.", ct));
+        return (fresh, problems);
+    }
+
     /// <summary>The lines whose id is recorded, but with another body or in another pair: a conflict each (present
     /// means recorded as the line has it).</summary>
-    private static async Task<Problems> TakenAsync(Appending appending, IReadOnlyList<(Pair Pair, Submission Submission, int Line)> lines, HashSet<Guid> existing)
+    private static async Task<Problems> TakenAsync(Appending appending, IReadOnlyList<ParsedLine> lines, HashSet<Guid> existing)
     {
         var present = lines.Where(r => existing.Contains(r.Submission.Event.Id)).ToList();
         var same = await appending.RecordedAsGivenAsync(lines[0].Pair, [.. present.Select(r => r.Submission.Event)]);
@@ -152,7 +167,7 @@ public static class Importer
         return taken;
     }
 
-    private static ((Pair Pair, Submission Submission, int Line)? Line, Problems Problems) Check(ImportLine line, DateOnly today)
+    private static (ParsedLine? Line, Problems Problems) Check(ImportLine line, DateOnly today)
     {
         var problems = new Problems();
         var prefix = $"line {line.Number}";
@@ -180,7 +195,7 @@ public static class Importer
         var submission = SubmissionReader.Read(body, today, problems, prefix, FileFields);
         if (submission?.ExpectedVersion is not null)
             problems.Add($"{prefix}.expectedVersion", "A file's lines are appended in order, each after the one before: expectedVersion is for a single request.");
-        return (submission is null ? null : (pair, submission, line.Number), problems);
+        return (submission is null ? null : new ParsedLine(pair, submission, line.Number), problems);
     }
 
     /// <summary>Pairs imported side by side: enough to overlap one transaction's commit with the next one's work.</summary>
@@ -189,7 +204,7 @@ public static class Importer
     /// <summary>Per pair, its lines in file order, at most <see cref="Chunk"/> at a time: each run is one transaction.
     /// Pairs are independent streams, so grouping by pair keeps every ordering that matters. The longest pairs start
     /// first: a pair's runs go one after another, so a long one started last would finish alone on one core.</summary>
-    internal static IEnumerable<List<List<(Pair Pair, Submission Submission, int Line)>>> Runs(List<(Pair Pair, Submission Submission, int Line)> lines) =>
+    internal static IEnumerable<List<List<ParsedLine>>> Runs(List<ParsedLine> lines) =>
         lines.GroupBy(l => l.Pair.Id).OrderByDescending(pair => pair.Count())
             .Select(pair => pair.Chunk(Chunk).Select(chunk => chunk.ToList()).ToList());
 }
