@@ -405,6 +405,31 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task every_verb_on_a_database_it_cannot_reach_says_so_in_one_line_and_exits_non_zero()
+    {
+        var port = AppProcess.FreePort();
+        var closed = $"Host=127.0.0.1;Port={port};Username=ledger;Password=ledger;Database=ledger";
+        var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllTextAsync(file, Line(Samples.Event("StatementMade", "2024-01-01")), Ct);
+        try
+        {
+            foreach (var verb in new string[][] { ["replay", "--pair", "US-BY"], ["import", file], ["export", "--all"], ["seed"], ["rebuild"] })
+            {
+                var (exit, output) = await RunOn(closed, verb);
+                Assert.True(exit != 0, output);
+                Assert.Single(output.Split('\n'), line => line.Contains($"Cannot connect to PostgreSQL at 127.0.0.1:{port} — Connection refused"));
+                Assert.DoesNotContain("Exception", output);
+            }
+        }
+        finally { File.Delete(file); }
+
+        var (healthExit, health) = await Run("healthcheck", "--url", "notaurl");
+        Assert.True(healthExit != 0, health);
+        Assert.Contains("--url must be an absolute http(s) URL", health);
+        Assert.DoesNotContain("Exception", health);
+    }
+
+    [Fact]
     public async Task export_to_standard_output_writes_only_the_events_there()
     {
         await Seeds.LoadAsync(Ct);
@@ -422,12 +447,14 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.All(lines, line => Assert.Equal("BY-US", (string?)JsonNode.Parse(line)!["pair"]));
     }
 
-    private async Task<(int Exit, string Output)> Run(params string[] args)
+    private Task<(int Exit, string Output)> Run(params string[] args) => RunOn(App.ConnectionString, args);
+
+    private async Task<(int Exit, string Output)> RunOn(string connectionString, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(AppProcess.AppDll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["ConnectionStrings__Ledger"] = App.ConnectionString;
+        start.Environment["ConnectionStrings__Ledger"] = connectionString;
         start.Environment["COLUMNS"] = "200";
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(Ct);

@@ -13,10 +13,15 @@ public sealed class HealthCheckCommand : JasperFxAsyncCommand<HealthCheckInput>
 {
     public override async Task<bool> Execute(HealthCheckInput input)
     {
+        if (!Uri.TryCreate(input.UrlFlag, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            Console.WriteLine($"--url must be an absolute http(s) URL, e.g. http://127.0.0.1:8080/health/ready (got '{input.UrlFlag}')");
+            return false;
+        }
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
         try
         {
-            var response = await http.GetAsync(input.UrlFlag);
+            var response = await http.GetAsync(url);
             Console.WriteLine($"{(int)response.StatusCode} {input.UrlFlag}");
             return response.IsSuccessStatusCode;
         }

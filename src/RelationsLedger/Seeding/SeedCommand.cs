@@ -8,11 +8,10 @@ namespace RelationsLedger.Seeding;
 [Description("Loads the seed files (idempotent: events already recorded are skipped)", Name = "seed")]
 public sealed class SeedCommand : JasperFxAsyncCommand<NetCoreInput>
 {
-    public override async Task<bool> Execute(NetCoreInput input)
+    public override Task<bool> Execute(NetCoreInput input) => CommandHost.RunAsync(input, async host =>
     {
-        await using var host = await CommandHost.OpenAsync(input);
         var result = await host.Services.GetRequiredService<Seeds>().LoadAsync();
         AnsiConsole.MarkupLineInterpolated($"{result.Appended} events appended, {result.AlreadyPresent} already present.");
         return !ReplayCommand.Report(result.Problems);
-    }
+    });
 }

@@ -26,20 +26,23 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
             AnsiConsole.MarkupLine("[red]Give --pair US-BY or --all[/]");
             return false;
         }
-        Stream output;
-        try { output = input.OutFlag is null ? DataOutput.Reserved ?? Console.OpenStandardOutput() : System.IO.File.Create(input.OutFlag); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        // the file is opened once the database answers: a failed connection leaves an earlier export where it is
+        return await CommandHost.RunAsync(input, async host =>
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]Cannot write {input.OutFlag}[/]: {ex.Message}");
-            return false;
-        }
-        await using var _ = output;
-        await using var host = await CommandHost.OpenAsync(input);
-        await using var session = host.Store.QuerySession();
-        await using var writer = new StreamWriter(output);
-        var count = await ExportAsync(session, only, writer);
-        if (input.OutFlag is not null) AnsiConsole.MarkupLineInterpolated($"[green]{count} events written to {input.OutFlag}[/]");
-        return true;
+            Stream output;
+            try { output = input.OutFlag is null ? DataOutput.Reserved ?? Console.OpenStandardOutput() : System.IO.File.Create(input.OutFlag); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]Cannot write {input.OutFlag}[/]: {ex.Message}");
+                return false;
+            }
+            await using var _ = output;
+            await using var session = host.Store.QuerySession();
+            await using var writer = new StreamWriter(output);
+            var count = await ExportAsync(session, only, writer);
+            if (input.OutFlag is not null) AnsiConsole.MarkupLineInterpolated($"[green]{count} events written to {input.OutFlag}[/]");
+            return true;
+        });
     }
 
     public static async Task<int> ExportAsync(IQuerySession session, Pair? only, TextWriter writer)

@@ -20,25 +20,27 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             AnsiConsole.MarkupLineInterpolated($"[red]No file {input.File}[/]");
             return false;
         }
-        await using var host = await CommandHost.OpenAsync(input);
-        using var reader = Importer.Open(input.File);
-        ImportResult result = null!;
-        await AnsiConsole.Progress().StartAsync(async progress =>
+        return await CommandHost.RunAsync(input, async host =>
         {
-            // lines stream through validation (only the validated events are kept); the total is known once it is done
-            var task = progress.AddTask("Importing events", maxValue: double.MaxValue);
-            result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), Importer.ReadLines(reader), host.Today,
-                (n, total) => { task.MaxValue = total; task.Increment(n); });
+            using var reader = Importer.Open(input.File);
+            ImportResult result = null!;
+            await AnsiConsole.Progress().StartAsync(async progress =>
+            {
+                // lines stream through validation (only the validated events are kept); the total is known once it is done
+                var task = progress.AddTask("Importing events", maxValue: double.MaxValue);
+                result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), Importer.ReadLines(reader), host.Today,
+                    (n, total) => { task.MaxValue = total; task.Increment(n); });
+            });
+            if (ReplayCommand.Report(result.Problems))
+            {
+                // every line was valid, but a write met the ledger as it is (a fact retracted meanwhile): what went before stays
+                if (result.Appended > 0)
+                    AnsiConsole.MarkupLineInterpolated(
+                        $"[yellow]{result.Appended} events were appended before the import stopped[/], {result.AlreadyPresent} already present. Importing the file again skips what is recorded.");
+                return false;
+            }
+            AnsiConsole.MarkupLineInterpolated($"[green]{result.Appended} events appended[/], {result.AlreadyPresent} already present.");
+            return true;
         });
-        if (ReplayCommand.Report(result.Problems))
-        {
-            // every line was valid, but a write met the ledger as it is (a fact retracted meanwhile): what went before stays
-            if (result.Appended > 0)
-                AnsiConsole.MarkupLineInterpolated(
-                    $"[yellow]{result.Appended} events were appended before the import stopped[/], {result.AlreadyPresent} already present. Importing the file again skips what is recorded.");
-            return false;
-        }
-        AnsiConsole.MarkupLineInterpolated($"[green]{result.Appended} events appended[/], {result.AlreadyPresent} already present.");
-        return true;
     }
 }

@@ -14,9 +14,8 @@ public sealed class RebuildInput : NetCoreInput
 [Description("Rebuilds the timeline and summary projections from the event log in one pass (stop the API nodes first)", Name = "rebuild")]
 public sealed class RebuildCommand : JasperFxAsyncCommand<RebuildInput>
 {
-    public override async Task<bool> Execute(RebuildInput input)
+    public override Task<bool> Execute(RebuildInput input) => CommandHost.RunAsync(input, async host =>
     {
-        await using var host = await CommandHost.OpenAsync(input);
         if (!input.ForceFlag && await LedgerCluster.LiveNodesAsync(host.Store) is { Count: > 0 } nodes)
         {
             AnsiConsole.MarkupLineInterpolated(
@@ -27,5 +26,5 @@ public sealed class RebuildCommand : JasperFxAsyncCommand<RebuildInput>
         AnsiConsole.MarkupLineInterpolated(
             $"[green]Rebuilt[/] {result.TimelineRows} timeline rows and {result.Pairs} pair summaries from {result.Events} events in {result.Elapsed.TotalSeconds:0.0} s ({result.EventsPerSecond:#,0} events/s).");
         return true;
-    }
+    });
 }

@@ -24,13 +24,15 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
         var knowledge = Reading.ParseKnowledge(input.KnownAtFlag, null, problems);
         if (Report(problems)) return false;
 
-        await using var host = await CommandHost.OpenAsync(input);
-        await using var session = host.Store.QuerySession();
-        var asOf = to ?? host.Today;
-        var resolved = Provenance.Resolve(await Reading.LoadAsync(session, pair, knowledge, CancellationToken.None));
-        if (input.StepFlag) Step(resolved, asOf);
-        ReplayTables.Write(pair, asOf, knowledge, RelationshipState.Fold(resolved, asOf));
-        return true;
+        return await CommandHost.RunAsync(input, async host =>
+        {
+            await using var session = host.Store.QuerySession();
+            var asOf = to ?? host.Today;
+            var resolved = Provenance.Resolve(await Reading.LoadAsync(session, pair, knowledge, CancellationToken.None));
+            if (input.StepFlag) Step(resolved, asOf);
+            ReplayTables.Write(pair, asOf, knowledge, RelationshipState.Fold(resolved, asOf));
+            return true;
+        });
     }
 
     private static void Step(IReadOnlyList<ResolvedEvent> resolved, DateOnly asOf)
