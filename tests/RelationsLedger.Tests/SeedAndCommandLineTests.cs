@@ -402,6 +402,22 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var (badExit, badOutput) = await Run("replay", "--pair", "USA-BY");
         Assert.NotEqual(0, badExit);
         Assert.Contains("--pair", badOutput);
+        // a bad flag is named as it is typed, not by the HTTP API's name for the same value
+        var (badKnownAtExit, badKnownAt) = await Run("replay", "--pair", "US-BY", "--known-at", "yesterday");
+        Assert.NotEqual(0, badKnownAtExit);
+        Assert.Contains("--known-at: Must be an ISO 8601 instant", badKnownAt);
+        Assert.DoesNotContain("knownAt", badKnownAt);
+    }
+
+    [Fact]
+    public async Task export_given_both_a_pair_and_all_refuses_and_writes_nothing()
+    {
+        await Seeds.LoadAsync(Ct);
+        var file = Path.Combine(Path.GetTempPath(), $"export-{Guid.NewGuid():N}.ndjson");
+        var (exit, output) = await Run("export", "--pair", "US-BY", "--all", "--out", file);
+        Assert.True(exit != 0, output);
+        Assert.Contains("Give --pair US-BY or --all, not both", output);
+        Assert.False(File.Exists(file));
     }
 
     [Fact]

@@ -20,6 +20,11 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
 {
     public override async Task<bool> Execute(ExportInput input)
     {
+        if (input.AllFlag && input.PairFlag is not null)
+        {
+            AnsiConsole.MarkupLine("[red]Give --pair US-BY or --all, not both[/]");
+            return false;
+        }
         Pair? only = null;
         if (!input.AllFlag && !Pair.TryParse(input.PairFlag, out only!))
         {

@@ -90,14 +90,15 @@ public static partial class Reading
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|z|[+-]\d{2}:?\d{2})?)?$")]
     private static partial System.Text.RegularExpressions.Regex IsoInstant();
 
-    public static Knowledge ParseKnowledge(string? knownAt, string? basis, Problems problems)
+    /// <param name="knownAtName">what the caller calls knownAt: the query's name, or a verb's flag</param>
+    public static Knowledge ParseKnowledge(string? knownAt, string? basis, Problems problems, string knownAtName = "knownAt")
     {
         DateTimeOffset? at = null;
         long? sequence = null;
         if (!string.IsNullOrWhiteSpace(knownAt))
         {
             if (IsoInstant().IsMatch(knownAt) && DateTimeOffset.TryParse(knownAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) at = parsed;
-            else problems.Add("knownAt", "Must be an ISO 8601 instant, e.g. 2025-09-12T08:00:00Z.");
+            else problems.Add(knownAtName, "Must be an ISO 8601 instant, e.g. 2025-09-12T08:00:00Z.");
         }
         if (!string.IsNullOrWhiteSpace(basis))
         {

@@ -21,7 +21,7 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
         var problems = new Problems();
         if (!Pair.TryParse(input.PairFlag, out var pair)) problems.Add("--pair", "Two ISO 3166-1 alpha-2 codes, e.g. US-BY.");
         var to = Reading.ParseDate(input.ToFlag, "--to", problems);
-        var knowledge = Reading.ParseKnowledge(input.KnownAtFlag, null, problems);
+        var knowledge = Reading.ParseKnowledge(input.KnownAtFlag, null, problems, "--known-at");
         if (Report(problems)) return false;
 
         return await CommandHost.RunAsync(input, async host =>
