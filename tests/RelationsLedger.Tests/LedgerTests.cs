@@ -256,6 +256,32 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_basis_pins_the_chart_series_and_the_sanctions_register_as_it_pins_state()
+    {
+        var first = await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));
+        await Append(Samples.Event("SanctionsEased", "2025-09-11"));
+        await Append(Samples.Event("PrisonersReleased", "2025-09-11"));
+        static IEnumerable<string> Points(JsonObject series) =>
+            series["points"]!.AsArray().Select(p => $"{p!["date"]} {p["sanctions"]!["active"]}/{p["sanctions"]!["eased"]} {p["prisonersReleased"]}");
+        static IEnumerable<string> Rows(JsonObject register) => register["sanctions"]!.AsArray().Select(s => $"{s!["target"]} {s["status"]}");
+
+        Assert.Equal(["2023-08-09 1/0 0", "2025-09-11 0/1 52"], Points(await GetJson("/api/relations/US-BY/series")));
+        Assert.Equal(["2023-08-09 1/0 0"], Points(await GetJson($"/api/relations/US-BY/series?basis={first["sequence"]}")));
+        Assert.Equal(["Belavia eased"], Rows(await GetJson("/api/sanctions?asOf=2025-12-31")));
+        Assert.Equal(["Belavia active"], Rows(await GetJson($"/api/sanctions?asOf=2025-12-31&basis={first["sequence"]}")));
+        // parsed as the state's: a basis that is not a sequence, or beside a knownAt, is a 400 naming it
+        foreach (var url in new[] { "/api/relations/US-BY/series", "/api/sanctions" })
+        {
+            foreach (var query in new[] { "?basis=first", $"?basis={first["sequence"]}&knownAt=2025-01-01" })
+            {
+                var response = await Http.GetAsync(url + query, Ct);
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+                Assert.NotNull((await ProblemOf(response))["errors"]!["basis"]);
+            }
+        }
+    }
+
+    [Fact]
     public async Task a_disputing_source_flags_the_event_and_is_listed_with_its_stance()
     {
         var release = await Append(Samples.Event("PrisonersReleased", "2025-09-11"));
@@ -470,6 +496,10 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         // before the pair's last fact, or known before the newest event was recorded (in another zone's notation): the fold
         Assert.Equal("active", await Status("asOf=2025-09-10"));
         Assert.Equal("active", await Status(KnownAt(eased.AddTicks(-10).ToOffset(TimeSpan.FromHours(-5)))));
+        // pinned by a basis at or past the pair's newest event: the summary; below it, the fold
+        var newest = (long)(await GetJson("/api/relations/US-BY/state"))["basis"]!["sequence"]!;
+        Assert.Equal("lifted", await Status($"asOf=2025-12-31&basis={newest}"));
+        Assert.Equal("active", await Status($"asOf=2025-12-31&basis={newest - 1}"));
         // a summary that does not say when its newest event was recorded (stored before it was kept): the fold
         await Stored("last_recorded = null");
         Assert.Equal("eased", await Status(KnownAt(eased)));

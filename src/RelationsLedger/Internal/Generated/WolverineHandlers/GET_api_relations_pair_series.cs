@@ -43,9 +43,10 @@ namespace Internal.Generated.WolverineHandlers
                 }
 
                 var knownAt = httpContext.Request.Query["knownAt"];
+                var basis = httpContext.Request.Query["basis"];
                 
                 // The actual HTTP request handler execution
-                var result = await RelationsLedger.Dashboards.GetSeries.Get(pair, knownAt, ((Marten.IQuerySession)documentSession), _historyCache, httpContext.RequestAborted).ConfigureAwait(false);
+                var result = await RelationsLedger.Dashboards.GetSeries.Get(pair, knownAt, basis, ((Marten.IQuerySession)documentSession), _historyCache, httpContext.RequestAborted).ConfigureAwait(false);
 
                 await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             }

@@ -38,10 +38,11 @@ namespace Internal.Generated.WolverineHandlers
                 var imposedBy = httpContext.Request.Query["imposedBy"];
                 var status = httpContext.Request.Query["status"];
                 var knownAt = httpContext.Request.Query["knownAt"];
+                var basis = httpContext.Request.Query["basis"];
                 var format = httpContext.Request.Query["format"];
                 
                 // The actual HTTP request handler execution
-                var result = await RelationsLedger.Relations.Sanctions.GetRegister.Get(asOf, imposedBy, status, knownAt, format, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+                var result = await RelationsLedger.Relations.Sanctions.GetRegister.Get(asOf, imposedBy, status, knownAt, basis, format, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
                 await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             }
