@@ -419,6 +419,20 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_timeline_from_after_to_is_a_400_as_the_diff_is()
+    {
+        await Append(Samples.Event("PrisonersReleased", "2025-09-11"));
+        var timeline = await Http.GetAsync("/api/relations/US-BY/timeline?from=2025-12-31&to=2025-01-01", Ct);
+        var diff = await Http.GetAsync("/api/relations/US-BY/diff?from=2025-12-31&to=2025-01-01", Ct);
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (timeline.StatusCode, diff.StatusCode));
+        var errors = (await ProblemOf(timeline))["errors"]!;
+        Assert.Equal("to: Must not be before 'from'.", string.Join("; ", errors.AsObject().Select(e => $"{e.Key}: {string.Join(" ", e.Value!.AsArray())}")));
+        Assert.True(JsonNode.DeepEquals((await ProblemOf(diff))["errors"], errors));
+        // one day is a period
+        Assert.Single((await GetJson("/api/relations/US-BY/timeline?from=2025-09-11&to=2025-09-11"))["events"]!.AsArray());
+    }
+
+    [Fact]
     public async Task the_next_pages_read_the_pair_as_the_first_did_so_writes_between_pages_neither_repeat_nor_skip_events()
     {
         var ids = new List<Guid>();

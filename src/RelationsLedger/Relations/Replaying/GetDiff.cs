@@ -60,7 +60,7 @@ public static class GetDiff
         var d2 = Reading.ParseDate(to, "to", problems);
         if (d1 is null && !problems.ContainsKey("from")) problems.Add("from", "Required: YYYY-MM-DD.");
         if (d2 is null && !problems.ContainsKey("to")) problems.Add("to", "Required: YYYY-MM-DD.");
-        if (d1 > d2) problems.Add("to", "Must not be before 'from'.");
+        Reading.CheckPeriod(d1, d2, problems);
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 

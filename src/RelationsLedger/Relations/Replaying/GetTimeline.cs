@@ -41,8 +41,9 @@ public static class GetTimeline
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var problems = new Problems();
-        var fromDate = Reading.ParseDate(from, "from", problems) ?? DateOnly.MinValue;
-        var toDate = Reading.ParseDate(to, "to", problems) ?? DateOnly.MaxValue;
+        var (fromGiven, toGiven) = (Reading.ParseDate(from, "from", problems), Reading.ParseDate(to, "to", problems));
+        Reading.CheckPeriod(fromGiven, toGiven, problems);
+        var (fromDate, toDate) = (fromGiven ?? DateOnly.MinValue, toGiven ?? DateOnly.MaxValue);
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
         var typeNames = (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToArray();
         foreach (var unknown in typeNames.Where(t => !EventCatalog.ByName.ContainsKey(t)))

@@ -85,6 +85,12 @@ public static partial class Reading
         return null;
     }
 
+    /// <summary>A period that ends before it starts is a mistake in the query, not an empty answer.</summary>
+    public static void CheckPeriod(DateOnly? from, DateOnly? to, Problems problems)
+    {
+        if (from > to) problems.Add("to", "Must not be before 'from'.");
+    }
+
     /// <summary>An ISO 8601 date, or date and time (seconds and fraction optional) with an optional offset — UTC when
     /// none: the forms a client sends, and not the culture's other forms ("1/2/2025", "1.5") that parse as instants too.</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|z|[+-]\d{2}:?\d{2})?)?$")]
