@@ -419,6 +419,32 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_timeline_filtered_by_a_type_it_never_lists_is_a_400_naming_the_types_it_lists()
+    {
+        var fact = await Record("US-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
+        await Append(Samples.Correction(Guid.Parse((string)fact["eventId"]!), new JsonObject { ["summary"] = "52 freed" }));
+        // corrections, retractions and citations are applied to the facts they name, never rows of their own
+        string[] provenance = ["EventCorrected", "EventRetracted", "SourceCited"];
+        foreach (var type in provenance)
+        {
+            foreach (var knowledge in new[] { "", $"&basis={fact["sequence"]}" })
+            {
+                var response = await Http.GetAsync($"/api/relations/US-BY/timeline?types=PrisonersReleased,{type}{knowledge}", Ct);
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+                var messages = (await ProblemOf(response))["errors"]!["types"]!.AsArray().Select(m => (string)m!).ToList();
+                Assert.Equal(2, messages.Count);
+                Assert.StartsWith($"'{type}' is not listed in a timeline", messages[0]);
+                Assert.StartsWith("A timeline lists: ", messages[1]);
+                Assert.Contains("PrisonersReleased", messages[1]);
+                Assert.All(provenance, p => Assert.DoesNotContain(p, messages[1]));
+            }
+        }
+        var unknown = await Http.GetAsync("/api/relations/US-BY/timeline?types=Nope", Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("Unknown event type 'Nope'.", (string)(await ProblemOf(unknown))["errors"]!["types"]![0]!);
+    }
+
+    [Fact]
     public async Task a_timeline_from_after_to_is_a_400_as_the_diff_is()
     {
         await Append(Samples.Event("PrisonersReleased", "2025-09-11"));

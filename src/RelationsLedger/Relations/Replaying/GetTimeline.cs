@@ -45,9 +45,7 @@ public static class GetTimeline
         Reading.CheckPeriod(fromGiven, toGiven, problems);
         var (fromDate, toDate) = (fromGiven ?? DateOnly.MinValue, toGiven ?? DateOnly.MaxValue);
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
-        var typeNames = (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToArray();
-        foreach (var unknown in typeNames.Where(t => !EventCatalog.ByName.ContainsKey(t)))
-            problems.Add("types", $"Unknown event type '{unknown}'.");
+        var typeNames = ParseTypes(types, problems);
         // "?includeRetracted" alone asks for them too
         var withRetracted = includeRetracted is "";
         if (includeRetracted is { Length: > 0 } && !bool.TryParse(includeRetracted, out withRetracted))
@@ -114,6 +112,25 @@ public static class GetTimeline
         var rows = EventRows.Of(session.DocumentStore);
         await foreach (var e in rows.ReadAsync(session, rows.SequencesCommand(sequences), ct)) stored[e.Sequence] = e.Event;
         return stored;
+    }
+
+    /// <summary>The types a timeline lists: facts. Corrections, retractions and citations are applied to the facts they
+    /// name, never rows of their own, so filtering by one would always answer nothing.</summary>
+    private static readonly string Listed = "A timeline lists: " + string.Join(", ", EventCatalog.All.Where(t => !t.IsProvenance).Select(t => t.Name)) + ".";
+
+    private static string[] ParseTypes(string? types, Problems problems)
+    {
+        var names = (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var refused = false;
+        foreach (var name in names.Distinct())
+        {
+            if (EventCatalog.ByName.TryGetValue(name, out var type) && !type.IsProvenance) continue;
+            problems.Add("types", type is null ? $"Unknown event type '{name}'."
+                : $"'{name}' is not listed in a timeline: corrections, retractions and citations are applied to the events they name (their corrected, retracted and disputed flags).");
+            refused = true;
+        }
+        if (refused) problems.Add("types", Listed);
+        return names;
     }
 
     private static (DateOnly, long)? ParseCursor(string? after, Problems problems)
