@@ -250,6 +250,9 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
     [InlineData("/api/relations/US-BY/timeline?includeRetracted=maybe", "includeRetracted")]
     [InlineData("/api/relations/US-BY/timeline?limit=%2B1", "limit")]
     [InlineData("/api/relations/US-BY/timeline?limit=%205", "limit")]
+    [InlineData("/api/sanctions?status=eased%2Clifted", "status")]
+    [InlineData("/api/sanctions?status=1", "status")]
+    [InlineData("/api/sanctions?format=xml", "format")]
     public async Task query_values_in_other_forms_than_documented_are_400s(string url, string field)
     {
         var response = await Http.GetAsync(url, Ct);
@@ -264,6 +267,30 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
     [InlineData("/api/relations/US-BY/timeline?includeRetracted")]
     [InlineData("/api/relations/US-BY/timeline?includeRetracted=False&limit=5")]
     public async Task the_documented_forms_are_read(string url) => await GetJson(url);
+
+    [Fact]
+    public async Task enumerated_query_values_in_any_case_read_as_their_documented_forms()
+    {
+        await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));
+        await Record("US-BY", Samples.Event("SanctionsEased", "2025-09-11"));
+        var visit = await Record("US-BY", Samples.Event("EnvoyVisited", "2025-09-11"));
+        await Record("US-BY", Samples.Retraction(Guid.Parse((string)visit["eventId"]!)));
+        foreach (var (documented, other, shows) in new[]
+        {
+            ("/api/sanctions?asOf=2025-12-31&format=csv", "/api/sanctions?asOf=2025-12-31&format=CSV", "\"eased\""),
+            ("/api/sanctions?asOf=2025-12-31&status=eased&format=json", "/api/sanctions?asOf=2025-12-31&status=Eased&format=Json", "\"eased\""),
+            ("/api/relations/US-BY/timeline?types=EnvoyVisited&includeRetracted=true", "/api/relations/US-BY/timeline?types=envoyVisited&includeRetracted=TRUE", "EnvoyVisited"),
+            ($"/api/relations/US-BY/timeline?types=EnvoyVisited&includeRetracted=true&basis={visit["sequence"]}",
+                $"/api/relations/US-BY/timeline?types=ENVOYVISITED&includeRetracted=True&basis={visit["sequence"]}", "EnvoyVisited"),
+        })
+        {
+            var (expected, actual) = (await Http.GetAsync(documented, Ct), await Http.GetAsync(other, Ct));
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (expected.StatusCode, actual.StatusCode));
+            var body = await expected.Content.ReadAsStringAsync(Ct);
+            Assert.Contains(shows, body);
+            Assert.Equal(body, await actual.Content.ReadAsStringAsync(Ct));
+        }
+    }
 
     [Fact]
     public async Task conflicting_or_repeated_write_headers_are_400s_and_append_nothing()

@@ -114,23 +114,24 @@ public static class GetTimeline
         return stored;
     }
 
+    private static readonly Dictionary<string, EventType> ByNameInAnyCase = EventCatalog.All.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The types a timeline lists: facts. Corrections, retractions and citations are applied to the facts they
     /// name, never rows of their own, so filtering by one would always answer nothing.</summary>
     private static readonly string Listed = "A timeline lists: " + string.Join(", ", EventCatalog.All.Where(t => !t.IsProvenance).Select(t => t.Name)) + ".";
 
+    /// <summary>The catalog's names of the types asked for, which may be given in any case.</summary>
     private static string[] ParseTypes(string? types, Problems problems)
     {
-        var names = (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var refused = false;
-        foreach (var name in names.Distinct())
+        var names = new List<string>();
+        foreach (var name in (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase))
         {
-            if (EventCatalog.ByName.TryGetValue(name, out var type) && !type.IsProvenance) continue;
-            problems.Add("types", type is null ? $"Unknown event type '{name}'."
+            if (ByNameInAnyCase.TryGetValue(name, out var type) && !type.IsProvenance) names.Add(type.Name);
+            else problems.Add("types", type is null ? $"Unknown event type '{name}'."
                 : $"'{name}' is not listed in a timeline: corrections, retractions and citations are applied to the events they name (their corrected, retracted and disputed flags).");
-            refused = true;
         }
-        if (refused) problems.Add("types", Listed);
-        return names;
+        if (problems.ContainsKey("types")) problems.Add("types", Listed);
+        return [.. names];
     }
 
     private static (DateOnly, long)? ParseCursor(string? after, Problems problems)

@@ -85,6 +85,18 @@ public static partial class Reading
         return null;
     }
 
+    /// <summary>One of an enum's names, in any case (the documented form is lower case); null when not given. Only a
+    /// name: <see cref="Enum.TryParse{TEnum}(string, bool, out TEnum)"/> also takes numbers and lists ("eased,lifted" is
+    /// Expired).</summary>
+    public static T? ParseChoice<T>(string? text, string field, Problems problems) where T : struct, Enum
+    {
+        if (text is null) return null;
+        foreach (var value in Enum.GetValues<T>())
+            if (string.Equals(value.ToString(), text, StringComparison.OrdinalIgnoreCase)) return value;
+        problems.Add(field, $"Must be one of: {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
+        return null;
+    }
+
     /// <summary>A period that ends before it starts is a mistake in the query, not an empty answer.</summary>
     public static void CheckPeriod(DateOnly? from, DateOnly? to, Problems problems)
     {

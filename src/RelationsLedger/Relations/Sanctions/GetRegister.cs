@@ -24,17 +24,14 @@ public static class GetRegister
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
         var issuer = imposedBy is null ? null : Countries.Normalize(imposedBy);
         if (imposedBy is not null && issuer is null) problems.Add("imposedBy", "Must be an ISO 3166-1 alpha-2 code.");
-        SanctionStatus? wanted = null;
-        if (status is not null)
-        {
-            if (Enum.TryParse<SanctionStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _)) wanted = s;
-            else problems.Add("status", "Must be one of: active, eased, lifted, expired.");
-        }
-        if (format is not null and not "csv" and not "json") problems.Add("format", "Must be json or csv.");
+        var wanted = Reading.ParseChoice<SanctionStatus>(status, "status", problems);
+        var answer = Reading.ParseChoice<Format>(format, "format", problems);
         if (problems.Count > 0) return Task.FromResult(LedgerResults.Invalid(problems, "Invalid query."));
 
-        return Task.FromResult<IResult>(new Register(session, date, knowledge, issuer, wanted, format == "csv"));
+        return Task.FromResult<IResult>(new Register(session, date, knowledge, issuer, wanted, answer == Format.Csv));
     }
+
+    private enum Format { Json, Csv }
 
     /// <summary>The facts a pair's sanctions are folded from: <see cref="RelationshipState.SanctionsFacts"/> and every
     /// provenance event (its target is only known once read; one about another fact is ignored by the fold).</summary>
