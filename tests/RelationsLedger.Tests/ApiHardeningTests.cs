@@ -293,6 +293,21 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_method_a_read_does_not_take_is_a_405_whose_allow_names_head_beside_get()
+    {
+        foreach (var url in new[] { "/api/relations/US-BY/state", "/api/sanctions", "/relations/US-BY" })
+        {
+            var response = await Http.DeleteAsync(url, Ct);
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+            Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow);
+            await ProblemOf(response);
+        }
+        var write = await Http.PutAsync("/api/relations/US-BY/events", new StringContent("{}", Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, write.StatusCode);
+        Assert.Equal(["POST"], write.Content.Headers.Allow);
+    }
+
+    [Fact]
     public async Task conflicting_or_repeated_write_headers_are_400s_and_append_nothing()
     {
         var disagreeing = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events")

@@ -49,7 +49,8 @@ public static class LedgerHttp
 
     /// <summary>HEAD is GET without the body (RFC 9110 §9.3.2): a client checks an ETag or a size without the answer.
     /// Routes are mapped for GET only, so a HEAD request is routed as one (routing runs here, after the rewrite);
-    /// Kestrel still knows it was HEAD, sends the headers and drops what the endpoint writes.</summary>
+    /// Kestrel still knows it was HEAD, sends the headers and drops what the endpoint writes. Routing's 405 lists the
+    /// methods the routes are mapped for, so HEAD is added beside GET there.</summary>
     public static WebApplication UseHeadAsGet(this WebApplication app)
     {
         app.Use((context, next) =>
@@ -58,6 +59,14 @@ public static class LedgerHttp
             return next(context);
         });
         app.UseRouting();
+        app.Use(async (context, next) =>
+        {
+            await next(context);
+            if (context.Response.StatusCode != StatusCodes.Status405MethodNotAllowed || context.Response.HasStarted) return;
+            var allow = context.Response.Headers.Allow.ToString().Split(", ");
+            if (allow.Contains(HttpMethods.Get) && !allow.Contains(HttpMethods.Head))
+                context.Response.Headers.Allow = string.Join(", ", allow.Append(HttpMethods.Head));
+        });
         return app;
     }
 
