@@ -51,6 +51,9 @@ public static class LedgerHttp
     /// Routes are mapped for GET only, so a HEAD request is routed as one (routing runs here, after the rewrite);
     /// Kestrel still knows it was HEAD, sends the headers and drops what the endpoint writes. Routing's 405 lists the
     /// methods the routes are mapped for, so HEAD is added beside GET there.</summary>
+    /// <summary>The name ASP.NET Core's routing gives the endpoint that answers a method no route there is mapped for.</summary>
+    private const string MethodNotAllowed = "405 HTTP Method Not Supported";
+
     public static WebApplication UseHeadAsGet(this WebApplication app)
     {
         app.Use((context, next) =>
@@ -59,13 +62,18 @@ public static class LedgerHttp
             return next(context);
         });
         app.UseRouting();
-        app.Use(async (context, next) =>
+        // only routing's 405 endpoint is touched: every other request passes with one comparison, no await
+        app.Use((context, next) =>
         {
-            await next(context);
-            if (context.Response.StatusCode != StatusCodes.Status405MethodNotAllowed || context.Response.HasStarted) return;
-            var allow = context.Response.Headers.Allow.ToString().Split(", ");
-            if (allow.Contains(HttpMethods.Get) && !allow.Contains(HttpMethods.Head))
-                context.Response.Headers.Allow = string.Join(", ", allow.Append(HttpMethods.Head));
+            if (context.GetEndpoint()?.DisplayName == MethodNotAllowed)
+                context.Response.OnStarting(() =>
+                {
+                    var allow = context.Response.Headers.Allow.ToString().Split(", ");
+                    if (allow.Contains(HttpMethods.Get) && !allow.Contains(HttpMethods.Head))
+                        context.Response.Headers.Allow = string.Join(", ", allow.Append(HttpMethods.Head));
+                    return Task.CompletedTask;
+                });
+            return next(context);
         });
         return app;
     }
