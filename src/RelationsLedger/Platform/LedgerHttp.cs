@@ -47,13 +47,13 @@ public static class LedgerHttp
         return app;
     }
 
+    /// <summary>The name ASP.NET Core's routing gives the endpoint that answers a method no route there is mapped for.</summary>
+    private const string MethodNotAllowed = "405 HTTP Method Not Supported";
+
     /// <summary>HEAD is GET without the body (RFC 9110 §9.3.2): a client checks an ETag or a size without the answer.
     /// Routes are mapped for GET only, so a HEAD request is routed as one (routing runs here, after the rewrite);
     /// Kestrel still knows it was HEAD, sends the headers and drops what the endpoint writes. Routing's 405 lists the
     /// methods the routes are mapped for, so HEAD is added beside GET there.</summary>
-    /// <summary>The name ASP.NET Core's routing gives the endpoint that answers a method no route there is mapped for.</summary>
-    private const string MethodNotAllowed = "405 HTTP Method Not Supported";
-
     public static WebApplication UseHeadAsGet(this WebApplication app)
     {
         app.Use((context, next) =>
