@@ -139,6 +139,22 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task an_instant_the_database_has_not_reached_is_waited_for_at_most_once()
+    {
+        // a register folds pair after pair, each read settling the request's knownAt: an instant a few seconds ahead
+        // cannot be settled, and took a barrier (the writers held up) for every pair
+        await using var connection = new NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var clock = new NpgsqlCommand("select clock_timestamp()", connection);
+        var ahead = new DateTimeOffset((DateTime)(await clock.ExecuteScalarAsync(Ct))!).AddSeconds(20);
+        var horizon = Relations.Recording.RecordedHorizon.Of(App.Store);
+        var before = horizon.Barriers;
+        for (var pair = 0; pair < 5; pair++) await horizon.SettleAsync(ahead, Ct);
+        Assert.InRange(horizon.Barriers - before, 0, 1);
+        Assert.True(horizon.Settled < ahead);
+    }
+
+    [Fact]
     public async Task a_reply_lost_after_a_commit_is_answered_as_recorded_and_nothing_is_written_twice()
     {
         var writer = App.Services.GetRequiredService<Relations.Recording.StreamWriter>();

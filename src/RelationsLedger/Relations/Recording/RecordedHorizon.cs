@@ -25,22 +25,28 @@ public sealed class RecordedHorizon(IDocumentStore store)
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private long _settledTicks = DateTimeOffset.MinValue.UtcTicks;
+    // when the last barrier read the database's clock (Stopwatch timestamp; 0: none yet)
+    private long _barrierAt;
 
     /// <summary>Everything recorded at or before this instant is committed and visible.</summary>
     public DateTimeOffset Settled => new(Interlocked.Read(ref _settledTicks), TimeSpan.Zero);
 
+    /// <summary>For tests: how many times the writers were waited out.</summary>
+    internal int Barriers;
+
     /// <summary>Returns once every event recorded at or before <paramref name="knownAt"/> is visible to a read that
     /// starts after it (at once when there is no instant, or it is before the horizon). An instant still ahead cannot
-    /// be settled — its answer is the newest one, as a read's without knownAt — so one more than a minute ahead (the
-    /// clocks of the app and the database may differ a little) does not hold the writers up for nothing.</summary>
+    /// be settled — its answer is the newest one, as a read's without knownAt — so one the database's clock has not
+    /// reached (its reading at the last barrier, moved on by the time since) does not hold the writers up for nothing,
+    /// nor, before any barrier, one more than a minute ahead of the app's clock (the two may differ a little).</summary>
     public async Task SettleAsync(DateTimeOffset? knownAt, CancellationToken ct)
     {
-        if (knownAt is not { } at || at <= Settled || at > DateTimeOffset.UtcNow.AddMinutes(1)) return;
+        if (knownAt is not { } at || at <= Settled || Ahead(at)) return;
         await _gate.WaitAsync(ct);
         try
         {
-            // a barrier that ran while this one waited may have settled it
-            if (at <= Settled) return;
+            // a barrier that ran while this one waited may have settled it, or found it ahead
+            if (at <= Settled || Ahead(at)) return;
             await using var connection = store.Storage.Database.CreateConnection();
             await connection.OpenAsync(ct);
             await using var batch = new NpgsqlBatch(connection)
@@ -53,12 +59,20 @@ public sealed class RecordedHorizon(IDocumentStore store)
                     new("commit"),
                 },
             };
+            // taken before the clock is read: the database's clock is then never thought behind where it is
+            var sent = System.Diagnostics.Stopwatch.GetTimestamp();
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct);
             await reader.ReadAsync(ct);
             var now = reader.GetFieldValue<DateTimeOffset>(0);
             if (now.UtcTicks > Interlocked.Read(ref _settledTicks)) Interlocked.Exchange(ref _settledTicks, now.UtcTicks);
+            Interlocked.Exchange(ref _barrierAt, sent);
+            Interlocked.Increment(ref Barriers);
         }
         finally { _gate.Release(); }
     }
+
+    private bool Ahead(DateTimeOffset at) => Interlocked.Read(ref _barrierAt) is var barrier and not 0
+        ? at > Settled + System.Diagnostics.Stopwatch.GetElapsedTime(barrier)
+        : at > DateTimeOffset.UtcNow.AddMinutes(1);
 }
