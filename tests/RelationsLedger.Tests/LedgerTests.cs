@@ -797,6 +797,36 @@ public sealed class CachingTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_read_pinned_by_asOf_and_a_settled_instant_is_immutable_too()
+    {
+        var first = await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+        var at = Uri.EscapeDataString((string)first["recordedAt"]!);
+        await Record("US-BY", Samples.Event("EmbassyReopened", "2025-11-01"));
+        var url = $"/api/relations/US-BY/state?asOf=2025-12-31&knownAt={at}";
+        var response = await Get(url);
+        Assert.Equal("public, max-age=31536000, immutable", response.Headers.CacheControl!.ToString());
+        Assert.False(response.Headers.ETag!.IsWeak);
+        Assert.Equal(HttpStatusCode.NotModified, (await Get(url, response.Headers.ETag.Tag)).StatusCode);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        // as known then: the embassy suspended, not yet reopened
+        Assert.Equal("suspended", (string)JsonNode.Parse(body)!["embassies"]![0]!["status"]!);
+        await Record("US-BY", Samples.Event("LeadersSpoke", "2025-08-15"));
+        Assert.Equal(body, await (await Get(url)).Content.ReadAsStringAsync(Ct));
+        var timeline = await Get($"/api/relations/US-BY/timeline?knownAt={at}");
+        Assert.Equal("public, max-age=31536000, immutable", timeline.Headers.CacheControl!.ToString());
+        Assert.Single(JsonNode.Parse(await timeline.Content.ReadAsStringAsync(Ct))!["events"]!.AsArray());
+
+        // not pinned: an instant still ahead is answered as the newest knowledge, and a state without asOf is today's
+        foreach (var open in new[] { "/api/relations/US-BY/state?asOf=2025-12-31&knownAt=2100-01-01T00:00:00Z", $"/api/relations/US-BY/state?knownAt={at}",
+                     "/api/relations/US-BY/timeline?knownAt=2100-01-01T00:00:00Z" })
+        {
+            var read = await Get(open);
+            Assert.Equal("no-cache", read.Headers.CacheControl!.ToString());
+            Assert.True(read.Headers.ETag!.IsWeak);
+        }
+    }
+
+    [Fact]
     public async Task an_unpinned_read_answers_304_until_something_is_appended()
     {
         var newest = (long)(await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28")))["sequence"]!;

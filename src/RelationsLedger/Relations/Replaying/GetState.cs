@@ -58,7 +58,7 @@ public static class GetState
         // folded took 0.5–0.7 s for every pinned read)
         foldable ??= await Reading.FoldableAsync(session, histories, p, knowledge, ct);
         var basisRead = foldable.Basis;
-        var pinned = asOf is not null && knowledge.Basis is { } b && b <= await Reading.LastSequenceAsync(session, p, ct);
+        var pinned = asOf is not null && await Reading.FixedAsync(session, p, knowledge, ct);
         if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, basisRead.Sequence), pinned)) return ReadCache.Unchanged;
         var state = foldable.StateAt(date);
         metrics.AsOfRead(clock.GetElapsedTime(started));

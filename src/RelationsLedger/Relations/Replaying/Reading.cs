@@ -77,6 +77,13 @@ public static partial class Reading
         return new Foldable(history.Recorded, history);
     }
 
+    /// <summary>Whether what is known can no longer grow: a basis the pair has passed, or an instant the ledger has
+    /// settled (<see cref="RecordedHorizon"/>: every event recorded by then is visible, and a write stamps a later one).
+    /// A read pinned so is the same answer for ever.</summary>
+    public static async Task<bool> FixedAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct) =>
+        knowledge.Basis is { } basis ? basis <= await LastSequenceAsync(session, pair, ct)
+        : knowledge.KnownAt is { } at && at <= RecordedHorizon.Of(session.DocumentStore).Settled;
+
     public static DateOnly? ParseDate(string? text, string field, Problems problems)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
