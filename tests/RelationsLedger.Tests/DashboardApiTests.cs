@@ -76,6 +76,24 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.Equal((string?)appended["eventId"], (string?)JsonNode.Parse(line!["data:".Length..])!["eventId"]);
     }
 
+    [Theory]
+    [InlineData("/"), InlineData("/relations/US-BY"), InlineData("/relations/US-BY/timeline"), InlineData("/relations/US-BY/diff"),
+     InlineData("/relations/US-BY/add"), InlineData("/events/00000000-0000-0000-0000-000000000001"), InlineData("/sanctions"), InlineData("/status")]
+    public async Task every_page_has_its_shared_parts_filled_in(string path)
+    {
+        var html = await Http.GetStringAsync(path, Ct);
+        Assert.DoesNotContain("<!--#", html);
+        Assert.Contains("<meta charset=\"utf-8\">", html);
+        Assert.Contains("href=\"/css/site.css\"", html);
+        Assert.Contains("id=\"site-header\"", html);
+        Assert.Contains("class=\"site-footer\"", html);
+    }
+
+    [Theory]
+    [InlineData("/index.html"), InlineData("/relation.html"), InlineData("/partials/site-header.html")]
+    public async Task a_page_template_is_not_served_as_a_file(string path) =>
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync(path, Ct)).StatusCode);
+
     [Fact]
     public async Task html_pages_carry_a_strict_content_security_policy()
     {

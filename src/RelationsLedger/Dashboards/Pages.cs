@@ -46,7 +46,10 @@ public static class Pages
 
     public static WebApplication MapPages(this WebApplication app)
     {
-        app.UseStaticFiles();
+        // a page's file is a template (its shared parts not filled in): pages are served by their routes only
+        var types = new Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider();
+        types.Mappings.Remove(".html");
+        app.UseStaticFiles(new StaticFileOptions { ContentTypeProvider = types });
         foreach (var (route, file) in Routes)
             app.MapGet(route, (IWebHostEnvironment env) =>
                     Compose(env.WebRootFileProvider, file) is { } html
