@@ -44,6 +44,44 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_register_answers_304_until_an_append_and_is_immutable_pinned_by_a_settled_instant()
+    {
+        var first = await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));
+        async Task<HttpResponseMessage> Get(string url, string? etag = null)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+            return await Http.SendAsync(request, Ct);
+        }
+
+        const string today = "/api/sanctions?asOf=2025-01-01";
+        var open = await Get(today);
+        Assert.Equal("no-cache", open.Headers.CacheControl!.ToString());
+        Assert.True(open.Headers.ETag!.IsWeak);
+        Assert.Equal(HttpStatusCode.NotModified, (await Get(today, open.Headers.ETag.ToString())).StatusCode);
+        Assert.NotEqual(open.Headers.ETag, (await Get(today + "&format=csv")).Headers.ETag);
+
+        var at = Uri.EscapeDataString((string)first["recordedAt"]!);
+        var pinnedUrl = $"/api/sanctions?asOf=2025-01-01&knownAt={at}";
+        var pinned = await Get(pinnedUrl);
+        Assert.Equal("public, max-age=31536000, immutable", pinned.Headers.CacheControl!.ToString());
+        Assert.False(pinned.Headers.ETag!.IsWeak);
+        var body = await pinned.Content.ReadAsStringAsync(Ct);
+        Assert.Single(JsonNode.Parse(body)!["sanctions"]!.AsArray());
+
+        // an append to another pair changes the newest register, not the one as known before it
+        await Record("US-RU", Samples.Event("SanctionsImposed", "2024-02-23"));
+        var changed = await Get(today, open.Headers.ETag.ToString());
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal(2, JsonNode.Parse(await changed.Content.ReadAsStringAsync(Ct))!["sanctions"]!.AsArray().Count);
+        Assert.Equal(HttpStatusCode.NotModified, (await Get(pinnedUrl, pinned.Headers.ETag.Tag)).StatusCode);
+        Assert.Equal(body, await (await Get(pinnedUrl)).Content.ReadAsStringAsync(Ct));
+        // without a date it is today's register, and an instant still ahead is the newest knowledge: neither is fixed
+        foreach (var unpinned in new[] { $"/api/sanctions?knownAt={at}", "/api/sanctions?asOf=2025-01-01&knownAt=2100-01-01T00:00:00Z" })
+            Assert.Equal("no-cache", (await Get(unpinned)).Headers.CacheControl!.ToString());
+    }
+
+    [Fact]
     public async Task the_status_reports_counts_the_last_append_and_projection_lag()
     {
         await Record("DE-US", Samples.Event("EmbassyClosed", "2022-02-28"));

@@ -28,7 +28,7 @@ public static class GetRegister
         var answer = Reading.ParseChoice<Format>(format, "format", problems);
         if (problems.Count > 0) return Task.FromResult(LedgerResults.Invalid(problems, "Invalid query."));
 
-        return Task.FromResult<IResult>(new Register(session, date, knowledge, issuer, wanted, answer == Format.Csv));
+        return Task.FromResult<IResult>(new Register(session, date, asOf is not null, knowledge, issuer, wanted, answer == Format.Csv));
     }
 
     private enum Format { Json, Csv }
@@ -40,14 +40,25 @@ public static class GetRegister
 
     /// <summary>The register, written pair by pair as each is folded: a ledger of a million events has a register of
     /// tens of megabytes, which held whole (as JSON nodes) took the process past 700 MB.</summary>
-    private sealed class Register(IQuerySession session, DateOnly date, Knowledge knowledge, string? issuer, SanctionStatus? wanted, bool csv) : IResult
+    private sealed class Register(IQuerySession session, DateOnly date, bool dated, Knowledge knowledge, string? issuer, SanctionStatus? wanted, bool csv) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
             var ct = context.RequestAborted;
             // the database first: one that does not answer is a 503 before a byte of the answer is written
-            await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, ct);
-            var pairs = await session.QueryAsync<string>($"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct);
+            var horizon = RecordedHorizon.Of(session.DocumentStore);
+            await horizon.SettleAsync(knowledge.KnownAt, ct);
+            var streams = await session.AdvancedSql.QueryAsync<string, long>($"select row(id), row(version) from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct);
+            // pinned by a date and a settled instant, the register is fixed (a basis is not: the sequence is global, and
+            // another pair's write may still commit below it). Otherwise it holds until a pair's version moves: every
+            // append moves one, whatever its sequence
+            var pinned = dated && knowledge.KnownAt is { } at && at <= horizon.Settled;
+            if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, pinned ? [] : [date, streams.Sum(s => s.Item2)]), pinned))
+            {
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+            var pairs = streams.Select(s => s.Item1);
             context.Response.ContentType = csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
             var body = context.Response.BodyWriter;
             // the HTTP answers' escaping; the rows' members as the state writes them (a measure's unknowns left out)
