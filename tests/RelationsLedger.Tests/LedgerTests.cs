@@ -827,6 +827,28 @@ public sealed class CachingTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_diff_and_the_chart_series_are_cached_as_the_state_is()
+    {
+        var first = await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+        var (at, basis) = (Uri.EscapeDataString((string)first["recordedAt"]!), (long)first["sequence"]!);
+        foreach (var path in new[] { "/api/relations/US-BY/diff?from=2020-01-01&to=2025-12-31", "/api/relations/US-BY/series?" })
+        {
+            var open = await Get(path);
+            Assert.Equal("no-cache", open.Headers.CacheControl!.ToString());
+            Assert.Equal(HttpStatusCode.NotModified, (await Get(path, open.Headers.ETag!.ToString())).StatusCode);
+            var pinned = new[] { await Get($"{path}&knownAt={at}"), await Get($"{path}&basis={basis}") };
+            await Record("US-BY", Samples.Event("LeadersSpoke", "2025-08-15"));
+            Assert.Equal(HttpStatusCode.OK, (await Get(path, open.Headers.ETag.ToString())).StatusCode);
+            foreach (var (read, url) in pinned.Zip([$"{path}&knownAt={at}", $"{path}&basis={basis}"]))
+            {
+                Assert.Equal("public, max-age=31536000, immutable", read.Headers.CacheControl!.ToString());
+                Assert.Equal(HttpStatusCode.NotModified, (await Get(url, read.Headers.ETag!.Tag)).StatusCode);
+                Assert.Equal(await read.Content.ReadAsStringAsync(Ct), await (await Get(url)).Content.ReadAsStringAsync(Ct));
+            }
+        }
+    }
+
+    [Fact]
     public async Task an_unpinned_read_answers_304_until_something_is_appended()
     {
         var newest = (long)(await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28")))["sequence"]!;

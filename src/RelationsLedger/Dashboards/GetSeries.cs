@@ -16,14 +16,17 @@ public static class GetSeries
     /// <summary>Chart series, one point per date on which something happened: each point is the fold's state after
     /// that date, so the charts show exactly what the state endpoint would answer.</summary>
     [WolverineGet("/api/relations/{pair}/series")]
-    public static async Task<IResult> Get(string pair, string? knownAt, string? basis, IQuerySession session, HistoryCache histories, CancellationToken ct)
+    public static async Task<IResult> Get(string pair, string? knownAt, string? basis, HttpRequest request, IQuerySession session, HistoryCache histories, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var problems = new Problems();
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
-        var resolved = (await Reading.FoldableAsync(session, histories, p, knowledge, ct)).Resolved().Where(e => !e.Retracted).ToList();
+        var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
+        if (ReadCache.NotModified(request.HttpContext, ReadCache.Tag(request, foldable.Basis.Sequence), await Reading.FixedAsync(session, p, knowledge, ct)))
+            return ReadCache.Unchanged;
+        var resolved = foldable.Resolved().Where(e => !e.Retracted).ToList();
         var (points, contacts) = Walk(resolved);
         return TypedResults.Ok(new { pair = p.Id, points, contactsPerYear = contacts });
     }

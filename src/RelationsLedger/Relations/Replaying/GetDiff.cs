@@ -52,7 +52,7 @@ public static class RelationshipDiff
 public static class GetDiff
 {
     [WolverineGet("/api/relations/{pair}/diff")]
-    public static async Task<IResult> Get(string pair, string? from, string? to, string? knownAt, string? basis, IQuerySession session, HistoryCache histories, CancellationToken ct)
+    public static async Task<IResult> Get(string pair, string? from, string? to, string? knownAt, string? basis, HttpRequest request, IQuerySession session, HistoryCache histories, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var problems = new Problems();
@@ -65,6 +65,8 @@ public static class GetDiff
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
+        if (ReadCache.NotModified(request.HttpContext, ReadCache.Tag(request, foldable.Basis.Sequence), await Reading.FixedAsync(session, p, knowledge, ct)))
+            return ReadCache.Unchanged;
         var changes = RelationshipDiff.Between(foldable.StateAt(d1!.Value), foldable.StateAt(d2!.Value));
         return TypedResults.Ok(new DiffView(p.Id, d1.Value, d2.Value, foldable.Basis, changes));
     }

@@ -48,7 +48,7 @@ namespace Internal.Generated.WolverineHandlers
                 var basis = httpContext.Request.Query["basis"];
                 
                 // The actual HTTP request handler execution
-                var result = await RelationsLedger.Relations.Replaying.GetDiff.Get(pair, from, to, knownAt, basis, ((Marten.IQuerySession)documentSession), _historyCache, httpContext.RequestAborted).ConfigureAwait(false);
+                var result = await RelationsLedger.Relations.Replaying.GetDiff.Get(pair, from, to, knownAt, basis, httpContext.Request, ((Marten.IQuerySession)documentSession), _historyCache, httpContext.RequestAborted).ConfigureAwait(false);
 
                 await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             }

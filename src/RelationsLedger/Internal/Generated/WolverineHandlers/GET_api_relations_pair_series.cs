@@ -46,7 +46,7 @@ namespace Internal.Generated.WolverineHandlers
                 var basis = httpContext.Request.Query["basis"];
                 
                 // The actual HTTP request handler execution
-                var result = await RelationsLedger.Dashboards.GetSeries.Get(pair, knownAt, basis, ((Marten.IQuerySession)documentSession), _historyCache, httpContext.RequestAborted).ConfigureAwait(false);
+                var result = await RelationsLedger.Dashboards.GetSeries.Get(pair, knownAt, basis, httpContext.Request, ((Marten.IQuerySession)documentSession), _historyCache, httpContext.RequestAborted).ConfigureAwait(false);
 
                 await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             }
