@@ -68,6 +68,9 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.False(pinned.Headers.ETag!.IsWeak);
         var body = await pinned.Content.ReadAsStringAsync(Ct);
         Assert.Single(JsonNode.Parse(body)!["sanctions"]!.AsArray());
+        var byBasis = await Get($"/api/sanctions?asOf=2025-01-01&basis={first["sequence"]}");
+        Assert.Equal("public, max-age=31536000, immutable", byBasis.Headers.CacheControl!.ToString());
+        Assert.Equal(body, await byBasis.Content.ReadAsStringAsync(Ct));
 
         // an append to another pair changes the newest register, not the one as known before it
         await Record("US-RU", Samples.Event("SanctionsImposed", "2024-02-23"));
@@ -77,7 +80,7 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(HttpStatusCode.NotModified, (await Get(pinnedUrl, pinned.Headers.ETag.Tag)).StatusCode);
         Assert.Equal(body, await (await Get(pinnedUrl)).Content.ReadAsStringAsync(Ct));
         // without a date it is today's register, and an instant still ahead is the newest knowledge: neither is fixed
-        foreach (var unpinned in new[] { $"/api/sanctions?knownAt={at}", "/api/sanctions?asOf=2025-01-01&knownAt=2100-01-01T00:00:00Z" })
+        foreach (var unpinned in new[] { $"/api/sanctions?knownAt={at}", "/api/sanctions?asOf=2025-01-01&knownAt=2100-01-01T00:00:00Z", "/api/sanctions?asOf=2025-01-01&basis=1000000" })
             Assert.Equal("no-cache", (await Get(unpinned)).Headers.CacheControl!.ToString());
     }
 

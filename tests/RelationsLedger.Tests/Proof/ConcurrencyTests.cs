@@ -139,6 +139,45 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_read_at_a_basis_waits_for_a_write_of_another_pair_that_drew_a_lower_sequence()
+    {
+        var writer = App.Services.GetRequiredService<Relations.Recording.StreamWriter>();
+        var (stamped, release, held) = (new TaskCompletionSource(), new TaskCompletionSource(), 0);
+        writer.Stamped = async () =>
+        {
+            if (Interlocked.Exchange(ref held, 1) == 1) return;
+            stamped.SetResult();
+            await release.Task;
+        };
+        try
+        {
+            var append = Record("US-BY", Samples.Event("SanctionsImposed", "2025-08-15"));
+            await stamped.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            // another pair's write draws a higher sequence and commits while the first is still open
+            var basis = (long)(await Record("US-RU", Samples.Event("LeadersSpoke", "2025-08-16")))["sequence"]!;
+            var state = GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&basis={basis}");
+            var register = GetJson($"/api/sanctions?asOf=2025-12-31&basis={basis}");
+            await Task.Delay(300, Ct);
+            // a sequence not drawn yet cannot be settled: answered at once, as the newest knowledge
+            var ahead = await GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&basis={basis + 1000}").WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            Assert.False(state.IsCompleted);
+            Assert.False(register.IsCompleted);
+            release.SetResult();
+            var receipt = await append;
+            Assert.True((long)receipt["sequence"]! < basis);
+            // without the wait both answered at once, without the event drawn below their basis
+            Assert.Equal((long)receipt["sequence"]!, (long)(await state)["basis"]!["sequence"]!);
+            Assert.Single((await register)["sanctions"]!.AsArray());
+            Assert.Equal(0, (long)ahead["basis"]!["sequence"]!);
+        }
+        finally
+        {
+            release.TrySetResult();
+            writer.Stamped = null;
+        }
+    }
+
+    [Fact]
     public async Task an_instant_the_database_has_not_reached_is_waited_for_at_most_once()
     {
         // a register folds pair after pair, each read settling the request's knownAt: an instant a few seconds ahead

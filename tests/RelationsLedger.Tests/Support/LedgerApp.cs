@@ -60,7 +60,11 @@ public sealed class LedgerApp : IAsyncLifetime
         });
 
     /// <summary>Every test starts from an empty ledger.</summary>
-    public async Task ResetAsync() => await Services.ResetAllMartenDataAsync();
+    public async Task ResetAsync()
+    {
+        await Services.ResetAllMartenDataAsync();
+        Relations.Recording.RecordedHorizon.Of(Store).Forget();
+    }
 
     /// <summary>The host takes the lead and starts the async projection a second or so after it starts; tests begin once
     /// it runs here, since a reset (which stops and restarts the projection's shard on this node) racing that first start

@@ -10,7 +10,9 @@ namespace RelationsLedger.Relations.Recording;
 /// advisory lock from before it takes the stamp until its commit (<see cref="WriterLock"/>); a read as known at an
 /// instant past the settled horizon takes that lock exclusively once — it waits out the writes in flight, and the
 /// writes queued behind it stamp later — and moves the horizon to the database's clock at that moment. Reads at an
-/// instant before the horizon (the dashboard's slider) pay nothing.</summary>
+/// instant before the horizon (the dashboard's slider) pay nothing. The same holds for a basis: a write draws its
+/// sequences under the shared lock too, so a write of another pair may commit a sequence below one already committed;
+/// the barrier also moves a sequence horizon, below which every sequence drawn is committed or abandoned.</summary>
 public sealed class RecordedHorizon(IDocumentStore store)
 {
     /// <summary>The advisory lock's key ("RelLedg" in ASCII): other applications' keys on a shared database do not meet it.</summary>
@@ -31,6 +33,14 @@ public sealed class RecordedHorizon(IDocumentStore store)
     /// <summary>Everything recorded at or before this instant is committed and visible.</summary>
     public DateTimeOffset Settled => new(Interlocked.Read(ref _settledTicks), TimeSpan.Zero);
 
+    private long _settledSequence;
+
+    /// <summary>Every event with a sequence at or below this one is committed and visible (or was never recorded).</summary>
+    public long SettledSequence => Interlocked.Read(ref _settledSequence);
+
+    /// <summary>For tests, which empty the ledger under a running app: its sequences start again from 1.</summary>
+    internal void Forget() => Interlocked.Exchange(ref _settledSequence, 0);
+
     /// <summary>For tests: how many times the writers were waited out.</summary>
     internal int Barriers;
 
@@ -47,29 +57,69 @@ public sealed class RecordedHorizon(IDocumentStore store)
         {
             // a barrier that ran while this one waited may have settled it, or found it ahead
             if (at <= Settled || Ahead(at)) return;
-            await using var connection = store.Storage.Database.CreateConnection();
-            await connection.OpenAsync(ct);
-            await using var batch = new NpgsqlBatch(connection)
-            {
-                BatchCommands =
-                {
-                    new("begin"),
-                    new($"select pg_advisory_xact_lock({Key})"),
-                    new("select clock_timestamp()"),
-                    new("commit"),
-                },
-            };
-            // taken before the clock is read: the database's clock is then never thought behind where it is
-            var sent = System.Diagnostics.Stopwatch.GetTimestamp();
-            await using var reader = await batch.ExecuteReaderAsync(ct);
-            await reader.NextResultAsync(ct);
-            await reader.ReadAsync(ct);
-            var now = reader.GetFieldValue<DateTimeOffset>(0);
-            if (now.UtcTicks > Interlocked.Read(ref _settledTicks)) Interlocked.Exchange(ref _settledTicks, now.UtcTicks);
-            Interlocked.Exchange(ref _barrierAt, sent);
-            Interlocked.Increment(ref Barriers);
+            await BarrierAsync(ct);
         }
         finally { _gate.Release(); }
+    }
+
+    /// <summary>Returns once every event with a sequence at or below <paramref name="basis"/> is committed and visible
+    /// (at once when there is none, or it is below the sequence horizon). A sequence not drawn yet cannot be settled —
+    /// the answer is the newest one — so it is looked up first, without holding the writers up.</summary>
+    public async Task SettleAsync(long? basis, CancellationToken ct)
+    {
+        if (basis is not { } sequence || sequence <= SettledSequence) return;
+        // before the gate: a barrier under way waits for the writers, and this may not need one
+        await using (var connection = store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync(ct);
+            await using var drawn = new NpgsqlCommand(DrawnSql, connection);
+            if (sequence > (long)(await drawn.ExecuteScalarAsync(ct))!) return;
+        }
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (sequence <= SettledSequence) return;
+            await BarrierAsync(ct);
+        }
+        finally { _gate.Release(); }
+    }
+
+    /// <summary>Both: the instant, else the basis (a read gives one of them at most).</summary>
+    public Task SettleAsync(DateTimeOffset? knownAt, long? basis, CancellationToken ct) =>
+        knownAt is not null ? SettleAsync(knownAt, ct) : SettleAsync(basis, ct);
+
+    /// <summary>Whether what is known at this instant or basis can no longer grow (both settled; one of them given).</summary>
+    public bool Fixes(DateTimeOffset? knownAt, long? basis) =>
+        knownAt is { } at ? at <= Settled : basis is { } sequence && sequence <= SettledSequence;
+
+    /// <summary>The highest sequence drawn so far (0: none).</summary>
+    private string DrawnSql =>
+        $"select case when is_called then last_value else 0 end from {store.Options.Events.DatabaseSchemaName}.mt_events_sequence";
+
+    private async Task BarrierAsync(CancellationToken ct)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new("begin"),
+                new($"select pg_advisory_xact_lock({Key})"),
+                new($"select clock_timestamp(), ({DrawnSql})"),
+                new("commit"),
+            },
+        };
+        // taken before the clock is read: the database's clock is then never thought behind where it is
+        var sent = System.Diagnostics.Stopwatch.GetTimestamp();
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        var (now, drawn) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetInt64(1));
+        if (now.UtcTicks > Interlocked.Read(ref _settledTicks)) Interlocked.Exchange(ref _settledTicks, now.UtcTicks);
+        if (drawn > Interlocked.Read(ref _settledSequence)) Interlocked.Exchange(ref _settledSequence, drawn);
+        Interlocked.Exchange(ref _barrierAt, sent);
+        Interlocked.Increment(ref Barriers);
     }
 
     private bool Ahead(DateTimeOffset at) => Interlocked.Read(ref _barrierAt) is var barrier and not 0

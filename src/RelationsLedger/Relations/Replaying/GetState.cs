@@ -49,6 +49,8 @@ public static class GetState
         Foldable? foldable = null;
         if (knowledge.Basis is { } pinnedBasis)
         {
+            // settled on the primary before the replica is judged by what the primary has of the pair
+            await RecordedHorizon.Of(session.DocumentStore).SettleAsync(pinnedBasis, ct);
             var (source, owned, name) = await replica.ForPinnedAsync(session, p, pinnedBasis, ct);
             context.Response.Headers["X-Read-Source"] = name;
             if (owned)

@@ -55,7 +55,7 @@ public static partial class Reading
     public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct, bool lean = false,
         IEnumerable<Type>? types = null)
     {
-        await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, ct);
+        await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, knowledge.Basis, ct);
         var rows = EventRows.Of(session.DocumentStore);
         var known = new List<RecordedEvent>();
         // the database leaves out what was not known: a register as known mid-way through a ledger reads half of it
@@ -71,18 +71,19 @@ public static partial class Reading
     /// history's checkpoints; an earlier one from the history of what it knew (<see cref="HistoryCache.AsKnown"/>).</summary>
     public static async Task<Foldable> FoldableAsync(IQuerySession session, HistoryCache histories, Pair pair, Knowledge knowledge, CancellationToken ct)
     {
-        await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, ct);
+        await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, knowledge.Basis, ct);
         var history = await histories.LatestAsync(session, pair, await session.Events.FetchStreamStateAsync(pair.Id, ct), ct);
         if (!history.KnewAll(knowledge)) history = histories.AsKnown(pair, history, knowledge);
         return new Foldable(history.Recorded, history);
     }
 
-    /// <summary>Whether what is known can no longer grow: a basis the pair has passed, or an instant the ledger has
-    /// settled (<see cref="RecordedHorizon"/>: every event recorded by then is visible, and a write stamps a later one).
-    /// A read pinned so is the same answer for ever.</summary>
+    /// <summary>Whether what is known of the pair can no longer grow: an instant or a basis the ledger has settled
+    /// (<see cref="RecordedHorizon"/>: every event recorded by then, or drawn at or below it, is visible; a write stamps a
+    /// later instant and draws a higher sequence), or a basis the pair has passed (its writes are serialized). A read
+    /// pinned so is the same answer for ever.</summary>
     public static async Task<bool> FixedAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct) =>
-        knowledge.Basis is { } basis ? basis <= await LastSequenceAsync(session, pair, ct)
-        : knowledge.KnownAt is { } at && at <= RecordedHorizon.Of(session.DocumentStore).Settled;
+        RecordedHorizon.Of(session.DocumentStore).Fixes(knowledge.KnownAt, knowledge.Basis)
+        || (knowledge.Basis is { } basis && basis <= await LastSequenceAsync(session, pair, ct));
 
     public static DateOnly? ParseDate(string? text, string field, Problems problems)
     {
