@@ -430,12 +430,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         try
         {
             foreach (var verb in new string[][] { ["replay", "--pair", "US-BY"], ["import", file], ["export", "--all"], ["seed"], ["rebuild"] })
-            {
-                var (exit, output) = await RunOn(closed, verb);
-                Assert.True(exit != 0, output);
-                Assert.Single(output.Split('\n'), line => line.Contains($"Cannot connect to PostgreSQL at 127.0.0.1:{port} — Connection refused"));
-                Assert.DoesNotContain("Exception", output);
-            }
+                SaysItCannotConnect(port, await RunOn(closed, verb));
         }
         finally { File.Delete(file); }
 
@@ -443,6 +438,14 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.True(healthExit != 0, health);
         Assert.Contains("--url must be an absolute http(s) URL", health);
         Assert.DoesNotContain("Exception", health);
+    }
+
+    /// <summary>One line on standard error naming where and why, a non-zero exit, and no stack trace anywhere.</summary>
+    private static void SaysItCannotConnect(int port, (int Exit, string Output, string Error) run)
+    {
+        Assert.True(run.Exit != 0, run.Output + run.Error);
+        Assert.Single(run.Error.Split('\n'), line => line.Contains($"Cannot connect to PostgreSQL at 127.0.0.1:{port} — Connection refused"));
+        Assert.DoesNotContain("Exception", run.Output + run.Error);
     }
 
     [Fact]
@@ -463,9 +466,13 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.All(lines, line => Assert.Equal("BY-US", (string?)JsonNode.Parse(line)!["pair"]));
     }
 
-    private Task<(int Exit, string Output)> Run(params string[] args) => RunOn(App.ConnectionString, args);
+    private async Task<(int Exit, string Output)> Run(params string[] args)
+    {
+        var (exit, output, error) = await RunOn(App.ConnectionString, args);
+        return (exit, output + error);
+    }
 
-    private async Task<(int Exit, string Output)> RunOn(string connectionString, params string[] args)
+    private async Task<(int Exit, string Output, string Error)> RunOn(string connectionString, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(AppProcess.AppDll);
@@ -476,6 +483,6 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var output = process.StandardOutput.ReadToEndAsync(Ct);
         var error = process.StandardError.ReadToEndAsync(Ct);
         await process.WaitForExitAsync(Ct);
-        return (process.ExitCode, await output + await error);
+        return (process.ExitCode, await output, await error);
     }
 }
