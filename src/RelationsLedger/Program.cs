@@ -37,6 +37,7 @@ app.MapLedgerApiDocs();
 app.MapLedgerTelemetry();
 app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
 
+if (await RelationsLedger.CommandLine.UnreachableDatabase.StopsAsync(app.Services, args)) return 1;
 return await app.RunJasperFxCommands(args);
 
 public partial class Program;

@@ -424,13 +424,12 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     public async Task every_verb_on_a_database_it_cannot_reach_says_so_in_one_line_and_exits_non_zero()
     {
         var port = AppProcess.FreePort();
-        var closed = $"Host=127.0.0.1;Port={port};Username=ledger;Password=ledger;Database=ledger";
         var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.ndjson");
         await File.WriteAllTextAsync(file, Line(Samples.Event("StatementMade", "2024-01-01")), Ct);
         try
         {
             foreach (var verb in new string[][] { ["replay", "--pair", "US-BY"], ["import", file], ["export", "--all"], ["seed"], ["rebuild"] })
-                SaysItCannotConnect(port, await RunOn(closed, verb));
+                SaysItCannotConnect(port, await RunOn(Closed(port), verb));
         }
         finally { File.Delete(file); }
 
@@ -439,6 +438,45 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Contains("--url must be an absolute http(s) URL", health);
         Assert.DoesNotContain("Exception", health);
     }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("--urls http://127.0.0.1:9")]
+    [InlineData("db-apply")]
+    [InlineData("db-assert")]
+    [InlineData("db-patch -d marten://store/ schema.sql")]
+    [InlineData("check-env")]
+    [InlineData("resources check")]
+    [InlineData("capabilities")]
+    [InlineData("projections rebuild")]
+    [InlineData("projection-run TimelineProjection --stream BY-US")]
+    [InlineData("event-query")]
+    [InlineData("stream-query")]
+    [InlineData("marten --advance")]
+    [InlineData("storage counts")]
+    [InlineData("clear-handled")]
+    [InlineData("wolverine-diagnostics describe-routing --all")]
+    public async Task the_critter_stacks_verbs_that_need_the_database_say_in_one_line_that_they_cannot_reach_it(string commandLine)
+    {
+        var port = AppProcess.FreePort();
+        SaysItCannotConnect(port, await RunOn(Closed(port), commandLine.Split(' ')));
+    }
+
+    [Theory]
+    [InlineData("help")]
+    [InlineData("describe")]
+    [InlineData("db-list")]
+    [InlineData("projections list")]
+    [InlineData("resources list")]
+    [InlineData("wolverine-diagnostics fsharp-coverage")]
+    public async Task verbs_that_do_not_need_the_database_work_without_it(string commandLine)
+    {
+        var (exit, output, error) = await RunOn(Closed(AppProcess.FreePort()), commandLine.Split(' '));
+        Assert.True(exit == 0, output + error);
+        Assert.DoesNotContain("Cannot connect", output + error);
+    }
+
+    private static string Closed(int port) => $"Host=127.0.0.1;Port={port};Username=ledger;Password=ledger;Database=ledger";
 
     /// <summary>One line on standard error naming where and why, a non-zero exit, and no stack trace anywhere.</summary>
     private static void SaysItCannotConnect(int port, (int Exit, string Output, string Error) run)
