@@ -38,16 +38,9 @@ public sealed class EmbeddedPostgresTests
         var root = Path.Combine(Path.GetTempPath(), $"relationsledger-embedded-{Guid.NewGuid():N}");
         try
         {
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { RelationsLedger.Tests.Support.AppProcess.AppDll, "help" }) start.ArgumentList.Add(arg);
-            start.Environment["Ledger__DataDirectory"] = root;
-            start.Environment.Remove("ConnectionStrings__Ledger");
-            using var process = System.Diagnostics.Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-            var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-            Assert.True(process.ExitCode == 0, error);
-            Assert.Contains("rebuild", await output);
+            var (exit, output, error) = await RunVerbAsync(root, "help");
+            Assert.True(exit == 0, error);
+            Assert.Contains("rebuild", output);
             // the store was built (and the cluster made) for the listing; it was stopped at exit
             Assert.True(File.Exists(Path.Combine(root, "pgdata", "PG_VERSION")));
             Assert.False(File.Exists(Path.Combine(root, "pgdata", "postmaster.pid")), "the embedded PostgreSQL still runs");
@@ -56,6 +49,39 @@ public sealed class EmbeddedPostgresTests
         {
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task a_verb_beside_a_running_app_leaves_the_embedded_cluster_the_app_started_running()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-embedded-{Guid.NewGuid():N}");
+        try
+        {
+            // the running app's cluster (this process stands in for the app)
+            var app = await LocalPostgres.StartAsync(root, database: "ledger");
+            var (exit, _, error) = await RunVerbAsync(root, "help");
+            Assert.True(exit == 0, error);
+            Assert.True(Answers(app.Port), "the verb stopped the cluster of the app running beside it");
+            await app.StopAsync();
+            Assert.False(Answers(app.Port));
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task<(int Exit, string Output, string Error)> RunVerbAsync(string root, string verb)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { RelationsLedger.Tests.Support.AppProcess.AppDll, verb }) start.ArgumentList.Add(arg);
+        start.Environment["Ledger__DataDirectory"] = root;
+        start.Environment.Remove("ConnectionStrings__Ledger");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return (process.ExitCode, await output, error);
     }
 
     private static async Task Execute(string connectionString, string sql)

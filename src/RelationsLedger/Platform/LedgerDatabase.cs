@@ -40,6 +40,11 @@ public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerD
     {
         if (Interlocked.Exchange(ref _embedded, null) is not { } embedded) return;
         AppDomain.CurrentDomain.ProcessExit -= StopOnExit;
+        if (embedded.Borrowed)
+        {
+            logger.LogInformation("Leaving the embedded PostgreSQL running: the process that started it stops it");
+            return;
+        }
         logger.LogInformation("Stopping the embedded PostgreSQL");
         await embedded.StopAsync();
     }

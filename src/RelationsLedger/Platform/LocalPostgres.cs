@@ -18,6 +18,7 @@ public sealed class LocalPostgres : IAsyncDisposable
     private readonly string _binaries;
     private readonly string? _runAs;
     private bool _durable;
+    private bool _borrowed;
 
     private LocalPostgres(string root, bool throwaway, string binaries, string? runAs)
     {
@@ -80,9 +81,15 @@ public sealed class LocalPostgres : IAsyncDisposable
 
         // the same port as last time when it is free, so clients (and a restarted cluster) find it again
         var portFile = Path.Combine(_root, "port");
-        Port = RunningPort() ?? (File.Exists(portFile) && int.TryParse(File.ReadAllText(portFile), out var last) && IsFree(last) ? last : FreePort());
+        var running = RunningPort();
+        Port = running ?? (File.Exists(portFile) && int.TryParse(File.ReadAllText(portFile), out var last) && IsFree(last) ? last : FreePort());
         await File.WriteAllTextAsync(portFile, Port.ToString());
-        if (RunningPort() is null)
+        // a server another live process started (the app, beside which a verb runs) is that process's to stop;
+        // one whose starter is gone (it was killed) becomes this process's
+        var ownerFile = Path.Combine(_root, "owner");
+        _borrowed = running is not null && OwnerAlive(ownerFile);
+        if (!_borrowed) await File.WriteAllTextAsync(ownerFile, ProcessMark(Environment.ProcessId));
+        if (running is null)
         {
             var durability = _durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
             var log = Path.Combine(DataDirectory, "server.log");
@@ -120,9 +127,13 @@ public sealed class LocalPostgres : IAsyncDisposable
         catch (ArgumentException) { return null; }
     }
 
+    /// <summary>Whether the server was already running, started by another live process, which stops it.</summary>
+    public bool Borrowed => _borrowed;
+
+    /// <summary>Stops the server, unless it is <see cref="Borrowed"/>.</summary>
     public async Task StopAsync()
     {
-        if (!Directory.Exists(DataDirectory) || RunningPort() is null) return;
+        if (_borrowed || !Directory.Exists(DataDirectory) || RunningPort() is null) return;
         await RunAsync("pg_ctl", $"-D \"{DataDirectory}\" -m fast -w -t 60 stop");
     }
 
@@ -136,6 +147,22 @@ public sealed class LocalPostgres : IAsyncDisposable
             try { Directory.Delete(_root, recursive: true); }
             catch (IOException) when (attempt < 5) { await Task.Delay(200 * attempt); }
         }
+    }
+
+    /// <summary>A process by its id and start time (clock ticks after boot, from /proc), so that a reused id is not
+    /// taken for the process that wrote it.</summary>
+    private static string ProcessMark(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return $"{pid} {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]}";
+    }
+
+    private static bool OwnerAlive(string ownerFile)
+    {
+        var mark = File.Exists(ownerFile) ? File.ReadAllText(ownerFile).Trim() : "";
+        if (!int.TryParse(mark.Split(' ')[0], out var pid) || pid == Environment.ProcessId) return false;
+        try { return ProcessMark(pid) == mark; }
+        catch (IOException) { return false; }
     }
 
     private static bool IsFree(int port)
