@@ -504,6 +504,37 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.All(lines, line => Assert.Equal("BY-US", (string?)JsonNode.Parse(line)!["pair"]));
     }
 
+    [Fact]
+    public async Task a_verb_run_as_the_readme_writes_it_reads_and_writes_files_where_it_is_typed()
+    {
+        await Seeds.LoadAsync(Ct);
+        // `dotnet run --project src/RelationsLedger -- export --out FILE`, typed in some folder
+        var appFolder = Path.GetDirectoryName(AppProcess.AppDll)!;
+        var project = new DirectoryInfo(appFolder);
+        while (!File.Exists(Path.Combine(project.FullName, "RelationsLedger.csproj"))) project = project.Parent!;
+        var here = Directory.CreateTempSubdirectory("relationsledger-verb-");
+        var name = $"export-{Guid.NewGuid():N}.ndjson";
+        try
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = here.FullName };
+            foreach (var arg in new[] { "run", "--no-build", "-c", new DirectoryInfo(appFolder).Parent!.Name, "--project", project.FullName, "--", "export", "--pair", "US-BY", "--out", name })
+                start.ArgumentList.Add(arg);
+            start.Environment["ConnectionStrings__Ledger"] = App.ConnectionString;
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync(Ct);
+            var error = await process.StandardError.ReadToEndAsync(Ct);
+            await process.WaitForExitAsync(Ct);
+            Assert.True(process.ExitCode == 0, await output + error);
+            Assert.False(File.Exists(Path.Combine(project.FullName, name)), "written in the project's folder, not where the verb was typed");
+            Assert.Equal(await App.EventCountAsync(), (await File.ReadAllLinesAsync(Path.Combine(here.FullName, name), Ct)).Length);
+        }
+        finally
+        {
+            here.Delete(recursive: true);
+            File.Delete(Path.Combine(project.FullName, name));
+        }
+    }
+
     private async Task<(int Exit, string Output)> Run(params string[] args)
     {
         var (exit, output, error) = await RunOn(App.ConnectionString, args);
