@@ -47,13 +47,6 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
     public async Task the_register_answers_304_until_an_append_and_is_immutable_pinned_by_a_settled_instant()
     {
         var first = await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));
-        async Task<HttpResponseMessage> Get(string url, string? etag = null)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, url);
-            if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
-            return await Http.SendAsync(request, Ct);
-        }
-
         const string today = "/api/sanctions?asOf=2025-01-01";
         var open = await Get(today);
         Assert.Equal("no-cache", open.Headers.CacheControl!.ToString());

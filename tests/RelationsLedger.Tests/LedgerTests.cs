@@ -769,13 +769,6 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
 
 public sealed class CachingTests(LedgerApp app) : ApiTest(app)
 {
-    private async Task<HttpResponseMessage> Get(string url, string? etag = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
-        return await Http.SendAsync(request, Ct);
-    }
-
     [Fact]
     public async Task a_read_pinned_by_asOf_and_basis_is_immutable_with_a_strong_etag()
     {

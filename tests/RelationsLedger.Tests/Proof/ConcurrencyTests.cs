@@ -102,79 +102,49 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
     [Fact]
     public async Task a_read_as_known_at_an_instant_waits_for_a_write_stamped_before_it_and_still_committing()
     {
-        var writer = App.Services.GetRequiredService<Relations.Recording.StreamWriter>();
-        var (stamped, release, held) = (new TaskCompletionSource(), new TaskCompletionSource(), 0);
-        writer.Stamped = async () =>
-        {
-            if (Interlocked.Exchange(ref held, 1) == 1) return;
-            stamped.SetResult();
-            await release.Task;
-        };
-        try
-        {
-            var append = Record("US-BY", Samples.Event("LeadersSpoke", "2025-08-15"));
-            await stamped.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
-            // an instant after the write's stamp, while its transaction is still open
-            await using var connection = new NpgsqlConnection(App.ConnectionString);
-            await connection.OpenAsync(Ct);
-            await using var clock = new NpgsqlCommand("select clock_timestamp()", connection);
-            var knownAt = new DateTimeOffset((DateTime)(await clock.ExecuteScalarAsync(Ct))!);
-            var read = GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&knownAt={Uri.EscapeDataString(knownAt.ToString("O"))}");
-            await Task.Delay(300, Ct);
-            // an instant still ahead cannot be settled: it is answered at once, as the newest knowledge
-            var ahead = await GetJson("/api/relations/US-BY/state?asOf=2025-12-31&knownAt=2100-01-01T00:00:00Z").WaitAsync(TimeSpan.FromSeconds(10), Ct);
-            Assert.False(read.IsCompleted);
-            release.SetResult();
-            var receipt = await append;
-            Assert.True((DateTimeOffset)receipt["recordedAt"]! <= knownAt);
-            // without the wait the read answered at once, without the event recorded before its instant
-            Assert.Equal((long)receipt["sequence"]!, (long)(await read)["basis"]!["sequence"]!);
-            Assert.True((long)ahead["basis"]!["sequence"]! < (long)receipt["sequence"]!);
-        }
-        finally
-        {
-            release.TrySetResult();
-            writer.Stamped = null;
-        }
+        await using var held = HeldWrite.Install(App);
+        var append = Record("US-BY", Samples.Event("LeadersSpoke", "2025-08-15"));
+        await held.Stamped.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        // an instant after the write's stamp, while its transaction is still open
+        await using var connection = new NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var clock = new NpgsqlCommand("select clock_timestamp()", connection);
+        var knownAt = new DateTimeOffset((DateTime)(await clock.ExecuteScalarAsync(Ct))!);
+        var read = GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&knownAt={Uri.EscapeDataString(knownAt.ToString("O"))}");
+        await Task.Delay(300, Ct);
+        // an instant still ahead cannot be settled: it is answered at once, as the newest knowledge
+        var ahead = await GetJson("/api/relations/US-BY/state?asOf=2025-12-31&knownAt=2100-01-01T00:00:00Z").WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.False(read.IsCompleted);
+        held.Release();
+        var receipt = await append;
+        Assert.True((DateTimeOffset)receipt["recordedAt"]! <= knownAt);
+        // without the wait the read answered at once, without the event recorded before its instant
+        Assert.Equal((long)receipt["sequence"]!, (long)(await read)["basis"]!["sequence"]!);
+        Assert.True((long)ahead["basis"]!["sequence"]! < (long)receipt["sequence"]!);
     }
 
     [Fact]
     public async Task a_read_at_a_basis_waits_for_a_write_of_another_pair_that_drew_a_lower_sequence()
     {
-        var writer = App.Services.GetRequiredService<Relations.Recording.StreamWriter>();
-        var (stamped, release, held) = (new TaskCompletionSource(), new TaskCompletionSource(), 0);
-        writer.Stamped = async () =>
-        {
-            if (Interlocked.Exchange(ref held, 1) == 1) return;
-            stamped.SetResult();
-            await release.Task;
-        };
-        try
-        {
-            var append = Record("US-BY", Samples.Event("SanctionsImposed", "2025-08-15"));
-            await stamped.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
-            // another pair's write draws a higher sequence and commits while the first is still open
-            var basis = (long)(await Record("US-RU", Samples.Event("LeadersSpoke", "2025-08-16")))["sequence"]!;
-            var state = GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&basis={basis}");
-            var register = GetJson($"/api/sanctions?asOf=2025-12-31&basis={basis}");
-            await Task.Delay(300, Ct);
-            // a sequence not drawn yet cannot be settled: answered at once, as the newest knowledge
-            var ahead = await GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&basis={basis + 1000}").WaitAsync(TimeSpan.FromSeconds(10), Ct);
-            Assert.False(state.IsCompleted);
-            Assert.False(register.IsCompleted);
-            release.SetResult();
-            var receipt = await append;
-            Assert.True((long)receipt["sequence"]! < basis);
-            // without the wait both answered at once, without the event drawn below their basis
-            Assert.Equal((long)receipt["sequence"]!, (long)(await state)["basis"]!["sequence"]!);
-            Assert.Single((await register)["sanctions"]!.AsArray());
-            Assert.Equal(0, (long)ahead["basis"]!["sequence"]!);
-        }
-        finally
-        {
-            release.TrySetResult();
-            writer.Stamped = null;
-        }
+        await using var held = HeldWrite.Install(App);
+        var append = Record("US-BY", Samples.Event("SanctionsImposed", "2025-08-15"));
+        await held.Stamped.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        // another pair's write draws a higher sequence and commits while the first is still open
+        var basis = (long)(await Record("US-RU", Samples.Event("LeadersSpoke", "2025-08-16")))["sequence"]!;
+        var state = GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&basis={basis}");
+        var register = GetJson($"/api/sanctions?asOf=2025-12-31&basis={basis}");
+        await Task.Delay(300, Ct);
+        // a sequence not drawn yet cannot be settled: answered at once, as the newest knowledge
+        var ahead = await GetJson($"/api/relations/US-BY/state?asOf=2025-12-31&basis={basis + 1000}").WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.False(state.IsCompleted);
+        Assert.False(register.IsCompleted);
+        held.Release();
+        var receipt = await append;
+        Assert.True((long)receipt["sequence"]! < basis);
+        // without the wait both answered at once, without the event drawn below their basis
+        Assert.Equal((long)receipt["sequence"]!, (long)(await state)["basis"]!["sequence"]!);
+        Assert.Single((await register)["sanctions"]!.AsArray());
+        Assert.Equal(0, (long)ahead["basis"]!["sequence"]!);
     }
 
     [Fact]
@@ -262,5 +232,39 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
         var appended = await Rows();
         await App.RebuildAsync(Ct);
         Assert.Equal(await Rows(), appended);
+    }
+}
+
+/// <summary>Holds the writer's next transaction open between its stamp (sequences drawn, recorded time taken) and its
+/// commit, until released or disposed.</summary>
+internal sealed class HeldWrite : IAsyncDisposable
+{
+    private readonly Relations.Recording.StreamWriter _writer;
+    private readonly TaskCompletionSource _stamped = new(), _release = new();
+    private int _held;
+
+    private HeldWrite(Relations.Recording.StreamWriter writer) => _writer = writer;
+
+    public static HeldWrite Install(LedgerApp app)
+    {
+        var held = new HeldWrite(app.Services.GetRequiredService<Relations.Recording.StreamWriter>());
+        held._writer.Stamped = async () =>
+        {
+            if (Interlocked.Exchange(ref held._held, 1) == 1) return;
+            held._stamped.SetResult();
+            await held._release.Task;
+        };
+        return held;
+    }
+
+    public Task Stamped => _stamped.Task;
+
+    public void Release() => _release.TrySetResult();
+
+    public ValueTask DisposeAsync()
+    {
+        Release();
+        _writer.Stamped = null;
+        return ValueTask.CompletedTask;
     }
 }

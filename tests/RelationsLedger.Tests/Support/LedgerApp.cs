@@ -145,6 +145,14 @@ public abstract class ApiTest(LedgerApp app) : IAsyncLifetime
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    /// <summary>A GET revalidating a cached copy: <paramref name="etag"/> as If-None-Match when given.</summary>
+    protected async Task<HttpResponseMessage> Get(string url, string? etag = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+        return await Http.SendAsync(request, Ct);
+    }
+
     protected async Task<JsonObject> GetJson(string url)
     {
         var response = await Http.GetAsync(url, Ct);
