@@ -24,7 +24,7 @@ public static class GetSeries
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
-        if (ReadCache.NotModified(request.HttpContext, ReadCache.Tag(request, foldable.Basis.Sequence), await Reading.FixedAsync(session, p, knowledge, ct)))
+        if (ReadCache.NotModified(request.HttpContext, ReadCache.Tag(request, foldable.Basis.Sequence), foldable.Fixed))
             return ReadCache.Unchanged;
         var resolved = foldable.Resolved().Where(e => !e.Retracted).ToList();
         var (points, contacts) = Walk(resolved);

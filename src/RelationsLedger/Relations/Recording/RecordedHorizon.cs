@@ -45,52 +45,54 @@ public sealed class RecordedHorizon(IDocumentStore store)
     internal int Barriers;
 
     /// <summary>Returns once every event recorded at or before <paramref name="knownAt"/> is visible to a read that
-    /// starts after it (at once when there is no instant, or it is before the horizon). An instant still ahead cannot
-    /// be settled — its answer is the newest one, as a read's without knownAt — so one the database's clock has not
-    /// reached (its reading at the last barrier, moved on by the time since) does not hold the writers up for nothing,
-    /// nor, before any barrier, one more than a minute ahead of the app's clock (the two may differ a little).</summary>
-    public async Task SettleAsync(DateTimeOffset? knownAt, CancellationToken ct)
+    /// starts after it (at once when there is no instant, or it is before the horizon), and whether it is: then what
+    /// was known at that instant can no longer grow, and a read that starts now is the same answer for ever. An instant
+    /// still ahead cannot be settled — its answer is the newest one, as a read's without knownAt — so one the database's
+    /// clock has not reached (its reading at the last barrier, moved on by the time since) does not hold the writers up
+    /// for nothing, nor, before any barrier, one more than a minute ahead of the app's clock (the two may differ a little).</summary>
+    public async Task<bool> SettleAsync(DateTimeOffset? knownAt, CancellationToken ct)
     {
-        if (knownAt is not { } at || at <= Settled || Ahead(at)) return;
+        if (knownAt is not { } at) return false;
+        if (at <= Settled) return true;
+        if (Ahead(at)) return false;
         await _gate.WaitAsync(ct);
         try
         {
             // a barrier that ran while this one waited may have settled it, or found it ahead
-            if (at <= Settled || Ahead(at)) return;
-            await BarrierAsync(ct);
+            if (at > Settled && !Ahead(at)) await BarrierAsync(ct);
         }
         finally { _gate.Release(); }
+        return at <= Settled;
     }
 
     /// <summary>Returns once every event with a sequence at or below <paramref name="basis"/> is committed and visible
-    /// (at once when there is none, or it is below the sequence horizon). A sequence not drawn yet cannot be settled —
-    /// the answer is the newest one — so it is looked up first, without holding the writers up.</summary>
-    public async Task SettleAsync(long? basis, CancellationToken ct)
+    /// (at once when there is none, or it is below the sequence horizon), and whether it is, as for an instant. A
+    /// sequence not drawn yet cannot be settled — the answer is the newest one — so it is looked up first, without
+    /// holding the writers up.</summary>
+    public async Task<bool> SettleAsync(long? basis, CancellationToken ct)
     {
-        if (basis is not { } sequence || sequence <= SettledSequence) return;
+        if (basis is not { } sequence) return false;
+        if (sequence <= SettledSequence) return true;
         // before the gate: a barrier under way waits for the writers, and this may not need one
         await using (var connection = store.Storage.Database.CreateConnection())
         {
             await connection.OpenAsync(ct);
             await using var drawn = new NpgsqlCommand(DrawnSql, connection);
-            if (sequence > (long)(await drawn.ExecuteScalarAsync(ct))!) return;
+            if (sequence > (long)(await drawn.ExecuteScalarAsync(ct))!) return false;
         }
         await _gate.WaitAsync(ct);
         try
         {
-            if (sequence <= SettledSequence) return;
-            await BarrierAsync(ct);
+            if (sequence > SettledSequence) await BarrierAsync(ct);
         }
         finally { _gate.Release(); }
+        return sequence <= SettledSequence;
     }
 
-    /// <summary>Both: the instant, else the basis (a read gives one of them at most).</summary>
-    public Task SettleAsync(DateTimeOffset? knownAt, long? basis, CancellationToken ct) =>
+    /// <summary>Both: the instant, else the basis (a read gives one of them at most). Whether what is known is fixed
+    /// must be taken from here, before the read: a horizon that moves on after it says nothing of what the read saw.</summary>
+    public Task<bool> SettleAsync(DateTimeOffset? knownAt, long? basis, CancellationToken ct) =>
         knownAt is not null ? SettleAsync(knownAt, ct) : SettleAsync(basis, ct);
-
-    /// <summary>Whether what is known at this instant or basis can no longer grow (both settled; one of them given).</summary>
-    public bool Fixes(DateTimeOffset? knownAt, long? basis) =>
-        knownAt is { } at ? at <= Settled : basis is { } sequence && sequence <= SettledSequence;
 
     /// <summary>The highest sequence drawn so far (0: none).</summary>
     private string DrawnSql =>

@@ -65,7 +65,7 @@ public static class GetDiff
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
-        if (ReadCache.NotModified(request.HttpContext, ReadCache.Tag(request, foldable.Basis.Sequence), await Reading.FixedAsync(session, p, knowledge, ct)))
+        if (ReadCache.NotModified(request.HttpContext, ReadCache.Tag(request, foldable.Basis.Sequence), foldable.Fixed))
             return ReadCache.Unchanged;
         var changes = RelationshipDiff.Between(foldable.StateAt(d1!.Value), foldable.StateAt(d2!.Value));
         return TypedResults.Ok(new DiffView(p.Id, d1.Value, d2.Value, foldable.Basis, changes));

@@ -50,17 +50,17 @@ public static class GetState
         if (knowledge.Basis is { } pinnedBasis)
         {
             // settled on the primary before the replica is judged by what the primary has of the pair
-            await RecordedHorizon.Of(session.DocumentStore).SettleAsync(pinnedBasis, ct);
+            var settled = await RecordedHorizon.Of(session.DocumentStore).SettleAsync(pinnedBasis, ct);
             var (source, owned, name) = await replica.ForPinnedAsync(session, p, pinnedBasis, ct);
             context.Response.Headers["X-Read-Source"] = name;
             if (owned)
-                await using (source) foldable = new Foldable(await Reading.LoadAsync(source, p, knowledge, ct), null);
+                await using (source) foldable = new Foldable(await Reading.LoadAsync(source, p, knowledge, ct), null, settled);
         }
         // on the primary, a pinned read too: the pair's cached histories (a long pair read whole from the table and
         // folded took 0.5–0.7 s for every pinned read)
         foldable ??= await Reading.FoldableAsync(session, histories, p, knowledge, ct);
         var basisRead = foldable.Basis;
-        var pinned = asOf is not null && await Reading.FixedAsync(session, p, knowledge, ct);
+        var pinned = asOf is not null && foldable.Fixed;
         if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, basisRead.Sequence), pinned)) return ReadCache.Unchanged;
         var state = foldable.StateAt(date);
         metrics.AsOfRead(clock.GetElapsedTime(started));

@@ -76,8 +76,7 @@ public static class GetTimeline
             // resolved again from their whole events and provenance, as known at the same point
             var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
             var newest = foldable.Basis.Sequence;
-            var pinned = await Reading.FixedAsync(session, p, knowledge, ct);
-            if (ReadCache.NotModified(context, ReadCache.Tag(request, newest), pinned)) return ReadCache.Unchanged;
+            if (ReadCache.NotModified(context, ReadCache.Tag(request, newest), foldable.Fixed)) return ReadCache.Unchanged;
             var page = foldable.Resolved()
                 .Where(x => x.Effective >= fromDate && x.Effective <= toDate)
                 .Where(x => typeNames.Length == 0 || typeNames.Contains(x.Event.GetType().Name))

@@ -3,8 +3,8 @@ using System.Text;
 
 namespace RelationsLedger.Relations.Replaying;
 
-/// <summary>HTTP caching of reads. A read pinned by asOf and a basis the pair has already passed, or an instant the
-/// ledger has settled (<see cref="Reading.FixedAsync"/>), can never change: strong ETag, cached for a year. Any other read carries a weak ETag on the pair's stream version (and the date it
+/// <summary>HTTP caching of reads. A read pinned by asOf and an instant or a basis the ledger had settled before it
+/// read (<see cref="Foldable.Fixed"/>) can never change: strong ETag, cached for a year. Any other read carries a weak ETag on the pair's stream version (and the date it
 /// was read for), so a client revalidates and gets 304 until something is appended — weak, since such an answer says
 /// when it was read (<c>knownAt</c>: now), so two reads on one version are the same answer, not the same bytes.</summary>
 public static class ReadCache

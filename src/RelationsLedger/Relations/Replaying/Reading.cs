@@ -71,19 +71,11 @@ public static partial class Reading
     /// history's checkpoints; an earlier one from the history of what it knew (<see cref="HistoryCache.AsKnown"/>).</summary>
     public static async Task<Foldable> FoldableAsync(IQuerySession session, HistoryCache histories, Pair pair, Knowledge knowledge, CancellationToken ct)
     {
-        await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, knowledge.Basis, ct);
+        var fixedKnowledge = await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, knowledge.Basis, ct);
         var history = await histories.LatestAsync(session, pair, await session.Events.FetchStreamStateAsync(pair.Id, ct), ct);
         if (!history.KnewAll(knowledge)) history = histories.AsKnown(pair, history, knowledge);
-        return new Foldable(history.Recorded, history);
+        return new Foldable(history.Recorded, history, fixedKnowledge);
     }
-
-    /// <summary>Whether what is known of the pair can no longer grow: an instant or a basis the ledger has settled
-    /// (<see cref="RecordedHorizon"/>: every event recorded by then, or drawn at or below it, is visible; a write stamps a
-    /// later instant and draws a higher sequence), or a basis the pair has passed (its writes are serialized). A read
-    /// pinned so is the same answer for ever.</summary>
-    public static async Task<bool> FixedAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct) =>
-        RecordedHorizon.Of(session.DocumentStore).Fixes(knowledge.KnownAt, knowledge.Basis)
-        || (knowledge.Basis is { } basis && basis <= await LastSequenceAsync(session, pair, ct));
 
     public static DateOnly? ParseDate(string? text, string field, Problems problems)
     {
@@ -138,7 +130,9 @@ public static partial class Reading
 
 /// <summary>A pair's events as known at a moment, and, when they came from the history cache
 /// (<see cref="Reading.FoldableAsync"/>), the cached history of exactly them, whose resolution and checkpoints are kept with it.</summary>
-public sealed record Foldable(IReadOnlyList<RecordedEvent> Known, CheckpointedHistory? History)
+/// <param name="Fixed">the moment was settled before they were read (<see cref="RecordedHorizon"/>): no event can
+/// join them later, so a read pinned by it is the same answer for ever</param>
+public sealed record Foldable(IReadOnlyList<RecordedEvent> Known, CheckpointedHistory? History, bool Fixed)
 {
     /// <summary>Step 2: the history's own resolution (the same order, property-tested), or the known events resolved.</summary>
     public IReadOnlyList<ResolvedEvent> Resolved() => History?.Resolved ?? Provenance.Resolve(Known);

@@ -46,12 +46,11 @@ public static class GetRegister
         {
             var ct = context.RequestAborted;
             // the database first: one that does not answer is a 503 before a byte of the answer is written
-            var horizon = RecordedHorizon.Of(session.DocumentStore);
-            await horizon.SettleAsync(knowledge.KnownAt, knowledge.Basis, ct);
+            var settled = await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, knowledge.Basis, ct);
             var streams = await session.AdvancedSql.QueryAsync<string, long>($"select row(id), row(version) from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams order by id", ct);
             // pinned by a date and a settled instant or basis, the register is fixed. Otherwise it holds until a pair's
             // version moves: every append moves one, whatever its sequence
-            var pinned = dated && horizon.Fixes(knowledge.KnownAt, knowledge.Basis);
+            var pinned = dated && settled;
             if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, pinned ? [] : [date, streams.Sum(s => s.Item2)]), pinned))
             {
                 context.Response.StatusCode = StatusCodes.Status304NotModified;
