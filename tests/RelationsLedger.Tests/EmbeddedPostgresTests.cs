@@ -71,18 +71,9 @@ public sealed class EmbeddedPostgresTests
         }
     }
 
-    private static async Task<(int Exit, string Output, string Error)> RunVerbAsync(string root, string verb)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { RelationsLedger.Tests.Support.AppProcess.AppDll, verb }) start.ArgumentList.Add(arg);
-        start.Environment["Ledger__DataDirectory"] = root;
-        start.Environment.Remove("ConnectionStrings__Ledger");
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await output, error);
-    }
+    private static Task<(int Exit, string Output, string Error)> RunVerbAsync(string root, string verb) =>
+        RelationsLedger.Tests.Support.AppProcess.RunAsync([RelationsLedger.Tests.Support.AppProcess.AppDll, verb],
+            new Dictionary<string, string?> { ["Ledger__DataDirectory"] = root, ["ConnectionStrings__Ledger"] = null }, TestContext.Current.CancellationToken);
 
     private static async Task Execute(string connectionString, string sql)
     {
@@ -110,14 +101,10 @@ public sealed class MissingPostgresTests
     [Fact]
     public async Task without_a_connection_string_or_server_binaries_the_app_exits_with_one_clear_message()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(RelationsLedger.Tests.Support.AppProcess.AppDll);
-        start.Environment["Ledger__PostgresBinaries"] = "/nonexistent/postgresql/bin";
-        start.Environment.Remove("ConnectionStrings__Ledger");
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(1, process.ExitCode);
+        var (exit, _, error) = await RelationsLedger.Tests.Support.AppProcess.RunAsync([RelationsLedger.Tests.Support.AppProcess.AppDll],
+            new Dictionary<string, string?> { ["Ledger__PostgresBinaries"] = "/nonexistent/postgresql/bin", ["ConnectionStrings__Ledger"] = null },
+            TestContext.Current.CancellationToken);
+        Assert.Equal(1, exit);
         Assert.Contains("apt-get install postgresql", error);
         Assert.Contains("docker-compose up", error);
         Assert.Single(error.Trim().Split('\n'));

@@ -146,14 +146,8 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
     [Fact]
     public async Task help_lists_every_verb_the_readme_documents()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(AppProcess.AppDll);
-        start.ArgumentList.Add("help");
-        start.Environment["ConnectionStrings__Ledger"] = App.ConnectionString;
-        start.Environment["COLUMNS"] = "200";
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
+        var (_, output, _) = await AppProcess.RunAsync([AppProcess.AppDll, "help"],
+            new Dictionary<string, string?> { ["ConnectionStrings__Ledger"] = App.ConnectionString, ["COLUMNS"] = "200" }, Ct);
         foreach (var verb in new[] { "replay", "import", "export", "seed", "healthcheck", "db-apply", "db-patch", "projections", "check-env", "codegen" })
             Assert.Matches($@"(?m)^\s+{verb}\s", output);
     }

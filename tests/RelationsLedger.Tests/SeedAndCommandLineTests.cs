@@ -490,16 +490,11 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     public async Task export_to_standard_output_writes_only_the_events_there()
     {
         await Seeds.LoadAsync(Ct);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { AppProcess.AppDll, "export", "--pair", "US-BY" }) start.ArgumentList.Add(arg);
-        start.Environment["ConnectionStrings__Ledger"] = App.ConnectionString;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var error = await process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
-        Assert.True(process.ExitCode == 0, error);
+        var (exit, output, error) = await AppProcess.RunAsync([AppProcess.AppDll, "export", "--pair", "US-BY"],
+            new Dictionary<string, string?> { ["ConnectionStrings__Ledger"] = App.ConnectionString }, Ct);
+        Assert.True(exit == 0, error);
         // the host's logs went to standard error; what is left reads back as an import file
-        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(await App.EventCountAsync(), lines.Length);
         Assert.All(lines, line => Assert.Equal("BY-US", (string?)JsonNode.Parse(line)!["pair"]));
     }
@@ -516,15 +511,10 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var name = $"export-{Guid.NewGuid():N}.ndjson";
         try
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = here.FullName };
-            foreach (var arg in new[] { "run", "--no-build", "-c", new DirectoryInfo(appFolder).Parent!.Name, "--project", project.FullName, "--", "export", "--pair", "US-BY", "--out", name })
-                start.ArgumentList.Add(arg);
-            start.Environment["ConnectionStrings__Ledger"] = App.ConnectionString;
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync(Ct);
-            var error = await process.StandardError.ReadToEndAsync(Ct);
-            await process.WaitForExitAsync(Ct);
-            Assert.True(process.ExitCode == 0, await output + error);
+            var (exit, output, error) = await AppProcess.RunAsync(
+                ["run", "--no-build", "-c", new DirectoryInfo(appFolder).Parent!.Name, "--project", project.FullName, "--", "export", "--pair", "US-BY", "--out", name],
+                new Dictionary<string, string?> { ["ConnectionStrings__Ledger"] = App.ConnectionString }, Ct, here.FullName);
+            Assert.True(exit == 0, output + error);
             Assert.False(File.Exists(Path.Combine(project.FullName, name)), "written in the project's folder, not where the verb was typed");
             Assert.Equal(await App.EventCountAsync(), (await File.ReadAllLinesAsync(Path.Combine(here.FullName, name), Ct)).Length);
         }
@@ -541,17 +531,6 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         return (exit, output + error);
     }
 
-    private async Task<(int Exit, string Output, string Error)> RunOn(string connectionString, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(AppProcess.AppDll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["ConnectionStrings__Ledger"] = connectionString;
-        start.Environment["COLUMNS"] = "200";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var error = process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
-        return (process.ExitCode, await output, await error);
-    }
+    private static Task<(int Exit, string Output, string Error)> RunOn(string connectionString, params string[] args) =>
+        AppProcess.RunAsync([AppProcess.AppDll, .. args], new Dictionary<string, string?> { ["ConnectionStrings__Ledger"] = connectionString, ["COLUMNS"] = "200" }, Ct);
 }

@@ -27,6 +27,23 @@ public sealed class AppProcess : IAsyncDisposable
     public static string AppDll =>
         Path.Combine(AppContext.BaseDirectory.Replace(Path.Combine("tests", "RelationsLedger.Tests"), Path.Combine("src", "RelationsLedger")), "RelationsLedger.dll");
 
+    /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> to its exit — the app as a verb: <see cref="AppDll"/>
+    /// first — with <paramref name="environment"/> set (a null value removes the variable), both outputs read as it runs.</summary>
+    public static async Task<(int Exit, string Output, string Error)> RunAsync(
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment, CancellationToken ct, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? "" };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment)
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(ct);
+        var error = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        return (process.ExitCode, await output, await error);
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
