@@ -10,8 +10,7 @@ public sealed class EmbeddedPostgresTests
     [Fact]
     public async Task a_local_cluster_keeps_its_data_across_a_restart_and_stops_cleanly()
     {
-        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-embedded-{Guid.NewGuid():N}");
-        try
+        await InScratchRoot(async root =>
         {
             var first = await LocalPostgres.StartAsync(root, database: "ledger");
             await Execute(first.ConnectionString, "create table facts (what text); insert into facts values ('embassy suspended')");
@@ -25,18 +24,13 @@ public sealed class EmbeddedPostgresTests
             Assert.Equal("embassy suspended", await read.ExecuteScalarAsync(TestContext.Current.CancellationToken));
             await connection.CloseAsync();
             await second.StopAsync();
-        }
-        finally
-        {
-            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task a_verb_that_never_runs_the_app_stops_the_embedded_cluster_that_building_it_started()
     {
-        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-embedded-{Guid.NewGuid():N}");
-        try
+        await InScratchRoot(async root =>
         {
             var (exit, output, error) = await RunVerbAsync(root, "help");
             Assert.True(exit == 0, error);
@@ -44,18 +38,13 @@ public sealed class EmbeddedPostgresTests
             // the store was built (and the cluster made) for the listing; it was stopped at exit
             Assert.True(File.Exists(Path.Combine(root, "pgdata", "PG_VERSION")));
             Assert.False(File.Exists(Path.Combine(root, "pgdata", "postmaster.pid")), "the embedded PostgreSQL still runs");
-        }
-        finally
-        {
-            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task a_verb_beside_a_running_app_leaves_the_embedded_cluster_the_app_started_running()
     {
-        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-embedded-{Guid.NewGuid():N}");
-        try
+        await InScratchRoot(async root =>
         {
             // the running app's cluster (this process stands in for the app)
             var app = await LocalPostgres.StartAsync(root, database: "ledger");
@@ -64,7 +53,14 @@ public sealed class EmbeddedPostgresTests
             Assert.True(Answers(app.Port), "the verb stopped the cluster of the app running beside it");
             await app.StopAsync();
             Assert.False(Answers(app.Port));
-        }
+        });
+    }
+
+    /// <summary>Runs <paramref name="test"/> on a cluster root in a new temporary folder, removed afterwards.</summary>
+    private static async Task InScratchRoot(Func<string, Task> test)
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-embedded-{Guid.NewGuid():N}");
+        try { await test(root); }
         finally
         {
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
