@@ -372,7 +372,8 @@ public sealed class StreamWriter : IAsyncDisposable
         {
             first.BatchCommands.Add(new NpgsqlBatchCommand("begin"));
             first.BatchCommands.Add(GenericPlans);
-            // before the stamp, until the commit: a read as known at an instant waits out the writes stamped by then
+            // before the stamp and the sequences, until the commit: a read as known at an instant or a basis waits out the
+            // writes that stamped or drew by then
             first.BatchCommands.Add(RecordedHorizon.WriterLock);
             foreach (var w in writes) first.BatchCommands.Add(Advance(w));
             await using var reader = await first.ExecuteReaderAsync();
