@@ -148,6 +148,19 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_register_at_a_basis_not_drawn_yet_looks_it_up_once_not_once_per_pair()
+    {
+        var last = 0L;
+        foreach (var pair in new[] { "US-BY", "US-RU", "BY-LT", "BY-PL" })
+            last = (long)(await Record(pair, Samples.Event("SanctionsImposed", "2025-08-15")))["sequence"]!;
+        var horizon = Relations.Recording.RecordedHorizon.Of(App.Store);
+        var before = horizon.Lookups;
+        var register = await GetJson($"/api/sanctions?asOf=2025-12-31&basis={last + 1000}");
+        Assert.Equal(4, register["sanctions"]!.AsArray().Count);
+        Assert.Equal(1, horizon.Lookups - before);
+    }
+
+    [Fact]
     public async Task an_instant_the_database_has_not_reached_is_waited_for_at_most_once()
     {
         // a register folds pair after pair, each read settling the request's knownAt: an instant a few seconds ahead

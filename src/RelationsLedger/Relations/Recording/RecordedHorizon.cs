@@ -44,6 +44,9 @@ public sealed class RecordedHorizon(IDocumentStore store)
     /// <summary>For tests: how many times the writers were waited out.</summary>
     internal int Barriers;
 
+    /// <summary>For tests: how many times a basis was looked up among the sequences drawn.</summary>
+    internal int Lookups;
+
     /// <summary>Returns once every event recorded at or before <paramref name="knownAt"/> is visible to a read that
     /// starts after it (at once when there is no instant, or it is before the horizon), and whether it is: then what
     /// was known at that instant can no longer grow, and a read that starts now is the same answer for ever. An instant
@@ -78,6 +81,7 @@ public sealed class RecordedHorizon(IDocumentStore store)
         {
             await connection.OpenAsync(ct);
             await using var drawn = new NpgsqlCommand(DrawnSql, connection);
+            Interlocked.Increment(ref Lookups);
             if (sequence > (long)(await drawn.ExecuteScalarAsync(ct))!) return false;
         }
         await _gate.WaitAsync(ct);

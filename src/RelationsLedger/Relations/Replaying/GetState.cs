@@ -47,18 +47,19 @@ public static class GetState
             return LedgerResults.Json(StateView.Of(p, date, clock.GetUtcNow(), ReadBasis.At(history.Last), latest));
         }
         Foldable? foldable = null;
+        bool? settled = null;
         if (knowledge.Basis is { } pinnedBasis)
         {
             // settled on the primary before the replica is judged by what the primary has of the pair
-            var settled = await RecordedHorizon.Of(session.DocumentStore).SettleAsync(pinnedBasis, ct);
+            settled = await RecordedHorizon.Of(session.DocumentStore).SettleAsync(pinnedBasis, ct);
             var (source, owned, name) = await replica.ForPinnedAsync(session, p, pinnedBasis, ct);
             context.Response.Headers["X-Read-Source"] = name;
             if (owned)
-                await using (source) foldable = new Foldable(await Reading.LoadAsync(source, p, knowledge, ct), null, settled);
+                await using (source) foldable = new Foldable(await Reading.LoadAsync(source, p, knowledge, ct), null, settled.Value);
         }
         // on the primary, a pinned read too: the pair's cached histories (a long pair read whole from the table and
         // folded took 0.5–0.7 s for every pinned read)
-        foldable ??= await Reading.FoldableAsync(session, histories, p, knowledge, ct);
+        foldable ??= await Reading.FoldableAsync(session, histories, p, knowledge, ct, settled);
         var basisRead = foldable.Basis;
         var pinned = asOf is not null && foldable.Fixed;
         if (ReadCache.NotModified(context, ReadCache.Tag(context.Request, date, basisRead.Sequence), pinned)) return ReadCache.Unchanged;

@@ -52,10 +52,11 @@ public static partial class Reading
     /// <param name="lean">read as the fold needs them (<see cref="HistoryCache.Lean"/>), for a read that only folds
     /// but would not keep the pair's history (the register, which folds every pair)</param>
     /// <param name="types">only events of these types (all when null)</param>
+    /// <remarks>The caller settles the moment first (<see cref="RecordedHorizon.SettleAsync(DateTimeOffset?, long?, CancellationToken)"/>),
+    /// once for all the pairs it reads: a basis not drawn yet costs a lookup each time it is settled.</remarks>
     public static async Task<IReadOnlyList<RecordedEvent>> LoadAsync(IQuerySession session, Pair pair, Knowledge knowledge, CancellationToken ct, bool lean = false,
         IEnumerable<Type>? types = null)
     {
-        await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, knowledge.Basis, ct);
         var rows = EventRows.Of(session.DocumentStore);
         var known = new List<RecordedEvent>();
         // the database leaves out what was not known: a register as known mid-way through a ledger reads half of it
@@ -69,9 +70,10 @@ public static partial class Reading
     /// long pair is not read again for every date the dashboard's slider asks at one knownAt. A moment that knew every
     /// event of the history (the pair has recorded nothing since) is answered as the newest knowledge is, from the
     /// history's checkpoints; an earlier one from the history of what it knew (<see cref="HistoryCache.AsKnown"/>).</summary>
-    public static async Task<Foldable> FoldableAsync(IQuerySession session, HistoryCache histories, Pair pair, Knowledge knowledge, CancellationToken ct)
+    /// <param name="settled">whether the moment is settled, when the caller has settled it already</param>
+    public static async Task<Foldable> FoldableAsync(IQuerySession session, HistoryCache histories, Pair pair, Knowledge knowledge, CancellationToken ct, bool? settled = null)
     {
-        var fixedKnowledge = await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, knowledge.Basis, ct);
+        var fixedKnowledge = settled ?? await RecordedHorizon.Of(session.DocumentStore).SettleAsync(knowledge.KnownAt, knowledge.Basis, ct);
         var history = await histories.LatestAsync(session, pair, await session.Events.FetchStreamStateAsync(pair.Id, ct), ct);
         if (!history.KnewAll(knowledge)) history = histories.AsKnown(pair, history, knowledge);
         return new Foldable(history.Recorded, history, fixedKnowledge);

@@ -28,6 +28,7 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
         {
             await using var session = host.Store.QuerySession();
             var asOf = to ?? host.Today;
+            await RecordedHorizon.Of(host.Store).SettleAsync(knowledge.KnownAt, CancellationToken.None);
             var resolved = Provenance.Resolve(await Reading.LoadAsync(session, pair, knowledge, CancellationToken.None));
             if (input.StepFlag) Step(resolved, asOf);
             ReplayTables.Write(pair, asOf, knowledge, RelationshipState.Fold(resolved, asOf));
