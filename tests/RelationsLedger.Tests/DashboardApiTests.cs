@@ -38,6 +38,9 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09", formula));
         var response = await Http.GetAsync("/api/sanctions?asOf=2025-01-01&format=csv", Ct);
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        // saved under a name that says what it is, not "sanctions" with no extension
+        Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("sanctions-as-of-2025-01-01.csv", response.Content.Headers.ContentDisposition?.FileName);
         var lines = (await response.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("pair,imposedBy,target", lines[0]);
         Assert.Contains("\"'=HYPERLINK(\"\"http://evil\"\")\"", lines[1]);

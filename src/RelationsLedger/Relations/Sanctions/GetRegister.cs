@@ -58,6 +58,8 @@ public static class GetRegister
             }
             var pairs = streams.Select(s => s.Item1);
             context.Response.ContentType = csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
+            // a download is saved under a name that says what it holds
+            if (csv) context.Response.Headers.ContentDisposition = $"attachment; filename=\"sanctions-as-of-{date:yyyy-MM-dd}.csv\"";
             var body = context.Response.BodyWriter;
             // the HTTP answers' escaping; the rows' members as the state writes them (a measure's unknowns left out)
             var writing = new JsonWriterOptions { Encoder = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions.Encoder };
