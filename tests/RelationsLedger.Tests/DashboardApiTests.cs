@@ -47,6 +47,31 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_register_screens_a_name_against_targets_and_their_ids_in_any_case()
+    {
+        await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));
+        var azot = Samples.Data["SanctionsImposed"].DeepClone().AsObject();
+        (azot["target"], azot["targetId"], azot["imposedBy"]) = ("Grodno Azot", "eu-2021-1234", "LT");
+        await Record("LT-BY", Samples.Event("SanctionsImposed", "2022-03-01", azot));
+        async Task<IEnumerable<string>> Targets(string filters) =>
+            (await GetJson($"/api/sanctions?asOf=2025-01-01&{filters}"))["sanctions"]!.AsArray().Select(s => $"{s!["pair"]} {s["target"]}");
+        Assert.Equal(["BY-US Belavia"], await Targets("target=BELAV"));
+        Assert.Equal(["BY-LT Grodno Azot"], await Targets("target=%20azot%20"));
+        Assert.Equal(["BY-US Belavia"], await Targets("target=ofac-123"));
+        Assert.Equal(2, (await Targets("target=%20")).Count());
+        Assert.Empty(await Targets("target=azot&imposedBy=US"));
+        Assert.Empty(await Targets("target=Belneftekhim"));
+        var csv = await (await Http.GetAsync("/api/sanctions?asOf=2025-01-01&target=azot&format=csv", Ct)).Content.ReadAsStringAsync(Ct);
+        Assert.Equal(2, csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+        foreach (var bad in new[] { new string('x', 201), "a%00b" })
+        {
+            var response = await Http.GetAsync($"/api/sanctions?target={bad}", Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("target", await response.Content.ReadAsStringAsync(Ct));
+        }
+    }
+
+    [Fact]
     public async Task the_register_answers_304_until_an_append_and_is_immutable_pinned_by_a_settled_instant()
     {
         var first = await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));

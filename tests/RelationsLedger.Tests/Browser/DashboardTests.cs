@@ -92,6 +92,23 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task the_register_screens_a_target_and_its_csv_link_keeps_the_filters()
+    {
+        var page = await host.OpenAsync("/sanctions?asOf=2025-09-30&target=belavia");
+        var rows = page.Locator("#register tbody tr");
+        // the seed history's two Belavia measures: the lapsed BIS denial order and the eased OFAC designation
+        await Expect(rows).ToHaveCountAsync(2);
+        foreach (var row in await rows.AllAsync()) await Expect(row).ToContainTextAsync("Belavia");
+        await Expect(page.Locator("#register-caption")).ToContainTextAsync("target matching “belavia” — 2 rows");
+        await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", "/api/sanctions?asOf=2025-09-30&target=belavia&format=csv");
+        await page.Locator("#register-target").FillAsync("potash");
+        await page.Locator("#register-filters button[type=submit]").ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(rows.First).ToContainTextAsync("Belarusian Potash Company");
+        Assert.EndsWith("target=potash", page.Url);
+    }
+
+    [Fact]
     public async Task clicking_a_chart_sets_the_replay_date()
     {
         var page = await host.OpenAsync("/relations/US-BY");

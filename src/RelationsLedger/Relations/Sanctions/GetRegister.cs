@@ -15,9 +15,10 @@ namespace RelationsLedger.Relations.Sanctions;
 public static class GetRegister
 {
     /// <summary>Every sanctions measure across pairs as of a date, as known at an instant or a basis (a global
-    /// sequence, so one basis pins every pair), filterable by issuer and status.</summary>
+    /// sequence, so one basis pins every pair), filterable by issuer, status and target (a name screened against the
+    /// register: part of the target's name or id, in any case).</summary>
     [WolverineGet("/api/sanctions")]
-    public static Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? knownAt, string? basis, string? format, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? target, string? knownAt, string? basis, string? format, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
         var problems = new Problems();
         var date = Reading.ParseDate(asOf, "asOf", problems) ?? clock.Today();
@@ -26,12 +27,24 @@ public static class GetRegister
         if (imposedBy is not null && issuer is null) problems.Add("imposedBy", "Must be an ISO 3166-1 alpha-2 code.");
         var wanted = Reading.ParseChoice<SanctionStatus>(status, "status", problems);
         var answer = Reading.ParseChoice<Format>(format, "format", problems);
+        var named = string.IsNullOrWhiteSpace(target) ? null : target.Trim();
+        if (named is not null && (named.Length > MaxTarget || SubmissionReader.TextProblem(named) is not null))
+            problems.Add("target", $"At most {MaxTarget} printable characters: part of a target's name or id.");
         if (problems.Count > 0) return Task.FromResult(LedgerResults.Invalid(problems, "Invalid query."));
 
-        return Task.FromResult<IResult>(new Register(session, date, asOf is not null, knowledge, issuer, wanted, answer == Format.Csv));
+        return Task.FromResult<IResult>(new Register(session, date, asOf is not null, knowledge, new Filter(issuer, wanted, named), answer == Format.Csv));
     }
 
     private enum Format { Json, Csv }
+
+    private const int MaxTarget = 200;
+
+    /// <summary>Which measures the register lists: of an issuer, in a status, whose target's name or id holds a text.</summary>
+    private sealed record Filter(string? Issuer, SanctionStatus? Status, string? Target)
+    {
+        public bool Lists(Sanction m) => (Issuer is null || m.ImposedBy == Issuer) && (Status is null || m.Status == Status)
+            && (Target is null || m.Target.Contains(Target, StringComparison.OrdinalIgnoreCase) || m.TargetId?.Contains(Target, StringComparison.OrdinalIgnoreCase) == true);
+    }
 
     /// <summary>The facts a pair's sanctions are folded from: <see cref="RelationshipState.SanctionsFacts"/> and every
     /// provenance event (its target is only known once read; one about another fact is ignored by the fold).</summary>
@@ -40,7 +53,7 @@ public static class GetRegister
 
     /// <summary>The register, written pair by pair as each is folded: a ledger of a million events has a register of
     /// tens of megabytes, which held whole (as JSON nodes) took the process past 700 MB.</summary>
-    private sealed class Register(IQuerySession session, DateOnly date, bool dated, Knowledge knowledge, string? issuer, SanctionStatus? wanted, bool csv) : IResult
+    private sealed class Register(IQuerySession session, DateOnly date, bool dated, Knowledge knowledge, Filter filter, bool csv) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
@@ -87,7 +100,7 @@ public static class GetRegister
 
             async Task WriteAsync((Pair Pair, Task<RelationshipState> State) next)
             {
-                foreach (var measure in (await next.State).Sanctions.Values.Where(m => (issuer is null || m.ImposedBy == issuer) && (wanted is null || m.Status == wanted)))
+                foreach (var measure in (await next.State).Sanctions.Values.Where(filter.Lists))
                 {
                     var row = Row(next.Pair, measure, writing);
                     if (csv) body.Write(Encoding.UTF8.GetBytes(CsvLine(row)));

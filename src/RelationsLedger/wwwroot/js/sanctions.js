@@ -1,4 +1,4 @@
-// Sanctions register across pairs at a date, filtered by issuer and status; CSV download of the same query.
+// Sanctions register across pairs at a date, filtered by issuer, status and target; CSV download of the same query.
 import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart } from './api.js';
 import { message, statusBadge, displayPair, pairTitle, sanctionCells } from './ui.js';
 
@@ -13,12 +13,13 @@ function readForm() {
     asOf: $('register-asof').value,
     imposedBy: $('register-issuer').value.trim().toUpperCase(),
     status: $('register-status').value,
+    target: $('register-target').value.trim(),
   };
 }
 
 function updateCsvLink(f) {
   $('download-csv').setAttribute('href', `/api/sanctions${query({ ...f, format: 'csv' })}`);
-  $('download-csv').setAttribute('download', `sanctions-${f.asOf || today()}.csv`);
+  $('download-csv').setAttribute('download', `sanctions-as-of-${f.asOf || today()}.csv`);
 }
 
 function row(s) {
@@ -42,7 +43,7 @@ async function load(f) {
       || (periodStart(b.since) || '').localeCompare(periodStart(a.since) || '')
       || String(a.target).localeCompare(String(b.target)));
     const asOf = body?.asOf || f.asOf || today();
-    $('register-caption').textContent = `as of ${asOf}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
+    $('register-caption').textContent = `as of ${asOf}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''}${f.target ? `, target matching “${f.target}”` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
     const counts = {};
     rows.forEach((r) => { counts[r.status] = (counts[r.status] || 0) + 1; });
     const keys = STATUSES.filter((k) => counts[k]);
@@ -78,11 +79,12 @@ function init() {
   $('register-issuer').value = (p.get('imposedBy') || '').slice(0, 2).toUpperCase();
   const status = (p.get('status') || '').toLowerCase();
   $('register-status').value = STATUSES.includes(status) ? status : '';
+  $('register-target').value = (p.get('target') || '').slice(0, 200);
   submit();
 }
 
 form.addEventListener('submit', (ev) => { ev.preventDefault(); submit(); });
 ['register-asof', 'register-status'].forEach((id) => $(id).addEventListener('change', () => submit()));
-$('register-issuer').addEventListener('input', () => updateCsvLink(readForm()));
+['register-issuer', 'register-target'].forEach((id) => $(id).addEventListener('input', () => updateCsvLink(readForm())));
 
 init();
