@@ -53,6 +53,13 @@ export async function postJson(url, payload, headers = {}) {
 }
 
 /** Builds a query string from an object, skipping null/undefined/empty values. */
+// A datetime-local control's value (the browser's local time) as the ISO instant the API takes; null when empty or invalid.
+export function instantIso(local) {
+  if (!local) return null;
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
 export function query(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {

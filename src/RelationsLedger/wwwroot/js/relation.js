@@ -2,7 +2,7 @@
 // with charts and live updates when looking at today.
 import {
   el, replace, getJson, describeError, query, pairFromPath, today, periodStart,
-  dayNumber, fromDayNumber, isIsoDate, debounce,
+  dayNumber, fromDayNumber, isIsoDate, debounce, instantIso,
 } from './api.js';
 import {
   pairTitle, countryName, renderPairNav, statusBadge, message, eventLink, typeLabel, occurred, formatInstant,
@@ -56,9 +56,7 @@ function laterNote(text) {
 }
 
 function knownAtIso() {
-  if (!knownAt) return null;
-  const d = new Date(knownAt);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  return instantIso(knownAt);
 }
 
 // ---------------------------------------------------------------- controls

@@ -1,6 +1,7 @@
-// Sanctions register across pairs at a date, filtered by issuer, status and target; CSV download of the same query.
-import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart } from './api.js';
-import { message, statusBadge, displayPair, pairTitle, sanctionCells } from './ui.js';
+// Sanctions register across pairs at a date (as known at an instant if asked), filtered by issuer, status and target;
+// CSV download of the same query. The page's URL keeps the instant as typed (local time), the API gets it in UTC.
+import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart, instantIso } from './api.js';
+import { message, statusBadge, displayPair, pairTitle, sanctionCells, formatInstant } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('register-filters');
@@ -11,14 +12,17 @@ const STATUSES = ['active', 'eased', 'lifted', 'expired'];
 function readForm() {
   return {
     asOf: $('register-asof').value,
+    knownAt: $('register-known').value,
     imposedBy: $('register-issuer').value.trim().toUpperCase(),
     status: $('register-status').value,
     target: $('register-target').value.trim(),
   };
 }
 
+const api = (f) => ({ ...f, knownAt: instantIso(f.knownAt) });
+
 function updateCsvLink(f) {
-  $('download-csv').setAttribute('href', `/api/sanctions${query({ ...f, format: 'csv' })}`);
+  $('download-csv').setAttribute('href', `/api/sanctions${query({ ...api(f), format: 'csv' })}`);
   $('download-csv').setAttribute('download', `sanctions-as-of-${f.asOf || today()}.csv`);
 }
 
@@ -35,7 +39,7 @@ async function load(f) {
   updateCsvLink(f);
   message(statusBox, 'loading', 'Loading the register…');
   try {
-    const body = await getJson(`/api/sanctions${query(f)}`);
+    const body = await getJson(`/api/sanctions${query(api(f))}`);
     if (no !== loadNo) return;
     statusBox.replaceChildren();
     const rows = Array.isArray(body?.sanctions) ? [...body.sanctions] : [];
@@ -43,7 +47,8 @@ async function load(f) {
       || (periodStart(b.since) || '').localeCompare(periodStart(a.since) || '')
       || String(a.target).localeCompare(String(b.target)));
     const asOf = body?.asOf || f.asOf || today();
-    $('register-caption').textContent = `as of ${asOf}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''}${f.target ? `, target matching “${f.target}”` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
+    const known = instantIso(f.knownAt);
+    $('register-caption').textContent = `as of ${asOf}${known ? `, as known at ${formatInstant(known)}` : ''}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''}${f.target ? `, target matching “${f.target}”` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
     const counts = {};
     rows.forEach((r) => { counts[r.status] = (counts[r.status] || 0) + 1; });
     const keys = STATUSES.filter((k) => counts[k]);
@@ -76,6 +81,7 @@ function submit() {
 function init() {
   const p = new URLSearchParams(location.search);
   $('register-asof').value = isIsoDate(p.get('asOf')) ? p.get('asOf') : today();
+  $('register-known').value = p.get('knownAt') || '';
   $('register-issuer').value = (p.get('imposedBy') || '').slice(0, 2).toUpperCase();
   const status = (p.get('status') || '').toLowerCase();
   $('register-status').value = STATUSES.includes(status) ? status : '';
@@ -84,7 +90,7 @@ function init() {
 }
 
 form.addEventListener('submit', (ev) => { ev.preventDefault(); submit(); });
-['register-asof', 'register-status'].forEach((id) => $(id).addEventListener('change', () => submit()));
+['register-asof', 'register-known', 'register-status'].forEach((id) => $(id).addEventListener('change', () => submit()));
 ['register-issuer', 'register-target'].forEach((id) => $(id).addEventListener('input', () => updateCsvLink(readForm())));
 
 init();
