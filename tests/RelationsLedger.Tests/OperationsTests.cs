@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using RelationsLedger.Tests.Support;
 
@@ -36,9 +37,22 @@ public sealed class OperationsTests(LedgerApp app) : ApiTest(app)
     {
         await using var strict = App.WithSettings(("Ledger:Health:MaxProjectionLag", "-1"));
         using var client = strict.CreateClient();
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready", Ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live", Ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health/ready", Ct)).StatusCode);
+        // each answer's body says which check failed and why, should one of them ever differ
+        async Task<string> Answers(HttpClient http, string path, HttpStatusCode expected)
+        {
+            using var response = await http.GetAsync(path, Ct);
+            var body = await response.Content.ReadAsStringAsync(Ct);
+            Assert.True(response.StatusCode == expected, $"{path}: {(int)response.StatusCode} {body}");
+            return body;
+        }
+        // readiness names the failing check and why
+        var ready = JsonNode.Parse(await Answers(client, "/health/ready", HttpStatusCode.ServiceUnavailable))!;
+        Assert.Equal("Unhealthy", (string)ready["status"]!);
+        var checks = ready["checks"]!.AsArray().ToDictionary(c => (string)c!["name"]!, c => $"{c!["status"]}: {c["description"]}");
+        Assert.Equal("Healthy: ", checks["database"]);
+        Assert.Matches(@"^Unhealthy: projection lag \d+ events is over -1$", checks["projections"]);
+        await Answers(client, "/health/live", HttpStatusCode.OK);
+        await Answers(Http, "/health/ready", HttpStatusCode.OK);
     }
 }
 

@@ -92,9 +92,23 @@ public static class LedgerHttp
     public static WebApplication MapLedgerHealth(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteChecksAsync });
         return app;
     }
+
+    /// <summary>Readiness says which check failed and why (the lag, a database that does not answer), not only
+    /// "Unhealthy": an operator reads it from the probe's log. No exception text: the endpoint answers anyone.</summary>
+    private static Task WriteChecksAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.Select(e => new { name = e.Key, status = e.Value.Status.ToString(), description = e.Value.Description }),
+        }, HealthJson));
+    }
+
+    private static readonly JsonSerializerOptions HealthJson = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>Ready when the database answers and the event store's tables exist.</summary>
     private sealed class DatabaseReady(IDocumentStore store) : IHealthCheck
