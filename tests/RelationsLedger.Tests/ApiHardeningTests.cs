@@ -286,9 +286,11 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         {
             var (expected, actual) = (await Http.GetAsync(documented, Ct), await Http.GetAsync(other, Ct));
             Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (expected.StatusCode, actual.StatusCode));
-            var body = await expected.Content.ReadAsStringAsync(Ct);
+            // the same answer, but for the moment an unpinned register was read
+            static string Answer(string body) => System.Text.RegularExpressions.Regex.Replace(body, "^\\{\"asOf\":\"[^\"]*\",\"knownAt\":\"[^\"]*\"", "{");
+            var body = Answer(await expected.Content.ReadAsStringAsync(Ct));
             Assert.Contains(shows, body);
-            Assert.Equal(body, await actual.Content.ReadAsStringAsync(Ct));
+            Assert.Equal(body, Answer(await actual.Content.ReadAsStringAsync(Ct)));
         }
     }
 

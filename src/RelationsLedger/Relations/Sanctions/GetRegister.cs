@@ -32,7 +32,7 @@ public static class GetRegister
             problems.Add("target", $"At most {MaxTarget} printable characters: part of a target's name or id.");
         if (problems.Count > 0) return Task.FromResult(LedgerResults.Invalid(problems, "Invalid query."));
 
-        return Task.FromResult<IResult>(new Register(session, date, asOf is not null, knowledge, new Filter(issuer, wanted, named), answer == Format.Csv));
+        return Task.FromResult<IResult>(new Register(session, date, asOf is not null, knowledge, new Filter(issuer, wanted, named), answer == Format.Csv, clock.GetUtcNow()));
     }
 
     private enum Format { Json, Csv }
@@ -53,7 +53,7 @@ public static class GetRegister
 
     /// <summary>The register, written pair by pair as each is folded: a ledger of a million events has a register of
     /// tens of megabytes, which held whole (as JSON nodes) took the process past 700 MB.</summary>
-    private sealed class Register(IQuerySession session, DateOnly date, bool dated, Knowledge knowledge, Filter filter, bool csv) : IResult
+    private sealed class Register(IQuerySession session, DateOnly date, bool dated, Knowledge knowledge, Filter filter, bool csv, DateTimeOffset now) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
@@ -82,6 +82,13 @@ public static class GetRegister
             {
                 json.WriteStartObject();
                 json.WriteString("asOf", date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                // what the answer is, so that a saved register says how to ask for it again: as known at the instant
+                // asked (or now), or at the basis asked; and its filters
+                if (knowledge.Basis is { } basis) json.WriteNumber("basis", basis);
+                else json.WriteString("knownAt", knowledge.KnownAt ?? now);
+                if (filter.Issuer is { } issuer) json.WriteString("imposedBy", issuer);
+                if (filter.Status is { } status) json.WriteString("status", status.ToString().ToLowerInvariant());
+                if (filter.Target is { } target) json.WriteString("target", target);
                 json.WriteStartArray("sanctions");
             }
             // the next pairs are read and folded while one is written, each on a session of its own: the database sends
