@@ -162,7 +162,7 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
     {
         var (_, output, _) = await AppProcess.RunAsync([AppProcess.AppDll, "help"],
             new Dictionary<string, string?> { ["ConnectionStrings__Ledger"] = App.ConnectionString, ["COLUMNS"] = "200" }, Ct);
-        foreach (var verb in new[] { "replay", "import", "export", "seed", "healthcheck", "db-apply", "db-patch", "projections", "check-env", "codegen" })
+        foreach (var verb in new[] { "replay", "sanctions", "import", "export", "seed", "healthcheck", "db-apply", "db-patch", "projections", "check-env", "codegen" })
             Assert.Matches($@"(?m)^\s+{verb}\s", output);
     }
 

@@ -410,6 +410,39 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_sanctions_verb_screens_a_name_as_a_table_or_as_csv_on_standard_output()
+    {
+        await Seeds.LoadAsync(Ct);
+        var (exit, table) = await Run("sanctions", "--as-of", "2025-09-30", "--target", "BELAVIA");
+        Assert.True(exit == 0, table);
+        // the table wraps its cells at the terminal's width (80 columns when it has none)
+        Assert.Contains("2 measures", table);
+        Assert.Contains("BIS", table);
+        Assert.Contains("14038", table);
+        Assert.Contains("│ expired", table);
+        Assert.Contains("│ eased", table);
+        // before the denial order lapsed, and as known before the seeds were recorded
+        Assert.Contains("2 measures", (await Run("sanctions", "--as-of", "2024-06-30", "--target", "belavia", "--status", "active")).Output);
+        Assert.Contains("0 measures", (await Run("sanctions", "--as-of", "2025-09-30", "--known-at", "2020-01-01")).Output);
+
+        // CSV on standard output alone (the host's lines go to standard error): the API's rows
+        var (csvExit, csv, _) = await RunOn(App.ConnectionString, "sanctions", "--as-of", "2025-09-30", "--target", "belavia", "--csv");
+        Assert.Equal(0, csvExit);
+        var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        var api = await (await Http.GetAsync("/api/sanctions?asOf=2025-09-30&target=belavia&format=csv", Ct)).Content.ReadAsStringAsync(Ct);
+        Assert.Equal(api.Split("\r\n", StringSplitOptions.RemoveEmptyEntries), lines);
+        Assert.Equal(3, lines.Length);
+
+        // a bad flag is named as it is typed
+        foreach (var (flags, says) in new[] { (new[] { "--imposed-by", "USA" }, "--imposed-by: Must be an ISO"), (["--status", "gone"], "--status: Must be one of"), (["--as-of", "2025-13-01"], "--as-of: Must be a date") })
+        {
+            var (badExit, bad) = await Run(["sanctions", .. flags]);
+            Assert.True(badExit != 0, bad);
+            Assert.Contains(says, bad);
+        }
+    }
+
+    [Fact]
     public async Task export_given_both_a_pair_and_all_refuses_and_writes_nothing()
     {
         await Seeds.LoadAsync(Ct);
@@ -428,7 +461,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         await File.WriteAllTextAsync(file, Line(Samples.Event("StatementMade", "2024-01-01")), Ct);
         try
         {
-            foreach (var verb in new string[][] { ["replay", "--pair", "US-BY"], ["import", file], ["export", "--all"], ["seed"], ["rebuild"] })
+            foreach (var verb in new string[][] { ["replay", "--pair", "US-BY"], ["import", file], ["export", "--all"], ["seed"], ["rebuild"], ["sanctions", "--csv"] })
                 SaysItCannotConnect(port, await RunOn(Closed(port), verb));
         }
         finally { File.Delete(file); }

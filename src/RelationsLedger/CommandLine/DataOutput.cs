@@ -1,6 +1,7 @@
 namespace RelationsLedger.CommandLine;
 
-/// <summary>Standard output, kept for the data of a verb that writes it there (<c>export</c> without <c>--out</c>):
+/// <summary>Standard output, kept for the data of a verb that writes it there (<c>export</c> without <c>--out</c>,
+/// <c>sanctions --csv</c>):
 /// everything else the process prints — host logs, the command line's own lines — goes to standard error, so that
 /// <c>export --pair US-BY &gt; file</c> is a file <c>import</c> reads back.</summary>
 public static class DataOutput
@@ -9,7 +10,13 @@ public static class DataOutput
 
     public static void ReserveFor(string[] args)
     {
-        if (args is not ["export", ..] || args.Any(a => a is "--out" or "-o")) return;
+        var data = args switch
+        {
+            ["export", ..] => !args.Any(a => a is "--out" or "-o"),
+            ["sanctions", ..] => args.Contains("--csv"),
+            _ => false,
+        };
+        if (!data) return;
         Reserved = Console.OpenStandardOutput();
         Console.SetOut(Console.Error);
     }
