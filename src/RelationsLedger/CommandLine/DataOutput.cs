@@ -16,8 +16,15 @@ public static class DataOutput
             ["sanctions", ..] => args.Contains("--csv"),
             _ => false,
         };
-        if (!data) return;
-        Reserved = Console.OpenStandardOutput();
-        Console.SetOut(Console.Error);
+        if (data)
+        {
+            Reserved = Console.OpenStandardOutput();
+            Console.SetOut(Console.Error);
+        }
+        // tables as wide as the shell says: without a terminal (output piped or captured) the console library assumes
+        // 80 columns and wraps every cell. After the reservation: the console library writes where Console.Out pointed
+        // when it was first used
+        if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns is > 0 and <= 1000)
+            Spectre.Console.AnsiConsole.Profile.Width = columns;
     }
 }
