@@ -119,6 +119,19 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task a_target_in_the_overview_opens_the_register_screened_for_it_at_the_same_date()
+    {
+        var page = await host.OpenAsync("/relations/US-BY?asOf=2025-09-11");
+        var target = page.Locator("#sanctions a.target-link", new() { HasText = "Belavia" }).First;
+        await Expect(target).ToBeVisibleAsync();
+        await target.ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/sanctions\?asOf=2025-09-11&target=Belavia(\+|%20)Belarusian(\+|%20)Airlines$"));
+        // the lapsed denial order and the designation eased that day
+        await Expect(page.Locator("#register tbody tr")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#register-target")).ToHaveValueAsync("Belavia Belarusian Airlines");
+    }
+
+    [Fact]
     public async Task clicking_a_chart_sets_the_replay_date()
     {
         var page = await host.OpenAsync("/relations/US-BY");

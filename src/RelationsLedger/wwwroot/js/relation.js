@@ -270,7 +270,7 @@ function renderSanctions(state, latest) {
           else if (comparable(now) !== comparable(s)) badge = [laterBadge('corrected later'), laterNote(`Now recorded: ${sanctionDescribe(now)}`)];
         }
         return el('tr', { class: badge ? 'differs' : null, 'data-key': sanctionKey(s), 'data-status': s.status, 'data-differs': badge ? 'true' : null },
-          sanctionCells(s, badge));
+          sanctionCells(s, badge, { asOf, knownAt }));
       }),
     ]));
   }

@@ -26,11 +26,11 @@ function updateCsvLink(f) {
   $('download-csv').setAttribute('download', `sanctions-as-of-${f.asOf || today()}.csv`);
 }
 
-function row(s) {
+function row(s, f) {
   const shown = displayPair(s.pair);
   return el('tr', { 'data-status': s.status, 'data-pair': s.pair },
     el('td', { class: 'nowrap' }, el('a', { href: `/relations/${encodeURIComponent(shown)}`, title: pairTitle(shown) }, shown)),
-    sanctionCells(s));
+    sanctionCells(s, null, f));
 }
 
 let loadNo = 0;
@@ -54,7 +54,7 @@ async function load(f) {
     const keys = STATUSES.filter((k) => counts[k]);
     replace($('register-counts'), keys.map((k, i) => [i ? el('span', { class: 'sep', 'aria-hidden': 'true' }, ' · ') : null,
       el('span', { class: 'count-item' }, statusBadge(k), ` ${counts[k]}`)]));
-    replace(tbody, rows.length ? rows.map(row)
+    replace(tbody, rows.length ? rows.map((r) => row(r, f))
       : el('tr', null, el('td', { colspan: '8', class: 'muted' }, 'No sanctions measures match these filters at this date.')));
   } catch (e) {
     if (no !== loadNo) return;

@@ -1,5 +1,5 @@
 // Shared page pieces: header/navigation, pair sub-navigation, badges, value formatting.
-import { el, replace, isHttpUrl } from './api.js';
+import { el, replace, isHttpUrl, query } from './api.js';
 
 const regionNames = (() => {
   try { return new Intl.DisplayNames(['en'], { type: 'region' }); } catch { return null; }
@@ -195,12 +195,15 @@ export function eventLinks(ids) {
 }
 
 /** The cells of a sanctions measure, from its issuer to its events; `extra` joins the target cell (badges, notes). */
-export function sanctionCells(s, extra = null) {
+// `moment` ({ asOf, knownAt } as the page's URL holds them): the target links to the register screened for it then,
+// across relations — by its id when it has one, else by its name
+export function sanctionCells(s, extra = null, moment = {}) {
   const measures = Array.isArray(s.measures) ? s.measures : [];
   const eased = Array.isArray(s.easedScope) ? s.easedScope : [];
+  const screen = `/sanctions${query({ asOf: moment.asOf, knownAt: moment.knownAt, target: s.targetId || s.target })}`;
   return [
     el('td', { class: 'nowrap' }, el('abbr', { title: countryName(s.imposedBy) }, s.imposedBy)),
-    el('td', null, s.target, s.targetKind ? el('span', { class: 'muted small' }, ` (${s.targetKind})`) : null,
+    el('td', null, el('a', { href: screen, class: 'target-link', title: 'Every measure on this target, across relations' }, s.target), s.targetKind ? el('span', { class: 'muted small' }, ` (${s.targetKind})`) : null,
       s.targetId ? el('div', { class: 'muted small mono' }, s.targetId) : null, extra),
     el('td', null, s.program || el('span', { class: 'muted' }, '—'), s.authority ? el('div', { class: 'muted small' }, s.authority) : null),
     el('td', null, statusBadge(s.status)),
