@@ -72,11 +72,13 @@ public static class ReplayTables
         if (s.LastContact is { } c) AnsiConsole.MarkupLineInterpolated($"[bold]Last high-level contact:[/] {c.OccurredOn} {c.Type}: {c.Summary}");
     }
 
-    private static string Lower<T>(T value) where T : Enum => value.ToString().ToLowerInvariant();
+    /// <summary>An enum value as the API writes it: active, eased, …</summary>
+    public static string Lower<T>(T value) where T : Enum => value.ToString().ToLowerInvariant();
 
-    private static void Table(string title, string[] columns, IEnumerable<string[]> rows)
+    /// <summary>A table of plain texts (escaped, never read as markup), titled when <paramref name="title"/> is given.</summary>
+    public static void Table(string? title, string[] columns, IEnumerable<string[]> rows)
     {
-        var table = new Table { Title = new TableTitle(title), Border = TableBorder.Rounded };
+        var table = new Table { Title = title is null ? null : new TableTitle(title), Border = TableBorder.Rounded };
         foreach (var column in columns) table.AddColumn(column);
         foreach (var row in rows) table.AddRow(row.Select(cell => new Markup(Markup.Escape(cell))).ToArray());
         AnsiConsole.Write(table);

@@ -57,22 +57,16 @@ public sealed class SanctionsCommand : JasperFxAsyncCommand<SanctionsInput>
 
     private static async Task WriteTableAsync(IAsyncEnumerable<(Pair Pair, Sanction Measure)> rows, DateOnly date, Knowledge knowledge, RegisterFilter filter)
     {
-        var table = new Table { Border = TableBorder.Rounded };
-        foreach (var column in new[] { "Pair", "Issuer", "Target", "Program", "Status", "Since", "Measures" }) table.AddColumn(column);
-        var count = 0;
+        var listed = new List<string[]>();
         await foreach (var (pair, m) in rows)
-        {
-            count++;
-            table.AddRow(new[] { pair.Id, m.ImposedBy, m.TargetId is { } id ? $"{m.Target} ({id})" : m.Target, m.Program ?? "", m.Status.ToString().ToLowerInvariant(), $"{m.Since}", string.Join("; ", m.Measures) }
-                .Select(cell => new Markup(Markup.Escape(cell))).ToArray());
-        }
+            listed.Add([pair.Id, m.ImposedBy, m.TargetId is { } id ? $"{m.Target} ({id})" : m.Target, m.Program ?? "", ReplayTables.Lower(m.Status), $"{m.Since}", string.Join("; ", m.Measures)]);
         var known = knowledge.KnownAt is { } at ? $", as known at {at:O}" : "";
         var filters = string.Concat(
             filter.Issuer is { } issuer ? $", imposed by {issuer}" : "",
-            filter.Status is { } status ? $", {status.ToString().ToLowerInvariant()}" : "",
+            filter.Status is { } status ? $", {ReplayTables.Lower(status)}" : "",
             filter.Target is { } target ? $", target matching \"{target}\"" : "");
         // the count first: a narrow terminal wraps the rest
-        AnsiConsole.MarkupLineInterpolated($"[bold]{count} measure{(count == 1 ? "" : "s")}[/] in the sanctions register as of {date:yyyy-MM-dd}{known}{filters}");
-        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"[bold]{listed.Count} measure{(listed.Count == 1 ? "" : "s")}[/] in the sanctions register as of {date:yyyy-MM-dd}{known}{filters}");
+        ReplayTables.Table(null, ["Pair", "Issuer", "Target", "Program", "Status", "Since", "Measures"], listed);
     }
 }
