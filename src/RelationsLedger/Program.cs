@@ -8,6 +8,7 @@ using Wolverine.Http;
 RelationsLedger.CommandLine.DataOutput.ReserveFor(args);
 // the app's own folder, so pages and seeds are found whatever the working directory
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+RelationsLedger.CommandLine.DataOutput.LogFor(builder.Logging, args);
 if (LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)
 {
     Console.Error.WriteLine(missing);

@@ -392,8 +392,12 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     public async Task the_replay_verb_prints_the_state_as_tables_and_walks_event_by_event()
     {
         await Seeds.LoadAsync(Ct);
-        var (exit, output) = await Run("replay", "--pair", "us-by", "--to", "2025-09-11", "--step");
-        Assert.True(exit == 0, output);
+        var (exit, output, log) = await RunOn(App.ConnectionString, "replay", "--pair", "us-by", "--to", "2025-09-11", "--step");
+        Assert.True(exit == 0, output + log);
+        // standard output is the replay alone: the host's logs went to standard error, the command line's discovery nowhere
+        Assert.DoesNotContain("info:", output);
+        Assert.DoesNotContain("Searching", output + log);
+        Assert.Contains("info: Wolverine", log);
         Assert.Contains("BY-US", output);
         Assert.Contains("suspended", output);
         Assert.Contains("Belavia", output);
@@ -505,6 +509,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var (exit, output, error) = await RunOn(Closed(AppProcess.FreePort()), commandLine.Split(' '));
         Assert.True(exit == 0, output + error);
         Assert.DoesNotContain("Cannot connect", output + error);
+        Assert.DoesNotContain("info:", output);
     }
 
     private static string Closed(int port) => $"Host=127.0.0.1;Port={port};Username=ledger;Password=ledger;Database=ledger";

@@ -1,9 +1,12 @@
+using Microsoft.Extensions.Logging.Console;
+
 namespace RelationsLedger.CommandLine;
 
-/// <summary>Standard output, kept for the data of a verb that writes it there (<c>export</c> without <c>--out</c>,
-/// <c>sanctions --csv</c>):
-/// everything else the process prints — host logs, the command line's own lines — goes to standard error, so that
-/// <c>export --pair US-BY &gt; file</c> is a file <c>import</c> reads back.</summary>
+/// <summary>Standard output of a verb holds what the verb prints and nothing else: the host's logs go to standard
+/// error for every verb but <c>run</c> (the web app, whose logs a container collects from standard output), and the
+/// command line's own discovery lines are not printed. A verb whose output is data (<c>export</c> without
+/// <c>--out</c>, <c>sanctions --csv</c>) gets standard output to itself, so that <c>export --pair US-BY &gt; file</c>
+/// is a file <c>import</c> reads back.</summary>
 public static class DataOutput
 {
     public static Stream? Reserved { get; private set; }
@@ -21,10 +24,24 @@ public static class DataOutput
             Reserved = Console.OpenStandardOutput();
             Console.SetOut(Console.Error);
         }
+        // JasperFx prints "Searching '<assembly>' for commands" for each assembly until a static latch flips, and only
+        // applying its extensions flips it; the app registers none, so an empty application flips it and does nothing
+        new JasperFx.CommandLine.CommandFactory().ApplyExtensions(new ServiceCollection());
         // tables as wide as the shell says: without a terminal (output piped or captured) the console library assumes
         // 80 columns and wraps every cell. After the reservation: the console library writes where Console.Out pointed
         // when it was first used
         if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns is > 0 and <= 1000)
             Spectre.Console.AnsiConsole.Profile.Width = columns;
     }
+
+    /// <summary>The host's logs on standard error when <paramref name="args"/> name a verb other than <c>run</c>.</summary>
+    public static void LogFor(ILoggingBuilder logging, string[] args)
+    {
+        if (IsVerb(args)) logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    }
+
+    /// <summary>The verb as the command line reads it: none, or a flag first, is <c>run</c>; verbs in any case.</summary>
+    public static string Verb(string[] args) => args is [var first, ..] && !first.StartsWith('-') ? first.ToLowerInvariant() : "run";
+
+    private static bool IsVerb(string[] args) => Verb(args) != "run";
 }

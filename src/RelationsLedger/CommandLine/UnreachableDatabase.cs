@@ -25,8 +25,7 @@ public static class UnreachableDatabase
     /// reached. The app's own verbs check in <see cref="CommandHost"/>, after their flags.</summary>
     public static async Task<bool> StopsAsync(IServiceProvider services, string[] args)
     {
-        // as the command line reads them: no verb, or a flag first, is run; verbs and actions in any case
-        var verb = args is [var first, ..] && !first.StartsWith('-') ? first.ToLowerInvariant() : "run";
+        var verb = DataOutput.Verb(args);
         var action = args is [_, var second, ..] ? second.ToLowerInvariant() : null;
         if (!ConnectingVerbs.TryGetValue(verb, out var offline) || action is not null && offline.Contains(action)) return false;
         return await ReportedAsync(services.GetRequiredService<IDocumentStore>());
