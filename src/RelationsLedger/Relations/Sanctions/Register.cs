@@ -7,10 +7,12 @@ using RelationsLedger.Relations.Replaying;
 
 namespace RelationsLedger.Relations.Sanctions;
 
-/// <summary>Which measures the register lists: of an issuer, in a status, whose target's name or id holds a text (a
-/// name screened against the register, in any case).</summary>
+/// <summary>Which measures the register lists: of an issuer, in a status, whose target's name or id holds every word of
+/// a text (a name screened against the register: <see cref="NameScreen"/>).</summary>
 public sealed record RegisterFilter(string? Issuer, SanctionStatus? Status, string? Target)
 {
+    private readonly NameScreen? _screen = Target is null ? null : NameScreen.Of(Target);
+
     public const int MaxTarget = 200;
 
     /// <param name="name">a value's name as the caller's user types it (<c>imposedBy</c>, <c>--imposed-by</c>)</param>
@@ -20,13 +22,13 @@ public sealed record RegisterFilter(string? Issuer, SanctionStatus? Status, stri
         if (imposedBy is not null && issuer is null) problems.Add(name("imposedBy"), "Must be an ISO 3166-1 alpha-2 code.");
         var wanted = Reading.ParseChoice<SanctionStatus>(status, name("status"), problems);
         var named = string.IsNullOrWhiteSpace(target) ? null : target.Trim();
-        if (named is not null && (named.Length > MaxTarget || SubmissionReader.TextProblem(named) is not null))
-            problems.Add(name("target"), $"At most {MaxTarget} printable characters: part of a target's name or id.");
+        if (named is not null && (named.Length > MaxTarget || SubmissionReader.TextProblem(named) is not null || NameScreen.Of(named) is null))
+            problems.Add(name("target"), $"At most {MaxTarget} printable characters, with a letter or digit: words of a target's name or id.");
         return new RegisterFilter(issuer, wanted, named);
     }
 
     public bool Lists(Sanction m) => (Issuer is null || m.ImposedBy == Issuer) && (Status is null || m.Status == Status)
-        && (Target is null || m.Target.Contains(Target, StringComparison.OrdinalIgnoreCase) || m.TargetId?.Contains(Target, StringComparison.OrdinalIgnoreCase) == true);
+        && (_screen is null || _screen.Matches(m.Target, m.TargetId));
 }
 
 /// <summary>The sanctions register: every pair's measures at a date, as known at a moment, for the HTTP answer and the

@@ -15,7 +15,7 @@ public sealed class SanctionsInput : NetCoreInput
     [Description("As it was known at this instant (ISO 8601): a past screening, reproduced")] public string? KnownAtFlag { get; set; }
     [Description("Only measures imposed by this country (ISO code, e.g. US)")] public string? ImposedByFlag { get; set; }
     [Description("Only measures in this status: active, eased, lifted or expired")] public string? StatusFlag { get; set; }
-    [Description("Only measures whose target's name or id contains this text, in any case: screen a name")] public string? TargetFlag { get; set; }
+    [Description("Only measures whose target's name or id holds every word of this text, in any order, case or accent: screen a name")] public string? TargetFlag { get; set; }
     [Description("Write CSV to standard output (the API's columns) instead of a table")] public bool CsvFlag { get; set; }
 }
 
