@@ -1,21 +1,23 @@
 using JasperFx;
+using RelationsLedger.CommandLine;
 using RelationsLedger.Dashboards;
 using RelationsLedger.Platform;
 using RelationsLedger.Seeding;
 using Wolverine;
 using Wolverine.Http;
 
-RelationsLedger.CommandLine.DataOutput.ReserveFor(args);
+var invocation = Invocation.Of(args);
+DataOutput.ReserveFor(args);
 // the app's own folder, so pages and seeds are found whatever the working directory
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-RelationsLedger.CommandLine.DataOutput.LogFor(builder.Logging, args);
-if (LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)
+DataOutput.LogFor(builder.Logging, invocation);
+if (!invocation.Offline && LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)
 {
     Console.Error.WriteLine(missing);
     return 1;
 }
 
-builder.Services.AddLedgerStore();
+builder.Services.AddSingleton(invocation).AddLedgerStore();
 builder.Services.AddLedgerHttp();
 builder.Services.AddLedgerApiDocs();
 builder.Services.AddRequestLimits(builder.Configuration);
@@ -38,7 +40,7 @@ app.MapLedgerApiDocs();
 app.MapLedgerTelemetry();
 app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
 
-if (await RelationsLedger.CommandLine.UnreachableDatabase.StopsAsync(app.Services, args)) return 1;
+if (await UnreachableDatabase.StopsAsync(app.Services, invocation)) return 1;
 return await app.RunJasperFxCommands(args);
 
 public partial class Program;

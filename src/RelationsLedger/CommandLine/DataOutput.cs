@@ -34,14 +34,9 @@ public static class DataOutput
             Spectre.Console.AnsiConsole.Profile.Width = columns;
     }
 
-    /// <summary>The host's logs on standard error when <paramref name="args"/> name a verb other than <c>run</c>.</summary>
-    public static void LogFor(ILoggingBuilder logging, string[] args)
+    /// <summary>The host's logs on standard error for a verb other than <c>run</c>.</summary>
+    public static void LogFor(ILoggingBuilder logging, Invocation invocation)
     {
-        if (IsVerb(args)) logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (!invocation.IsRun) logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
-
-    /// <summary>The verb as the command line reads it: none, or a flag first, is <c>run</c>; verbs in any case.</summary>
-    public static string Verb(string[] args) => args is [var first, ..] && !first.StartsWith('-') ? first.ToLowerInvariant() : "run";
-
-    private static bool IsVerb(string[] args) => Verb(args) != "run";
 }

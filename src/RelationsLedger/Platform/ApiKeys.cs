@@ -4,7 +4,8 @@ using System.Text;
 namespace RelationsLedger.Platform;
 
 /// <summary>Who may write: keys from <c>Ledger:ApiKey</c> (named "default") and <c>Ledger:ApiKeys</c> (name → SHA-256 hex
-/// of the key). With none configured, a key is generated at first start; only its hash is kept, in the data directory.</summary>
+/// of the key). With none configured, a key is generated when the web app first starts (verbs make none); only its hash
+/// is kept, in the data directory.</summary>
 public sealed class ApiKeys
 {
     public const string Header = "X-Api-Key";
@@ -62,7 +63,10 @@ public static class ApiKeyMiddleware
 
     public static WebApplication UseApiKeys(this WebApplication app)
     {
-        var keys = app.Services.GetRequiredService<ApiKeys>();
+        // read (and a generated key made and shown) when the app starts serving, not when a verb builds it: a key
+        // shown to `help` or `seed` would be missed, and never shown again
+        var keys = new Lazy<ApiKeys>(app.Services.GetRequiredService<ApiKeys>);
+        app.Lifetime.ApplicationStarted.Register(() => _ = keys.Value);
         var readsRequireKey = app.Configuration.GetValue("Ledger:ReadsRequireKey", false);
         app.Use(async (context, next) =>
         {
@@ -80,7 +84,7 @@ public static class ApiKeyMiddleware
                 await Results.Problem(statusCode: 401, title: "An API key is required.", detail: $"Send it in the {ApiKeys.Header} header.").ExecuteAsync(context);
                 return;
             }
-            if (keys.NameOf(presented) is not { } name)
+            if (keys.Value.NameOf(presented) is not { } name)
             {
                 await Results.Problem(statusCode: 403, title: "This API key is not valid.").ExecuteAsync(context);
                 return;

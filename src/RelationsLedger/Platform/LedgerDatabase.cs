@@ -2,8 +2,12 @@ namespace RelationsLedger.Platform;
 
 /// <summary>Where the ledger's PostgreSQL is: <c>ConnectionStrings:Ledger</c> if configured, otherwise a private
 /// cluster in <c>Ledger:DataDirectory</c> that this app starts on first use and stops when it stops.</summary>
-public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerDatabase> logger) : IHostedService
+public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerDatabase> logger, CommandLine.Invocation? invocation = null) : IHostedService
 {
+    /// <summary>The connection string of a verb that never connects (<see cref="CommandLine.Invocation.Offline"/>) when none
+    /// is configured: the store is built, but no cluster is started for it.</summary>
+    public const string Unused = "Host=/nonexistent/relationsledger-offline-verb;Database=ledger;Username=ledger";
+
     private readonly Lock _gate = new();
     private string? _connectionString;
     private LocalPostgres? _embedded;
@@ -20,6 +24,7 @@ public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerD
     {
         var configured = configuration.GetConnectionString("Ledger");
         if (!string.IsNullOrWhiteSpace(configured)) return configured;
+        if (invocation?.Offline == true) return Unused;
         var root = configuration["Ledger:DataDirectory"] ?? LocalPostgres.DefaultRoot();
         logger.LogInformation("No ConnectionStrings:Ledger configured: starting the embedded PostgreSQL in {Directory}", root);
         _embedded = LocalPostgres.StartAsync(root, binDirectory: configuration["Ledger:PostgresBinaries"]).GetAwaiter().GetResult();
