@@ -47,6 +47,45 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_timeline_downloads_as_csv_page_by_page_with_its_sources_and_flags()
+    {
+        var visit = Samples.Event("EnvoyVisited", "2025-09-11", summary: "=Envoy in Minsk, \"letter\"");
+        visit["sources"]!.AsArray().Add(new JsonObject { ["outlet"] = "BelTA" });
+        var id = (string)(await Record("US-BY", visit))["eventId"]!;
+        await Record("US-BY", Samples.Event("PrisonersReleased", "2025-09-11"));
+        var json = (await GetJson("/api/relations/US-BY/timeline"))["events"]!.AsArray();
+        var response = await Http.GetAsync("/api/relations/US-BY/timeline?format=csv", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("timeline-BY-US.csv", response.Content.Headers.ContentDisposition?.FileName);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.StartsWith("occurredOn,type,summary,data,sources,relatedEventIds,eventId,sequence,corrected,disputed,retracted\r\n", text);
+        var records = CsvText.Records(text);
+        // a record per event, in the JSON's order, each with every column
+        Assert.Equal(json.Select(e => (string)e!["eventId"]!), records.Skip(1).Select(r => r[6]));
+        Assert.All(records, r => Assert.Equal(11, r.Length));
+        // a formula is text; the data is the event's JSON; each source's parts, sources apart by "; "
+        var row = records.Single(r => r[6] == id);
+        var item = json.Single(e => (string)e!["eventId"]! == id)!;
+        Assert.Equal(["2025-09-11", "EnvoyVisited", "'=Envoy in Minsk, \"letter\"", "Reuters, Report, 2025-09-11, https://www.reuters.com/world/; BelTA", "", $"{item["sequence"]}", "false", "false", "false"],
+            [.. row[..3], .. row[4..6], .. row[7..]]);
+        Assert.True(JsonNode.DeepEquals(item["data"], JsonNode.Parse(row[3])));
+
+        // the next page in a Link header, itself CSV
+        var first = await Http.GetAsync("/api/relations/US-BY/timeline?format=csv&limit=1", Ct);
+        var next = first.Headers.GetValues("Link").Single();
+        Assert.Matches(@"^</api/relations/US-BY/timeline\?.*after=.*>; rel=""next""$", next);
+        Assert.Equal(2, CsvText.Records(await first.Content.ReadAsStringAsync(Ct)).Count);
+        var second = await Http.GetAsync(next[1..next.IndexOf('>')], Ct);
+        Assert.Equal("text/csv", second.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(records[2], CsvText.Records(await second.Content.ReadAsStringAsync(Ct))[1]);
+
+        var bad = await Http.GetAsync("/api/relations/US-BY/timeline?format=xlsx", Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("format", await bad.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
     public async Task the_register_screens_a_name_against_targets_and_their_ids_word_by_word_in_any_case_and_accent()
     {
         await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));

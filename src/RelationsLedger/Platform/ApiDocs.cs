@@ -24,7 +24,7 @@ public static class ApiDocs
             "`asOf` (YYYY-MM-DD, default today), `knownAt` (ISO instant, default now) or `basis` (a sequence) pins what was known.", null, 400),
         ["GET /api/relations/{pair}/timeline"] = new("Timeline of a pair",
             "Events in date order with corrections applied and corrected/disputed/retracted flags; `from`, `to`, `types` " +
-            "(comma-separated fact types: provenance types are applied to the facts they name, not listed), `knownAt`/`basis`, `includeRetracted`, `limit` (≤ 10000), `next` link for paging.", null, 400),
+            "(comma-separated fact types: provenance types are applied to the facts they name, not listed), `knownAt`/`basis`, `includeRetracted`, `limit` (≤ 10000), `next` link for paging; `format=csv` downloads the page (the next page in a `Link: <…>; rel=\"next\"` header).", null, 400),
         ["GET /api/relations/{pair}/diff"] = new("What changed between two dates",
             "Two folds and a comparison: each change names the events that caused it.", null, 400),
         ["GET /api/relations/{pair}/series"] = new("Chart series", "Sanctions by status and cumulative prisoners per date; contacts per year; `knownAt`/`basis` as for the state.", null, 400),

@@ -119,6 +119,27 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task the_timeline_downloads_as_csv_what_its_filters_show()
+    {
+        var page = await host.OpenAsync("/relations/US-BY/timeline?from=2025-01-01&to=2025-12-31");
+        var items = page.Locator("#timeline li.timeline-item");
+        await Expect(items.First).ToBeVisibleAsync();
+        var link = page.Locator("#download-csv");
+        await Expect(link).ToHaveAttributeAsync("href", "/api/relations/US-BY/timeline?from=2025-01-01&to=2025-12-31&limit=10000&format=csv");
+        async Task<List<string[]>> Downloaded() =>
+            CsvText.Records(await page.EvaluateAsync<string>("async (u) => (await fetch(u)).text()", await link.GetAttributeAsync("href")));
+        var shown = await items.EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.eventId)");
+        Assert.Equal(shown, (await Downloaded()).Skip(1).Select(r => r[6]));
+        // one type ticked: the link follows the filters
+        await page.Locator("#type-EnvoyVisited").CheckAsync();
+        await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+        await Expect(link).ToHaveAttributeAsync("href", "/api/relations/US-BY/timeline?from=2025-01-01&to=2025-12-31&types=EnvoyVisited&limit=10000&format=csv");
+        var visits = await Downloaded();
+        Assert.True(visits.Count > 1, string.Join("\n", visits.Select(r => string.Join(",", r))));
+        Assert.All(visits.Skip(1), r => Assert.Equal("EnvoyVisited", r[1]));
+    }
+
+    [Fact]
     public async Task a_target_in_the_overview_opens_the_register_screened_for_it_at_the_same_date()
     {
         var page = await host.OpenAsync("/relations/US-BY?asOf=2025-09-11");

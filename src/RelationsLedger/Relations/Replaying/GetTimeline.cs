@@ -37,7 +37,7 @@ public static class GetTimeline
     [WolverineGet("/api/relations/{pair}/timeline")]
     public static async Task<IResult> Get(
         string pair, string? from, string? to, string? types, string? knownAt, string? basis, string? includeRetracted,
-        string? limit, string? after, HttpRequest request, IQuerySession session, HistoryCache histories, CancellationToken ct)
+        string? limit, string? after, string? format, HttpRequest request, IQuerySession session, HistoryCache histories, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var problems = new Problems();
@@ -54,6 +54,7 @@ public static class GetTimeline
         if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) && size is >= 1 and <= MaxLimit))
             problems.Add("limit", $"Must be a whole number from 1 to {MaxLimit}.");
         var cursor = ParseCursor(after, problems);
+        var csv = Reading.ParseChoice<AnswerFormat>(format, "format", problems) == AnswerFormat.Csv;
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         List<TimelineItem> items;
@@ -100,8 +101,24 @@ public static class GetTimeline
             if (knowledge == Knowledge.Latest) query["basis"] = (await Reading.LastSequenceAsync(session, p, ct)).ToString(CultureInfo.InvariantCulture);
             next = $"{request.Path}?{query}";
         }
-        return TypedResults.Ok(new TimelinePage(p.Id, items, next));
+        if (!csv) return TypedResults.Ok(new TimelinePage(p.Id, items, next));
+        // a spreadsheet of the page; the next page is a link header (RFC 8288), as JSON's is a field
+        Csv.Download(context.Response, $"timeline-{p.Id}.csv");
+        if (next is not null) context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
+        return Results.Text(string.Concat(items.Select(CsvLine).Prepend(Csv.Header(CsvColumns))), Csv.ContentType);
     }
+
+    private static readonly string[] CsvColumns =
+        ["occurredOn", "type", "summary", "data", "sources", "relatedEventIds", "eventId", "sequence", "corrected", "disputed", "retracted"];
+
+    /// <summary>An item as a CSV line: its data as JSON, each source as "outlet, title, published on, url", lists joined by "; ".</summary>
+    private static string CsvLine(TimelineItem e) => Csv.Line([
+        e.OccurredOn.ToString(), e.Type, e.Summary, e.Data.GetRawText(),
+        string.Join("; ", e.Sources.Select(s => string.Join(", ", new[] { s.Outlet, s.Title, s.PublishedOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), s.Url }.OfType<string>()))),
+        string.Join("; ", e.RelatedEventIds), e.EventId.ToString(), e.Sequence.ToString(CultureInfo.InvariantCulture),
+        Flag(e.Corrected), Flag(e.Disputed), Flag(e.Retracted)]);
+
+    private static string Flag(bool value) => value ? "true" : "false";
 
     /// <summary>The stored events of rows that do not keep their body, by sequence (the event table's key).</summary>
     private static async Task<Dictionary<long, LedgerEvent>> StoredAsync(IQuerySession session, long[] sequences, CancellationToken ct)

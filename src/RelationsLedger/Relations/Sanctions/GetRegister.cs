@@ -24,13 +24,11 @@ public static class GetRegister
         var date = Reading.ParseDate(asOf, "asOf", problems) ?? clock.Today();
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
         var filter = RegisterFilter.Parse(imposedBy, status, target, problems, name => name);
-        var answer = Reading.ParseChoice<Format>(format, "format", problems);
+        var answer = Reading.ParseChoice<AnswerFormat>(format, "format", problems);
         if (problems.Count > 0) return Task.FromResult(LedgerResults.Invalid(problems, "Invalid query."));
 
-        return Task.FromResult<IResult>(new Answer(session, date, asOf is not null, knowledge, filter, answer == Format.Csv, clock.GetUtcNow()));
+        return Task.FromResult<IResult>(new Answer(session, date, asOf is not null, knowledge, filter, answer == AnswerFormat.Csv, clock.GetUtcNow()));
     }
-
-    private enum Format { Json, Csv }
 
     /// <summary>The register, written pair by pair as each is folded.</summary>
     private sealed class Answer(IQuerySession session, DateOnly date, bool dated, Knowledge knowledge, RegisterFilter filter, bool csv, DateTimeOffset now) : IResult
@@ -49,9 +47,9 @@ public static class GetRegister
                 context.Response.StatusCode = StatusCodes.Status304NotModified;
                 return;
             }
-            context.Response.ContentType = csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
             // a download is saved under a name that says what it holds
-            if (csv) context.Response.Headers.ContentDisposition = $"attachment; filename=\"sanctions-as-of-{date:yyyy-MM-dd}.csv\"";
+            if (csv) Csv.Download(context.Response, $"sanctions-as-of-{date:yyyy-MM-dd}.csv");
+            else context.Response.ContentType = "application/json; charset=utf-8";
             var body = context.Response.BodyWriter;
             // the HTTP answers' escaping
             var writing = new JsonWriterOptions { Encoder = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions.Encoder };

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Marten;
+using RelationsLedger.Platform;
 using RelationsLedger.Relations.Recording;
 using RelationsLedger.Relations.Replaying;
 
@@ -102,24 +103,17 @@ public static class Register
     private static readonly string[] CsvColumns =
         ["pair", "imposedBy", "target", "targetId", "program", "status", "since", "authority", "targetKind", "measures", "easedScope"];
 
-    public static string CsvHeader => string.Join(',', CsvColumns) + "\r\n";
+    public static string CsvHeader => Csv.Header(CsvColumns);
 
     /// <summary>A row (<see cref="Row"/>) as a CSV line: lists joined by "; ".</summary>
     public static string CsvLine(byte[] row)
     {
         using var document = JsonDocument.Parse(row);
-        return string.Join(',', CsvColumns.Select(c => Cell(document.RootElement.TryGetProperty(c, out var value) ? value.ValueKind switch
+        return Csv.Line(CsvColumns.Select(c => document.RootElement.TryGetProperty(c, out var value) ? value.ValueKind switch
         {
             JsonValueKind.Array => string.Join("; ", value.EnumerateArray().Select(i => i.ToString())),
             JsonValueKind.Null => "",
             _ => value.ToString(),
-        } : ""))) + "\r\n";
-    }
-
-    /// <summary>Quoted, and never read as a formula by a spreadsheet.</summary>
-    private static string Cell(string value)
-    {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
-        return $"\"{value.Replace("\"", "\"\"")}\"";
+        } : ""));
     }
 }

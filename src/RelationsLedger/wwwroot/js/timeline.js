@@ -5,6 +5,7 @@ import {
 } from './ui.js';
 
 const PAGE_SIZE = 50;
+const CSV_LIMIT = 10000;
 const pair = pairFromPath();
 const $ = (id) => document.getElementById(id);
 const form = $('timeline-filters');
@@ -95,11 +96,17 @@ async function load(url, { append }) {
   }
 }
 
-function search(f) {
-  const url = `/api/relations/${encodeURIComponent(pair)}/timeline${query({
-    from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', limit: PAGE_SIZE,
+function timelineUrl(f, extra) {
+  return `/api/relations/${encodeURIComponent(pair)}/timeline${query({
+    from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', ...extra,
   })}`;
-  load(url, { append: false });
+}
+
+function search(f) {
+  // the download holds what the filters show, up to the API's largest page
+  $('download-csv').setAttribute('href', timelineUrl(f, { limit: CSV_LIMIT, format: 'csv' }));
+  $('download-csv').setAttribute('download', `timeline-${pair}.csv`);
+  load(timelineUrl(f, { limit: PAGE_SIZE }), { append: false });
 }
 
 async function loadTypes(selected) {

@@ -50,9 +50,10 @@ namespace Internal.Generated.WolverineHandlers
                 var includeRetracted = httpContext.Request.Query["includeRetracted"];
                 var limit = httpContext.Request.Query["limit"];
                 var after = httpContext.Request.Query["after"];
+                var format = httpContext.Request.Query["format"];
                 
                 // The actual HTTP request handler execution
-                var result = await RelationsLedger.Relations.Replaying.GetTimeline.Get(pair, from, to, types, knownAt, basis, includeRetracted, limit, after, httpContext.Request, ((Marten.IQuerySession)documentSession), _historyCache, httpContext.RequestAborted).ConfigureAwait(false);
+                var result = await RelationsLedger.Relations.Replaying.GetTimeline.Get(pair, from, to, types, knownAt, basis, includeRetracted, limit, after, format, httpContext.Request, ((Marten.IQuerySession)documentSession), _historyCache, httpContext.RequestAborted).ConfigureAwait(false);
 
                 await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             }
