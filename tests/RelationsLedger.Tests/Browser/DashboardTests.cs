@@ -201,6 +201,41 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task the_timeline_as_known_at_an_instant_shows_an_event_as_recorded_then()
+    {
+        var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
+        using var http = host.App.Client();
+        var original = (string)JsonNode.Parse(await http.GetStringAsync($"/api/events/{closure}", Ct))!["summary"]!;
+        var probe = $"Embassy closure, as corrected {Guid.NewGuid():N}";
+        var correction = await Post(Samples.Correction(closure, new JsonObject { ["summary"] = probe }));
+        var before = DateTimeOffset.Parse((string)correction["recordedAt"]!).AddSeconds(-1).UtcDateTime;
+        try
+        {
+            var page = await host.OpenAsync("/relations/US-BY/timeline?from=2022-02-28&to=2022-02-28&types=EmbassyClosed");
+            var summary = page.Locator($"#timeline li[data-event-id='{closure}'] .item-summary");
+            await Expect(summary).ToHaveTextAsync(probe);
+            await page.Locator("#filter-known").FillAsync(before.ToString(before.Second == 0 ? "yyyy-MM-ddTHH:mm" : "yyyy-MM-ddTHH:mm:ss"));
+            await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+            await Expect(summary).ToHaveTextAsync(original);
+            await Expect(page.Locator("#timeline-count")).ToContainTextAsync("as known at");
+            Assert.Contains("knownAt=", page.Url);
+            await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("knownAt=.*format=csv"));
+            // the address keeps it: a reload shows the same
+            await page.ReloadAsync();
+            await Expect(page.Locator("#filter-known")).Not.ToHaveValueAsync("");
+            await Expect(summary).ToHaveTextAsync(original);
+            await page.Locator("#filter-known").FillAsync("");
+            await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+            await Expect(summary).ToHaveTextAsync(probe);
+            Assert.DoesNotContain("knownAt", page.Url);
+        }
+        finally
+        {
+            await Post(Samples.Correction(closure, new JsonObject { ["summary"] = original }));
+        }
+    }
+
+    [Fact]
     public async Task the_add_event_form_shows_server_errors_beside_the_fields_and_records_a_good_event()
     {
         var page = await host.OpenAsync("/relations/US-BY/add");

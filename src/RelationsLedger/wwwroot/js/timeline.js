@@ -1,7 +1,7 @@
 // Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
-import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate } from './api.js';
+import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, instantIso } from './api.js';
 import {
-  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred,
+  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant,
 } from './ui.js';
 
 const PAGE_SIZE = 50;
@@ -25,6 +25,7 @@ function readUrl() {
     to: isIsoDate(p.get('to')) ? p.get('to') : '',
     types: (p.get('types') || '').split(',').map((t) => t.trim()).filter(Boolean),
     includeRetracted: p.get('includeRetracted') === 'true',
+    knownAt: instantIso(p.get('knownAt')) ? p.get('knownAt') : '',
   };
 }
 
@@ -34,11 +35,13 @@ function readForm() {
     to: $('filter-to').value,
     types: [...document.querySelectorAll('#type-checkboxes input[type=checkbox]:checked')].map((c) => c.value),
     includeRetracted: $('filter-retracted').checked,
+    knownAt: $('filter-known').value,
   };
 }
 
 function writeUrl(f) {
-  const q = query({ from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '' });
+  // the instant as typed (local time), as the overview keeps it
+  const q = query({ from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt });
   history.replaceState(null, '', `${location.pathname}${q}`);
 }
 
@@ -67,8 +70,11 @@ function item(e) {
       Number.isFinite(e.sequence) ? el('span', { class: 'muted' }, `recorded as #${e.sequence}`) : null)));
 }
 
+let knownNow = '';
+
 function updateCount() {
-  countBox.textContent = shown === 0 ? '' : `Showing ${shown} event${shown === 1 ? '' : 's'}${next ? ' — more available' : ''}.`;
+  const known = knownNow ? `, as known at ${formatInstant(knownNow)}` : '';
+  countBox.textContent = shown === 0 ? '' : `Showing ${shown} event${shown === 1 ? '' : 's'}${known}${next ? ' — more available' : ''}.`;
   moreButton.hidden = !next;
 }
 
@@ -98,11 +104,12 @@ async function load(url, { append }) {
 
 function timelineUrl(f, extra) {
   return `/api/relations/${encodeURIComponent(pair)}/timeline${query({
-    from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', ...extra,
+    from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: instantIso(f.knownAt), ...extra,
   })}`;
 }
 
 function search(f) {
+  knownNow = instantIso(f.knownAt) || '';
   // the download holds what the filters show, up to the API's largest page
   $('download-csv').setAttribute('href', timelineUrl(f, { limit: CSV_LIMIT, format: 'csv' }));
   $('download-csv').setAttribute('download', `timeline-${pair}.csv`);
@@ -142,6 +149,7 @@ async function init() {
   $('filter-from').value = f.from;
   $('filter-to').value = f.to;
   $('filter-retracted').checked = f.includeRetracted;
+  $('filter-known').value = f.knownAt;
   search(f);
   await loadTypes(f.types);
 }
