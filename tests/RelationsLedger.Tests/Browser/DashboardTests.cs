@@ -236,6 +236,33 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task what_changed_as_known_at_an_instant_compares_both_dates_as_recorded_then()
+    {
+        var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
+        var correction = await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "closed" } }));
+        var before = DateTimeOffset.Parse((string)correction["recordedAt"]!).AddSeconds(-1).UtcDateTime;
+        try
+        {
+            var page = await host.OpenAsync("/relations/US-BY/diff?from=2022-02-27&to=2022-03-01");
+            var embassies = page.Locator("#changes [data-section=embassies]");
+            await Expect(embassies.Locator("[data-status=closed]").First).ToBeVisibleAsync();
+            await Expect(embassies.Locator("[data-status=suspended]")).ToHaveCountAsync(0);
+            await page.Locator("#diff-known").FillAsync(before.ToString(before.Second == 0 ? "yyyy-MM-ddTHH:mm" : "yyyy-MM-ddTHH:mm:ss"));
+            await page.Locator("#diff-form button[type=submit]").ClickAsync();
+            await Expect(embassies.Locator("[data-status=suspended]").First).ToBeVisibleAsync();
+            await Expect(embassies.Locator("[data-status=closed]")).ToHaveCountAsync(0);
+            await Expect(page.Locator("#diff-summary")).ToContainTextAsync("as known at");
+            Assert.Contains("knownAt=", page.Url);
+            await page.ReloadAsync();
+            await Expect(embassies.Locator("[data-status=suspended]").First).ToBeVisibleAsync();
+        }
+        finally
+        {
+            await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "suspended" } }));
+        }
+    }
+
+    [Fact]
     public async Task the_add_event_form_shows_server_errors_beside_the_fields_and_records_a_good_event()
     {
         var page = await host.OpenAsync("/relations/US-BY/add");

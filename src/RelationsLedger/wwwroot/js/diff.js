@@ -1,6 +1,6 @@
 // What changed between two dates: the server folds both dates and lists the rows that differ.
-import { el, replace, getJson, describeError, query, pairFromPath, today, isIsoDate, periodStart } from './api.js';
-import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink } from './ui.js';
+import { el, replace, getJson, describeError, query, pairFromPath, today, isIsoDate, periodStart, instantIso } from './api.js';
+import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink, formatInstant } from './ui.js';
 
 const pair = pairFromPath();
 const $ = (id) => document.getElementById(id);
@@ -132,13 +132,13 @@ function changeNode(section, c) {
         : el('span', { class: 'muted' }, 'no single event (the row was folded differently)')));
 }
 
-async function compare(from, to) {
+async function compare(from, to, knownAt) {
   message(statusBox, 'loading', `Comparing ${from} with ${to}…`);
   changesBox.replaceChildren();
   $('diff-summary').textContent = '';
   let diff;
   try {
-    diff = await getJson(`/api/relations/${encodeURIComponent(pair)}/diff${query({ from, to })}`);
+    diff = await getJson(`/api/relations/${encodeURIComponent(pair)}/diff${query({ from, to, knownAt })}`);
   } catch (e) {
     message(statusBox, 'error', `Could not compare: ${describeError(e)}`);
     return;
@@ -148,7 +148,7 @@ async function compare(from, to) {
   const counts = { added: 0, removed: 0, changed: 0 };
   changes.forEach((c) => { counts[c.kind] = (counts[c.kind] || 0) + 1; });
   $('diff-summary').textContent = changes.length
-    ? `${changes.length} change${changes.length === 1 ? '' : 's'} between ${diff.from ?? from} and ${diff.to ?? to}: ${counts.added} added, ${counts.removed} removed, ${counts.changed} changed.`
+    ? `${changes.length} change${changes.length === 1 ? '' : 's'} between ${diff.from ?? from} and ${diff.to ?? to}${knownAt ? `, as known at ${formatInstant(knownAt)}` : ''}: ${counts.added} added, ${counts.removed} removed, ${counts.changed} changed.`
     : '';
   if (!changes.length) {
     message(changesBox, 'info', `Nothing changed between ${from} and ${to}.`);
@@ -172,8 +172,10 @@ function submit() {
   const to = $('diff-to').value;
   if (!isIsoDate(from) || !isIsoDate(to)) { message(statusBox, 'error', 'Pick both dates.'); return; }
   if (from > to) { message(statusBox, 'error', '“From” must not be after “To”.'); return; }
-  history.replaceState(null, '', `${location.pathname}${query({ from, to })}`);
-  compare(from, to);
+  // the instant as typed (local time) in the address, as an ISO instant to the API
+  const known = $('diff-known').value;
+  history.replaceState(null, '', `${location.pathname}${query({ from, to, knownAt: known })}`);
+  compare(from, to, instantIso(known));
 }
 
 let firstDate = null;
@@ -189,6 +191,7 @@ async function init() {
   const p = new URLSearchParams(location.search);
   $('diff-from').value = isIsoDate(p.get('from')) ? p.get('from') : yearsAgo(1);
   $('diff-to').value = isIsoDate(p.get('to')) ? p.get('to') : today();
+  $('diff-known').value = instantIso(p.get('knownAt')) ? p.get('knownAt') : '';
   submit();
   try {
     const body = await getJson('/api/relations');
