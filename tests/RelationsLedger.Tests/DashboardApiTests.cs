@@ -86,6 +86,50 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_timeline_screens_events_by_the_words_of_their_summary_data_and_sources_as_known_at_a_moment()
+    {
+        var letter = Samples.Event("LetterDelivered", "2025-09-11", summary: "The envoy hands Łukašenka a letter");
+        letter["sources"]!.AsArray().Add(new JsonObject { ["outlet"] = "Nasha Niva", ["title"] = "Cufflinks and a letter" });
+        var letterId = (string)(await Record("US-BY", letter))["eventId"]!;
+        var releaseId = (string)(await Record("US-BY", Samples.Event("PrisonersReleased", "2025-09-11")))["eventId"]!;
+        var imposedId = (string)(await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09")))["eventId"]!;
+        async Task<string[]> Ids(string query) =>
+            [.. (await GetJson($"/api/relations/US-BY/timeline?{query}"))["events"]!.AsArray().Select(e => (string)e!["eventId"]!)];
+        string Q(string words) => $"q={Uri.EscapeDataString(words)}";
+        Assert.Equal([letterId], await Ids(Q("LUKASENKA letter")));       // the summary, accents and case aside
+        Assert.Equal([letterId], await Ids(Q("nasha niva cufflinks")));   // a source's outlet and title
+        Assert.Equal([letterId], await Ids(Q("john coale")));             // the data's values
+        Assert.Equal([releaseId], await Ids(Q("statkevich 52")));         // a list in the data, a number
+        Assert.Empty(await Ids(Q("lukasenka statkevich")));               // every word, in one event
+        Assert.Equal(3, (await Ids(Q("reuters"))).Length);
+        Assert.Equal([imposedId, letterId], await Ids($"{Q("reuters")}&types=SanctionsImposed,LetterDelivered"));
+        Assert.Equal([letterId, releaseId], await Ids($"{Q("reuters")}&from=2025-01-01"));
+
+        // paging through what matches: the next link keeps the words
+        var first = await GetJson($"/api/relations/US-BY/timeline?{Q("reuters")}&limit=2");
+        Assert.Equal([imposedId, letterId], first["events"]!.AsArray().Select(e => (string)e!["eventId"]!));
+        var next = await GetJson((string)first["next"]!);
+        Assert.Equal([releaseId], next["events"]!.AsArray().Select(e => (string)e!["eventId"]!));
+        Assert.Null(next["next"]);
+
+        // the words of the text as corrected, or as known at a moment before the correction
+        var correction = await Record("US-BY", Samples.Correction(Guid.Parse(letterId), new JsonObject { ["summary"] = "The envoy hands over a letter" }));
+        var known = Uri.EscapeDataString(DateTimeOffset.Parse((string)correction["recordedAt"]!).AddTicks(-10).ToString("O"));
+        Assert.Empty(await Ids(Q("lukasenka")));
+        Assert.Equal([letterId], await Ids($"{Q("lukasenka")}&knownAt={known}"));
+        Assert.Equal([letterId], await Ids(Q("hands over")));
+        var csv = CsvText.Records(await Http.GetStringAsync($"/api/relations/US-BY/timeline?{Q("hands over")}&format=csv", Ct));
+        Assert.Equal(letterId, csv.Single(r => r[0] != "occurredOn")[6]);
+
+        foreach (var bad in new[] { new string('x', 201), "a%00b", "--%2C" })
+        {
+            var response = await Http.GetAsync($"/api/relations/US-BY/timeline?q={bad}", Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("\"q\"", await response.Content.ReadAsStringAsync(Ct));
+        }
+    }
+
+    [Fact]
     public async Task the_register_screens_a_name_against_targets_and_their_ids_word_by_word_in_any_case_and_accent()
     {
         await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));

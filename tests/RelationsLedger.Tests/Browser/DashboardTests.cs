@@ -27,6 +27,20 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         return Guid.Parse((string)page["events"]![0]!["eventId"]!);
     }
 
+    /// <summary>A whole second (a datetime-local field's precision) after everything recorded so far and before
+    /// anything recorded next: it waits until that second has passed. The browser runs in UTC.</summary>
+    private static async Task<DateTime> AWholeSecondBetweenRecords()
+    {
+        var now = DateTime.UtcNow;
+        var second = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc).AddSeconds(1);
+        await Task.Delay(second - now + TimeSpan.FromMilliseconds(100));
+        return second;
+    }
+
+    /// <summary>A datetime-local field's value: the browser keeps a time on a whole minute as HH:mm, and Playwright
+    /// refuses a fill the field rewrites.</summary>
+    private static string LocalInput(DateTime at) => at.ToString(at.Second == 0 ? "yyyy-MM-ddTHH:mm" : "yyyy-MM-ddTHH:mm:ss");
+
     private static async Task SetDate(IPage page, string date)
     {
         await page.Locator("#asof-date").FillAsync(date);
@@ -181,14 +195,13 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     public async Task as_known_at_shows_what_was_recorded_then_and_marks_what_was_corrected_later()
     {
         var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
-        var correction = await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "closed" } }));
-        var before = DateTimeOffset.Parse((string)correction["recordedAt"]!).AddSeconds(-1).UtcDateTime;
+        var before = await AWholeSecondBetweenRecords();
+        await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "closed" } }));
         try
         {
             var page = await host.OpenAsync("/relations/US-BY?asOf=2023-01-01");
             await Expect(page.Locator("#embassies")).ToContainTextAsync("closed");
-            // the browser keeps a time on a whole minute as HH:mm, and Playwright refuses a fill the input rewrites
-            await page.Locator("#known-at").FillAsync(before.ToString(before.Second == 0 ? "yyyy-MM-ddTHH:mm" : "yyyy-MM-ddTHH:mm:ss"));
+            await page.Locator("#known-at").FillAsync(LocalInput(before));
             await page.Locator("#known-at").DispatchEventAsync("change");
             await Expect(page.Locator("#embassies")).ToContainTextAsync("suspended");
             await Expect(page.Locator("#embassies")).ToContainTextAsync("corrected later");
@@ -201,20 +214,41 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task the_timeline_finds_events_by_the_words_of_their_text()
+    {
+        var page = await host.OpenAsync("/relations/US-BY/timeline");
+        var items = page.Locator("#timeline li.timeline-item");
+        await Expect(items.First).ToBeVisibleAsync();
+        await page.Locator("#filter-q").FillAsync("CUFFLINKS white house");
+        await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+        await Expect(items).ToHaveCountAsync(1);
+        await Expect(items.First).ToHaveAttributeAsync("data-type", "GiftPresented");
+        Assert.Contains("q=CUFFLINKS+white+house", page.Url);
+        await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("[?]q=CUFFLINKS"));
+        await page.ReloadAsync();
+        await Expect(page.Locator("#filter-q")).ToHaveValueAsync("CUFFLINKS white house");
+        await Expect(items).ToHaveCountAsync(1);
+        // one word fewer: the letter that mentions them too
+        await page.Locator("#filter-q").FillAsync("cufflinks");
+        await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+        await Expect(items).ToHaveCountAsync(2);
+    }
+
+    [Fact]
     public async Task the_timeline_as_known_at_an_instant_shows_an_event_as_recorded_then()
     {
         var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
         using var http = host.App.Client();
         var original = (string)JsonNode.Parse(await http.GetStringAsync($"/api/events/{closure}", Ct))!["summary"]!;
         var probe = $"Embassy closure, as corrected {Guid.NewGuid():N}";
-        var correction = await Post(Samples.Correction(closure, new JsonObject { ["summary"] = probe }));
-        var before = DateTimeOffset.Parse((string)correction["recordedAt"]!).AddSeconds(-1).UtcDateTime;
+        var before = await AWholeSecondBetweenRecords();
+        await Post(Samples.Correction(closure, new JsonObject { ["summary"] = probe }));
         try
         {
             var page = await host.OpenAsync("/relations/US-BY/timeline?from=2022-02-28&to=2022-02-28&types=EmbassyClosed");
             var summary = page.Locator($"#timeline li[data-event-id='{closure}'] .item-summary");
             await Expect(summary).ToHaveTextAsync(probe);
-            await page.Locator("#filter-known").FillAsync(before.ToString(before.Second == 0 ? "yyyy-MM-ddTHH:mm" : "yyyy-MM-ddTHH:mm:ss"));
+            await page.Locator("#filter-known").FillAsync(LocalInput(before));
             await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
             await Expect(summary).ToHaveTextAsync(original);
             await Expect(page.Locator("#timeline-count")).ToContainTextAsync("as known at");
@@ -239,15 +273,15 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     public async Task what_changed_as_known_at_an_instant_compares_both_dates_as_recorded_then()
     {
         var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
-        var correction = await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "closed" } }));
-        var before = DateTimeOffset.Parse((string)correction["recordedAt"]!).AddSeconds(-1).UtcDateTime;
+        var before = await AWholeSecondBetweenRecords();
+        await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "closed" } }));
         try
         {
             var page = await host.OpenAsync("/relations/US-BY/diff?from=2022-02-27&to=2022-03-01");
             var embassies = page.Locator("#changes [data-section=embassies]");
             await Expect(embassies.Locator("[data-status=closed]").First).ToBeVisibleAsync();
             await Expect(embassies.Locator("[data-status=suspended]")).ToHaveCountAsync(0);
-            await page.Locator("#diff-known").FillAsync(before.ToString(before.Second == 0 ? "yyyy-MM-ddTHH:mm" : "yyyy-MM-ddTHH:mm:ss"));
+            await page.Locator("#diff-known").FillAsync(LocalInput(before));
             await page.Locator("#diff-form button[type=submit]").ClickAsync();
             await Expect(embassies.Locator("[data-status=suspended]").First).ToBeVisibleAsync();
             await Expect(embassies.Locator("[data-status=closed]")).ToHaveCountAsync(0);

@@ -33,11 +33,12 @@ public static class GetTimeline
 
     /// <summary>A pair's events in date order (corrections applied, flags set). Without knownAt/basis it reads the
     /// timeline read model; with them it resolves the stream as it was known then (the pair's cached history, the
-    /// page's events read whole).</summary>
+    /// page's events read whole). <c>q</c> screens the events' text (<see cref="WordScreen"/>): the events in the date
+    /// range are then read whole, as known at the moment asked, and the page is taken from those that match.</summary>
     [WolverineGet("/api/relations/{pair}/timeline")]
     public static async Task<IResult> Get(
         string pair, string? from, string? to, string? types, string? knownAt, string? basis, string? includeRetracted,
-        string? limit, string? after, string? format, HttpRequest request, IQuerySession session, HistoryCache histories, CancellationToken ct)
+        string? limit, string? after, string? q, string? format, HttpRequest request, IQuerySession session, HistoryCache histories, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var problems = new Problems();
@@ -55,11 +56,12 @@ public static class GetTimeline
             problems.Add("limit", $"Must be a whole number from 1 to {MaxLimit}.");
         var cursor = ParseCursor(after, problems);
         var csv = Reading.ParseChoice<AnswerFormat>(format, "format", problems) == AnswerFormat.Csv;
+        var screen = WordScreen.Parse(q, "q", problems, "words of an event's summary, data or sources");
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         List<TimelineItem> items;
         var context = request.HttpContext;
-        if (knowledge == Knowledge.Latest)
+        if (knowledge == Knowledge.Latest && screen is null)
         {
             var version = (await session.Events.FetchStreamStateAsync(p.Id, ct))?.Version ?? 0;
             if (ReadCache.NotModified(context, ReadCache.Tag(request, version), immutable: false)) return ReadCache.Unchanged;
@@ -78,15 +80,18 @@ public static class GetTimeline
             var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
             var newest = foldable.Basis.Sequence;
             if (ReadCache.NotModified(context, ReadCache.Tag(request, newest), foldable.Fixed)) return ReadCache.Unchanged;
-            var page = foldable.Resolved()
+            var listed = foldable.Resolved()
                 .Where(x => x.Effective >= fromDate && x.Effective <= toDate)
                 .Where(x => typeNames.Length == 0 || typeNames.Contains(x.Event.GetType().Name))
                 .Where(x => withRetracted || !x.Retracted)
-                .Where(x => cursor is not var (d, s) || x.Effective > d || (x.Effective == d && x.Sequence > s))
-                .Take(size + 1).ToList();
+                .Where(x => cursor is not var (d, s) || x.Effective > d || (x.Effective == d && x.Sequence > s));
+            // the cached history keeps no summaries nor sources: a screened page is found among the whole events
+            var page = (screen is null ? listed.Take(size + 1) : listed).ToList();
             var (_, bearing) = await EventRows.Of(session.DocumentStore).BearingAsync(session, p.Id, page.Select(x => x.Event.Id).ToHashSet(), ct);
             var whole = Provenance.Resolver.Of(bearing.Where(e => e.Sequence <= newest && knowledge.Includes(e)));
-            items = page.Select(x => TimelineItem.Of(whole.Fact(x.Event.Id)!)).ToList();
+            var resolved = page.Select(x => whole.Fact(x.Event.Id)!);
+            if (screen is not null) resolved = resolved.Where(x => screen.Matches(WordScreen.TextOf(x.Event))).Take(size + 1);
+            items = resolved.Select(TimelineItem.Of).ToList();
         }
 
         string? next = null;

@@ -9,27 +9,21 @@ using RelationsLedger.Relations.Replaying;
 namespace RelationsLedger.Relations.Sanctions;
 
 /// <summary>Which measures the register lists: of an issuer, in a status, whose target's name or id holds every word of
-/// a text (a name screened against the register: <see cref="NameScreen"/>).</summary>
-public sealed record RegisterFilter(string? Issuer, SanctionStatus? Status, string? Target)
+/// a text (a name screened against the register: <see cref="WordScreen"/>).</summary>
+public sealed record RegisterFilter(string? Issuer, SanctionStatus? Status, string? Target, WordScreen? Screen)
 {
-    private readonly NameScreen? _screen = Target is null ? null : NameScreen.Of(Target);
-
-    public const int MaxTarget = 200;
-
     /// <param name="name">a value's name as the caller's user types it (<c>imposedBy</c>, <c>--imposed-by</c>)</param>
     public static RegisterFilter Parse(string? imposedBy, string? status, string? target, Problems problems, Func<string, string> name)
     {
         var issuer = imposedBy is null ? null : Countries.Normalize(imposedBy);
         if (imposedBy is not null && issuer is null) problems.Add(name("imposedBy"), "Must be an ISO 3166-1 alpha-2 code.");
         var wanted = Reading.ParseChoice<SanctionStatus>(status, name("status"), problems);
-        var named = string.IsNullOrWhiteSpace(target) ? null : target.Trim();
-        if (named is not null && (named.Length > MaxTarget || SubmissionReader.TextProblem(named) is not null || NameScreen.Of(named) is null))
-            problems.Add(name("target"), $"At most {MaxTarget} printable characters, with a letter or digit: words of a target's name or id.");
-        return new RegisterFilter(issuer, wanted, named);
+        var screen = WordScreen.Parse(target, name("target"), problems, "words of a target's name or id");
+        return new RegisterFilter(issuer, wanted, screen is null ? null : target!.Trim(), screen);
     }
 
     public bool Lists(Sanction m) => (Issuer is null || m.ImposedBy == Issuer) && (Status is null || m.Status == Status)
-        && (_screen is null || _screen.Matches(m.Target, m.TargetId));
+        && (Screen is null || Screen.Matches(m.Target, m.TargetId));
 }
 
 /// <summary>The sanctions register: every pair's measures at a date, as known at a moment, for the HTTP answer and the

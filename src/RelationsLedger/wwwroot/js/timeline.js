@@ -21,6 +21,7 @@ let loadNo = 0;
 function readUrl() {
   const p = new URLSearchParams(location.search);
   return {
+    q: (p.get('q') || '').slice(0, 200),
     from: isIsoDate(p.get('from')) ? p.get('from') : '',
     to: isIsoDate(p.get('to')) ? p.get('to') : '',
     types: (p.get('types') || '').split(',').map((t) => t.trim()).filter(Boolean),
@@ -31,6 +32,7 @@ function readUrl() {
 
 function readForm() {
   return {
+    q: $('filter-q').value.trim(),
     from: $('filter-from').value,
     to: $('filter-to').value,
     types: [...document.querySelectorAll('#type-checkboxes input[type=checkbox]:checked')].map((c) => c.value),
@@ -41,7 +43,7 @@ function readForm() {
 
 function writeUrl(f) {
   // the instant as typed (local time), as the overview keeps it
-  const q = query({ from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt });
+  const q = query({ q: f.q, from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt });
   history.replaceState(null, '', `${location.pathname}${q}`);
 }
 
@@ -104,7 +106,7 @@ async function load(url, { append }) {
 
 function timelineUrl(f, extra) {
   return `/api/relations/${encodeURIComponent(pair)}/timeline${query({
-    from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: instantIso(f.knownAt), ...extra,
+    q: f.q, from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: instantIso(f.knownAt), ...extra,
   })}`;
 }
 
@@ -146,6 +148,7 @@ async function init() {
   renderPairNav(pair, 'timeline');
 
   const f = readUrl();
+  $('filter-q').value = f.q;
   $('filter-from').value = f.from;
   $('filter-to').value = f.to;
   $('filter-retracted').checked = f.includeRetracted;

@@ -1,9 +1,9 @@
 using CsCheck;
-using RelationsLedger.Relations.Sanctions;
+using RelationsLedger.Relations;
 
 namespace RelationsLedger.Tests.Unit;
 
-public sealed class NameScreenTests
+public sealed class WordScreenTests
 {
     [Theory]
     [InlineData("lukasenka aliaksandr", "Aliaksandr Łukašenka", null)]
@@ -17,7 +17,7 @@ public sealed class NameScreenTests
     [InlineData("belaruskali", "Belaruskali", "eu-2021-1")]
     [InlineData("belaruskali 2021", "Belaruskali", "eu-2021-1")]
     public void every_word_of_the_name_is_found_in_the_target_or_its_id_in_any_order_case_accent_and_punctuation(string screened, string target, string? id) =>
-        Assert.True(NameScreen.Of(screened)!.Matches(target, id));
+        Assert.True(WordScreen.Of(screened)!.Matches(target, id));
 
     [Theory]
     [InlineData("lukashenko", "Aliaksandr Lukashenka", null)]
@@ -25,23 +25,23 @@ public sealed class NameScreenTests
     [InlineData("ofac-124", "Belavia", "OFAC-123")]
     [InlineData("Лукашенко", "Lukashenko", null)]
     public void a_word_missing_from_both_is_not_a_match(string screened, string target, string? id) =>
-        Assert.False(NameScreen.Of(screened)!.Matches(target, id));
+        Assert.False(WordScreen.Of(screened)!.Matches(target, id));
 
     [Theory]
     [InlineData("")]
     [InlineData("  ")]
     [InlineData("-- , .")]
     [InlineData("“”")]
-    public void a_text_with_no_letter_or_digit_screens_nothing(string screened) => Assert.Null(NameScreen.Of(screened));
+    public void a_text_with_no_letter_or_digit_screens_nothing(string screened) => Assert.Null(WordScreen.Of(screened));
 
     [Fact]
     public void any_target_is_found_by_itself_and_by_any_of_its_words()
     {
-        Gen.String.Where(t => NameScreen.Of(t) is not null).Sample(target =>
+        Gen.String.Where(t => WordScreen.Of(t) is not null).Sample(target =>
         {
-            Assert.True(NameScreen.Of(target)!.Matches(target, null));
-            foreach (var word in NameScreen.Fold(target).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                Assert.True(NameScreen.Of(word)!.Matches(target, null), word);
+            Assert.True(WordScreen.Of(target)!.Matches(target, null));
+            foreach (var word in WordScreen.Fold(target).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                Assert.True(WordScreen.Of(word)!.Matches(target, null), word);
         });
     }
 }
