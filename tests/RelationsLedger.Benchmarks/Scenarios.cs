@@ -40,7 +40,15 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         await ColdStartAndAppends(measure: Wanted("append"));
         if (Wanted("import")) await ImportAndCopy();
         if (Wanted("batch")) await BatchImport();
-        if (Wanted("asof")) await AsOfReads();
+        if (Wanted("asof"))
+        {
+            await AsOfReads();
+            // last, so that the in-process reads above share the machine with an idle API, as before searches existed
+            await TimelineSearch();
+            await Memory("right after the timeline searches");
+            // the app trims its heap after 10 s without allocating (Ledger:Memory:TrimAfterIdleSeconds)
+            await Task.Delay(TimeSpan.FromSeconds(15));
+        }
         // the API has been idle since its last request (the in-process reads and baselines above run without it)
         await Memory("after the load, idle");
         // the rebuild runs with the API stopped as an operator stops it: SIGTERM, so the node leaves the cluster's table
@@ -424,6 +432,55 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         AddAsOf("over loopback HTTP", large, small, "baseline: Marten AggregateStreamAsync of the same stream" +
             (lag.Events > 0 ? $"; measured while the async summary projection still had {lag.Events:#,0} of the imported events to apply ({lag.Rate:#,0} events/s catch-up)" : ""));
         AddAsOf("in-process", largeInProcess, smallInProcess, "the endpoint's steps in the harness's process: stream version, checkpointed history, fold, view");
+    }
+
+    /// <summary>A search of the large pair's timeline by two words (a target's name): the endpoint resolves the pair's
+    /// whole events and folds each one's text; the baseline is PostgreSQL's own case-insensitive match of the same
+    /// words in the same stream's JSON (no corrections applied, no accents folded), the rows read by the client. Not
+    /// a target of the issue: how long a search takes.</summary>
+    private async Task TimelineSearch()
+    {
+        using var http = Client();
+        const string words = "Entity 173";
+        var found = 0;
+        async Task<List<double>> Timed(int count, Func<Task<int>> search)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < count; i++)
+            {
+                var one = Stopwatch.StartNew();
+                found = await search();
+                times.Add(one.Elapsed.TotalMilliseconds);
+            }
+            return times;
+        }
+        async Task<int> Search()
+        {
+            var page = JsonNode.Parse(await http.GetStringAsync($"/api/relations/KR-NO/timeline?q={Uri.EscapeDataString(words)}&limit=10000"))!;
+            return page["events"]!.AsArray().Count;
+        }
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        async Task<int> Match()
+        {
+            await using var command = new NpgsqlCommand(
+                "select data from ledger.mt_events where stream_id = $1 and data::text ilike $2 and data::text ilike $3 order by seq_id", connection)
+            {
+                Parameters = { new() { Value = "KR-NO" }, new() { Value = "%entity%" }, new() { Value = "%173%" } },
+            };
+            await using var reader = await command.ExecuteReaderAsync();
+            var rows = 0;
+            while (await reader.ReadAsync()) rows += reader.GetString(0).Length > 0 ? 1 : 0;
+            return rows;
+        }
+        await Timed(3, Search);
+        var ours = await Timed(sizes.BaselineReads, Search);
+        var listed = found;
+        await Timed(3, Match);
+        var theirs = await Timed(sizes.BaselineReads, Match);
+        var p50 = Report.Percentile(ours, 0.5);
+        Add(new Figure($"timeline search by two words over loopback HTTP, pair of {sizes.LargePair:#,0} events (p50; {listed} events found)", p50,
+            Report.Percentile(theirs, 0.5), "ms", "—", null, $"baseline: PostgreSQL ILIKE on the stream's JSON, {found} rows", LowerIsBetter: true));
     }
 
     /// <summary>Both projections rebuilt from every event: the ledger's one-pass rebuild against Marten's async daemon

@@ -22,8 +22,10 @@ public sealed class WordScreen
 
     public bool Matches(params IEnumerable<string?> texts)
     {
-        var folded = texts.OfType<string>().Select(Fold).ToList();
-        return _words.All(w => folded.Exists(t => t.Contains(w, StringComparison.Ordinal)));
+        // ASCII text is searched as it is, in any case: a word (letters and digits only) occurs in a text's fold
+        // exactly where it occurs in the text. Only other text is folded, which allocates
+        var searched = texts.OfType<string>().Select(t => System.Text.Ascii.IsValid(t) ? t : Fold(t)).ToList();
+        return _words.All(w => searched.Exists(t => t.Contains(w, StringComparison.OrdinalIgnoreCase)));
     }
 
     /// <summary>An event's text for a reader: its summary, every value of its data, its sources' outlets and titles.</summary>

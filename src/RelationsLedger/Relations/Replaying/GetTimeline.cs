@@ -33,8 +33,8 @@ public static class GetTimeline
 
     /// <summary>A pair's events in date order (corrections applied, flags set). Without knownAt/basis it reads the
     /// timeline read model; with them it resolves the stream as it was known then (the pair's cached history, the
-    /// page's events read whole). <c>q</c> screens the events' text (<see cref="WordScreen"/>): the events in the date
-    /// range are then read whole, as known at the moment asked, and the page is taken from those that match.</summary>
+    /// page's events read whole). <c>q</c> screens the events' text (<see cref="WordScreen"/>): the pair's events are then
+    /// read whole, as known at the same point, and the page is taken from those that match.</summary>
     [WolverineGet("/api/relations/{pair}/timeline")]
     public static async Task<IResult> Get(
         string pair, string? from, string? to, string? types, string? knownAt, string? basis, string? includeRetracted,
@@ -80,18 +80,15 @@ public static class GetTimeline
             var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
             var newest = foldable.Basis.Sequence;
             if (ReadCache.NotModified(context, ReadCache.Tag(request, newest), foldable.Fixed)) return ReadCache.Unchanged;
-            var listed = foldable.Resolved()
-                .Where(x => x.Effective >= fromDate && x.Effective <= toDate)
-                .Where(x => typeNames.Length == 0 || typeNames.Contains(x.Event.GetType().Name))
-                .Where(x => withRetracted || !x.Retracted)
-                .Where(x => cursor is not var (d, s) || x.Effective > d || (x.Effective == d && x.Sequence > s));
-            // the cached history keeps no summaries nor sources: a screened page is found among the whole events
-            var page = (screen is null ? listed.Take(size + 1) : listed).ToList();
+            bool Listed(ResolvedEvent x) => x.Effective >= fromDate && x.Effective <= toDate
+                && (typeNames.Length == 0 || typeNames.Contains(x.Event.GetType().Name)) && (withRetracted || !x.Retracted)
+                && (cursor is not var (d, s) || x.Effective > d || (x.Effective == d && x.Sequence > s));
+            var listed = foldable.Resolved().Where(Listed);
+            // the cached history keeps no summaries nor sources: a search reads the pair's whole events first
+            var page = (screen is null ? listed : await MatchingAsync(session, p, knowledge, newest, listed, screen, ct)).Take(size + 1).ToList();
             var (_, bearing) = await EventRows.Of(session.DocumentStore).BearingAsync(session, p.Id, page.Select(x => x.Event.Id).ToHashSet(), ct);
             var whole = Provenance.Resolver.Of(bearing.Where(e => e.Sequence <= newest && knowledge.Includes(e)));
-            var resolved = page.Select(x => whole.Fact(x.Event.Id)!);
-            if (screen is not null) resolved = resolved.Where(x => screen.Matches(WordScreen.TextOf(x.Event))).Take(size + 1);
-            items = resolved.Select(TimelineItem.Of).ToList();
+            items = page.Select(x => TimelineItem.Of(whole.Fact(x.Event.Id)!)).ToList();
         }
 
         string? next = null;
@@ -124,6 +121,29 @@ public static class GetTimeline
         Flag(e.Corrected), Flag(e.Disputed), Flag(e.Retracted)]);
 
     private static string Flag(bool value) => value ? "true" : "false";
+
+    /// <summary>Those of <paramref name="listed"/> whose text, as known at the same point, holds every word of
+    /// <paramref name="screen"/>. The pair's events are read once and screened as they come, none kept but the ids
+    /// that match, the corrected facts and the provenance that corrects them (their text is the corrected one): a
+    /// search of a pair of 100,000 events that held them all left the process 150 MB larger.</summary>
+    private static async Task<IEnumerable<ResolvedEvent>> MatchingAsync(IQuerySession session, Pair pair, Knowledge knowledge, long newest,
+        IEnumerable<ResolvedEvent> listed, WordScreen screen, CancellationToken ct)
+    {
+        var corrected = listed.Where(x => x.Corrected).Select(x => x.Event.Id).ToHashSet();
+        var matched = new HashSet<Guid>();
+        var revising = new List<RecordedEvent>();
+        var rows = EventRows.Of(session.DocumentStore);
+        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion: 0, recordedBy: knowledge.KnownAt, basis: knowledge.Basis), ct))
+        {
+            if (e.Sequence > newest || !knowledge.Includes(e)) continue;
+            if (e.Event is ProvenanceEvent || corrected.Contains(e.Event.Id)) revising.Add(e);
+            else if (screen.Matches(WordScreen.TextOf(e.Event))) matched.Add(e.Event.Id);
+        }
+        var resolver = Provenance.Resolver.Of(revising);
+        foreach (var id in corrected)
+            if (resolver.Fact(id) is { } fact && screen.Matches(WordScreen.TextOf(fact.Event))) matched.Add(id);
+        return listed.Where(x => matched.Contains(x.Event.Id));
+    }
 
     /// <summary>The stored events of rows that do not keep their body, by sequence (the event table's key).</summary>
     private static async Task<Dictionary<long, LedgerEvent>> StoredAsync(IQuerySession session, long[] sequences, CancellationToken ct)
