@@ -37,6 +37,18 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         return second;
     }
 
+    /// <summary>Runs <paramref name="test"/> with the seeded US embassy closure of 2022-02-28 corrected from
+    /// suspended to closed, given a whole second before the correction; the closure is put back as it was afterwards,
+    /// for the other tests of the shared app.</summary>
+    private async Task WithTheClosureCorrectedToClosed(Func<DateTime, Task> test)
+    {
+        var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
+        var before = await AWholeSecondBetweenRecords();
+        await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "closed" } }));
+        try { await test(before); }
+        finally { await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "suspended" } })); }
+    }
+
     /// <summary>A datetime-local field's value: the browser keeps a time on a whole minute as HH:mm, and Playwright
     /// refuses a fill the field rewrites.</summary>
     private static string LocalInput(DateTime at) => at.ToString(at.Second == 0 ? "yyyy-MM-ddTHH:mm" : "yyyy-MM-ddTHH:mm:ss");
@@ -194,10 +206,7 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     [Fact]
     public async Task as_known_at_shows_what_was_recorded_then_and_marks_what_was_corrected_later()
     {
-        var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
-        var before = await AWholeSecondBetweenRecords();
-        await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "closed" } }));
-        try
+        await WithTheClosureCorrectedToClosed(async before =>
         {
             var page = await host.OpenAsync("/relations/US-BY?asOf=2023-01-01");
             await Expect(page.Locator("#embassies")).ToContainTextAsync("closed");
@@ -205,12 +214,7 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
             await page.Locator("#known-at").DispatchEventAsync("change");
             await Expect(page.Locator("#embassies")).ToContainTextAsync("suspended");
             await Expect(page.Locator("#embassies")).ToContainTextAsync("corrected later");
-        }
-        finally
-        {
-            // the seed's closure as it was, for the other tests of the shared app
-            await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "suspended" } }));
-        }
+        });
     }
 
     [Fact]
@@ -272,10 +276,7 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     [Fact]
     public async Task what_changed_as_known_at_an_instant_compares_both_dates_as_recorded_then()
     {
-        var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
-        var before = await AWholeSecondBetweenRecords();
-        await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "closed" } }));
-        try
+        await WithTheClosureCorrectedToClosed(async before =>
         {
             var page = await host.OpenAsync("/relations/US-BY/diff?from=2022-02-27&to=2022-03-01");
             var embassies = page.Locator("#changes [data-section=embassies]");
@@ -289,11 +290,7 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
             Assert.Contains("knownAt=", page.Url);
             await page.ReloadAsync();
             await Expect(embassies.Locator("[data-status=suspended]").First).ToBeVisibleAsync();
-        }
-        finally
-        {
-            await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "suspended" } }));
-        }
+        });
     }
 
     [Fact]
