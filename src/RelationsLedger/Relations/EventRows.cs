@@ -65,7 +65,7 @@ public sealed class EventRows(IDocumentStore store)
     {
         var command = new NpgsqlCommand
         {
-            Parameters = { new NpgsqlParameter<string>(null, NpgsqlDbType.Varchar) { TypedValue = pair }, new NpgsqlParameter<long> { TypedValue = afterVersion } },
+            Parameters = { new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Varchar, TypedValue = pair }, new NpgsqlParameter<long> { TypedValue = afterVersion } },
         };
         var filters = "";
         if (types is not null) filters += $" and type = any({Add(new NpgsqlParameter<string[]> { TypedValue = [.. types.Select(t => _byType[t].EventTypeName)] })})";
@@ -122,7 +122,7 @@ public sealed class EventRows(IDocumentStore store)
         {
             Parameters =
             {
-                new NpgsqlParameter<string>(null, NpgsqlDbType.Varchar) { TypedValue = pair }, new NpgsqlParameter<Guid[]> { TypedValue = [.. ids] },
+                new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Varchar, TypedValue = pair }, new NpgsqlParameter<Guid[]> { TypedValue = [.. ids] },
                 new NpgsqlParameter<string[]> { TypedValue = [.. ids.Select(id => id.ToString("D"))] },
             },
         };

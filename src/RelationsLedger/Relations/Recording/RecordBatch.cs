@@ -29,9 +29,9 @@ public static class RecordBatch
         var expectedVersion = RecordEvent.ExpectedVersion(request, submissions.Count == 1 ? submissions[0]?.ExpectedVersion : null, problems);
         var idempotencyKey = RecordEvent.IdempotencyKey(request, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "The batch has invalid events; nothing was recorded.");
-        submissions = submissions.Select((s, i) => s!.KeyedBy(idempotencyKey, p, request.HttpContext, i)).ToList();
+        var keyed = submissions.Select((s, i) => s!.KeyedBy(idempotencyKey, p, request.HttpContext, i)).ToList();
 
-        var outcome = await appending.AppendAsync(p, submissions!, expectedVersion, today, ApiKeyMiddleware.StampOf(request.HttpContext), ct, i => $"[{i}].");
+        var outcome = await appending.AppendAsync(p, keyed, expectedVersion, today, ApiKeyMiddleware.StampOf(request.HttpContext), ct, i => $"[{i}].");
         return RecordEvent.Answer(outcome, receipts => TypedResults.Created($"/api/relations/{p.Id}/timeline", new { events = receipts }));
     }
 }
