@@ -16,7 +16,7 @@ public static class GetRegister
 {
     /// <summary>Every sanctions measure across pairs as of a date, as known at an instant or a basis (a global
     /// sequence, so one basis pins every pair), filterable by issuer, status and target (a name screened against the
-    /// register: part of the target's name or id, in any case).</summary>
+    /// register: every word in the target's name or id, <see cref="WordScreen"/>).</summary>
     [WolverineGet("/api/sanctions")]
     public static Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? target, string? knownAt, string? basis, string? format, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
