@@ -52,14 +52,14 @@ export async function postJson(url, payload, headers = {}) {
   return { status: response.status, body: await readBody(response), response };
 }
 
-/** Builds a query string from an object, skipping null/undefined/empty values. */
-// A datetime-local control's value (the browser's local time) as the ISO instant the API takes; null when empty or invalid.
+/** A datetime-local control's value (the browser's local time) as the ISO instant the API takes; null when empty or invalid. */
 export function instantIso(local) {
   if (!local) return null;
   const d = new Date(local);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
+/** Builds a query string from an object, skipping null/undefined/empty values. */
 export function query(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
