@@ -7,7 +7,7 @@ using Wolverine;
 using Wolverine.Http;
 
 var invocation = Invocation.Of(args);
-DataOutput.ReserveFor(args);
+DataOutput.ReserveFor(invocation, args);
 // the app's own folder, so pages and seeds are found whatever the working directory
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 DataOutput.LogFor(builder.Logging, invocation);

@@ -11,12 +11,13 @@ public static class DataOutput
 {
     public static Stream? Reserved { get; private set; }
 
-    public static void ReserveFor(string[] args)
+    /// <param name="args">the flags, read as the verb's own flags are</param>
+    public static void ReserveFor(Invocation invocation, string[] args)
     {
-        var data = args switch
+        var data = invocation.Verb switch
         {
-            ["export", ..] => !args.Any(a => a is "--out" or "-o"),
-            ["sanctions", ..] => args.Contains("--csv"),
+            "export" => !args.Any(a => a is "--out" or "-o"),
+            "sanctions" => args.Contains("--csv"),
             _ => false,
         };
         if (data)
