@@ -287,7 +287,7 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
             var (expected, actual) = (await Http.GetAsync(documented, Ct), await Http.GetAsync(other, Ct));
             Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (expected.StatusCode, actual.StatusCode));
             // the same answer, but for the moment an unpinned register was read
-            static string Answer(string body) => System.Text.RegularExpressions.Regex.Replace(body, "^\\{\"asOf\":\"[^\"]*\",\"knownAt\":\"[^\"]*\"", "{");
+            static string Answer(string body) => System.Text.RegularExpressions.Regex.Replace(body, "^(\\{\"asOf\":\"[^\"]*\"),\"knownAt\":\"[^\"]*\"", "$1");
             var body = Answer(await expected.Content.ReadAsStringAsync(Ct));
             Assert.Contains(shows, body);
             Assert.Equal(body, Answer(await actual.Content.ReadAsStringAsync(Ct)));
