@@ -105,14 +105,18 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.Equal([imposedId, letterId], await Ids($"{Q("reuters")}&types=SanctionsImposed,LetterDelivered"));
         Assert.Equal([letterId, releaseId], await Ids($"{Q("reuters")}&from=2025-01-01"));
 
-        // paging through what matches: the next link keeps the words
+        // paging through what matches: the next link keeps the words and the point it read, so an event recorded
+        // between two pages joins a new search and not the pages begun before it (the matches are kept for them)
         var first = await GetJson($"/api/relations/US-BY/timeline?{Q("reuters")}&limit=2");
         Assert.Equal([imposedId, letterId], first["events"]!.AsArray().Select(e => (string)e!["eventId"]!));
+        var laterId = (string)(await Record("US-BY", Samples.Event("EnvoyVisited", "2025-12-01")))["eventId"]!;
         var next = await GetJson((string)first["next"]!);
         Assert.Equal([releaseId], next["events"]!.AsArray().Select(e => (string)e!["eventId"]!));
         Assert.Null(next["next"]);
+        Assert.Equal([imposedId, letterId, releaseId, laterId], await Ids(Q("REUTERS")));
 
         // the words of the text as corrected, or as known at a moment before the correction
+        Assert.Equal([letterId], await Ids(Q("lukasenka")));
         var correction = await Record("US-BY", Samples.Correction(Guid.Parse(letterId), new JsonObject { ["summary"] = "The envoy hands over a letter" }));
         var known = Uri.EscapeDataString(DateTimeOffset.Parse((string)correction["recordedAt"]!).AddTicks(-10).ToString("O"));
         Assert.Empty(await Ids(Q("lukasenka")));

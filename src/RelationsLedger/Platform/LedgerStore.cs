@@ -17,6 +17,7 @@ public static class LedgerStore
         services.AddSingleton<LedgerDatabase>();
         services.AddSingleton<Relations.Replaying.ReadReplica>();
         services.AddSingleton(sp => Relations.Replaying.HistoryCache.From(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<Relations.Replaying.SearchMatches>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerDatabase>());
         services.AddSingleton<Relations.Recording.StreamWriter>();
         services.AddSingleton<BackgroundWork>();

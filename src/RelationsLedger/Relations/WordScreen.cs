@@ -20,6 +20,9 @@ public sealed class WordScreen
     /// <summary>The screen of <paramref name="text"/>, or null when it holds no letter or digit to screen by.</summary>
     public static WordScreen? Of(string text) => Words(text) is { Length: > 0 } words ? new WordScreen(words) : null;
 
+    /// <summary>The words, each once, in one order: screens with the same key match the same texts.</summary>
+    public string Key => string.Join(' ', _words.Distinct().Order(StringComparer.Ordinal));
+
     public bool Matches(params IEnumerable<string?> texts)
     {
         // ASCII text is searched as it is, in any case: a word (letters and digits only) occurs in a text's fold

@@ -38,7 +38,8 @@ public static class GetTimeline
     [WolverineGet("/api/relations/{pair}/timeline")]
     public static async Task<IResult> Get(
         string pair, string? from, string? to, string? types, string? knownAt, string? basis, string? includeRetracted,
-        string? limit, string? after, string? q, string? format, HttpRequest request, IQuerySession session, HistoryCache histories, CancellationToken ct)
+        string? limit, string? after, string? q, string? format, HttpRequest request, IQuerySession session, HistoryCache histories, SearchMatches searches,
+        CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
         var problems = new Problems();
@@ -84,8 +85,15 @@ public static class GetTimeline
                 && (typeNames.Length == 0 || typeNames.Contains(x.Event.GetType().Name)) && (withRetracted || !x.Retracted)
                 && (cursor is not var (d, s) || x.Effective > d || (x.Effective == d && x.Sequence > s));
             var listed = foldable.Resolved().Where(Listed);
-            // the cached history keeps no summaries nor sources: a search reads the pair's whole events first
-            var page = (screen is null ? listed : await MatchingAsync(session, p, knowledge, newest, listed, screen, ct)).Take(size + 1).ToList();
+            if (screen is not null)
+            {
+                // the cached history keeps no summaries nor sources: a search reads the pair's whole events first, once
+                // for all its pages (their links pin this basis)
+                var matched = await searches.GetOrFindAsync(new SearchMatches.Key(p.Id, newest, knowledge.KnownAt, screen.Key),
+                    () => MatchingAsync(session, p, knowledge, newest, foldable.Resolved(), screen, ct));
+                listed = listed.Where(x => matched.Contains(x.Event.Id));
+            }
+            var page = listed.Take(size + 1).ToList();
             var (_, bearing) = await EventRows.Of(session.DocumentStore).BearingAsync(session, p.Id, page.Select(x => x.Event.Id).ToHashSet(), ct);
             var whole = Provenance.Resolver.Of(bearing.Where(e => e.Sequence <= newest && knowledge.Includes(e)));
             items = page.Select(x => TimelineItem.Of(whole.Fact(x.Event.Id)!)).ToList();
@@ -122,14 +130,14 @@ public static class GetTimeline
 
     private static string Flag(bool value) => value ? "true" : "false";
 
-    /// <summary>Those of <paramref name="listed"/> whose text, as known at the same point, holds every word of
-    /// <paramref name="screen"/>. The pair's events are read once and screened as they come, none kept but the ids
+    /// <summary>The ids of the facts (<paramref name="resolved"/>) whose text, as known at the same point, holds every
+    /// word of <paramref name="screen"/>. The pair's events are read once and screened as they come, none kept but the ids
     /// that match, the corrected facts and the provenance that corrects them (their text is the corrected one): a
     /// search of a pair of 100,000 events that held them all left the process 150 MB larger.</summary>
-    private static async Task<IEnumerable<ResolvedEvent>> MatchingAsync(IQuerySession session, Pair pair, Knowledge knowledge, long newest,
-        IEnumerable<ResolvedEvent> listed, WordScreen screen, CancellationToken ct)
+    private static async Task<HashSet<Guid>> MatchingAsync(IQuerySession session, Pair pair, Knowledge knowledge, long newest,
+        IEnumerable<ResolvedEvent> resolved, WordScreen screen, CancellationToken ct)
     {
-        var corrected = listed.Where(x => x.Corrected).Select(x => x.Event.Id).ToHashSet();
+        var corrected = resolved.Where(x => x.Corrected).Select(x => x.Event.Id).ToHashSet();
         var matched = new HashSet<Guid>();
         var revising = new List<RecordedEvent>();
         var rows = EventRows.Of(session.DocumentStore);
@@ -142,7 +150,7 @@ public static class GetTimeline
         var resolver = Provenance.Resolver.Of(revising);
         foreach (var id in corrected)
             if (resolver.Fact(id) is { } fact && screen.Matches(WordScreen.TextOf(fact.Event))) matched.Add(id);
-        return listed.Where(x => matched.Contains(x.Event.Id));
+        return matched;
     }
 
     /// <summary>The stored events of rows that do not keep their body, by sequence (the event table's key).</summary>

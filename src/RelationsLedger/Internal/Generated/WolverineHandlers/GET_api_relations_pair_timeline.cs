@@ -16,13 +16,15 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly RelationsLedger.Relations.Replaying.HistoryCache _historyCache;
+        private readonly RelationsLedger.Relations.Replaying.SearchMatches _searchMatches;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_relations_pair_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, RelationsLedger.Relations.Replaying.HistoryCache historyCache, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_relations_pair_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, RelationsLedger.Relations.Replaying.HistoryCache historyCache, RelationsLedger.Relations.Replaying.SearchMatches searchMatches, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _historyCache = historyCache;
+            _searchMatches = searchMatches;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -54,7 +56,7 @@ namespace Internal.Generated.WolverineHandlers
                 var format = httpContext.Request.Query["format"];
                 
                 // The actual HTTP request handler execution
-                var result = await RelationsLedger.Relations.Replaying.GetTimeline.Get(pair, from, to, types, knownAt, basis, includeRetracted, limit, after, q, format, httpContext.Request, ((Marten.IQuerySession)documentSession), _historyCache, httpContext.RequestAborted).ConfigureAwait(false);
+                var result = await RelationsLedger.Relations.Replaying.GetTimeline.Get(pair, from, to, types, knownAt, basis, includeRetracted, limit, after, q, format, httpContext.Request, ((Marten.IQuerySession)documentSession), _historyCache, _searchMatches, httpContext.RequestAborted).ConfigureAwait(false);
 
                 await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             }
