@@ -158,6 +158,16 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(2, (await Targets("target=%20")).Count());
         Assert.Empty(await Targets("target=azot&imposedBy=US"));
         Assert.Empty(await Targets("target=Belneftekhim"));
+        // other spellings when asked: a transliteration, a letter apart; an id's number still as typed
+        Assert.Empty(await Targets("target=Bielavia"));
+        Assert.Equal(["BY-US Belavia"], await Targets("target=Bielavia&match=similar"));
+        Assert.Equal(["BY-LT Hrodna Azot (Grodno Azot)"], await Targets($"target={Uri.EscapeDataString("Гродно азот")}&match=SIMILAR"));
+        Assert.Empty(await Targets("target=ofac-124&match=similar"));
+        Assert.Equal("similar", (string)(await GetJson("/api/sanctions?target=hrodno&match=similar"))["match"]!);
+        Assert.Null((await GetJson("/api/sanctions?target=hrodno"))["match"]);
+        var fuzzy = await Http.GetAsync("/api/sanctions?target=belavia&match=fuzzy", Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, fuzzy.StatusCode);
+        Assert.Contains("\"match\":[\"Must be one of: words, similar.\"]", await fuzzy.Content.ReadAsStringAsync(Ct));
         // the answer says what it is: how to ask for it again
         var echoed = await GetJson("/api/sanctions?asOf=2025-01-01&target=%20azot&imposedBy=lt&status=ACTIVE&knownAt=2030-01-01");
         Assert.Equal("2025-01-01 2030-01-01T00:00:00+00:00 LT active azot",

@@ -426,6 +426,10 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         // before the denial order lapsed, and as known before the seeds were recorded
         Assert.Contains("2 measures", (await Run("sanctions", "--as-of", "2024-06-30", "--target", "belavia", "--status", "active")).Output);
         Assert.Contains("0 measures", (await Run("sanctions", "--as-of", "2025-09-30", "--known-at", "2020-01-01")).Output);
+        // other spellings of the name
+        Assert.Contains("0 measures", (await Run("sanctions", "--as-of", "2025-09-30", "--target", "Bielavia")).Output);
+        Assert.Contains("2 measures in the sanctions register as of 2025-09-30, target spelt like \"Bielavia\"",
+            (await Run("sanctions", "--as-of", "2025-09-30", "--target", "Bielavia", "--match", "similar")).Output);
 
         // CSV on standard output alone (the host's lines go to standard error): the API's rows
         var (csvExit, csv, _) = await RunOn(App.ConnectionString, "sanctions", "--as-of", "2025-09-30", "--target", "belavia", "--csv");
@@ -436,7 +440,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(3, lines.Length);
 
         // a bad flag is named as it is typed
-        foreach (var (flags, says) in new[] { (new[] { "--imposed-by", "USA" }, "--imposed-by: Must be an ISO"), (["--status", "gone"], "--status: Must be one of"), (["--as-of", "2025-13-01"], "--as-of: Must be a date") })
+        foreach (var (flags, says) in new[] { (new[] { "--imposed-by", "USA" }, "--imposed-by: Must be an ISO"), (["--status", "gone"], "--status: Must be one of"), (["--match", "fuzzy"], "--match: Must be one of: words, similar"), (["--as-of", "2025-13-01"], "--as-of: Must be a date") })
         {
             var (badExit, bad) = await Run(["sanctions", .. flags]);
             Assert.True(badExit != 0, bad);

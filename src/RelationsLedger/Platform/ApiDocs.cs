@@ -32,7 +32,7 @@ public static class ApiDocs
         ["GET /api/relations"] = new("Pairs", "Every pair with event counts and first/last event dates."),
         ["GET /api/events/{id}"] = new("An event with its provenance",
             "The event as now corrected, its sources with stances, its corrections with recorded times; retracted events still answer.", null, 404),
-        ["GET /api/sanctions"] = new("Sanctions register", "All measures across pairs at `asOf`, as known at `knownAt` or `basis` (one sequence pins every pair), filtered by `imposedBy`, `status` and `target` (every word in a target's name or id, any order, case and accent: screen a name); `format=csv` downloads.", null, 400),
+        ["GET /api/sanctions"] = new("Sanctions register", "All measures across pairs at `asOf`, as known at `knownAt` or `basis` (one sequence pins every pair), filtered by `imposedBy`, `status` and `target` (every word in a target's name or id, any order, case and accent, Cyrillic as Latin: screen a name; `match=similar` finds other spellings too: transliterations, a letter or two apart); `format=csv` downloads.", null, 400),
         ["GET /api/catalog"] = new("Event catalog", "Every event type and its data fields."),
         ["GET /api/status"] = new("Ledger health", "Event counts, last append, projection positions and lag."),
     };

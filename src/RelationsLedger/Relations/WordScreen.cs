@@ -6,25 +6,35 @@ namespace RelationsLedger.Relations;
 
 /// <summary>Words screened against texts as people type them: every word must occur in one of the texts, in any order,
 /// case, accents and punctuation ignored — "lukasenka aliaksandr" finds "Aliaksandr Łukašenka", "ofac 123" finds the id
-/// "OFAC-123". Words are compared by containment, so part of a word finds the whole ("belav" finds "Belavia").
-/// Spellings in other alphabets or transliterations are not matched (Lukashenko is not Lukashenka). The register
-/// screens a target's name and id with it, the timeline an event's text.</summary>
+/// "OFAC-123". Words are compared by containment, so part of a word finds the whole ("belav" finds "Belavia"). Cyrillic
+/// is read in its Latin transliteration ("Лукашенко" finds "Lukashenko"). With <see cref="Similar"/> a word also finds
+/// the other spellings of a name (<see cref="Spelling"/>): "Lukashenko" finds "Łukašenka", "Grodno" finds "Hrodna".
+/// The register screens a target's name and id with it, the timeline an event's text.</summary>
 public sealed class WordScreen
 {
     public const int MaxLength = 200;
 
     private readonly string[] _words;
 
-    private WordScreen(string[] words) => _words = words;
+    private WordScreen(string[] words, bool similar) => (_words, Similar) = (words, similar);
+
+    /// <summary>Other spellings of a word match too: transliterations and a letter or two apart.</summary>
+    public bool Similar { get; }
 
     /// <summary>The screen of <paramref name="text"/>, or null when it holds no letter or digit to screen by.</summary>
-    public static WordScreen? Of(string text) => Words(text) is { Length: > 0 } words ? new WordScreen(words) : null;
+    public static WordScreen? Of(string text, bool similar = false) =>
+        Words(text) is { Length: > 0 } words ? new WordScreen(similar ? [.. words.Select(Spelling)] : words, similar) : null;
 
     /// <summary>The words, each once, in one order: screens with the same key match the same texts.</summary>
-    public string Key => string.Join(' ', _words.Distinct().Order(StringComparer.Ordinal));
+    public string Key => (Similar ? "~ " : "") + string.Join(' ', _words.Distinct().Order(StringComparer.Ordinal));
 
     public bool Matches(params IEnumerable<string?> texts)
     {
+        if (Similar)
+        {
+            var spelt = texts.OfType<string>().SelectMany(Words).Select(Spelling).ToList();
+            return _words.All(w => spelt.Exists(t => Near(w, t)));
+        }
         // ASCII text is searched as it is, in any case: a word (letters and digits only) occurs in a text's fold
         // exactly where it occurs in the text. Only other text is folded, which allocates
         var searched = texts.OfType<string>().Select(t => System.Text.Ascii.IsValid(t) ? t : Fold(t)).ToList();
@@ -46,8 +56,57 @@ public sealed class WordScreen
 
     private static string[] Words(string text) => Fold(text).Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-    /// <summary>Lower case, accents dropped, and everything that is not a letter or digit a space. Letters that do not
-    /// decompose into a base and an accent get their usual Latin spelling.</summary>
+    /// <summary>A typed word finds a text's word that holds it, or, when it has four letters or more and no digit (an
+    /// id's number is exact), one a letter apart (two from eight letters on): "lukasenko" finds "lukasenka".</summary>
+    private static bool Near(string word, string text) =>
+        text.Contains(word, StringComparison.Ordinal)
+        || (word.Length >= 4 && !word.Any(char.IsAsciiDigit) && Math.Abs(word.Length - text.Length) <= 2 && Distance(word, text) <= (word.Length >= 8 ? 2 : 1));
+
+    /// <summary>The letters a folded word is spelt with however it was transliterated: the digraphs of Slavic
+    /// romanizations as one letter (sh, zh, ch, kh, ts, shch), y and j as i, "ia"/"ya" as e (Belarusian "Aliaksandr",
+    /// Russian "Aleksandr"), g as h (Belarusian "Hrodna", Russian "Grodno"), v and w as u (Belarusian "Karaeu", Russian
+    /// "Karaev"), x as ks, a doubled letter once.</summary>
+    public static string Spelling(string folded)
+    {
+        var spelt = folded;
+        foreach (var (from, to) in Spellings) spelt = spelt.Replace(from, to, StringComparison.Ordinal);
+        var once = new StringBuilder(spelt.Length);
+        foreach (var c in spelt) if (once.Length == 0 || once[^1] != c) once.Append(c);
+        return once.ToString();
+    }
+
+    private static readonly (string, string)[] Spellings =
+    [
+        ("shch", "s"), ("sch", "s"), ("sh", "s"), ("zh", "z"), ("ch", "c"), ("kh", "h"), ("ts", "c"), ("tz", "c"), ("ck", "k"), ("ph", "f"),
+        ("x", "ks"), ("q", "k"), ("w", "u"), ("v", "u"), ("ia", "e"), ("ya", "e"), ("ja", "e"), ("y", "i"), ("j", "i"), ("g", "h"),
+    ];
+
+    /// <summary>Levenshtein distance: the fewest letters inserted, deleted or replaced to turn one into the other.</summary>
+    private static int Distance(string a, string b)
+    {
+        Span<int> row = stackalloc int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) row[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
+    }
+
+    /// <summary>Russian, Belarusian and Ukrainian letters (а–я; ё, й, ў, ї are these with a mark) as the usual
+    /// romanization spells them.</summary>
+    private static readonly string[] Cyrillic =
+        ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"];
+
+    /// <summary>Lower case, accents dropped, Cyrillic in Latin letters, and everything that is not a letter or digit a
+    /// space. Letters that do not decompose into a base and an accent get their usual Latin spelling.</summary>
     public static string Fold(string text)
     {
         var folded = new StringBuilder(text.Length);
@@ -59,6 +118,8 @@ public sealed class WordScreen
             folded.Append(lower switch
             {
                 'ł' => "l", 'đ' => "d", 'ø' => "o", 'ß' => "ss", 'æ' => "ae", 'œ' => "oe", 'ı' => "i", 'þ' => "th", 'ð' => "d",
+                >= 'а' and <= 'я' => Cyrillic[lower - 'а'],
+                'і' => "i", 'є' => "ie", 'ґ' => "g",
                 _ when char.IsLetterOrDigit(lower) => lower.ToString(),
                 _ => " ",
             });
@@ -68,11 +129,11 @@ public sealed class WordScreen
 
     /// <summary>The screen of a query's <paramref name="text"/> (trimmed; none when blank), or a problem named
     /// <paramref name="field"/> when it is too long, holds a control character or no letter or digit.</summary>
-    public static WordScreen? Parse(string? text, string field, Recording.Problems problems, string what)
+    public static WordScreen? Parse(string? text, string field, Recording.Problems problems, string what, bool similar = false)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         var trimmed = text.Trim();
-        var screen = trimmed.Length <= MaxLength && Recording.SubmissionReader.TextProblem(trimmed) is null ? Of(trimmed) : null;
+        var screen = trimmed.Length <= MaxLength && Recording.SubmissionReader.TextProblem(trimmed) is null ? Of(trimmed, similar) : null;
         if (screen is null) problems.Add(field, $"At most {MaxLength} printable characters, with a letter or digit: {what}.");
         return screen;
     }

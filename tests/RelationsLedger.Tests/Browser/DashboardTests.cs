@@ -132,6 +132,22 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(rows.First).ToContainTextAsync("Belarusian Potash Company");
         Assert.EndsWith("target=potash", page.Url);
+        // a name spelt another way: found with similar spellings, which the address and the CSV link keep
+        await page.Locator("#register-target").FillAsync("Lukashenka press");
+        await page.Locator("#register-filters button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#register tbody")).ToContainTextAsync("No sanctions measures match");
+        await page.Locator("#register-similar").CheckAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(rows.First).ToContainTextAsync("Lukashenko press secretary");
+        await Expect(page.Locator("#register-caption")).ToContainTextAsync("target spelt like “Lukashenka press” — 1 row");
+        await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("target=Lukashenka\\+press&match=similar&format=csv$"));
+        Assert.EndsWith("target=Lukashenka+press&match=similar", page.Url);
+        await page.ReloadAsync();
+        await Expect(page.Locator("#register-similar")).ToBeCheckedAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+        await page.Locator("#register-target").FillAsync("potash");
+        await page.Locator("#register-similar").UncheckAsync();
+        await Expect(rows).ToHaveCountAsync(1);
         // as known at a moment before the seeds were recorded: nothing yet; the instant goes to the API and the CSV link
         await page.Locator("#register-known").FillAsync("2020-01-01T00:00");
         await page.Locator("#register-known").DispatchEventAsync("change");

@@ -16,6 +16,8 @@ public sealed class WordScreenTests
     [InlineData("Muller strasse", "Müller Straße", null)]
     [InlineData("belaruskali", "Belaruskali", "eu-2021-1")]
     [InlineData("belaruskali 2021", "Belaruskali", "eu-2021-1")]
+    [InlineData("Лукашенко", "Alexander Lukashenko", null)]
+    [InlineData("lukashenko", "Аляксандр Лукашэнка Lukashenko", null)]
     public void every_word_of_the_name_is_found_in_the_target_or_its_id_in_any_order_case_accent_and_punctuation(string screened, string target, string? id) =>
         Assert.True(WordScreen.Of(screened)!.Matches(target, id));
 
@@ -23,9 +25,32 @@ public sealed class WordScreenTests
     [InlineData("lukashenko", "Aliaksandr Lukashenka", null)]
     [InlineData("belavia azot", "Belavia", null)]
     [InlineData("ofac-124", "Belavia", "OFAC-123")]
-    [InlineData("Лукашенко", "Lukashenko", null)]
+    [InlineData("Лукашенка", "Lukashenko", null)]
+    [InlineData("grodno azot", "Hrodna Azot", null)]
+    [InlineData("Tikhanovskaya", "Sviatlana Tsikhanouskaya", null)]
     public void a_word_missing_from_both_is_not_a_match(string screened, string target, string? id) =>
         Assert.False(WordScreen.Of(screened)!.Matches(target, id));
+
+    [Theory]
+    [InlineData("lukashenko", "Aliaksandr Łukašenka", null)]
+    [InlineData("Lukashenko, Alexander", "Аляксандр Лукашэнка", null)]
+    [InlineData("Aleksandr Lukashenka", "Alexander Lukashenko", null)]
+    [InlineData("grodno azot", "Hrodna Azot", null)]
+    [InlineData("Tikhanovskaya", "Sviatlana Tsikhanouskaya", null)]
+    [InlineData("Yuri Karayev", "Interior Minister Yuriy Karaeu", null)]
+    [InlineData("belav", "Belavia Belarusian Airlines", null)]
+    [InlineData("ofac 123", "Belavia", "OFAC-123")]
+    public void similar_spellings_find_transliterations_and_names_a_letter_or_two_apart(string screened, string target, string? id) =>
+        Assert.True(WordScreen.Of(screened, similar: true)!.Matches(target, id));
+
+    [Theory]
+    [InlineData("belavia azot", "Belavia", null)]
+    [InlineData("ofac-124", "Belavia", "OFAC-123")]
+    [InlineData("belarus", "Belavia", null)]
+    [InlineData("kgb", "KGP Alpha", null)]
+    [InlineData("Belneftekhim", "Belaruskali", null)]
+    public void similar_spellings_still_need_every_word_and_an_id_number_as_typed(string screened, string target, string? id) =>
+        Assert.False(WordScreen.Of(screened, similar: true)!.Matches(target, id));
 
     [Theory]
     [InlineData("")]
@@ -40,8 +65,12 @@ public sealed class WordScreenTests
         Gen.String.Where(t => WordScreen.Of(t) is not null).Sample(target =>
         {
             Assert.True(WordScreen.Of(target)!.Matches(target, null));
+            Assert.True(WordScreen.Of(target, similar: true)!.Matches(target, null));
             foreach (var word in WordScreen.Fold(target).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
                 Assert.True(WordScreen.Of(word)!.Matches(target, null), word);
+                Assert.True(WordScreen.Of(word, similar: true)!.Matches(target, null), word);
+            }
         });
     }
 }

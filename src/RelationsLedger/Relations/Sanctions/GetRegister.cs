@@ -16,14 +16,16 @@ public static class GetRegister
 {
     /// <summary>Every sanctions measure across pairs as of a date, as known at an instant or a basis (a global
     /// sequence, so one basis pins every pair), filterable by issuer, status and target (a name screened against the
-    /// register: every word in the target's name or id, <see cref="WordScreen"/>).</summary>
+    /// register: every word in the target's name or id, <see cref="WordScreen"/>; in other spellings too with
+    /// <c>match=similar</c>).</summary>
     [WolverineGet("/api/sanctions")]
-    public static Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? target, string? knownAt, string? basis, string? format, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static Task<IResult> Get(string? asOf, string? imposedBy, string? status, string? target, string? match, string? knownAt, string? basis, string? format,
+        IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
         var problems = new Problems();
         var date = Reading.ParseDate(asOf, "asOf", problems) ?? clock.Today();
         var knowledge = Reading.ParseKnowledge(knownAt, basis, problems);
-        var filter = RegisterFilter.Parse(imposedBy, status, target, problems, name => name);
+        var filter = RegisterFilter.Parse(imposedBy, status, target, match, problems, name => name);
         var answer = Reading.ParseChoice<AnswerFormat>(format, "format", problems);
         if (problems.Count > 0) return Task.FromResult(LedgerResults.Invalid(problems, "Invalid query."));
 
@@ -66,6 +68,7 @@ public static class GetRegister
                 if (filter.Issuer is { } issuer) json.WriteString("imposedBy", issuer);
                 if (filter.Status is { } status) json.WriteString("status", status.ToString().ToLowerInvariant());
                 if (filter.Target is { } target) json.WriteString("target", target);
+                if (filter.Screen is { Similar: true }) json.WriteString("match", "similar");
                 json.WriteStartArray("sanctions");
             }
             Pair? written = null;

@@ -16,6 +16,7 @@ public sealed class SanctionsInput : NetCoreInput
     [Description("Only measures imposed by this country (ISO code, e.g. US)")] public string? ImposedByFlag { get; set; }
     [Description("Only measures in this status: active, eased, lifted or expired")] public string? StatusFlag { get; set; }
     [Description("Only measures whose target's name or id holds every word of this text, in any order, case or accent: screen a name")] public string? TargetFlag { get; set; }
+    [Description("How --target matches: words (as typed, in any case or accent; the default) or similar (other spellings too: Lukashenko finds Łukašenka)")] public string? MatchFlag { get; set; }
     [Description("Write CSV to standard output (the API's columns) instead of a table")] public bool CsvFlag { get; set; }
 }
 
@@ -27,7 +28,7 @@ public sealed class SanctionsCommand : JasperFxAsyncCommand<SanctionsInput>
         var problems = new Problems();
         var asOf = Reading.ParseDate(input.AsOfFlag, "--as-of", problems);
         var knowledge = Reading.ParseKnowledge(input.KnownAtFlag, null, problems, "--known-at");
-        var filter = RegisterFilter.Parse(input.ImposedByFlag, input.StatusFlag, input.TargetFlag, problems, Flag);
+        var filter = RegisterFilter.Parse(input.ImposedByFlag, input.StatusFlag, input.TargetFlag, input.MatchFlag, problems, Flag);
         if (ReplayCommand.Report(problems)) return false;
 
         return await CommandHost.RunAsync(input, async host =>
@@ -64,7 +65,7 @@ public sealed class SanctionsCommand : JasperFxAsyncCommand<SanctionsInput>
         var filters = string.Concat(
             filter.Issuer is { } issuer ? $", imposed by {issuer}" : "",
             filter.Status is { } status ? $", {ReplayTables.Lower(status)}" : "",
-            filter.Target is { } target ? $", target matching \"{target}\"" : "");
+            filter.Target is { } target ? $", target {(filter.Screen!.Similar ? "spelt like" : "matching")} \"{target}\"" : "");
         // the count first: a narrow terminal wraps the rest
         AnsiConsole.MarkupLineInterpolated($"[bold]{listed.Count} measure{(listed.Count == 1 ? "" : "s")}[/] in the sanctions register as of {date:yyyy-MM-dd}{known}{filters}");
         ReplayTables.Table(null, ["Pair", "Issuer", "Target", "Program", "Status", "Since", "Measures"], listed);

@@ -1,4 +1,5 @@
-// Sanctions register across pairs at a date (as known at an instant if asked), filtered by issuer, status and target;
+// Sanctions register across pairs at a date (as known at an instant if asked), filtered by issuer, status and target
+// (its words as typed, or in similar spellings too);
 // CSV download of the same query. The page's URL keeps the instant as typed (local time), the API gets it in UTC.
 import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart, instantIso } from './api.js';
 import { message, statusBadge, displayPair, pairTitle, sanctionCells, formatInstant } from './ui.js';
@@ -16,6 +17,7 @@ function readForm() {
     imposedBy: $('register-issuer').value.trim().toUpperCase(),
     status: $('register-status').value,
     target: $('register-target').value.trim(),
+    match: $('register-similar').checked ? 'similar' : '',
   };
 }
 
@@ -48,7 +50,7 @@ async function load(f) {
       || String(a.target).localeCompare(String(b.target)));
     const asOf = body?.asOf || f.asOf || today();
     const known = instantIso(f.knownAt);
-    $('register-caption').textContent = `as of ${asOf}${known ? `, as known at ${formatInstant(known)}` : ''}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''}${f.target ? `, target matching “${f.target}”` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
+    $('register-caption').textContent = `as of ${asOf}${known ? `, as known at ${formatInstant(known)}` : ''}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''}${f.target ? `, target ${f.match ? 'spelt like' : 'matching'} “${f.target}”` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
     const counts = {};
     rows.forEach((r) => { counts[r.status] = (counts[r.status] || 0) + 1; });
     const keys = STATUSES.filter((k) => counts[k]);
@@ -86,11 +88,12 @@ function init() {
   const status = (p.get('status') || '').toLowerCase();
   $('register-status').value = STATUSES.includes(status) ? status : '';
   $('register-target').value = (p.get('target') || '').slice(0, 200);
+  $('register-similar').checked = (p.get('match') || '').toLowerCase() === 'similar';
   submit();
 }
 
 form.addEventListener('submit', (ev) => { ev.preventDefault(); submit(); });
-['register-asof', 'register-known', 'register-status'].forEach((id) => $(id).addEventListener('change', () => submit()));
+['register-asof', 'register-known', 'register-status', 'register-similar'].forEach((id) => $(id).addEventListener('change', () => submit()));
 ['register-issuer', 'register-target'].forEach((id) => $(id).addEventListener('input', () => updateCsvLink(readForm())));
 
 init();

@@ -38,12 +38,13 @@ namespace Internal.Generated.WolverineHandlers
                 var imposedBy = httpContext.Request.Query["imposedBy"];
                 var status = httpContext.Request.Query["status"];
                 var target = httpContext.Request.Query["target"];
+                var match = httpContext.Request.Query["match"];
                 var knownAt = httpContext.Request.Query["knownAt"];
                 var basis = httpContext.Request.Query["basis"];
                 var format = httpContext.Request.Query["format"];
                 
                 // The actual HTTP request handler execution
-                var result = await RelationsLedger.Relations.Sanctions.GetRegister.Get(asOf, imposedBy, status, target, knownAt, basis, format, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+                var result = await RelationsLedger.Relations.Sanctions.GetRegister.Get(asOf, imposedBy, status, target, match, knownAt, basis, format, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
                 await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             }
