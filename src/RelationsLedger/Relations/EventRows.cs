@@ -35,24 +35,49 @@ public sealed class EventRows(IDocumentStore store)
     /// read into strings and records that are dropped at once.</summary>
     public RecordedEvent ReadLean(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        var (buffer, start, length) = Whole(data);
         try
         {
-            var length = 0;
-            for (int read; (read = data.Read(buffer, length, buffer.Length - length)) > 0;)
-                if ((length += read) == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-            // jsonb in PostgreSQL's binary format starts with its version, 1
-            var json = buffer.AsSpan(0, length);
-            if (json.Length > 0 && json[0] == 1) json = json[1..];
+            var json = buffer.AsSpan(start, length);
             return Replaying.HistoryCache.Lean(new((LedgerEvent)System.Text.Json.JsonSerializer.Deserialize(json, _byName[type], Replaying.HistoryCache.LeanJson)!, sequence, recordedAt, version));
         }
         finally { ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    /// <summary>As <see cref="Read"/>, when <paramref name="wanted"/> keeps the row by its type, sequence and JSON; null
+    /// otherwise, and the row is never deserialized.</summary>
+    private RecordedEvent? ReadIf(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version, RowFilter wanted)
+    {
+        var (buffer, start, length) = Whole(data);
+        try
+        {
+            if (!wanted(type, sequence, buffer.AsSpan(start, length))) return null;
+            using var json = new MemoryStream(buffer, start, length, writable: false);
+            return Read(type, json, sequence, recordedAt, version);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    /// <summary>A row's look before it is deserialized: its type's stored name, its sequence and its JSON (UTF-8).</summary>
+    public delegate bool RowFilter(string type, long sequence, ReadOnlySpan<byte> json);
+
+    public bool IsProvenance(string type) => typeof(ProvenanceEvent).IsAssignableFrom(_byName[type]);
+
+    /// <summary>A column's JSON read whole into a pooled buffer (the caller returns it), jsonb's version byte left out.</summary>
+    private static (byte[] Buffer, int Start, int Length) Whole(Stream data)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        var length = 0;
+        for (int read; (read = data.Read(buffer, length, buffer.Length - length)) > 0;)
+            if ((length += read) == buffer.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                buffer.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+        // jsonb in PostgreSQL's binary format starts with its version, 1
+        return length > 0 && buffer[0] == 1 ? (buffer, 1, length - 1) : (buffer, 0, length);
     }
 
     /// <summary>A pair's events after <paramref name="afterVersion"/>, in order, as <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/> reads
@@ -160,7 +185,20 @@ public sealed class EventRows(IDocumentStore store)
             await foreach (var e in ReadRowsAsync(reader, ct, lean)) yield return e;
     }
 
-    /// <summary>As <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/>, on a connection of the
+    /// <summary>As <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken, bool)"/>, deserializing only
+    /// the rows <paramref name="wanted"/> keeps: a search of a long pair looks at every row's JSON and reads few.</summary>
+    public async IAsyncEnumerable<RecordedEvent> ReadAsync(IQuerySession session, NpgsqlCommand command, RowFilter wanted, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using (command)
+        await using (var reader = await session.ExecuteReaderAsync(command, ct))
+            while (await reader.ReadAsync(ct))
+            {
+                var (sequence, version, recordedAt, type) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3));
+                if (ReadIf(type, reader.GetStream(4), sequence, recordedAt, version, wanted) is { } e) yield return e;
+            }
+    }
+
+    /// <summary>As <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken, bool)"/>, on a connection of the
     /// caller's (the writer's transaction, the rebuild's read stage).</summary>
     public async IAsyncEnumerable<RecordedEvent> ReadAsync(NpgsqlConnection connection, NpgsqlCommand command, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {

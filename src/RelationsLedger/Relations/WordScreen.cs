@@ -16,7 +16,10 @@ public sealed class WordScreen
 
     private readonly string[] _words;
 
-    private WordScreen(string[] words, bool similar) => (_words, Similar) = (words, similar);
+    private readonly byte[][] _utf8;
+
+    private WordScreen(string[] words, bool similar) =>
+        (_words, Similar, _utf8) = (words, similar, [.. words.Select(w => Encoding.UTF8.GetBytes(w))]);
 
     /// <summary>Other spellings of a word match too: transliterations and a letter or two apart.</summary>
     public bool Similar { get; }
@@ -39,6 +42,22 @@ public sealed class WordScreen
         // exactly where it occurs in the text. Only other text is folded, which allocates
         var searched = texts.OfType<string>().Select(t => System.Text.Ascii.IsValid(t) ? t : Fold(t)).ToList();
         return _words.All(w => searched.Exists(t => t.Contains(w, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    /// <summary>False only when no text in <paramref name="json"/> (UTF-8) can match: JSON of ASCII alone, without a
+    /// \u escape (which may stand for any letter), in which a word does not occur in any case. There every text is
+    /// compared as it is (<see cref="Matches"/>), and the JSON's other escapes stand for characters that are not letters
+    /// or digits, so no word is split; a search skips reading the events this rules out. Other JSON, and similar
+    /// spellings, may match.</summary>
+    public bool MayMatch(ReadOnlySpan<byte> json)
+    {
+        if (Similar || !Ascii.IsValid(json) || json.IndexOf("\\u"u8) >= 0) return true;
+        Span<byte> lower = json.Length <= 1024 ? stackalloc byte[1024] : new byte[json.Length];
+        lower = lower[..json.Length];
+        Ascii.ToLower(json, lower, out _);
+        foreach (var word in _utf8)
+            if (lower.IndexOf(word) < 0) return false;
+        return true;
     }
 
     /// <summary>An event's text for a reader: its summary, every value of its data, its sources' outlets and titles.</summary>

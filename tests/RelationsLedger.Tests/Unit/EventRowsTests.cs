@@ -50,4 +50,31 @@ public sealed class EventRowsTests
             Assert.Equal(e is DomainEvent fact && !RelationshipState.IsContact(fact) ? HistoryCache.NotKept : e.Summary, lean.Event.Summary);
         }, iter: 2000);
     }
+
+    /// <summary>A search reads whole only the rows whose JSON may match: every event a word of its text finds must pass,
+    /// its JSON written as PostgreSQL renders jsonb (UTF-8 as it is) or with \u escapes.</summary>
+    [Fact]
+    public void a_row_whose_text_a_screen_matches_always_passes_the_look_at_its_json()
+    {
+        using var store = DocumentStore.For(o => LedgerStore.Configure(o, "Host=localhost;Database=unused"));
+        var rows = EventRows.Of(store);
+        var raw = new JsonSerializerOptions(LedgerJson.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        GeneratedEvents.AnyFact.Sample(body =>
+        {
+            var e = SubmissionReader.Read(JsonSerializer.SerializeToElement(body), Today, new Problems())!.Event;
+            var texts = WordScreen.TextOf(e).ToList();
+            foreach (var json in new[] { rows.Json.ToJson(e), JsonSerializer.Serialize(e, e.GetType(), raw) })
+                foreach (var word in texts.SelectMany(t => WordScreen.Fold(t).Split(' ', StringSplitOptions.RemoveEmptyEntries)).Append("zqxj"))
+                {
+                    var screen = WordScreen.Of(word)!;
+                    if (screen.Matches(texts)) Assert.True(screen.MayMatch(Encoding.UTF8.GetBytes(json)), $"{word} in {json}");
+                }
+        }, iter: 1000);
+        var belavia = Encoding.UTF8.GetBytes("""{"summary":"Belavia \"eased\"\nagain","sources":[{"outlet":"Reuters"}]}""");
+        Assert.True(WordScreen.Of("BELAVIA again reuters")!.MayMatch(belavia));
+        Assert.False(WordScreen.Of("belavia azot")!.MayMatch(belavia));
+        Assert.True(WordScreen.Of("belavia azot", similar: true)!.MayMatch(belavia));
+        Assert.True(WordScreen.Of("lukasenka")!.MayMatch(Encoding.UTF8.GetBytes("""{"summary":"Łukašenka"}""")));
+        Assert.True(WordScreen.Of("lukasenka")!.MayMatch(Encoding.UTF8.GetBytes("""{"summary":"\u0141uka\u0161enka"}""")));
+    }
 }

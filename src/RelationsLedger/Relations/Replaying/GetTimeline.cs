@@ -133,22 +133,26 @@ public static class GetTimeline
     /// <summary>The ids of the facts (<paramref name="resolved"/>) whose text, as known at the same point, holds every
     /// word of <paramref name="screen"/>. The pair's events are read once and screened as they come, none kept but the ids
     /// that match, the corrected facts and the provenance that corrects them (their text is the corrected one): a
-    /// search of a pair of 100,000 events that held them all left the process 150 MB larger.</summary>
+    /// search of a pair of 100,000 events that held them all left the process 150 MB larger. A row is deserialized only
+    /// when its JSON may match (<see cref="WordScreen.MayMatch"/>) or corrections need it: 83 → 31 ms on 10,000 events.</summary>
     private static async Task<HashSet<Guid>> MatchingAsync(IQuerySession session, Pair pair, Knowledge knowledge, long newest,
         IEnumerable<ResolvedEvent> resolved, WordScreen screen, CancellationToken ct)
     {
-        var corrected = resolved.Where(x => x.Corrected).Select(x => x.Event.Id).ToHashSet();
+        var corrected = resolved.Where(x => x.Corrected).ToDictionary(x => x.Sequence, x => x.Event.Id);
         var matched = new HashSet<Guid>();
         var revising = new List<RecordedEvent>();
         var rows = EventRows.Of(session.DocumentStore);
-        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion: 0, recordedBy: knowledge.KnownAt, basis: knowledge.Basis), ct))
+        // only the rows that may match are read whole (most are not), and what corrections need
+        bool Wanted(string type, long sequence, ReadOnlySpan<byte> json) =>
+            corrected.ContainsKey(sequence) || rows.IsProvenance(type) || screen.MayMatch(json);
+        await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion: 0, recordedBy: knowledge.KnownAt, basis: knowledge.Basis), Wanted, ct))
         {
             if (e.Sequence > newest || !knowledge.Includes(e)) continue;
-            if (e.Event is ProvenanceEvent || corrected.Contains(e.Event.Id)) revising.Add(e);
+            if (e.Event is ProvenanceEvent || corrected.ContainsKey(e.Sequence)) revising.Add(e);
             else if (screen.Matches(WordScreen.TextOf(e.Event))) matched.Add(e.Event.Id);
         }
         var resolver = Provenance.Resolver.Of(revising);
-        foreach (var id in corrected)
+        foreach (var id in corrected.Values)
             if (resolver.Fact(id) is { } fact && screen.Matches(WordScreen.TextOf(fact.Event))) matched.Add(id);
         return matched;
     }
