@@ -2,7 +2,7 @@ using RelationsLedger.Benchmarks;
 using RelationsLedger.Platform;
 
 // dotnet run -c Release --project tests/RelationsLedger.Benchmarks [-- --quick] [--only=...]   (HTTP load and database work)
-// dotnet run -c Release --project tests/RelationsLedger.Benchmarks -- --micro[=AsOf,Extend,Validation] [--quick]   (BenchmarkDotNet)
+// dotnet run -c Release --project tests/RelationsLedger.Benchmarks -- --micro[=AsOf,Extend,Validation,Screening] [--quick]   (BenchmarkDotNet)
 // The app runs as it is deployed (published ReadyToRun, as the Dockerfile does); the baselines run in this process
 // against the same PostgreSQL (fsync on).
 var quick = args.Contains("--quick");

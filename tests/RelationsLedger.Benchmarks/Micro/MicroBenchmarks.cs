@@ -14,7 +14,7 @@ public static class MicroBenchmarks
     {
         var job = (quick ? Job.Dry.WithIterationCount(3) : Job.ShortRun).WithToolchain(InProcessEmitToolchain.Instance);
         var config = DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
-        Type[] all = [typeof(AsOfBenchmarks), typeof(ExtendBenchmarks), typeof(ValidationBenchmarks)];
+        Type[] all = [typeof(AsOfBenchmarks), typeof(ExtendBenchmarks), typeof(ValidationBenchmarks), typeof(ScreeningBenchmarks)];
         BenchmarkRunner.Run([.. all.Where(t => only.Count == 0 || only.Any(o => t.Name.StartsWith(o, StringComparison.OrdinalIgnoreCase)))], config);
     }
 }
