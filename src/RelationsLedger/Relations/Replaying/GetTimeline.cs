@@ -94,8 +94,7 @@ public static class GetTimeline
                 listed = listed.Where(x => matched.Contains(x.Event.Id));
             }
             var page = listed.Take(size + 1).ToList();
-            var (_, bearing) = await EventRows.Of(session.DocumentStore).BearingAsync(session, p.Id, page.Select(x => x.Event.Id).ToHashSet(), ct);
-            var whole = Provenance.Resolver.Of(bearing.Where(e => e.Sequence <= newest && knowledge.Includes(e)));
+            var whole = Provenance.Resolver.Of((await WholeAsync(session, p, page, ct)).Where(e => e.Sequence <= newest && knowledge.Includes(e)));
             items = page.Select(x => TimelineItem.Of(whole.Fact(x.Event.Id)!)).ToList();
         }
 
@@ -155,6 +154,22 @@ public static class GetTimeline
         foreach (var id in corrected.Values)
             if (resolver.Fact(id) is { } fact && screen.Matches(WordScreen.TextOf(fact.Event))) matched.Add(id);
         return matched;
+    }
+
+    /// <summary>A page's facts read whole, in sequence order: those no provenance revised by their sequence (the event
+    /// table's key), the others with the provenance that bears on them, which walks the pair's rows (30 ms on a pair of
+    /// 100,000; every page did so).</summary>
+    private static async Task<List<RecordedEvent>> WholeAsync(IQuerySession session, Pair pair, List<ResolvedEvent> page, CancellationToken ct)
+    {
+        static bool Revised(ResolvedEvent x) => x.Revisions is not { Corrections.Count: 0, Citations.Count: 0, Retraction: null };
+        var rows = EventRows.Of(session.DocumentStore);
+        var read = new List<RecordedEvent>(page.Count);
+        if (page.Where(x => !Revised(x)).Select(x => x.Sequence).ToArray() is { Length: > 0 } plain)
+            await foreach (var e in rows.ReadAsync(session, rows.SequencesCommand(plain), ct)) read.Add(e);
+        if (page.Where(Revised).Select(x => x.Event.Id).ToHashSet() is { Count: > 0 } revised)
+            read.AddRange((await rows.BearingAsync(session, pair.Id, revised, ct)).Events);
+        read.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+        return read;
     }
 
     /// <summary>The stored events of rows that do not keep their body, by sequence (the event table's key).</summary>
