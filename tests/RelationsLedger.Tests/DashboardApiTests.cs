@@ -101,6 +101,8 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.Equal([letterId], await Ids(Q("john coale")));             // the data's values
         Assert.Equal([releaseId], await Ids(Q("statkevich 52")));         // a list in the data, a number
         Assert.Empty(await Ids(Q("lukasenka statkevich")));               // every word, in one event
+        Assert.Empty(await Ids(Q("lukashenka")));                         // as typed: not the -o nor the -a without h
+        Assert.Equal([letterId], await Ids($"{Q("lukashenka")}&match=similar"));   // in similar spellings
         Assert.Equal(3, (await Ids(Q("reuters"))).Length);
         Assert.Equal([imposedId, letterId], await Ids($"{Q("reuters")}&types=SanctionsImposed,LetterDelivered"));
         Assert.Equal([letterId, releaseId], await Ids($"{Q("reuters")}&from=2025-01-01"));
@@ -126,6 +128,9 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(letterId, csv.Single(r => r[0] != "occurredOn")[6]);
 
         await WordsRefused("/api/relations/US-BY/timeline", "q");
+        var fuzzy = await Http.GetAsync("/api/relations/US-BY/timeline?q=letter&match=fuzzy", Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, fuzzy.StatusCode);
+        Assert.Contains("\"match\":[\"Must be one of: words, similar.\"]", await fuzzy.Content.ReadAsStringAsync(Ct));
     }
 
     /// <summary>Words to screen by that are too long, hold a control character or no letter or digit: a 400 naming them.</summary>

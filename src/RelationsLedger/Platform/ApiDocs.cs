@@ -23,7 +23,7 @@ public static class ApiDocs
         ["GET /api/relations/{pair}/state"] = new("State as of a date, as known at an instant",
             "`asOf` (YYYY-MM-DD, default today), `knownAt` (ISO instant, default now) or `basis` (a sequence) pins what was known.", null, 400),
         ["GET /api/relations/{pair}/timeline"] = new("Timeline of a pair",
-            "Events in date order with corrections applied and corrected/disputed/retracted flags; `q` (every word in the summary, data or sources, any order, case and accent), `from`, `to`, `types` " +
+            "Events in date order with corrections applied and corrected/disputed/retracted flags; `q` (every word in the summary, data or sources, any order, case and accent, Cyrillic as Latin; `match=similar` for other spellings too), `from`, `to`, `types` " +
             "(comma-separated fact types: provenance types are applied to the facts they name, not listed), `knownAt`/`basis`, `includeRetracted`, `limit` (≤ 10000), `next` link for paging; `format=csv` downloads the page (the next page in a `Link: <…>; rel=\"next\"` header).", null, 400),
         ["GET /api/relations/{pair}/diff"] = new("What changed between two dates",
             "Two folds and a comparison: each change names the events that caused it.", null, 400),

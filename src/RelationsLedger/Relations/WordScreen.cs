@@ -4,6 +4,10 @@ using System.Text.Json;
 
 namespace RelationsLedger.Relations;
 
+/// <summary>How words are matched (<c>match</c> beside <c>q</c> or <c>target</c>): as typed, in any case and accent, or in
+/// other spellings as well.</summary>
+public enum WordMatch { Words, Similar }
+
 /// <summary>Words screened against texts as people type them: every word must occur in one of the texts, in any order,
 /// case, accents and punctuation ignored — "lukasenka aliaksandr" finds "Aliaksandr Łukašenka", "ofac 123" finds the id
 /// "OFAC-123". Words are compared by containment, so part of a word finds the whole ("belav" finds "Belavia"). Cyrillic

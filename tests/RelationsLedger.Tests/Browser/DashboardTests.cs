@@ -252,6 +252,19 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         await page.Locator("#filter-q").FillAsync("cufflinks");
         await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
         await Expect(items).ToHaveCountAsync(2);
+        // misspelt: nothing as typed, the gift in similar spellings, which the address and the CSV link keep
+        await page.Locator("#filter-q").FillAsync("cuflinks whyte hous");
+        await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#timeline-status")).ToContainTextAsync("No events match");
+        await page.Locator("#filter-similar").CheckAsync();
+        await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+        await Expect(items).ToHaveCountAsync(1);
+        await Expect(items.First).ToHaveAttributeAsync("data-type", "GiftPresented");
+        Assert.Contains("q=cuflinks+whyte+hous&match=similar", page.Url);
+        await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("[?]q=cuflinks\\+whyte\\+hous&match=similar&"));
+        await page.ReloadAsync();
+        await Expect(page.Locator("#filter-similar")).ToBeCheckedAsync();
+        await Expect(items).ToHaveCountAsync(1);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public static class GetTimeline
     [WolverineGet("/api/relations/{pair}/timeline")]
     public static async Task<IResult> Get(
         string pair, string? from, string? to, string? types, string? knownAt, string? basis, string? includeRetracted,
-        string? limit, string? after, string? q, string? format, HttpRequest request, IQuerySession session, HistoryCache histories, SearchMatches searches,
+        string? limit, string? after, string? q, string? match, string? format, HttpRequest request, IQuerySession session, HistoryCache histories, SearchMatches searches,
         CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p)) return LedgerResults.BadPair(pair);
@@ -57,7 +57,8 @@ public static class GetTimeline
             problems.Add("limit", $"Must be a whole number from 1 to {MaxLimit}.");
         var cursor = ParseCursor(after, problems);
         var csv = Reading.ParseChoice<AnswerFormat>(format, "format", problems) == AnswerFormat.Csv;
-        var screen = WordScreen.Parse(q, "q", problems, "words of an event's summary, data or sources");
+        var similar = Reading.ParseChoice<WordMatch>(match, "match", problems) == WordMatch.Similar;
+        var screen = WordScreen.Parse(q, "q", problems, "words of an event's summary, data or sources", similar);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         List<TimelineItem> items;

@@ -10,7 +10,7 @@ namespace RelationsLedger.Relations.Sanctions;
 
 /// <summary>Which measures the register lists: of an issuer, in a status, whose target's name or id holds every word of
 /// a text (a name screened against the register: <see cref="WordScreen"/>), or other spellings of them when the match
-/// asked is <see cref="TargetMatch.Similar"/>.</summary>
+/// asked is <see cref="WordMatch.Similar"/>.</summary>
 public sealed record RegisterFilter(string? Issuer, SanctionStatus? Status, string? Target, WordScreen? Screen)
 {
     /// <param name="name">a value's name as the caller's user types it (<c>imposedBy</c>, <c>--imposed-by</c>)</param>
@@ -19,7 +19,7 @@ public sealed record RegisterFilter(string? Issuer, SanctionStatus? Status, stri
         var issuer = imposedBy is null ? null : Countries.Normalize(imposedBy);
         if (imposedBy is not null && issuer is null) problems.Add(name("imposedBy"), "Must be an ISO 3166-1 alpha-2 code.");
         var wanted = Reading.ParseChoice<SanctionStatus>(status, name("status"), problems);
-        var similar = Reading.ParseChoice<TargetMatch>(match, name("match"), problems) == TargetMatch.Similar;
+        var similar = Reading.ParseChoice<WordMatch>(match, name("match"), problems) == WordMatch.Similar;
         var screen = WordScreen.Parse(target, name("target"), problems, "words of a target's name or id", similar);
         return new RegisterFilter(issuer, wanted, screen is null ? null : target!.Trim(), screen);
     }
@@ -27,9 +27,6 @@ public sealed record RegisterFilter(string? Issuer, SanctionStatus? Status, stri
     public bool Lists(Sanction m) => (Issuer is null || m.ImposedBy == Issuer) && (Status is null || m.Status == Status)
         && (Screen is null || Screen.Matches(m.Target, m.TargetId));
 }
-
-/// <summary>How a target's words are matched: as typed (in any case and accent), or in other spellings as well.</summary>
-public enum TargetMatch { Words, Similar }
 
 /// <summary>The sanctions register: every pair's measures at a date, as known at a moment, for the HTTP answer and the
 /// <c>sanctions</c> verb alike.</summary>

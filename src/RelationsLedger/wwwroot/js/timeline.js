@@ -22,6 +22,7 @@ function readUrl() {
   const p = new URLSearchParams(location.search);
   return {
     q: (p.get('q') || '').slice(0, 200),
+    match: (p.get('match') || '').toLowerCase() === 'similar' ? 'similar' : '',
     from: isIsoDate(p.get('from')) ? p.get('from') : '',
     to: isIsoDate(p.get('to')) ? p.get('to') : '',
     types: (p.get('types') || '').split(',').map((t) => t.trim()).filter(Boolean),
@@ -33,6 +34,7 @@ function readUrl() {
 function readForm() {
   return {
     q: $('filter-q').value.trim(),
+    match: $('filter-similar').checked ? 'similar' : '',
     from: $('filter-from').value,
     to: $('filter-to').value,
     types: [...document.querySelectorAll('#type-checkboxes input[type=checkbox]:checked')].map((c) => c.value),
@@ -41,9 +43,12 @@ function readForm() {
   };
 }
 
+// similar spellings only where there are words to spell
+const words = (f) => (f.q ? f.match : '');
+
 function writeUrl(f) {
   // the instant as typed (local time), as the overview keeps it
-  const q = query({ q: f.q, from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt });
+  const q = query({ q: f.q, match: words(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt });
   history.replaceState(null, '', `${location.pathname}${q}`);
 }
 
@@ -106,7 +111,7 @@ async function load(url, { append }) {
 
 function timelineUrl(f, extra) {
   return `/api/relations/${encodeURIComponent(pair)}/timeline${query({
-    q: f.q, from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: instantIso(f.knownAt), ...extra,
+    q: f.q, match: words(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: instantIso(f.knownAt), ...extra,
   })}`;
 }
 
@@ -149,6 +154,7 @@ async function init() {
 
   const f = readUrl();
   $('filter-q').value = f.q;
+  $('filter-similar').checked = f.match === 'similar';
   $('filter-from').value = f.from;
   $('filter-to').value = f.to;
   $('filter-retracted').checked = f.includeRetracted;

@@ -53,10 +53,11 @@ namespace Internal.Generated.WolverineHandlers
                 var limit = httpContext.Request.Query["limit"];
                 var after = httpContext.Request.Query["after"];
                 var q = httpContext.Request.Query["q"];
+                var match = httpContext.Request.Query["match"];
                 var format = httpContext.Request.Query["format"];
                 
                 // The actual HTTP request handler execution
-                var result = await RelationsLedger.Relations.Replaying.GetTimeline.Get(pair, from, to, types, knownAt, basis, includeRetracted, limit, after, q, format, httpContext.Request, ((Marten.IQuerySession)documentSession), _historyCache, _searchMatches, httpContext.RequestAborted).ConfigureAwait(false);
+                var result = await RelationsLedger.Relations.Replaying.GetTimeline.Get(pair, from, to, types, knownAt, basis, includeRetracted, limit, after, q, match, format, httpContext.Request, ((Marten.IQuerySession)documentSession), _historyCache, _searchMatches, httpContext.RequestAborted).ConfigureAwait(false);
 
                 await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             }
