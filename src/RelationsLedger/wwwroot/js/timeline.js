@@ -52,6 +52,51 @@ function writeUrl(f) {
   history.replaceState(null, '', `${location.pathname}${q}`);
 }
 
+// Letters folded as the server's word screen folds them (WordScreen.Fold): lower case, accents dropped, Cyrillic in
+// Latin letters, anything else not a letter or digit a space.
+const CYRILLIC = ['a', 'b', 'v', 'g', 'd', 'e', 'zh', 'z', 'i', 'i', 'k', 'l', 'm', 'n', 'o', 'p', 'r', 's', 't', 'u', 'f', 'kh', 'ts', 'ch', 'sh', 'shch', '', 'y', '', 'e', 'yu', 'ya'];
+const LETTERS = { 'ł': 'l', 'đ': 'd', 'ø': 'o', 'ß': 'ss', 'æ': 'ae', 'œ': 'oe', 'ı': 'i', 'þ': 'th', 'ð': 'd', 'і': 'i', 'є': 'ie', 'ґ': 'g' };
+
+function foldChar(c) {
+  const base = c.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return [...base].map((b) => {
+    if (b >= 'а' && b <= 'я') return CYRILLIC[b.charCodeAt(0) - 'а'.charCodeAt(0)];
+    if (LETTERS[b] !== undefined) return LETTERS[b];
+    return /[\p{L}\p{N}]/u.test(b) ? b : ' ';
+  }).join('');
+}
+
+const searchWords = (q) => [...q].map(foldChar).join('').split(' ').filter(Boolean);
+
+// A text with the searched words marked (<mark>): each word where it occurs in the folded text, mapped back to the
+// characters it came from. Text nodes only: nothing of the text is read as HTML.
+function marked(text, words) {
+  if (!words.length || typeof text !== 'string') return text;
+  const chars = [...text];
+  let folded = '';
+  const from = []; // the original character of each folded one
+  chars.forEach((c, i) => { for (const f of foldChar(c)) { folded += f; from.push(i); } });
+  const hit = new Array(chars.length).fill(false);
+  for (const w of words) {
+    for (let at = folded.indexOf(w); at >= 0; at = folded.indexOf(w, at + 1)) {
+      for (let k = at; k < at + w.length; k++) hit[from[k]] = true;
+    }
+  }
+  const parts = [];
+  let run = '';
+  let marking = false;
+  chars.forEach((c, i) => {
+    if (hit[i] !== marking && run) { parts.push(marking ? el('mark', null, run) : run); run = ''; }
+    marking = hit[i];
+    run += c;
+  });
+  if (run) parts.push(marking ? el('mark', null, run) : run);
+  return parts;
+}
+
+// the words of the search shown, marked in the summaries (as typed only: a similar spelling has no place to mark)
+let marks = [];
+
 function item(e) {
   const sources = Array.isArray(e.sources) ? e.sources : [];
   const related = Array.isArray(e.relatedEventIds) ? e.relatedEventIds : [];
@@ -64,7 +109,7 @@ function item(e) {
       el('span', { class: 'item-date' }, occurred(e.occurredOn)),
       el('h3', { class: 'item-type', id: `ev-${e.eventId}` }, typeLabel(e.type)),
       flagBadges(e)),
-    el('p', { class: 'item-summary' }, e.summary),
+    el('p', { class: 'item-summary' }, marked(e.summary, marks)),
     dataList(e.data),
     el('div', { class: 'item-sources' },
       el('span', { class: 'item-sources-label' }, sources.length === 1 ? 'Source' : `Sources (${sources.length})`),
@@ -117,6 +162,7 @@ function timelineUrl(f, extra) {
 
 function search(f) {
   knownNow = instantIso(f.knownAt) || '';
+  marks = f.match ? [] : searchWords(f.q);
   // the download holds what the filters show, up to the API's largest page
   $('download-csv').setAttribute('href', timelineUrl(f, { limit: CSV_LIMIT, format: 'csv' }));
   $('download-csv').setAttribute('download', `timeline-${pair}.csv`);
