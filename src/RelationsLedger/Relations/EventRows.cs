@@ -16,6 +16,7 @@ public sealed class EventRows(IDocumentStore store)
 
     private readonly Dictionary<Type, IEventType> _byType = store.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventType);
     private readonly Dictionary<string, Type> _byName = store.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventTypeName, t => t.EventType);
+    private readonly HashSet<string> _provenance = [.. store.Options.Events.AllKnownEventTypes().Where(t => t.EventType.IsSubclassOf(typeof(ProvenanceEvent))).Select(t => t.EventTypeName)];
 
     public string Schema { get; } = store.Options.Events.DatabaseSchemaName;
     public ISerializer Json { get; } = store.Options.Serializer();
@@ -61,7 +62,7 @@ public sealed class EventRows(IDocumentStore store)
     /// <summary>A row's look before it is deserialized: its type's stored name, its sequence and its JSON (UTF-8).</summary>
     public delegate bool RowFilter(string type, long sequence, ReadOnlySpan<byte> json);
 
-    public bool IsProvenance(string type) => typeof(ProvenanceEvent).IsAssignableFrom(_byName[type]);
+    public bool IsProvenance(string type) => _provenance.Contains(type);
 
     /// <summary>A column's JSON read whole into a pooled buffer (the caller returns it), jsonb's version byte left out.</summary>
     private static (byte[] Buffer, int Start, int Length) Whole(Stream data)

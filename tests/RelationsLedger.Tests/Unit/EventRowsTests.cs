@@ -77,4 +77,15 @@ public sealed class EventRowsTests
         Assert.True(WordScreen.Of("lukasenka")!.MayMatch(Encoding.UTF8.GetBytes("""{"summary":"Łukašenka"}""")));
         Assert.True(WordScreen.Of("lukasenka")!.MayMatch(Encoding.UTF8.GetBytes("""{"summary":"\u0141uka\u0161enka"}""")));
     }
+
+    [Fact]
+    public void provenance_is_told_from_facts_by_the_stored_type_name()
+    {
+        using var store = DocumentStore.For(o => LedgerStore.Configure(o, "Host=localhost;Database=unused"));
+        var rows = EventRows.Of(store);
+        var named = ((IDocumentStore)store).Options.Events.AllKnownEventTypes().Where(t => t.EventType.IsAssignableTo(typeof(LedgerEvent))).ToList();
+        Assert.Equal(EventCatalog.All.Count(), named.Count);
+        Assert.All(named, t => Assert.Equal(t.EventType.IsSubclassOf(typeof(ProvenanceEvent)), rows.IsProvenance(t.EventTypeName)));
+        Assert.Equal(3, named.Count(t => rows.IsProvenance(t.EventTypeName)));
+    }
 }
