@@ -13,13 +13,14 @@ public sealed record Invocation(string Verb, string? Action)
     /// <summary>A verb Marten, Weasel, Wolverine or JasperFx brings that connects to the database, checked before it
     /// starts (<see cref="UnreachableDatabase"/>); the app's own verbs check in <see cref="CommandHost"/>, after their
     /// flags. A verb a new version adds is not checked until it is named here.</summary>
-    public bool Connects => Listed(ConnectingVerbs) is { } offline && (Action is null || !offline.Contains(Action));
+    public bool Connects => OfflineActions is { } offline && (Action is null || !offline.Contains(Action));
 
     /// <summary>A verb that never connects: with no connection string it starts no embedded PostgreSQL, so it works on
-    /// a machine without one.</summary>
-    public bool Offline => Listed(OfflineVerbs) is { } actions && (actions.Length == 0 || Action is not null && actions.Contains(Action));
+    /// a machine without one. One of <see cref="OfflineVerbs"/>, or an action of a connecting verb listed as not connecting.</summary>
+    public bool Offline => OfflineVerbs.Contains(Verb) || OfflineActions is { } offline && Action is not null && offline.Contains(Action);
 
-    private string[]? Listed(Dictionary<string, string[]> verbs) => verbs.GetValueOrDefault(Verb);
+    /// <summary>The actions of this verb that do not connect, when it is a connecting verb.</summary>
+    private string[]? OfflineActions => ConnectingVerbs.GetValueOrDefault(Verb);
 
     /// <summary>Each with those of its actions that do not connect.</summary>
     private static readonly Dictionary<string, string[]> ConnectingVerbs = new()
@@ -32,11 +33,7 @@ public sealed record Invocation(string Verb, string? Action)
         ["wolverine-diagnostics"] = ["describe-handlers", "fsharp-coverage"],
     };
 
-    /// <summary>Each with the actions that make it offline (none listed: all of them).</summary>
-    private static readonly Dictionary<string, string[]> OfflineVerbs = new()
-    {
-        ["help"] = [], ["?"] = [], ["describe"] = [], ["db-list"] = [], ["db-dump"] = [], ["codegen"] = [], ["openapi"] = [],
-        ["describe-event-model"] = [], ["event-model"] = [], ["healthcheck"] = [],
-        ["projections"] = ["list"], ["resources"] = ["list"], ["wolverine-diagnostics"] = ["describe-handlers", "fsharp-coverage"],
-    };
+    /// <summary>The verbs that never connect, whatever their action.</summary>
+    private static readonly HashSet<string> OfflineVerbs =
+        ["help", "?", "describe", "db-list", "db-dump", "codegen", "openapi", "describe-event-model", "event-model", "healthcheck"];
 }
