@@ -192,11 +192,7 @@ public sealed class EventRows(IDocumentStore store)
     {
         await using (command)
         await using (var reader = await session.ExecuteReaderAsync(command, ct))
-            while (await reader.ReadAsync(ct))
-            {
-                var (sequence, version, recordedAt, type) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3));
-                if (ReadIf(type, reader.GetStream(4), sequence, recordedAt, version, wanted) is { } e) yield return e;
-            }
+            await foreach (var e in ReadRowsAsync(reader, ct, wanted: wanted)) yield return e;
     }
 
     /// <summary>As <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken, bool)"/>, on a connection of the
@@ -211,13 +207,20 @@ public sealed class EventRows(IDocumentStore store)
         }
     }
 
-    private async IAsyncEnumerable<RecordedEvent> ReadRowsAsync(System.Data.Common.DbDataReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, bool lean = false)
+    /// <param name="wanted">when given, the rows it keeps alone are deserialized (<see cref="ReadIf"/>)</param>
+    private async IAsyncEnumerable<RecordedEvent> ReadRowsAsync(System.Data.Common.DbDataReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct,
+        bool lean = false, RowFilter? wanted = null)
     {
         while (await reader.ReadAsync(ct))
         {
             // the data column last: reading a column after the data's stream is opened disposes that stream
             var (sequence, version, recordedAt, type) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3));
-            yield return lean ? ReadLean(type, reader.GetStream(4), sequence, recordedAt, version) : Read(type, reader.GetStream(4), sequence, recordedAt, version);
+            var data = reader.GetStream(4);
+            if (wanted is not null)
+            {
+                if (ReadIf(type, data, sequence, recordedAt, version, wanted) is { } kept) yield return kept;
+            }
+            else yield return lean ? ReadLean(type, data, sequence, recordedAt, version) : Read(type, data, sequence, recordedAt, version);
         }
     }
 
