@@ -44,11 +44,11 @@ function readForm() {
 }
 
 // similar spellings only where there are words to spell
-const words = (f) => (f.q ? f.match : '');
+const matchOf = (f) => (f.q ? f.match : '');
 
 function writeUrl(f) {
   // the instant as typed (local time), as the overview keeps it
-  const q = query({ q: f.q, match: words(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt });
+  const q = query({ q: f.q, match: matchOf(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt });
   history.replaceState(null, '', `${location.pathname}${q}`);
 }
 
@@ -156,7 +156,7 @@ async function load(url, { append }) {
 
 function timelineUrl(f, extra) {
   return `/api/relations/${encodeURIComponent(pair)}/timeline${query({
-    q: f.q, match: words(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: instantIso(f.knownAt), ...extra,
+    q: f.q, match: matchOf(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: instantIso(f.knownAt), ...extra,
   })}`;
 }
 
