@@ -64,7 +64,37 @@ public sealed class LedgerApp : IAsyncLifetime
     {
         await Services.ResetAllMartenDataAsync();
         Relations.Recording.RecordedHorizon.Of(Store).Forget();
+        await EnsureSummaryShardRunsAsync();
     }
+
+    private const string SummaryShard = "RelationshipSummaryProjection:All";
+
+    /// <summary>A reset stops the daemon's shards and starts them again while Wolverine may be starting the same agent;
+    /// on a slow CI machine the shard stayed down after it (no agent in the daemon) and the next test waited 30 s for
+    /// nothing. The reset is the harness's own doing, so the harness sees the shard running after it, starting it when
+    /// Wolverine has not within 3 s. The daemon's WaitForShardToBeRunning answers at once even with no agent at all, so
+    /// this looks at the agents themselves.</summary>
+    private async Task EnsureSummaryShardRunsAsync()
+    {
+        var daemon = Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
+        bool Running() => daemon.CurrentAgents().Any(a => a.Name.Identity == SummaryShard && a.Status == JasperFx.AgentStatus.Running);
+        var started = false;
+        var deadline = DateTime.UtcNow.AddSeconds(3);
+        while (!Running())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                if (started) throw new TimeoutException($"the summary projection's shard did not run again after a reset: {AgentsNow(daemon)}");
+                await daemon.StartAgentAsync(SummaryShard, CancellationToken.None);
+                started = true;
+                deadline = DateTime.UtcNow.AddSeconds(10);
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    private static string AgentsNow(JasperFx.Events.Daemon.IProjectionDaemon daemon) =>
+        $"daemon running {daemon.IsRunning}, agents: [{string.Join(", ", daemon.CurrentAgents().Select(a => $"{a.Name.Identity} {a.Status} at {a.Position}"))}]";
 
     /// <summary>The host takes the lead and starts the async projection a second or so after it starts; tests begin once
     /// it runs here, since a reset (which stops and restarts the projection's shard on this node) racing that first start
@@ -80,7 +110,20 @@ public sealed class LedgerApp : IAsyncLifetime
         }
     }
 
-    public async Task WaitForProjectionsAsync() => await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+    public async Task WaitForProjectionsAsync()
+    {
+        try
+        {
+            await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException e)
+        {
+            // what the daemon and Wolverine held when the projection did not catch up, so a failure tells its cause
+            var daemon = Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
+            var uris = string.Join(", ", Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Agents.AllRunningAgentUris());
+            throw new TimeoutException($"{e.Message}\n{AgentsNow(daemon)}, Wolverine agents: [{uris}]", e);
+        }
+    }
 
     /// <summary>The ledger's rebuild beside this host, whose daemon must not be behind: a rebuild rewrites the summary
     /// projection's progress, and a daemon still working below it stops at its next write.</summary>
