@@ -4,10 +4,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
 
-// the embedded cluster (file modes, geteuid, chown, the server's binaries as Debian installs them) is Unix's; so is
-// every way the app is run (the two commands, the image)
-[assembly: System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-
 namespace RelationsLedger.Platform;
 
 /// <summary>
