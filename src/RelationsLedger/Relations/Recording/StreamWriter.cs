@@ -348,10 +348,11 @@ public sealed class StreamWriter : IAsyncDisposable
 
     private NpgsqlBatchCommand InsertRows(List<TimelineEntry> rows, bool upsert) => Command(
         $"insert into {Schema}.mt_doc_timelineentry ({EventRows.TimelineColumns}) " +
-        "select id, data, $3, pair, effective, sequence from unnest($1::uuid[], $2::jsonb[], $4::varchar[], $5::date[], $6::bigint[]) as r(id, data, pair, effective, sequence)" +
-        (upsert ? " on conflict (id) do update set data = excluded.data, effective = excluded.effective, mt_last_modified = transaction_timestamp(), mt_version = md5(random()::text || clock_timestamp()::text)::uuid" : ""),
+        "select id, data, $3, pair, effective, sequence, version from unnest($1::uuid[], $2::jsonb[], $4::varchar[], $5::date[], $6::bigint[], $7::uuid[]) as r(id, data, pair, effective, sequence, version)" +
+        (upsert ? " on conflict (id) do update set data = excluded.data, effective = excluded.effective, mt_last_modified = transaction_timestamp(), mt_version = excluded.mt_version" : ""),
         rows.Select(r => r.Id).ToArray(), Jsonb(rows.Select(r => _rows.Json.ToJson(r))), EventRows.TimelineType,
-        rows.Select(r => r.Pair).ToArray(), rows.Select(r => r.Effective).ToArray(), rows.Select(r => r.Sequence).ToArray());
+        rows.Select(r => r.Pair).ToArray(), rows.Select(r => r.Effective).ToArray(), rows.Select(r => r.Sequence).ToArray(),
+        rows.Select(_ => Guid.NewGuid()).ToArray());
 
     /// <summary>Opens the transaction, moves each stream's version on by its write's count (which locks its row until
     /// commit) and draws that many sequences, a statement per write. No row comes back when the stream is new or not
