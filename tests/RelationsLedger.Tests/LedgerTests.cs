@@ -518,6 +518,24 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_sanctions_row_reads_the_same_in_the_state_the_diff_and_the_register_its_unknowns_null()
+    {
+        // no program and no target id: unknown, so null in every answer, not left out of some
+        await Append(Samples.Event("SanctionsImposed", "2021-06-01", new JsonObject
+        {
+            ["imposedBy"] = "US", ["authority"] = "Treasury OFAC", ["target"] = "Belavia", ["targetKind"] = "entity", ["measures"] = new JsonArray("SDN listing"),
+        }));
+        var row = Assert.Single((await GetJson("/api/relations/US-BY/state?asOf=2022-01-01"))["sanctions"]!.AsArray())!.AsObject();
+        Assert.True(row.ContainsKey("program") && row["program"] is null && row.ContainsKey("targetId") && row["targetId"] is null, row.ToJsonString());
+        var registered = Assert.Single((await GetJson("/api/sanctions?asOf=2022-01-01"))["sanctions"]!.AsArray())!.AsObject().DeepClone().AsObject();
+        Assert.Equal("BY-US", (string?)registered["pair"]);
+        registered.Remove("pair");
+        Assert.True(JsonNode.DeepEquals(row, registered), $"{row.ToJsonString()}\n{registered.ToJsonString()}");
+        var added = Assert.Single((await GetJson("/api/relations/US-BY/diff?from=2021-01-01&to=2022-01-01"))["changes"]!.AsArray())!;
+        Assert.True(JsonNode.DeepEquals(row, added["after"]), $"{row.ToJsonString()}\n{added["after"]!.ToJsonString()}");
+    }
+
+    [Fact]
     public async Task the_register_takes_a_pairs_caught_up_summary_for_a_date_after_its_last_fact_and_folds_otherwise()
     {
         await Append(Samples.Event("SanctionsImposed", "2023-08-09"));

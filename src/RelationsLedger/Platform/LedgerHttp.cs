@@ -28,6 +28,10 @@ public static class LedgerHttp
         return services;
     }
 
+    /// <summary>The options of <see cref="ConfigureJson"/>, for the parts of an answer written ahead of it (a register
+    /// row, a diff's rows), so a sanctions row reads the same in a state, a diff and the register.</summary>
+    public static readonly JsonSerializerOptions AnswerOptions = ConfigureJson(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
     /// <summary>The JSON of HTTP answers: the ledger's naming, and every property written (a null says "not known").</summary>
     public static JsonSerializerOptions ConfigureJson(JsonSerializerOptions options)
     {

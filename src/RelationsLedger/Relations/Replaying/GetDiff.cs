@@ -46,7 +46,7 @@ public static class RelationshipDiff
     }
 
     private static JsonNode? Node<T>(T? value) where T : class =>
-        value is null ? null : JsonSerializer.SerializeToNode(value, LedgerJson.Options);
+        value is null ? null : JsonSerializer.SerializeToNode(value, LedgerHttp.AnswerOptions);
 }
 
 public static class GetDiff

@@ -88,11 +88,11 @@ public static class Register
         }).SingleOrDefault();
     }
 
-    /// <summary>A register row: the measure's JSON (its unknowns left out) with its pair first.</summary>
+    /// <summary>A register row: the measure's JSON as a state answer writes it (its unknowns null) with its pair first.</summary>
     public static byte[] Row(Pair pair, Sanction measure, JsonWriterOptions writing)
     {
         var fields = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(fields, writing)) JsonSerializer.Serialize(writer, measure, LedgerJson.Options);
+        using (var writer = new Utf8JsonWriter(fields, writing)) JsonSerializer.Serialize(writer, measure, LedgerHttp.AnswerOptions);
         return [.. "{\"pair\":\""u8, .. JsonEncodedText.Encode(pair.Id, writing.Encoder).EncodedUtf8Bytes, .. "\","u8, .. fields.WrittenSpan[1..]];
     }
 
