@@ -115,13 +115,20 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         var post = paths["/api/relations/{pair}/events"]!["post"]!;
         Assert.Equal("#/components/schemas/EventEnvelope", (string?)post["requestBody"]!["content"]!["application/json"]!["schema"]!["$ref"]);
         Assert.NotNull(post["responses"]!["201"]);
+        // the operations' own groups, each with operations, and no other (the generator's handler class names)
+        var tags = document["tags"]!.AsArray().Select(t => (string)t!["name"]!).ToList();
+        Assert.Equal(["The ledger", "Recording events", "Replaying history", "Sanctions"], tags);
+        var used = paths.SelectMany(p => p.Value!.AsObject().SelectMany(o => o.Value!["tags"]!.AsArray().Select(t => (string)t!))).ToHashSet();
+        Assert.Equal(tags.Order(), used.Order());
         var schemas = document["components"]!["schemas"]!.AsObject();
         foreach (var type in EventCatalog.All)
         {
             var schema = schemas[$"{type.Name}Data"];
             Assert.NotNull(schema);
             Assert.Equal(type.Fields.Select(f => f.Name).Order(), (schema!["properties"]?.AsObject().Select(p => p.Key) ?? []).Order());
-            if (type.Fields.Count > 0) Assert.NotNull(schema["example"]);
+            // OpenAPI 3.1's schema examples (its single "example" is deprecated)
+            if (type.Fields.Count > 0)
+                Assert.True(JsonNode.DeepEquals(EventExamples.Data[type.Name], schema["examples"]?[0]), schema.ToJsonString());
             Assert.False((bool)schema["additionalProperties"]!);
         }
         var docs = await Http.GetAsync("/docs", Ct);

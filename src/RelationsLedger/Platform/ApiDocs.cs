@@ -53,6 +53,9 @@ public static class ApiDocs
                 document.Components ??= new OpenApiComponents();
                 document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
                 foreach (var (name, schema) in CatalogSchemas(document)) document.Components.Schemas[name] = schema;
+                // the generator lists each handler's class as a tag too (RelationsLedger.Relations.Replaying.GetState…),
+                // which the docs page showed as empty groups above the operations' own
+                document.Tags = Tags.Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }).ToHashSet();
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
@@ -129,7 +132,7 @@ public static class ApiDocs
                 AdditionalPropertiesAllowed = false,
                 Required = type.Fields.Where(f => f.Required).Select(f => f.Name).ToHashSet(),
                 Properties = type.Fields.ToDictionary(f => f.Name, f => Field(f, document)),
-                Example = EventExamples.Data[type.Name].DeepClone(),
+                Examples = [EventExamples.Data[type.Name].DeepClone()],
             };
             yield return ($"{type.Name}Data", schema);
             dataSchemas.Add(new OpenApiSchemaReference($"{type.Name}Data", document));
@@ -151,16 +154,27 @@ public static class ApiDocs
                 ["eventId"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid", Description = "Optional client id: a retry with the same id and body answers the original 201." },
                 ["expectedVersion"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0", Description = "The stream version last seen; 409 if it moved on." },
             },
-            Example = new JsonObject
-            {
-                ["type"] = "EmbassyClosed", ["occurredOn"] = "2022-02-28", ["summary"] = "The US suspends operations of its embassy in Minsk.",
-                ["data"] = EventExamples.Data["EmbassyClosed"].DeepClone(),
-                ["sources"] = new JsonArray(new JsonObject { ["outlet"] = "U.S. Department of State", ["url"] = "https://www.state.gov/", ["publishedOn"] = "2022-02-28" }),
-            },
+            Examples =
+            [
+                new JsonObject
+                {
+                    ["type"] = "EmbassyClosed", ["occurredOn"] = "2022-02-28", ["summary"] = "The US suspends operations of its embassy in Minsk.",
+                    ["data"] = EventExamples.Data["EmbassyClosed"].DeepClone(),
+                    ["sources"] = new JsonArray(new JsonObject { ["outlet"] = "U.S. Department of State", ["url"] = "https://www.state.gov/", ["publishedOn"] = "2022-02-28" }),
+                },
+            ],
         };
         yield return ("EventEnvelope", envelope);
         yield return ("EventBatch", new OpenApiSchema { Type = JsonSchemaType.Array, MinItems = 1, MaxItems = 1000, Items = new OpenApiSchemaReference("EventEnvelope", document) });
     }
+
+    private static readonly (string Name, string Description)[] Tags =
+    [
+        ("The ledger", "The pairs, the event catalog and the ledger's health."),
+        ("Recording events", "Appending facts, corrections and retractions, one or a batch at a time."),
+        ("Replaying history", "A pair's state, timeline, changes and chart series as of a date, as known at an instant; an event with its provenance."),
+        ("Sanctions", "The register of measures across pairs."),
+    ];
 
     private static string Tag(string operation) => operation switch
     {
