@@ -107,7 +107,7 @@ public static class LedgerResults
         }
         catch (JsonException ex)
         {
-            return (null, Invalid(new Problems { { "$", $"Malformed JSON: {ex.Message}" } }, "The body is not valid JSON."));
+            return (null, Invalid(new Problems { { "$", $"Malformed JSON: {Relations.LedgerJson.Malformed(ex)}" } }, "The body is not valid JSON."));
         }
     }
 

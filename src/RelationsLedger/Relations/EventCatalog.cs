@@ -128,6 +128,17 @@ public static class LedgerJson
         },
     };
 
+    /// <summary>What broke in malformed JSON and where, counted from 1: System.Text.Json ends its message with
+    /// "LineNumber: 0 | BytePositionInLine: 0.", counted from 0, which beside a file's "line 1" read as another line.</summary>
+    public static string Malformed(JsonException ex, bool withLine = true)
+    {
+        var message = ex.Message;
+        var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (at < 0 || ex.LineNumber is not { } line || ex.BytePositionInLine is not { } position) return message;
+        var column = $"byte {position + 1}";
+        return $"{message[..at].TrimEnd().TrimEnd('.')} (at {(withLine ? $"line {line + 1}, " : "")}{column}).";
+    }
+
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;

@@ -260,4 +260,17 @@ public sealed class ValidationTests
             Assert.Equal(Reference(text), parsed);
         }, iter: 50_000);
     }
+
+    [Theory]
+    [InlineData("{\"a\": 1,\n  \"b\" 2}", true, "(at line 2, byte 7).")]
+    [InlineData("not json", false, "(at byte 2).")]
+    [InlineData("{\"a\":", true, "(at line 1, byte 6).")]
+    public void malformed_json_says_where_it_broke_counted_from_one(string json, bool withLine, string where)
+    {
+        var ex = Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(json));
+        var message = LedgerJson.Malformed(ex, withLine);
+        Assert.EndsWith(where, message);
+        Assert.DoesNotContain("LineNumber", message);
+        Assert.DoesNotContain("BytePositionInLine", message);
+    }
 }

@@ -46,7 +46,7 @@ public static class Importer
                 line = lines.Current;
             }
             catch (System.Text.DecoderFallbackException) { line = new ImportLine(last + 1, "", "Not UTF-8 text: save the file as UTF-8."); }
-            catch (JsonException ex) { line = new ImportLine((int)(ex.LineNumber ?? 0) + 1, "", $"The file is not one JSON array (nor NDJSON): {ex.Message}"); }
+            catch (JsonException ex) { line = new ImportLine((int)(ex.LineNumber ?? 0) + 1, "", $"The file is not one JSON array (nor NDJSON): {LedgerJson.Malformed(ex)}"); }
             yield return line;
             if (line.Problem is not null) yield break;
             last = line.Number;
@@ -179,7 +179,7 @@ public static class Importer
         JsonDocument? document = null;
         string? malformed = null;
         try { document = JsonDocument.Parse(line.Text, LedgerJson.Submitted); }
-        catch (JsonException ex) { malformed = ex.Message; }
+        catch (JsonException ex) { malformed = LedgerJson.Malformed(ex, withLine: false); }
         using var _ = document;
         if (document?.RootElement is not { ValueKind: JsonValueKind.Object } body)
         {
