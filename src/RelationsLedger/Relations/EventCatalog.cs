@@ -135,8 +135,7 @@ public static class LedgerJson
         var message = ex.Message;
         var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         if (at < 0 || ex.LineNumber is not { } line || ex.BytePositionInLine is not { } position) return message;
-        var column = $"byte {position + 1}";
-        return $"{message[..at].TrimEnd().TrimEnd('.')} (at {(withLine ? $"line {line + 1}, " : "")}{column}).";
+        return $"{message[..at].TrimEnd().TrimEnd('.')} (at {(withLine ? $"line {line + 1}, " : "")}byte {position + 1}).";
     }
 
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)

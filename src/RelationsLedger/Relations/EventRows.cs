@@ -229,7 +229,7 @@ public sealed class EventRows(IDocumentStore store)
 
     /// <summary>The columns of a timeline row, in the order every writer of rows (arrays, COPY) sends them. The row's
     /// version is sent too: Marten's column default (<c>md5(random()::text || clock_timestamp()::text)::uuid</c>, per
-    /// row) cost PostgreSQL a quarter of a row's insert.</summary>
+    /// row) was a third of PostgreSQL's time for a row's insert (200,000 rows: 707–768 ms against 458–460).</summary>
     public const string TimelineColumns = "id, data, mt_dotnet_type, pair, effective, sequence, mt_version";
 
     /// <summary>Binary COPY of timeline rows, as the bulk writers (a long append, the rebuild) send them.</summary>
