@@ -174,6 +174,15 @@ public sealed class EventRows(IDocumentStore store)
             Parameters = { new NpgsqlParameter<long[]> { TypedValue = sequences } },
         };
 
+    /// <summary>The events with these sequences, read whole in <paramref name="session"/>, in no particular order.</summary>
+    public async Task<List<RecordedEvent>> AtSequencesAsync(IQuerySession session, long[] sequences, CancellationToken ct)
+    {
+        var read = new List<RecordedEvent>(sequences.Length);
+        if (sequences.Length == 0) return read;
+        await foreach (var e in ReadAsync(session, SequencesCommand(sequences), ct)) read.Add(e);
+        return read;
+    }
+
     /// <summary>The events a <see cref="StreamCommand"/> or a <see cref="SequencesCommand"/> selects, run in
     /// <paramref name="session"/> (a replica session reads its replica), each deserialized as its row is read; none of
     /// Marten's wrappers, headers or per-column async reads (through Marten's LINQ, a pair's history took the summary

@@ -76,7 +76,7 @@ public sealed class LedgerApp : IAsyncLifetime
     /// this looks at the agents themselves.</summary>
     private async Task EnsureSummaryShardRunsAsync()
     {
-        var daemon = Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
+        var daemon = Daemon;
         bool Running() => daemon.CurrentAgents().Any(a => a.Name.Identity == SummaryShard && a.Status == JasperFx.AgentStatus.Running);
         var started = false;
         var deadline = DateTime.UtcNow.AddSeconds(3);
@@ -92,6 +92,10 @@ public sealed class LedgerApp : IAsyncLifetime
             await Task.Delay(20);
         }
     }
+
+    /// <summary>The daemon that runs this host's projection shards (Wolverine's agents start and stop them in it).</summary>
+    private JasperFx.Events.Daemon.IProjectionDaemon Daemon =>
+        Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
 
     private static string AgentsNow(JasperFx.Events.Daemon.IProjectionDaemon daemon) =>
         $"daemon running {daemon.IsRunning}, agents: [{string.Join(", ", daemon.CurrentAgents().Select(a => $"{a.Name.Identity} {a.Status} at {a.Position}"))}]";
@@ -119,9 +123,8 @@ public sealed class LedgerApp : IAsyncLifetime
         catch (TimeoutException e)
         {
             // what the daemon and Wolverine held when the projection did not catch up, so a failure tells its cause
-            var daemon = Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
             var uris = string.Join(", ", Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Agents.AllRunningAgentUris());
-            throw new TimeoutException($"{e.Message}\n{AgentsNow(daemon)}, Wolverine agents: [{uris}]", e);
+            throw new TimeoutException($"{e.Message}\n{AgentsNow(Daemon)}, Wolverine agents: [{uris}]", e);
         }
     }
 

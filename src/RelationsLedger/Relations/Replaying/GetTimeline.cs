@@ -148,9 +148,7 @@ public static class GetTimeline
         await foreach (var e in rows.ReadAsync(session, rows.StreamCommand(pair.Id, afterVersion: 0, recordedBy: knowledge.KnownAt, basis: knowledge.Basis), Wanted, ct))
             if (e.Sequence <= newest && knowledge.Includes(e) && screen.Matches(WordScreen.TextOf(e.Event))) matched.Add(e.Event.Id);
         if (corrected.Count == 0) return matched;
-        var revising = new List<RecordedEvent>();
-        var sequences = corrected.SelectMany(x => x.Corrections.Select(c => c.Sequence).Prepend(x.Sequence)).ToArray();
-        await foreach (var e in rows.ReadAsync(session, rows.SequencesCommand(sequences), ct)) revising.Add(e);
+        var revising = await rows.AtSequencesAsync(session, [.. corrected.SelectMany(x => x.Corrections.Select(c => c.Sequence).Prepend(x.Sequence))], ct);
         revising.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
         var resolver = Provenance.Resolver.Of(revising);
         foreach (var x in corrected)
@@ -165,9 +163,7 @@ public static class GetTimeline
     {
         static bool Revised(ResolvedEvent x) => x.Revisions is not { Corrections.Count: 0, Citations.Count: 0, Retraction: null };
         var rows = EventRows.Of(session.DocumentStore);
-        var read = new List<RecordedEvent>(page.Count);
-        if (page.Where(x => !Revised(x)).Select(x => x.Sequence).ToArray() is { Length: > 0 } plain)
-            await foreach (var e in rows.ReadAsync(session, rows.SequencesCommand(plain), ct)) read.Add(e);
+        var read = await rows.AtSequencesAsync(session, [.. page.Where(x => !Revised(x)).Select(x => x.Sequence)], ct);
         if (page.Where(Revised).Select(x => x.Event.Id).ToHashSet() is { Count: > 0 } revised)
             read.AddRange((await rows.BearingAsync(session, pair.Id, revised, ct)).Events);
         read.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
@@ -175,14 +171,8 @@ public static class GetTimeline
     }
 
     /// <summary>The stored events of rows that do not keep their body, by sequence (the event table's key).</summary>
-    private static async Task<Dictionary<long, LedgerEvent>> StoredAsync(IQuerySession session, long[] sequences, CancellationToken ct)
-    {
-        var stored = new Dictionary<long, LedgerEvent>(sequences.Length);
-        if (sequences.Length == 0) return stored;
-        var rows = EventRows.Of(session.DocumentStore);
-        await foreach (var e in rows.ReadAsync(session, rows.SequencesCommand(sequences), ct)) stored[e.Sequence] = e.Event;
-        return stored;
-    }
+    private static async Task<Dictionary<long, LedgerEvent>> StoredAsync(IQuerySession session, long[] sequences, CancellationToken ct) =>
+        (await EventRows.Of(session.DocumentStore).AtSequencesAsync(session, sequences, ct)).ToDictionary(e => e.Sequence, e => e.Event);
 
     private static readonly Dictionary<string, EventType> ByNameInAnyCase = EventCatalog.All.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
 
