@@ -11,7 +11,7 @@ DataOutput.ReserveFor(invocation, args);
 // the app's own folder, so pages and seeds are found whatever the working directory
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 DataOutput.LogFor(builder.Logging, invocation);
-if (!invocation.Offline && LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)
+if (!invocation.Offline && !invocation.ConnectsAfterItsFlags && LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)
 {
     Console.Error.WriteLine(missing);
     return 1;
@@ -38,7 +38,8 @@ app.MapLedgerHealth();
 app.MapPages();
 app.MapLedgerApiDocs();
 app.MapLedgerTelemetry();
-app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
+// mapping resolves the endpoints' services, the store among them, which starts the embedded cluster
+if (!invocation.ConnectsAfterItsFlags) app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
 
 if (await UnreachableDatabase.StopsAsync(app.Services, invocation)) return 1;
 return await app.RunJasperFxCommands(args);

@@ -41,6 +41,20 @@ public sealed class EmbeddedPostgresTests
     }
 
     [Fact]
+    public async Task an_app_verb_starts_the_embedded_cluster_once_its_flags_are_read_and_stops_it_at_exit()
+    {
+        await InScratchRoot(async root =>
+        {
+            var (exit, output, error) = await RunVerbAsync(root, "seed");
+            Assert.True(exit == 0, error);
+            Assert.Contains("Embedded PostgreSQL listening", error);
+            Assert.DoesNotContain("info:", output);
+            Assert.True(File.Exists(Path.Combine(root, "pgdata", "PG_VERSION")));
+            Assert.False(File.Exists(Path.Combine(root, "pgdata", "postmaster.pid")), "the embedded PostgreSQL still runs");
+        });
+    }
+
+    [Fact]
     public async Task a_verb_beside_a_running_app_leaves_the_embedded_cluster_the_app_started_running()
     {
         await InScratchRoot(async root =>
@@ -103,6 +117,25 @@ public sealed class MissingPostgresTests
         Assert.Contains("apt-get install postgresql", error);
         Assert.Contains("docker-compose up", error);
         Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("replay --pair US-BY --to 2025-13-45", "--to: Must be a date")]
+    [InlineData("sanctions --status gone", "--status: Must be one of")]
+    [InlineData("export --pair US-BY --all", "Give --pair US-BY or --all, not both")]
+    [InlineData("import /nonexistent/ledger.ndjson", "No file /nonexistent/ledger.ndjson")]
+    [InlineData("replay --pair US-BY", "apt-get install postgresql")]
+    [InlineData("seed", "apt-get install postgresql")]
+    public async Task the_apps_verbs_read_their_flags_before_they_need_postgresql_and_make_nothing_when_they_stop(string commandLine, string says)
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-verb-{Guid.NewGuid():N}");
+        var (exit, output, error) = await RelationsLedger.Tests.Support.AppProcess.RunAsync([RelationsLedger.Tests.Support.AppProcess.AppDll, .. commandLine.Split(' ')],
+            new Dictionary<string, string?> { ["Ledger__PostgresBinaries"] = "/nonexistent/postgresql/bin", ["ConnectionStrings__Ledger"] = null, ["Ledger__DataDirectory"] = root },
+            TestContext.Current.CancellationToken);
+        Assert.Equal(1, exit);
+        Assert.Contains(says, output + error);
+        Assert.DoesNotContain("Exception", output + error);
+        Assert.False(Directory.Exists(root));
     }
 
     [Theory]

@@ -17,10 +17,16 @@ public sealed class CommandHost : IAsyncDisposable
     public DateOnly Today => Services.GetRequiredService<TimeProvider>().Today();
 
     /// <summary>Runs <paramref name="verb"/> on the app's services, or says in one line why the database cannot be
-    /// reached (<see cref="UnreachableDatabase"/>).</summary>
+    /// reached (<see cref="UnreachableDatabase"/>) or started. Called once the verb's flags are read.</summary>
     public static async Task<bool> RunAsync(NetCoreInput input, Func<CommandHost, Task<bool>> verb)
     {
-        await using var command = new CommandHost(input.BuildHost());
+        var host = input.BuildHost();
+        if (LocalPostgres.MissingBinariesMessage(host.Services.GetRequiredService<IConfiguration>()) is { } missing)
+        {
+            Console.Error.WriteLine(missing);
+            return false;
+        }
+        await using var command = new CommandHost(host);
         if (await UnreachableDatabase.ReportedAsync(command.Store)) return false;
         await command.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         return await verb(command);

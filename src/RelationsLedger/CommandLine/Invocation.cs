@@ -10,6 +10,10 @@ public sealed record Invocation(string Verb, string? Action)
 
     public bool IsRun => Verb == "run";
 
+    /// <summary>One of the app's own verbs that connect: they read their flags first and reach the database in
+    /// <see cref="CommandHost"/> only then, so a mistyped flag starts no embedded cluster and needs no server binaries.</summary>
+    public bool ConnectsAfterItsFlags => LedgerVerbs.Contains(Verb);
+
     /// <summary>A verb Marten, Weasel, Wolverine or JasperFx brings that connects to the database, checked before it
     /// starts (<see cref="UnreachableDatabase"/>); the app's own verbs check in <see cref="CommandHost"/>, after their
     /// flags. A verb a new version adds is not checked until it is named here.</summary>
@@ -32,6 +36,8 @@ public sealed record Invocation(string Verb, string? Action)
         ["storage"] = [], ["clear-handled"] = [],
         ["wolverine-diagnostics"] = ["describe-handlers", "fsharp-coverage"],
     };
+
+    public static readonly IReadOnlySet<string> LedgerVerbs = new HashSet<string> { "replay", "sanctions", "import", "export", "seed", "rebuild" };
 
     /// <summary>The verbs that never connect, whatever their action.</summary>
     private static readonly HashSet<string> OfflineVerbs =
