@@ -146,6 +146,11 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         await page.ReloadAsync();
         await Expect(page.Locator("#register-similar")).ToBeCheckedAsync();
         await Expect(rows).ToHaveCountAsync(1);
+        // with no target there is nothing to spell: the address and the CSV link leave similar spellings out
+        await page.Locator("#register-target").FillAsync("");
+        await page.Locator("#register-filters button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", "/api/sanctions?asOf=2025-09-30&format=csv");
+        await Expect(page).ToHaveURLAsync(new Regex(@"/sanctions\?asOf=2025-09-30$"));
         await page.Locator("#register-target").FillAsync("potash");
         await page.Locator("#register-similar").UncheckAsync();
         await Expect(rows).ToHaveCountAsync(1);

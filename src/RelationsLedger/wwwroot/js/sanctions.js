@@ -11,13 +11,15 @@ const statusBox = $('register-status-message');
 const STATUSES = ['active', 'eased', 'lifted', 'expired'];
 
 function readForm() {
+  const target = $('register-target').value.trim();
   return {
     asOf: $('register-asof').value,
     knownAt: $('register-known').value,
     imposedBy: $('register-issuer').value.trim().toUpperCase(),
     status: $('register-status').value,
-    target: $('register-target').value.trim(),
-    match: $('register-similar').checked ? 'similar' : '',
+    target,
+    // spellings are a way to screen a target: without one there is nothing to spell
+    match: target && $('register-similar').checked ? 'similar' : '',
   };
 }
 
