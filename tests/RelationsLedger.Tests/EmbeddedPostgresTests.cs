@@ -128,10 +128,7 @@ public sealed class MissingPostgresTests
     [InlineData("seed", "apt-get install postgresql")]
     public async Task the_apps_verbs_read_their_flags_before_they_need_postgresql_and_make_nothing_when_they_stop(string commandLine, string says)
     {
-        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-verb-{Guid.NewGuid():N}");
-        var (exit, output, error) = await RelationsLedger.Tests.Support.AppProcess.RunAsync([RelationsLedger.Tests.Support.AppProcess.AppDll, .. commandLine.Split(' ')],
-            new Dictionary<string, string?> { ["Ledger__PostgresBinaries"] = "/nonexistent/postgresql/bin", ["ConnectionStrings__Ledger"] = null, ["Ledger__DataDirectory"] = root },
-            TestContext.Current.CancellationToken);
+        var (root, exit, output, error) = await RunWithoutPostgresAsync(commandLine);
         Assert.Equal(1, exit);
         Assert.Contains(says, output + error);
         Assert.DoesNotContain("Exception", output + error);
@@ -147,14 +144,22 @@ public sealed class MissingPostgresTests
     [InlineData("codegen preview")]
     public async Task verbs_that_never_connect_work_without_a_connection_string_or_server_binaries_and_write_nothing(string commandLine)
     {
-        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-offline-{Guid.NewGuid():N}");
-        var (exit, output, error) = await RelationsLedger.Tests.Support.AppProcess.RunAsync([RelationsLedger.Tests.Support.AppProcess.AppDll, .. commandLine.Split(' ')],
-            new Dictionary<string, string?> { ["Ledger__PostgresBinaries"] = "/nonexistent/postgresql/bin", ["ConnectionStrings__Ledger"] = null, ["Ledger__DataDirectory"] = root },
-            TestContext.Current.CancellationToken);
+        var (root, exit, output, error) = await RunWithoutPostgresAsync(commandLine);
         Assert.True(exit == 0, output + error);
         Assert.DoesNotContain("needs PostgreSQL", output + error);
         Assert.NotEqual("", output.Trim());
         // no cluster made and no API key generated (a key printed to a verb would be missed, and never printed again)
         Assert.False(Directory.Exists(root), string.Join(", ", Directory.Exists(root) ? Directory.GetFileSystemEntries(root) : []));
+    }
+
+    /// <summary>Runs the app with <paramref name="commandLine"/>, no connection string and no server binaries, its
+    /// data directory a new folder's path (not made).</summary>
+    private static async Task<(string Root, int Exit, string Output, string Error)> RunWithoutPostgresAsync(string commandLine)
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"relationsledger-missing-{Guid.NewGuid():N}");
+        var (exit, output, error) = await RelationsLedger.Tests.Support.AppProcess.RunAsync([RelationsLedger.Tests.Support.AppProcess.AppDll, .. commandLine.Split(' ')],
+            new Dictionary<string, string?> { ["Ledger__PostgresBinaries"] = "/nonexistent/postgresql/bin", ["ConnectionStrings__Ledger"] = null, ["Ledger__DataDirectory"] = root },
+            TestContext.Current.CancellationToken);
+        return (root, exit, output, error);
     }
 }
