@@ -34,4 +34,30 @@ public sealed class ApiKeyTests(LedgerApp app) : ApiTest(app)
         Assert.False(string.IsNullOrEmpty(stored.Headers["requestId"]?.ToString()));
         Assert.NotNull(stored.Headers["clientAddress"]);
     }
+
+    [Fact]
+    public async Task an_event_says_who_recorded_it_and_each_of_its_corrections_citations_and_retraction()
+    {
+        using var newsroom = App.CreateClient(LedgerApp.NewsroomKey);
+        async Task<Guid> As(HttpClient client, System.Text.Json.Nodes.JsonObject body)
+        {
+            var response = await client.PostAsJsonAsync("/api/relations/US-BY/events", body, Ct);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return Guid.Parse((string)System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["eventId"]!);
+        }
+        var release = await As(Http, Samples.Event("PrisonersReleased", "2025-09-11"));
+        var correction = await As(newsroom, Samples.Correction(release, new System.Text.Json.Nodes.JsonObject { ["summary"] = "52 freed" }));
+        var citation = await As(Http, Samples.Citation(release));
+        await As(newsroom, Samples.Retraction(release));
+
+        var view = await GetJson($"/api/events/{release}");
+        Assert.Equal("default", (string?)view["recordedBy"]);
+        Assert.Equal((correction, "newsroom"), (Guid.Parse((string)view["corrections"]![0]!["correctionId"]!), (string?)view["corrections"]![0]!["recordedBy"]));
+        var cited = view["sources"]!.AsArray().Single(s => s!["citationId"] is not null)!;
+        Assert.Equal((citation, "default"), (Guid.Parse((string)cited["citationId"]!), (string?)cited["recordedBy"]));
+        Assert.All(view["sources"]!.AsArray().Where(s => s!["citationId"] is null), s => Assert.Null((string?)s!["recordedBy"]));
+        Assert.Equal("newsroom", (string?)view["retractedBy"]);
+        // a provenance event answers as recorded, with its own writer
+        Assert.Equal("newsroom", (string?)(await GetJson($"/api/events/{correction}"))["recordedBy"]);
+    }
 }

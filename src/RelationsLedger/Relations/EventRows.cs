@@ -183,6 +183,21 @@ public sealed class EventRows(IDocumentStore store)
         return read;
     }
 
+    /// <summary>Who recorded each of these events, by id: the writer kept in its headers — an API key's name, a seed
+    /// file, an import's file. An event stored without one is left out.</summary>
+    public async Task<Dictionary<Guid, string>> WritersAsync(IQuerySession session, Guid[] ids, CancellationToken ct)
+    {
+        var writers = new Dictionary<Guid, string>(ids.Length);
+        await using var command = new NpgsqlCommand(
+            $"select id, headers ->> 'writer' from {Schema}.mt_events where id = any($1) and headers ->> 'writer' is not null")
+        {
+            Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = ids } },
+        };
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        while (await reader.ReadAsync(ct)) writers[reader.GetGuid(0)] = reader.GetString(1);
+        return writers;
+    }
+
     /// <summary>The events a <see cref="StreamCommand"/> or a <see cref="SequencesCommand"/> selects, run in
     /// <paramref name="session"/> (a replica session reads its replica), each deserialized as its row is read; none of
     /// Marten's wrappers, headers or per-column async reads (through Marten's LINQ, a pair's history took the summary

@@ -363,6 +363,18 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task the_event_page_says_who_recorded_the_event_and_each_correction()
+    {
+        await WithTheClosureCorrectedToClosed(async _ =>
+        {
+            var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
+            var page = await host.OpenAsync($"/events/{closure}");
+            await Expect(page.Locator("#event-meta")).ToContainTextAsync("by seed:us-by.ndjson");
+            await Expect(page.Locator("#corrections li.correction").Last).ToContainTextAsync("by default");
+        });
+    }
+
+    [Fact]
     public async Task user_text_is_shown_as_text_never_run_as_html()
     {
         var body = Samples.Event("StatementMade", "2025-09-12", summary: "<script>alert(1)</script>");

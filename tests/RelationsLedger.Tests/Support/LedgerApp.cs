@@ -18,6 +18,9 @@ namespace RelationsLedger.Tests.Support;
 public sealed class LedgerApp : IAsyncLifetime
 {
     public const string ApiKey = "test-key-0123456789";
+
+    /// <summary>A second key, configured by its hash under the name "newsroom".</summary>
+    public const string NewsroomKey = "newsroom-key-0123456789";
     private TestDatabase _database = null!;
     private WebApplicationFactory<Program> _factory = null!;
 
@@ -35,6 +38,7 @@ public sealed class LedgerApp : IAsyncLifetime
             b.UseSetting("ConnectionStrings:Ledger", _database.ConnectionString);
             b.UseSetting("Ledger:SeedOnStart", "false");
             b.UseSetting("Ledger:ApiKey", ApiKey);
+            b.UseSetting("Ledger:ApiKeys:newsroom", Convert.ToHexString(RelationsLedger.Platform.ApiKeys.Hash(NewsroomKey)));
             b.UseSetting("Ledger:RateLimit:PermitsPerMinute", "1000000");
         });
         Client = CreateClient();

@@ -5,14 +5,17 @@ using Wolverine.Http;
 
 namespace RelationsLedger.Relations.Replaying;
 
-public sealed record CitedSource(Source Source, Stance Stance, Guid? CitationId, DateTimeOffset? RecordedAt);
+/// <summary>A source of the event, or one cited later (<see cref="CitationId"/>: when and by whom).</summary>
+public sealed record CitedSource(Source Source, Stance Stance, Guid? CitationId, DateTimeOffset? RecordedAt, string? RecordedBy);
 
-public sealed record CorrectionView(Guid CorrectionId, JsonObject Patch, string Reason, long Sequence, DateTimeOffset RecordedAt);
+public sealed record CorrectionView(Guid CorrectionId, JsonObject Patch, string Reason, long Sequence, DateTimeOffset RecordedAt, string? RecordedBy);
 
+/// <summary>An event as it now stands. <see cref="RecordedBy"/> and the like name who recorded each event: an API key's
+/// name, a seed file or an import's file (null for an event stored without one).</summary>
 public sealed record EventView(
     Guid EventId, string Pair, string Type, Occurrence OccurredOn, string Summary, JsonObject Data,
-    IReadOnlyList<CitedSource> Sources, IReadOnlyList<Guid> RelatedEventIds, long Sequence, DateTimeOffset RecordedAt,
-    bool Corrected, bool Disputed, bool Retracted, string? RetractionReason, IReadOnlyList<CorrectionView> Corrections,
+    IReadOnlyList<CitedSource> Sources, IReadOnlyList<Guid> RelatedEventIds, long Sequence, DateTimeOffset RecordedAt, string? RecordedBy,
+    bool Corrected, bool Disputed, bool Retracted, string? RetractionReason, string? RetractedBy, IReadOnlyList<CorrectionView> Corrections,
     JsonObject? Original);
 
 public static class GetEvent
@@ -30,13 +33,17 @@ public static class GetEvent
         var (_, bearing) = await EventRows.Of(session.DocumentStore).BearingAsync(session, pair.Id, new HashSet<Guid> { eventId }, ct);
         var resolved = Provenance.Resolve(bearing).FirstOrDefault(r => r.Event.Id == eventId);
         var e = resolved?.Event ?? (LedgerEvent)raw.Data;
-        var sources = e.Sources.Select(s => new CitedSource(s, Stance.Supports, null, null))
-            .Concat(resolved?.Citations.Select(c => new CitedSource(c.Source, c.Stance, c.CitationId, c.RecordedAt)) ?? []).ToList();
+        Guid[] recorded = [eventId, .. resolved?.Corrections.Select(c => c.CorrectionId) ?? [], .. resolved?.Citations.Select(c => c.CitationId) ?? [],
+            .. resolved?.Retraction is { } r ? [r.Id] : Array.Empty<Guid>()];
+        var writers = await EventRows.Of(session.DocumentStore).WritersAsync(session, recorded, ct);
+        var by = (Guid? id) => id is { } known ? writers.GetValueOrDefault(known) : null;
+        var sources = e.Sources.Select(s => new CitedSource(s, Stance.Supports, null, null, null))
+            .Concat(resolved?.Citations.Select(c => new CitedSource(c.Source, c.Stance, c.CitationId, c.RecordedAt, by(c.CitationId))) ?? []).ToList();
         return TypedResults.Ok(new EventView(
             eventId, pair.Id, e.GetType().Name, e.OccurredOn, e.Summary, EventCatalog.DataOf(e), sources, e.RelatedEventIds,
-            raw.Sequence, raw.Timestamp, resolved?.Corrected ?? false, resolved?.Disputed ?? false, resolved?.Retracted ?? false,
-            resolved?.Retraction?.Reason,
-            resolved?.Corrections.Select(c => new CorrectionView(c.CorrectionId, c.Patch, c.Reason, c.Sequence, c.RecordedAt)).ToList() ?? [],
+            raw.Sequence, raw.Timestamp, by(eventId), resolved?.Corrected ?? false, resolved?.Disputed ?? false, resolved?.Retracted ?? false,
+            resolved?.Retraction?.Reason, by(resolved?.Retraction?.Id),
+            resolved?.Corrections.Select(c => new CorrectionView(c.CorrectionId, c.Patch, c.Reason, c.Sequence, c.RecordedAt, by(c.CorrectionId))).ToList() ?? [],
             resolved is { Corrected: true } ? EventCatalog.CorrectableOf(resolved.Original) : null));
     }
 }
