@@ -413,6 +413,31 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_replay_verb_writes_the_state_as_the_api_answers_it_with_json()
+    {
+        await Seeds.LoadAsync(Ct);
+        var (exit, output, error) = await RunOn(App.ConnectionString, "replay", "--pair", "us-by", "--to", "2025-09-11", "--json");
+        Assert.True(exit == 0, output + error);
+        var verb = JsonNode.Parse(output)!.AsObject();
+        var api = await GetJson("/api/relations/US-BY/state?asOf=2025-09-11");
+        // the same state; each says when it was read
+        Assert.True(DateTimeOffset.Parse((string)verb["knownAt"]!) <= DateTimeOffset.Parse((string)api["knownAt"]!));
+        verb.Remove("knownAt");
+        api.Remove("knownAt");
+        Assert.True(JsonNode.DeepEquals(api, verb), $"{api} != {verb}");
+        Assert.Equal(87, (int)verb["prisonersReleased"]!["total"]!);
+
+        // as known at an instant: the same bytes' worth, the instant too
+        var at = Uri.EscapeDataString((string)api["basis"]!["recordedAt"]!);
+        var (_, known, _) = await RunOn(App.ConnectionString, "replay", "--pair", "us-by", "--to", "2025-09-11", "--known-at", Uri.UnescapeDataString(at), "--json");
+        Assert.True(JsonNode.DeepEquals(await GetJson($"/api/relations/US-BY/state?asOf=2025-09-11&knownAt={at}"), JsonNode.Parse(known)), known);
+
+        var (bothExit, both) = await Run("replay", "--pair", "US-BY", "--step", "--json");
+        Assert.NotEqual(0, bothExit);
+        Assert.Contains("Give --step or --json, not both", both);
+    }
+
+    [Fact]
     public async Task the_sanctions_verb_screens_a_name_as_a_table_or_as_csv_on_standard_output()
     {
         await Seeds.LoadAsync(Ct);

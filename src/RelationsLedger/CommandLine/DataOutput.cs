@@ -5,7 +5,7 @@ namespace RelationsLedger.CommandLine;
 /// <summary>Standard output of a verb holds what the verb prints and nothing else: the host's logs go to standard
 /// error for every verb but <c>run</c> (the web app, whose logs a container collects from standard output), and the
 /// command line's own discovery lines are not printed. A verb whose output is data (<c>export</c> without
-/// <c>--out</c>, <c>sanctions --csv</c>) gets standard output to itself, so that <c>export --pair US-BY &gt; file</c>
+/// <c>--out</c>, <c>sanctions --csv</c>, <c>replay --json</c>) gets standard output to itself, so that <c>export --pair US-BY &gt; file</c>
 /// is a file <c>import</c> reads back.</summary>
 public static class DataOutput
 {
@@ -18,6 +18,7 @@ public static class DataOutput
         {
             "export" => !args.Any(a => a is "--out" or "-o"),
             "sanctions" => args.Contains("--csv"),
+            "replay" => args.Contains("--json"),
             _ => false,
         };
         if (data)

@@ -11,6 +11,7 @@ public sealed class ReplayInput : NetCoreInput
     [Description("Replay up to this date, YYYY-MM-DD (default: today)")] public string? ToFlag { get; set; }
     [Description("State as it was known at this instant (ISO 8601)")] public string? KnownAtFlag { get; set; }
     [Description("Walk event by event, showing what each one changed")] public bool StepFlag { get; set; }
+    [Description("Write the state as the API's JSON (GET /api/relations/{pair}/state) instead of tables")] public bool JsonFlag { get; set; }
 }
 
 [Description("Replays a relationship's history to a date and prints its state as tables", Name = "replay")]
@@ -22,6 +23,7 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
         if (!Pair.TryParse(input.PairFlag, out var pair)) problems.Add("--pair", "Two ISO 3166-1 alpha-2 codes, e.g. US-BY.");
         var to = Reading.ParseDate(input.ToFlag, "--to", problems);
         var knowledge = Reading.ParseKnowledge(input.KnownAtFlag, null, problems, "--known-at");
+        if (input.StepFlag && input.JsonFlag) problems.Add("--json", "Give --step or --json, not both: the walk is for reading.");
         if (Report(problems)) return false;
 
         return await CommandHost.RunAsync(input, async host =>
@@ -29,11 +31,27 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
             await using var session = host.Store.QuerySession();
             var asOf = to ?? host.Today;
             await RecordedHorizon.Of(host.Store).SettleAsync(knowledge.KnownAt, CancellationToken.None);
-            var resolved = Provenance.Resolve(await Reading.LoadAsync(session, pair, knowledge, CancellationToken.None));
+            var known = await Reading.LoadAsync(session, pair, knowledge, CancellationToken.None);
+            var resolved = Provenance.Resolve(known);
+            var state = RelationshipState.Fold(resolved, asOf);
+            if (input.JsonFlag)
+            {
+                var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+                await WriteJsonAsync(StateView.Of(pair, asOf, knowledge.KnownAt ?? now, ReadBasis.Of(known), state));
+                return true;
+            }
             if (input.StepFlag) Step(resolved, asOf);
-            ReplayTables.Write(pair, asOf, knowledge, RelationshipState.Fold(resolved, asOf));
+            ReplayTables.Write(pair, asOf, knowledge, state);
             return true;
         });
+    }
+
+    /// <summary>The state as the API answers it, on standard output (reserved for it: <see cref="DataOutput"/>).</summary>
+    private static async Task WriteJsonAsync(StateView view)
+    {
+        await using var output = DataOutput.Reserved ?? Console.OpenStandardOutput();
+        await System.Text.Json.JsonSerializer.SerializeAsync(output, view, Platform.LedgerHttp.AnswerOptions);
+        await output.WriteAsync("\n"u8.ToArray());
     }
 
     private static void Step(IReadOnlyList<ResolvedEvent> resolved, DateOnly asOf)
