@@ -11,11 +11,7 @@ DataOutput.ReserveFor(invocation, args);
 // the app's own folder, so pages and seeds are found whatever the working directory
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 DataOutput.LogFor(builder.Logging, invocation);
-if (!invocation.Offline && !invocation.ConnectsAfterItsFlags && LocalPostgres.MissingBinariesMessage(builder.Configuration) is { } missing)
-{
-    Console.Error.WriteLine(missing);
-    return 1;
-}
+if (!invocation.Offline && !invocation.ConnectsAfterItsFlags && LocalPostgres.ReportedMissing(builder.Configuration)) return 1;
 
 builder.Services.AddSingleton(invocation).AddLedgerStore();
 builder.Services.AddLedgerHttp();

@@ -21,11 +21,7 @@ public sealed class CommandHost : IAsyncDisposable
     public static async Task<bool> RunAsync(NetCoreInput input, Func<CommandHost, Task<bool>> verb)
     {
         var host = input.BuildHost();
-        if (LocalPostgres.MissingBinariesMessage(host.Services.GetRequiredService<IConfiguration>()) is { } missing)
-        {
-            Console.Error.WriteLine(missing);
-            return false;
-        }
+        if (LocalPostgres.ReportedMissing(host.Services.GetRequiredService<IConfiguration>())) return false;
         await using var command = new CommandHost(host);
         if (await UnreachableDatabase.ReportedAsync(command.Store)) return false;
         await command.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();

@@ -9,7 +9,10 @@ namespace RelationsLedger.CommandLine;
 /// is a file <c>import</c> reads back.</summary>
 public static class DataOutput
 {
-    public static Stream? Reserved { get; private set; }
+    private static Stream? _reserved;
+
+    /// <summary>Where a verb writes its data: standard output, kept for it when <see cref="ReserveFor"/> saw it coming.</summary>
+    public static Stream Data => _reserved ?? Console.OpenStandardOutput();
 
     /// <param name="args">the flags, read as the verb's own flags are</param>
     public static void ReserveFor(Invocation invocation, string[] args)
@@ -23,7 +26,7 @@ public static class DataOutput
         };
         if (data)
         {
-            Reserved = Console.OpenStandardOutput();
+            _reserved = Console.OpenStandardOutput();
             Console.SetOut(Console.Error);
         }
         // JasperFx prints "Searching '<assembly>' for commands" for each assembly until a static latch flips, and only

@@ -49,9 +49,14 @@ public sealed class LocalPostgres : IAsyncDisposable
         "(initdb and pg_ctl on PATH or under /usr/lib/postgresql/*/bin). Install them (Debian/Ubuntu: `sudo apt-get install postgresql`), " +
         "set ConnectionStrings__Ledger to a server you have, or run `docker-compose up`.";
 
-    /// <summary>The one message to exit with when the embedded default is needed and cannot start.</summary>
-    public static string? MissingBinariesMessage(IConfiguration configuration) =>
-        string.IsNullOrWhiteSpace(configuration.GetConnectionString("Ledger")) && FindBinaries(configuration["Ledger:PostgresBinaries"]) is null ? NoBinaries : null;
+    /// <summary>True, having written the one message to exit with on standard error, when the embedded default is
+    /// needed and cannot start (no connection string, no server binaries).</summary>
+    public static bool ReportedMissing(IConfiguration configuration)
+    {
+        if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString("Ledger")) || FindBinaries(configuration["Ledger:PostgresBinaries"]) is not null) return false;
+        Console.Error.WriteLine(NoBinaries);
+        return true;
+    }
 
     /// <summary>The default data directory: under the user's local application data (root: /var/lib, which the cluster user can reach).</summary>
     public static string DefaultRoot() => geteuid() == 0

@@ -35,7 +35,7 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
         return await CommandHost.RunAsync(input, async host =>
         {
             Stream output;
-            try { output = input.OutFlag is null ? DataOutput.Reserved ?? Console.OpenStandardOutput() : System.IO.File.Create(input.OutFlag); }
+            try { output = input.OutFlag is null ? DataOutput.Data : System.IO.File.Create(input.OutFlag); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]Cannot write {input.OutFlag}[/]: {ex.Message}");

@@ -49,7 +49,7 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
     /// <summary>The state as the API answers it, on standard output (reserved for it: <see cref="DataOutput"/>).</summary>
     private static async Task WriteJsonAsync(StateView view)
     {
-        await using var output = DataOutput.Reserved ?? Console.OpenStandardOutput();
+        await using var output = DataOutput.Data;
         await System.Text.Json.JsonSerializer.SerializeAsync(output, view, Platform.LedgerHttp.AnswerOptions);
         await output.WriteAsync("\n"u8.ToArray());
     }

@@ -50,7 +50,7 @@ public sealed class SanctionsCommand : JasperFxAsyncCommand<SanctionsInput>
 
     private static async Task WriteCsvAsync(IAsyncEnumerable<(Pair Pair, Sanction Measure)> rows)
     {
-        await using var output = new System.IO.StreamWriter(DataOutput.Reserved ?? Console.OpenStandardOutput(), new UTF8Encoding(false));
+        await using var output = new System.IO.StreamWriter(DataOutput.Data, new UTF8Encoding(false));
         await output.WriteAsync(Register.CsvHeader);
         var writing = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         await foreach (var (pair, measure) in rows) await output.WriteAsync(Register.CsvLine(Register.Row(pair, measure, writing)));
