@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Marten;
 using RelationsLedger.Tests.Support;
 
@@ -39,14 +40,14 @@ public sealed class ApiKeyTests(LedgerApp app) : ApiTest(app)
     public async Task an_event_says_who_recorded_it_and_each_of_its_corrections_citations_and_retraction()
     {
         using var newsroom = App.CreateClient(LedgerApp.NewsroomKey);
-        async Task<Guid> As(HttpClient client, System.Text.Json.Nodes.JsonObject body)
+        async Task<Guid> As(HttpClient client, JsonObject body)
         {
             var response = await client.PostAsJsonAsync("/api/relations/US-BY/events", body, Ct);
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-            return Guid.Parse((string)System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["eventId"]!);
+            return Guid.Parse((string)JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["eventId"]!);
         }
         var release = await As(Http, Samples.Event("PrisonersReleased", "2025-09-11"));
-        var correction = await As(newsroom, Samples.Correction(release, new System.Text.Json.Nodes.JsonObject { ["summary"] = "52 freed" }));
+        var correction = await As(newsroom, Samples.Correction(release, new JsonObject { ["summary"] = "52 freed" }));
         var citation = await As(Http, Samples.Citation(release));
         await As(newsroom, Samples.Retraction(release));
 

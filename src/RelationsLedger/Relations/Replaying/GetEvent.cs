@@ -30,20 +30,20 @@ public static class GetEvent
         if (raw is null || !Pair.TryParse(raw.StreamKey, out var pair)) return LedgerResults.NotFound($"No event {eventId}.");
 
         // the event and the provenance naming it resolve it as the whole stream would: a long pair is not read
-        var (_, bearing) = await EventRows.Of(session.DocumentStore).BearingAsync(session, pair.Id, new HashSet<Guid> { eventId }, ct);
+        var rows = EventRows.Of(session.DocumentStore);
+        var (_, bearing) = await rows.BearingAsync(session, pair.Id, new HashSet<Guid> { eventId }, ct);
         var resolved = Provenance.Resolve(bearing).FirstOrDefault(r => r.Event.Id == eventId);
         var e = resolved?.Event ?? (LedgerEvent)raw.Data;
-        Guid[] recorded = [eventId, .. resolved?.Corrections.Select(c => c.CorrectionId) ?? [], .. resolved?.Citations.Select(c => c.CitationId) ?? [],
-            .. resolved?.Retraction is { } r ? [r.Id] : Array.Empty<Guid>()];
-        var writers = await EventRows.Of(session.DocumentStore).WritersAsync(session, recorded, ct);
-        var by = (Guid? id) => id is { } known ? writers.GetValueOrDefault(known) : null;
+        // who recorded the event and each of its corrections, citations and retraction: the events that bear on it
+        var writers = await rows.WritersAsync(session, [.. bearing.Select(b => b.Event.Id)], ct);
+        string? By(Guid id) => writers.GetValueOrDefault(id);
         var sources = e.Sources.Select(s => new CitedSource(s, Stance.Supports, null, null, null))
-            .Concat(resolved?.Citations.Select(c => new CitedSource(c.Source, c.Stance, c.CitationId, c.RecordedAt, by(c.CitationId))) ?? []).ToList();
+            .Concat(resolved?.Citations.Select(c => new CitedSource(c.Source, c.Stance, c.CitationId, c.RecordedAt, By(c.CitationId))) ?? []).ToList();
         return TypedResults.Ok(new EventView(
             eventId, pair.Id, e.GetType().Name, e.OccurredOn, e.Summary, EventCatalog.DataOf(e), sources, e.RelatedEventIds,
-            raw.Sequence, raw.Timestamp, by(eventId), resolved?.Corrected ?? false, resolved?.Disputed ?? false, resolved?.Retracted ?? false,
-            resolved?.Retraction?.Reason, by(resolved?.Retraction?.Id),
-            resolved?.Corrections.Select(c => new CorrectionView(c.CorrectionId, c.Patch, c.Reason, c.Sequence, c.RecordedAt, by(c.CorrectionId))).ToList() ?? [],
+            raw.Sequence, raw.Timestamp, By(eventId), resolved?.Corrected ?? false, resolved?.Disputed ?? false, resolved?.Retracted ?? false,
+            resolved?.Retraction?.Reason, resolved?.Retraction is { } retraction ? By(retraction.Id) : null,
+            resolved?.Corrections.Select(c => new CorrectionView(c.CorrectionId, c.Patch, c.Reason, c.Sequence, c.RecordedAt, By(c.CorrectionId))).ToList() ?? [],
             resolved is { Corrected: true } ? EventCatalog.CorrectableOf(resolved.Original) : null));
     }
 }
