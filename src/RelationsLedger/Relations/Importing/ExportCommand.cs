@@ -15,7 +15,7 @@ public sealed class ExportInput : NetCoreInput
     [Description("Write to this file (default: standard output)")] public string? OutFlag { get; set; }
 }
 
-[Description("Exports events as NDJSON in recorded order, with their recorded time and sequence; `import` reads it back", Name = "export")]
+[Description("Exports events as NDJSON in recorded order, with their recorded sequence, time and writer; `import` reads it back (`--as-recorded` keeps them)", Name = "export")]
 public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
 {
     public override async Task<bool> Execute(ExportInput input)
@@ -68,7 +68,7 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
                 ["data"] = EventCatalog.DataOf(data),
                 ["sources"] = JsonSerializer.SerializeToNode(data.Sources, LedgerJson.Options),
                 ["relatedEventIds"] = JsonSerializer.SerializeToNode(data.RelatedEventIds, LedgerJson.Options),
-                ["recorded"] = new JsonObject { ["sequence"] = e.Sequence, ["version"] = e.Version, ["at"] = e.Timestamp },
+                ["recorded"] = new JsonObject { ["sequence"] = e.Sequence, ["version"] = e.Version, ["at"] = e.Timestamp, ["by"] = e.Headers?.GetValueOrDefault("writer")?.ToString() },
             };
             await writer.WriteLineAsync(line.ToJsonString());
             count++;

@@ -8,6 +8,10 @@ namespace RelationsLedger.Relations.Importing;
 public sealed class ImportInput : NetCoreInput
 {
     [Description("NDJSON (one event per line, each with its \"pair\") or a JSON array")] public string File { get; set; } = "";
+    [Description("Restore an export into an empty ledger: keep each line's recorded sequence, time and writer, so reads as known at any instant answer as they did")]
+    public bool AsRecordedFlag { get; set; }
+    [Description("With --as-recorded: restore even though API nodes run on this database (nothing may write to it meanwhile)")]
+    public bool ForceFlag { get; set; }
 }
 
 [Description("Imports events from a file with the HTTP API's validation; invalid lines stop the import before anything is appended", Name = "import")]
@@ -20,8 +24,19 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             AnsiConsole.MarkupLineInterpolated($"[red]No file {input.File}[/]");
             return false;
         }
+        if (input.ForceFlag && !input.AsRecordedFlag)
+        {
+            AnsiConsole.MarkupLine("[red]--force is for a restore: give it with --as-recorded[/]");
+            return false;
+        }
         return await CommandHost.RunAsync(input, async host =>
         {
+            if (input.AsRecordedFlag && !input.ForceFlag && await Platform.LedgerCluster.LiveNodesAsync(host.Store) is { Count: > 0 } nodes)
+            {
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[red]API nodes run on this database[/] ({string.Join("; ", nodes)}): stop them first. A restore writes at its file's sequences, and an event appended meanwhile would take one of them. [grey](--force restores anyway.)[/]");
+                return false;
+            }
             using var reader = Importer.Open(input.File);
             ImportResult result = null!;
             await AnsiConsole.Progress().StartAsync(async progress =>
@@ -29,17 +44,21 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
                 // lines stream through validation (only the validated events are kept); the total is known once it is done
                 var task = progress.AddTask("Importing events", maxValue: double.MaxValue);
                 result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), Importer.ReadLines(reader), host.Today,
-                    (n, total) => { task.MaxValue = total; task.Increment(n); });
+                    (n, total) => { task.MaxValue = total; task.Increment(n); }, asRecorded: input.AsRecordedFlag);
             });
             if (ReplayCommand.Report(result.Problems))
             {
                 // every line was valid, but a write met the ledger as it is (a fact retracted meanwhile): what went before stays
-                if (result.Appended > 0)
+                if (result.Appended > 0 && input.AsRecordedFlag)
+                    AnsiConsole.MarkupLineInterpolated(
+                        $"[yellow]{result.Appended} events were restored before the restore stopped[/]: restore again into a new, empty database.");
+                else if (result.Appended > 0)
                     AnsiConsole.MarkupLineInterpolated(
                         $"[yellow]{result.Appended} events were appended before the import stopped[/], {result.AlreadyPresent} already present. Importing the file again skips what is recorded.");
                 return false;
             }
-            AnsiConsole.MarkupLineInterpolated($"[green]{result.Appended} events appended[/], {result.AlreadyPresent} already present.");
+            if (input.AsRecordedFlag) AnsiConsole.MarkupLineInterpolated($"[green]{result.Appended} events restored[/] at their recorded sequences, times and writers.");
+            else AnsiConsole.MarkupLineInterpolated($"[green]{result.Appended} events appended[/], {result.AlreadyPresent} already present.");
             return true;
         });
     }

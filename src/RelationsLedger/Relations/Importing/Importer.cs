@@ -8,8 +8,8 @@ namespace RelationsLedger.Relations.Importing;
 /// file could not be split into lines (a JSON array that does not parse), said at the line where it broke.</summary>
 public sealed record ImportLine(int Number, string Text, string? Problem = null);
 
-/// <summary>A line validated: the event it submits to its pair.</summary>
-public readonly record struct ParsedLine(Pair Pair, Submission Submission, int Line);
+/// <summary>A line validated: the event it submits to its pair (and, for a restore, where and when it was recorded).</summary>
+public readonly record struct ParsedLine(Pair Pair, Submission Submission, int Line, RecordedAs? Recorded = null);
 
 public sealed record ImportResult(int Appended, int AlreadyPresent, Problems Problems)
 {
@@ -72,21 +72,28 @@ public static class Importer
         }
     }
 
+    /// <param name="asRecorded">keep each line's recorded sequence, time and writer (<see cref="Restore"/>): into an empty ledger</param>
     public static async Task<ImportResult> ImportAsync(Appending appending, IEnumerable<ImportLine> lines, DateOnly today,
-        Action<int, int>? progress = null, CancellationToken ct = default, string writer = "import")
+        Action<int, int>? progress = null, CancellationToken ct = default, string writer = Restore.Writer, bool asRecorded = false)
     {
         // parsing and validation are pure and per line: they run on every core, and problems are reported in line order
-        var checkedLines = lines.AsParallel().AsOrdered().Select(line => Check(line, today)).ToList();
+        var checkedLines = lines.AsParallel().AsOrdered().Select(line => Check(line, today, asRecorded)).ToList();
         var problems = new Problems();
         foreach (var (_, lineProblems) in checkedLines) problems.AddAll(lineProblems);
         if (problems.Count > 0) return new ImportResult(0, 0, problems);
         var parsed = checkedLines.Select(c => c.Line!.Value).ToList();
         // an id given twice would be recorded once and the other line skipped as present, whatever its body or pair
         var firstLine = new Dictionary<Guid, int>(parsed.Count);
-        foreach (var (_, submission, line) in parsed)
+        foreach (var (_, submission, line, _) in parsed)
             if (!firstLine.TryAdd(submission.Event.Id, line))
                 problems.Add($"line {line}.eventId", $"The same eventId as line {firstLine[submission.Event.Id]}: each event is in a file once.");
         if (problems.Count > 0) return new ImportResult(0, 0, problems);
+        if (asRecorded)
+        {
+            problems.AddAll(await Restore.CheckLedgerAsync(appending.Store, ct));
+            if (problems.Count == 0) problems.AddAll(Restore.Check(parsed, await Restore.NowAsync(appending.Store, ct)));
+            if (problems.Count > 0) return new ImportResult(0, 0, problems);
+        }
         // per pair, before anything is written: the lines recorded already (as given, or a conflict), and the others'
         // provenance over the whole file — so a refused line appends nothing
         var pairs = parsed.GroupBy(l => l.Pair.Id).Select(g => g.ToList()).ToList();
@@ -100,6 +107,8 @@ public static class Importer
             fresh.AddRange(freshOfPair);
         }
         if (problems.Count > 0) return new ImportResult(0, 0, problems);
+        // the ledger was empty: every line is new, and goes in file order
+        if (asRecorded) return await Restore.WriteAsync(appending, parsed, progress, ct);
 
         // what is written now can meet only what other writers record meanwhile (a fact retracted over HTTP)
         int appended = 0, alreadyPresent = parsed.Count - fresh.Count;
@@ -167,7 +176,7 @@ public static class Importer
         return taken;
     }
 
-    private static (ParsedLine? Line, Problems Problems) Check(ImportLine line, DateOnly today)
+    private static (ParsedLine? Line, Problems Problems) Check(ImportLine line, DateOnly today, bool asRecorded)
     {
         var problems = new Problems();
         var prefix = $"line {line.Number}";
@@ -195,7 +204,8 @@ public static class Importer
         var submission = SubmissionReader.Read(body, today, problems, prefix, FileFields);
         if (submission?.ExpectedVersion is not null)
             problems.Add($"{prefix}.expectedVersion", "A file's lines are appended in order, each after the one before: expectedVersion is for a single request.");
-        return (submission is null ? null : new ParsedLine(pair, submission, line.Number), problems);
+        var recorded = asRecorded ? RecordedAs.Read(body, problems, prefix) : null;
+        return (submission is null || (asRecorded && recorded is null) ? null : new ParsedLine(pair, submission, line.Number, recorded), problems);
     }
 
     /// <summary>Pairs imported side by side: enough to overlap one transaction's commit with the next one's work.</summary>

@@ -89,6 +89,15 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         return new AppendOutcome.Done(appended, Replayed: false);
     }
 
+    /// <summary>A restore's transaction (<see cref="StreamWriter.RestoreAsync"/>): its events were checked, file-wide, as
+    /// an import's are. Answers a conflict when a pair has moved on; throws when the transaction fails.</summary>
+    public async Task<string?> RestoreAsync(IReadOnlyList<RestoredWrite> writes, IReadOnlyList<(long From, long To)> gaps)
+    {
+        if (await writer.RestoreAsync(writes, gaps) is { } conflict) return conflict;
+        foreach (var e in writes.SelectMany(w => w.Events)) metrics.Appended(e.Event.GetType().Name);
+        return null;
+    }
+
     /// <summary>An import's check of a pair's lines not yet recorded, all of them, before any is written: provenance and
     /// related ids against what is stored and the lines before, as each run's append will check them — so a file that
     /// corrects a fact it retracted earlier appends nothing, instead of its runs up to that line.</summary>

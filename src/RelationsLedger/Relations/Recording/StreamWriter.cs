@@ -21,6 +21,12 @@ public sealed record Stamp(string Writer, string? RequestId = null, string? Clie
     }
 }
 
+/// <summary>An event as it was recorded in the ledger it was exported from: its sequence, time and writer there.</summary>
+public sealed record RestoredEvent(LedgerEvent Event, long Sequence, DateTimeOffset RecordedAt, string Writer);
+
+/// <summary>A pair's events in one transaction of a restore, after the version the pair is at.</summary>
+public sealed record RestoredWrite(Pair Pair, long VersionBefore, IReadOnlyList<RestoredEvent> Events);
+
 /// <summary>Pairs' new events and the timeline rows they change, written into Marten's own tables with group commit:
 /// the writes that arrive while a transaction is being committed wait for the next one and share it. A transaction is
 /// two round trips: begin, move each stream's version on (locking its row) and draw sequences; insert every event and
@@ -87,6 +93,19 @@ public sealed class StreamWriter : IAsyncDisposable
         await _committer;
     }
 
+    /// <summary>Writes <paramref name="writes"/> in one transaction at the sequences, times and by the writers they were
+    /// recorded with elsewhere (a restore of an export, in its order), each after its pair's given version, and fills
+    /// <paramref name="gaps"/> (sequences the file does not hold, up to its last) with tombstones, so the async daemon
+    /// does not wait on them; the store's sequence is moved past the last. Throws when the transaction fails (nothing
+    /// of it stays); answers a conflict when a pair is not at its version.</summary>
+    public async Task<string?> RestoreAsync(IReadOnlyList<RestoredWrite> writes, IReadOnlyList<(long From, long To)> gaps)
+    {
+        var group = writes.Select(r => new Write(r.Pair, [.. r.Events.Select(e => e.Event)], r.VersionBefore, new Stamp(Importing.Restore.Writer), null, 0, null) { Given = r.Events }).ToList();
+        await CommitAsync(group, gaps);
+        _statistics.AfterBulkWrite();
+        return group.Select(w => w.Done.Task.Result.Item2).FirstOrDefault(conflict => conflict is not null);
+    }
+
     /// <summary>What a write's references were checked against, to check again under the stream's row lock: the ids
     /// it points at, and the check itself (problems, or null).</summary>
     public sealed record Recheck(IReadOnlySet<Guid> Ids, Func<IReadOnlyList<RecordedEvent>, Problems?> Problems);
@@ -100,6 +119,8 @@ public sealed class StreamWriter : IAsyncDisposable
     private sealed class Write(Pair pair, IReadOnlyList<LedgerEvent> events, long? expectedVersion, Stamp stamp, IReadOnlyList<RecordedEvent>? stored, long storedVersion, Recheck? recheck)
     {
         public Recheck? Recheck => recheck;
+        /// <summary>A restore's: each event's sequence, time and writer as recorded elsewhere, instead of drawn now.</summary>
+        public IReadOnlyList<RestoredEvent>? Given { get; init; }
         /// <summary>Set when its references failed under the lock: it is answered with these, never tried again.</summary>
         public Problems? Rejected;
         public Pair Pair => pair;
@@ -219,7 +240,7 @@ public sealed class StreamWriter : IAsyncDisposable
 
     /// <summary>One transaction for <paramref name="group"/>; completes each write, or throws (rolled back, tombstones
     /// written for the sequences drawn) and completes none.</summary>
-    private async Task CommitAsync(IReadOnlyList<Write> group)
+    private async Task CommitAsync(IReadOnlyList<Write> group, IReadOnlyList<(long From, long To)>? gaps = null)
     {
         await using var connection = _store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
@@ -238,7 +259,7 @@ public sealed class StreamWriter : IAsyncDisposable
                 foreach (var w in drawn)
                 {
                     var (current, recordedAt, sequences) = w.Drawn;
-                    w.Fresh = w.Events.Select((e, i) => new RecordedEvent(e, sequences[i], recordedAt, current + 1 + i)).ToList();
+                    w.Fresh = w.Events.Select((e, i) => new RecordedEvent(e, sequences[i], w.Given?[i].RecordedAt ?? recordedAt, current + 1 + i)).ToList();
                     // provenance rewrites rows of earlier events: resolve against what bears on them as it stands under the
                     // lock, and check its references again there (a write that raced it may have retracted its fact)
                     if (w.Fresh.Any(e => e.Event is ProvenanceEvent) && (w.Stored is null || w.StoredVersion != current))
@@ -267,6 +288,7 @@ public sealed class StreamWriter : IAsyncDisposable
                 }
                 if (changed.Count > 0) batch.BatchCommands.Add(InsertRows(changed, upsert: true));
             }
+            if (gaps is not null) AddRestoredSequences(batch, gaps, group.SelectMany(w => w.Given ?? []).Max(e => e.Sequence));
             batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
             await batch.ExecuteNonQueryAsync();
             if (Committed is { } committed) await committed(group.Count);
@@ -275,15 +297,16 @@ public sealed class StreamWriter : IAsyncDisposable
         {
             // the connection may be gone (then so is the transaction); otherwise end it before it goes back to the pool
             try { await EventRows.ExecuteAsync(connection, "rollback", CancellationToken.None); } catch (NpgsqlException) { }
-            // a write the failure came before has drawn nothing (its Drawn is still unset)
-            await TombstonesAsync([.. ordered.SelectMany(w => w.Drawn.Sequences ?? [])]);
+            // a write the failure came before has drawn nothing (its Drawn is still unset); a restore's sequences are its
+            // file's, to be written again
+            await TombstonesAsync([.. ordered.Where(w => w.Given is null).SelectMany(w => w.Drawn.Sequences ?? [])]);
             foreach (var w in ordered) w.Drawn = default;
             throw;
         }
         foreach (var w in ordered)
             w.Done.SetResult(w.Drawn.Sequences.Length == 0
                 ? (null, $"The pair's stream is at version {w.Drawn.Current}, not the expected {w.ExpectedVersion}: read it again and retry.")
-                : (w.Fresh.Select(e => new Appended(e.Event.Id, w.Pair.Id, e.Version, e.Sequence, w.Drawn.RecordedAt)).ToList(), null));
+                : (w.Fresh.Select(e => new Appended(e.Event.Id, w.Pair.Id, e.Version, e.Sequence, e.RecordedAt)).ToList(), null));
     }
 
     /// <summary>One row of Marten's event table as both writes (arrays, COPY) send it, in <see cref="EventRows.EventColumns"/>
@@ -294,7 +317,8 @@ public sealed class StreamWriter : IAsyncDisposable
     private IEnumerable<EventRow> EventRowsOf(List<Write> writes) => writes.SelectMany(w =>
     {
         var headers = JsonSerializer.Serialize(w.Stamp.Headers());
-        return w.Fresh.Select(e => new EventRow(e.Sequence, e.Event.Id, w.Pair.Id, e.Version, e.Event, _rows.TypeOf(e.Event), w.Drawn.RecordedAt, w.Stamp.CorrelationId, headers));
+        return w.Fresh.Select((e, i) => new EventRow(e.Sequence, e.Event.Id, w.Pair.Id, e.Version, e.Event, _rows.TypeOf(e.Event), e.RecordedAt, w.Stamp.CorrelationId,
+            w.Given is { } given ? JsonSerializer.Serialize(new Stamp(given[i].Writer).Headers()) : headers));
     });
 
     private NpgsqlBatchCommand InsertEvents(List<Write> writes)
@@ -361,14 +385,23 @@ public sealed class StreamWriter : IAsyncDisposable
     /// actual version for the conflict's message.</summary>
     private async Task AllocateAsync(NpgsqlConnection connection, List<Write> writes)
     {
-        NpgsqlBatchCommand Advance(Write w) => Command(
-            $"""
-            with moved as (
-                update {Schema}.mt_streams set version = version + $1, timestamp = clock_timestamp()
-                where id = $2 and ($3::bigint is null or version = $3)
-                returning version - $1 as previous, timestamp)
-            select previous, timestamp, nextval('{Schema}.mt_events_sequence') from moved, generate_series(1, $1)
-            """, w.Events.Count, w.Pair.Id, new NpgsqlParameter { Value = (object?)w.ExpectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        NpgsqlBatchCommand Advance(Write w) => w.Given is { } given
+            ? Command(
+                $"""
+                with moved as (
+                    update {Schema}.mt_streams set version = version + $1, timestamp = $4
+                    where id = $2 and version = $3
+                    returning version - $1 as previous, timestamp)
+                select previous, timestamp, g.sequence from moved, unnest($5::bigint[]) with ordinality as g(sequence, n) order by g.n
+                """, w.Events.Count, w.Pair.Id, w.ExpectedVersion!.Value, given[^1].RecordedAt, given.Select(e => e.Sequence).ToArray())
+            : Command(
+                $"""
+                with moved as (
+                    update {Schema}.mt_streams set version = version + $1, timestamp = clock_timestamp()
+                    where id = $2 and ($3::bigint is null or version = $3)
+                    returning version - $1 as previous, timestamp)
+                select previous, timestamp, nextval('{Schema}.mt_events_sequence') from moved, generate_series(1, $1)
+                """, w.Events.Count, w.Pair.Id, new NpgsqlParameter { Value = (object?)w.ExpectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         await using (var first = new NpgsqlBatch(connection))
         {
             first.BatchCommands.Add(new NpgsqlBatchCommand("begin"));
@@ -390,7 +423,8 @@ public sealed class StreamWriter : IAsyncDisposable
         await using var again = new NpgsqlBatch(connection);
         foreach (var w in missing)
         {
-            again.BatchCommands.Add(EnsureStream(w.Pair.Id));
+            // a restored stream begins when its first event was recorded (the history cache tells streams apart by it)
+            again.BatchCommands.Add(EnsureStream(w.Pair.Id, w.Given?[0].RecordedAt));
             again.BatchCommands.Add(Advance(w));
             again.BatchCommands.Add(Command($"select version from {Schema}.mt_streams where id = $1", w.Pair.Id));
         }
@@ -420,6 +454,23 @@ public sealed class StreamWriter : IAsyncDisposable
         return drawn == 0 ? (0, default, []) : (current, recordedAt, sequences);
     }
 
+    /// <summary>A restore's sequences in the store: tombstones where its file has none (as in the ledger it was exported
+    /// from, whose failed writes left them, or the pairs an export of one pair leaves out), and the store's sequence
+    /// past its last, so that new writes draw after it.</summary>
+    private void AddRestoredSequences(NpgsqlBatch batch, IReadOnlyList<(long From, long To)> gaps, long last)
+    {
+        if (gaps.Count > 0)
+        {
+            batch.BatchCommands.Add(EnsureStream(Tombstone.StreamKey));
+            batch.BatchCommands.Add(Command(
+                $"insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) select seq, gen_random_uuid(), $3, seq, '{{}}', $5, clock_timestamp(), $4 from unnest($1::bigint[], $2::bigint[]) as r(low, high), generate_series(low, high) as seq",
+                gaps.Select(g => g.From).ToArray(), gaps.Select(g => g.To).ToArray(), Tombstone.StreamKey, TombstoneType, EventRows.Tombstone));
+        }
+        batch.BatchCommands.Add(Command($"select setval('{Schema}.mt_events_sequence', $1) where $1 > (select case when is_called then last_value else 0 end from {Schema}.mt_events_sequence)", last));
+    }
+
+    private static readonly string TombstoneType = $"{typeof(Tombstone).FullName}, {typeof(Tombstone).Assembly.GetName().Name}";
+
     /// <summary>Fills the sequences of a failed write with Marten's tombstone events, as Marten does for its own failed
     /// appends, so the async daemon does not wait on the gap. Best effort: the daemon skips a stale gap anyway.</summary>
     private async Task TombstonesAsync(long[] sequences)
@@ -433,15 +484,16 @@ public sealed class StreamWriter : IAsyncDisposable
             batch.BatchCommands.Add(EnsureStream(Tombstone.StreamKey));
             batch.BatchCommands.Add(Command(
                 $"insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) select seq, gen_random_uuid(), $2, seq, '{{}}', $4, clock_timestamp(), $3 from unnest($1::bigint[]) as t(seq)",
-                sequences, Tombstone.StreamKey, $"{typeof(Tombstone).FullName}, {typeof(Tombstone).Assembly.GetName().Name}", EventRows.Tombstone));
+                sequences, Tombstone.StreamKey, TombstoneType, EventRows.Tombstone));
             await batch.ExecuteNonQueryAsync();
         }
         catch (NpgsqlException) { }
     }
 
     /// <summary>The stream's row, created at version 0 if the stream is new (the row the append locks).</summary>
-    private NpgsqlBatchCommand EnsureStream(string id) =>
-        Command($"insert into {Schema}.mt_streams (id, version) values ($1, 0) on conflict (id) do nothing", id);
+    private NpgsqlBatchCommand EnsureStream(string id, DateTimeOffset? created = null) => created is { } at
+        ? Command($"insert into {Schema}.mt_streams (id, version, created, timestamp) values ($1, 0, $2, $2) on conflict (id) do nothing", id, at)
+        : Command($"insert into {Schema}.mt_streams (id, version) values ($1, 0) on conflict (id) do nothing", id);
 
     private static NpgsqlBatchCommand Command(string sql, params object[] values)
     {
