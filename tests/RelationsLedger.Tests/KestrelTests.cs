@@ -80,6 +80,46 @@ public sealed class KestrelTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/relations/US-BY/timeline?types=" + string.Join(',', Enumerable.Repeat("EnvoyVisited", 500)), Ct)).StatusCode);
     }
 
+    [Fact]
+    public async Task a_header_whose_bytes_are_not_utf8_gets_a_problem_naming_it_not_an_empty_answer()
+    {
+        byte[] Latin1(string text) => System.Text.Encoding.Latin1.GetBytes(text);
+        var notUtf8 = Latin1("caf\u00e9");
+        var utf8 = System.Text.Encoding.UTF8.GetBytes("café");
+
+        var note = await RawAsync("GET /api/relations/US-BY/state", [.. Latin1("X-Note: "), .. notUtf8]);
+        Assert.StartsWith("HTTP/1.1 400", note);
+        Assert.Contains("Content-Type: application/problem+json", note);
+        Assert.Contains("The X-Note header holds bytes that are not UTF-8", note);
+        var idempotency = await RawAsync("POST /api/relations/US-BY/events", [.. Latin1($"X-Api-Key: {LedgerApp.ApiKey}\r\nIdempotency-Key: "), .. notUtf8]);
+        Assert.StartsWith("HTTP/1.1 400", idempotency);
+        Assert.Contains("The Idempotency-Key header holds bytes that are not UTF-8", idempotency);
+        // a key that is not UTF-8 is no key the app knows
+        var key = await RawAsync("POST /api/relations/US-BY/events", [.. Latin1("X-Api-Key: "), .. notUtf8]);
+        Assert.StartsWith("HTTP/1.1 403", key);
+        Assert.Contains("Content-Type: application/problem+json", key);
+
+        using var http = _app.Client();
+        Assert.Equal(0, (int)(await http.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/relations/US-BY/state", Ct))!["eventCount"]!);
+        // in UTF-8, the same headers are read as ever
+        Assert.StartsWith("HTTP/1.1 200", await RawAsync("GET /api/relations/US-BY/state", [.. Latin1("X-Note: "), .. utf8]));
+        Assert.StartsWith("HTTP/1.1 201", await RawAsync("POST /api/relations/US-BY/events", [.. Latin1($"X-Api-Key: {LedgerApp.ApiKey}\r\nIdempotency-Key: "), .. utf8]));
+    }
+
+    /// <summary>A request written to the socket as its bytes are (HttpClient sends only ASCII headers), with
+    /// <paramref name="headers"/> and, for a POST, an event; the whole answer.</summary>
+    private async Task<string> RawAsync(string requestLine, byte[] headers)
+    {
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(_app.Address.Host, _app.Address.Port, Ct);
+        var stream = socket.GetStream();
+        var body = requestLine.StartsWith("POST") ? System.Text.Encoding.UTF8.GetBytes(Samples.Event("PrisonersReleased", "2025-09-11").ToJsonString()) : [];
+        var head = System.Text.Encoding.ASCII.GetBytes($"{requestLine} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n");
+        byte[] request = [.. head, .. headers, .. "\r\n\r\n"u8, .. body];
+        await stream.WriteAsync(request, Ct);
+        return await new StreamReader(stream).ReadToEndAsync(Ct);
+    }
+
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Content.Headers.NonValidated.TryGetValues(name, out var values) ? string.Join(",", values) : null;
 }

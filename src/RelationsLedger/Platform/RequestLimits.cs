@@ -17,6 +17,9 @@ public static class RequestLimits
             // well above the app's, which answer with a problem (below)
             o.Limits.MaxRequestLineSize = 8 * MaxTargetLength;
             o.Limits.MaxRequestHeadersTotalSize = 4 * MaxHeaderBytes;
+            // a header's bytes that are not UTF-8 would be refused the same way: decoded with U+FFFD for them, the app
+            // refuses them with a problem (below) that names the header
+            o.RequestHeaderEncodingSelector = _ => System.Text.Encoding.UTF8;
         });
         var permits = configuration.GetValue("Ledger:RateLimit:PermitsPerMinute", 600);
         services.AddRateLimiter(o =>
@@ -57,13 +60,20 @@ public static class RequestLimits
                 return Results.Problem(statusCode: 414, title: "The URL is too long.", detail: $"At most {MaxTargetLength:N0} characters; this one has {target:N0}.").ExecuteAsync(context);
             // as HTTP/1.1 sends them: "name: value\r\n" (a loop: every request passes here, appends too)
             var headers = 0;
+            string? notText = null;
             foreach (var (name, values) in context.Request.Headers)
             {
                 headers += name.Length + 4;
-                foreach (var value in values) headers += value?.Length ?? 0;
+                foreach (var value in values)
+                {
+                    headers += value?.Length ?? 0;
+                    if (value is not null && value.Contains('\uFFFD')) notText ??= name;
+                }
             }
             if (headers > MaxHeaderBytes)
                 return Results.Problem(statusCode: 431, title: "The request's headers are too large.", detail: $"At most {MaxHeaderBytes:N0} bytes in all; these take {headers:N0}.").ExecuteAsync(context);
+            if (notText is not null)
+                return Results.Problem(statusCode: 400, title: "A header is not UTF-8 text.", detail: $"The {notText} header holds bytes that are not UTF-8 (or U+FFFD, the character that stands for them): send it as UTF-8, or as ASCII.").ExecuteAsync(context);
             return next(context);
         });
         app.UseCors();
