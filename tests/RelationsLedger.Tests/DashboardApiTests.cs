@@ -170,6 +170,15 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.Empty(await Targets("target=ofac-124&match=similar"));
         Assert.Equal("similar", (string)(await GetJson("/api/sanctions?target=hrodno&match=similar"))["match"]!);
         Assert.Null((await GetJson("/api/sanctions?target=hrodno"))["match"]);
+        // each row screened says why it matched: each word, the word of the target or id it found, and how
+        var why = (await GetJson($"/api/sanctions?asOf=2025-01-01&target={Uri.EscapeDataString("Гродно азот 1234")}&match=similar"))["sanctions"]!.AsArray().Single()!["matched"]!;
+        Assert.Equal("""[{"word":"grodno","found":"Grodno","in":"target","how":"as typed"},{"word":"azot","found":"Azot","in":"target","how":"as typed"},{"word":"1234","found":"1234","in":"targetId","how":"as typed"}]""", why.ToJsonString());
+        var spelt = (await GetJson("/api/sanctions?asOf=2025-01-01&target=Bielavia&match=similar"))["sanctions"]!.AsArray().Single()!["matched"]!;
+        Assert.Equal("""[{"word":"bielavia","found":"Belavia","in":"target","how":"a letter apart"}]""", spelt.ToJsonString());
+        Assert.All((await GetJson("/api/sanctions?asOf=2025-01-01"))["sanctions"]!.AsArray(), row => Assert.False(row!.AsObject().ContainsKey("matched")));
+        var screened = await (await Http.GetAsync("/api/sanctions?asOf=2025-01-01&target=hrodna&format=csv", Ct)).Content.ReadAsStringAsync(Ct);
+        Assert.EndsWith(",matched", screened.Split("\r\n")[0]);
+        Assert.EndsWith(",\"hrodna: Hrodna\"", screened.Split("\r\n")[1]);
         var fuzzy = await Http.GetAsync("/api/sanctions?target=belavia&match=fuzzy", Ct);
         Assert.Equal(HttpStatusCode.BadRequest, fuzzy.StatusCode);
         Assert.Contains("\"match\":[\"Must be one of: words, similar.\"]", await fuzzy.Content.ReadAsStringAsync(Ct));

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -452,8 +453,10 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.Contains("0 measures", (await Run("sanctions", "--as-of", "2025-09-30", "--known-at", "2020-01-01")).Output);
         // other spellings of the name
         Assert.Contains("0 measures", (await Run("sanctions", "--as-of", "2025-09-30", "--target", "Bielavia")).Output);
-        Assert.Contains("2 measures in the sanctions register as of 2025-09-30, target spelt like \"Bielavia\"",
-            (await Run("sanctions", "--as-of", "2025-09-30", "--target", "Bielavia", "--match", "similar")).Output);
+        var similar = (await Run("sanctions", "--as-of", "2025-09-30", "--target", "Bielavia", "--match", "similar")).Output;
+        Assert.Contains("2 measures in the sanctions register as of 2025-09-30, target spelt like \"Bielavia\"", similar);
+        // and why each row is listed
+        Assert.Equal(2, Regex.Matches(similar, @"│ Matched\s+│|│ bielavia ~ Belavia \(a letter apart\)\s+│").Count - 1);
 
         // CSV on standard output alone (the host's lines go to standard error): the API's rows
         var (csvExit, csv, _) = await RunOn(App.ConnectionString, "sanctions", "--as-of", "2025-09-30", "--target", "belavia", "--csv");

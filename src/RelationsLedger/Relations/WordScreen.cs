@@ -4,6 +4,15 @@ using System.Text.Json;
 
 namespace RelationsLedger.Relations;
 
+/// <summary>How a screen's word was found in a text (<see cref="WordScreen.Explain"/>): <see cref="Found"/> is the text's
+/// word as the text spells it, <see cref="Text"/> which of the texts screened holds it.</summary>
+public sealed record WordFound(string Word, string Found, int Text, string How)
+{
+    public const string AsTyped = "as typed", OtherSpelling = "other spelling", LetterApart = "a letter apart", TwoLettersApart = "two letters apart";
+
+    public override string ToString() => How == AsTyped ? $"{Word}: {Found}" : $"{Word} ~ {Found} ({How})";
+}
+
 /// <summary>How words are matched (<c>match</c> beside <c>q</c> or <c>target</c>): as typed, in any case and accent, or in
 /// other spellings as well.</summary>
 public enum WordMatch { Words, Similar }
@@ -20,17 +29,23 @@ public sealed class WordScreen
 
     private readonly string[] _words;
 
+    // the words as typed, folded (in similar spellings, _words are their spellings)
+    private readonly string[] _typed;
+
     private readonly byte[][] _utf8;
 
-    private WordScreen(string[] words, bool similar) =>
-        (_words, Similar, _utf8) = (words, similar, [.. words.Select(w => Encoding.UTF8.GetBytes(w))]);
+    private WordScreen(string[] typed, bool similar)
+    {
+        (_typed, _words, Similar) = (typed, similar ? [.. typed.Select(Spelling)] : typed, similar);
+        _utf8 = [.. _words.Select(w => Encoding.UTF8.GetBytes(w))];
+    }
 
     /// <summary>Other spellings of a word match too: transliterations and a letter or two apart.</summary>
     public bool Similar { get; }
 
     /// <summary>The screen of <paramref name="text"/>, or null when it holds no letter or digit to screen by.</summary>
     public static WordScreen? Of(string text, bool similar = false) =>
-        Words(text) is { Length: > 0 } words ? new WordScreen(similar ? [.. words.Select(Spelling)] : words, similar) : null;
+        Words(text) is { Length: > 0 } words ? new WordScreen(words, similar) : null;
 
     /// <summary>The words, each once, in one order: screens with the same key match the same texts.</summary>
     public string Key => (Similar ? "~ " : "") + string.Join(' ', _words.Distinct().Order(StringComparer.Ordinal));
@@ -46,6 +61,54 @@ public sealed class WordScreen
         // exactly where it occurs in the text. Only other text is folded, which allocates
         var searched = texts.OfType<string>().Select(t => System.Text.Ascii.IsValid(t) ? t : Fold(t)).ToList();
         return _words.All(w => searched.Exists(t => t.Contains(w, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    /// <summary>Why <paramref name="texts"/> match, a word of the screen at a time, or null when they do not (exactly
+    /// when <see cref="Matches"/> is false): the word as typed, the text's word that it found as the text spells it,
+    /// which text (its index), and how — as typed, in another spelling, or a letter or two apart. A reviewer of a
+    /// screening hit reads there why the row is listed.</summary>
+    public IReadOnlyList<WordFound>? Explain(params string?[] texts)
+    {
+        var words = texts.SelectMany((text, i) => text is null ? [] : Tokens(text)
+            .SelectMany(token => Words(token).Select(folded => (Text: i, Token: token, Folded: folded, Spelt: Similar ? Spelling(folded) : folded)))).ToList();
+        var found = new WordFound[_words.Length];
+        for (var k = 0; k < _words.Length; k++)
+        {
+            var best = int.MaxValue;
+            foreach (var (text, token, folded, spelt) in words)
+            {
+                // accepted as Matches accepts it; the rest only names how
+                if (Similar ? !Near(_words[k], spelt) : !folded.Contains(_words[k], StringComparison.Ordinal)) continue;
+                var (rank, how) = folded.Contains(_typed[k], StringComparison.Ordinal) ? (0, WordFound.AsTyped)
+                    : spelt.Contains(_words[k], StringComparison.Ordinal) ? (1, WordFound.OtherSpelling)
+                    : Distance(_words[k], spelt) is 1 ? (2, WordFound.LetterApart) : (3, WordFound.TwoLettersApart);
+                if (rank >= best) continue;
+                (best, found[k]) = (rank, new WordFound(_typed[k], token, text, how));
+                if (rank == 0) break;
+            }
+            if (best == int.MaxValue) return null;
+        }
+        return found;
+    }
+
+    /// <summary>A text's words as it spells them: the runs between characters that fold to a space (punctuation,
+    /// spaces), whole graphemes (a letter with its accents).</summary>
+    private static IEnumerable<string> Tokens(string text)
+    {
+        var token = new StringBuilder();
+        var graphemes = StringInfo.GetTextElementEnumerator(text);
+        while (graphemes.MoveNext())
+        {
+            var grapheme = (string)graphemes.Current;
+            var folded = Fold(grapheme);
+            if (folded.Length > 0 && string.IsNullOrWhiteSpace(folded))
+            {
+                if (token.Length > 0) yield return token.ToString();
+                token.Clear();
+            }
+            else token.Append(grapheme);
+        }
+        if (token.Length > 0) yield return token.ToString();
     }
 
     /// <summary>False only when no text in <paramref name="json"/> (UTF-8) can match: JSON of ASCII alone, without a

@@ -140,6 +140,8 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         await page.Locator("#register-similar").CheckAsync();
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(rows.First).ToContainTextAsync("Lukashenko press secretary");
+        // and why: each word, the word of the target it found, and how
+        await Expect(rows.First.Locator(".matched")).ToHaveTextAsync("Matched: lukashenka ≈ Lukashenko (a letter apart); press → press");
         await Expect(page.Locator("#register-caption")).ToContainTextAsync("target spelt like “Lukashenka press” — 1 row");
         await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", new Regex("target=Lukashenka\\+press&match=similar&format=csv$"));
         await Expect(page).ToHaveURLAsync(new Regex(@"target=Lukashenka\+press&match=similar$"));

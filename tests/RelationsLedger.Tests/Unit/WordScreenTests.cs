@@ -73,4 +73,39 @@ public sealed class WordScreenTests
             }
         });
     }
+
+    [Theory]
+    [InlineData("lukashenko", false, "Aliaksandr Łukašenka", null, "lukashenko ~ Łukašenka (a letter apart)")]
+    [InlineData("Lukashenko, Alexander", false, "Alexander Lukashenko", null, "lukashenko: Lukashenko | alexander: Alexander")]
+    [InlineData("lukashenko", false, "Аляксандр Лукашэнка", null, "lukashenko ~ Лукашэнка (a letter apart)")]
+    [InlineData("Лукашенко", false, "Alexander Lukashenko", null, "lukashenko: Lukashenko")]
+    [InlineData("grodno azot", false, "JSC “Hrodna Azot”", null, "grodno ~ Hrodna (a letter apart) | azot: Azot")]
+    [InlineData("Aleksandr", false, "Aliaksandr Łukašenka", null, "aleksandr ~ Aliaksandr (other spelling)")]
+    [InlineData("belav 123", true, "Belavia", "OFAC-123", "belav: Belavia | 123: 123")]
+    [InlineData("ofac 123", true, "Belavia", "OFAC-123", "ofac: OFAC | 123: 123")]
+    public void a_match_says_which_word_of_the_text_each_word_found_and_how(string screened, bool asTyped, string target, string? id, string why)
+    {
+        var screen = WordScreen.Of(screened, similar: !asTyped)!;
+        Assert.Equal(why, string.Join(" | ", screen.Explain(target, id)!));
+        Assert.Null(screen.Explain("Belneftekhim", null));
+    }
+
+    [Fact]
+    public void a_text_is_explained_exactly_when_it_matches()
+    {
+        // names made of a few syllables, so that words meet often, in both scripts
+        var syllables = new[] { "lu", "ka", "sh", "en", "ko", "ła", "šé", "ia", "ya", "gr", "od", "no", "ха", "лу", "ка", "-", " ", "1", "2" };
+        var text = Gen.Int[0, syllables.Length - 1].Array[1, 12].Select(i => string.Concat(i.Select(j => syllables[j])));
+        // a target that is the screened text with a letter or two changed is near it more often than not
+        var edits = Gen.Select(Gen.Int[0, 1000], Gen.Int[0, syllables.Length - 1]).Array[0, 2];
+        Gen.Select(text, edits, text, Gen.Bool).Sample((screened, changes, id, similar) =>
+        {
+            var target = changes.Aggregate(screened, (t, change) => t.Length == 0 ? t : t.Remove(change.Item1 % t.Length, 1).Insert(change.Item1 % t.Length, syllables[change.Item2]));
+            if (WordScreen.Of(screened, similar) is not { } screen) return;
+            var found = screen.Explain(target, id);
+            Assert.Equal(screen.Matches(target, id), found is not null);
+            foreach (var word in found ?? [])
+                Assert.Contains(word.Found, word.Text == 0 ? target : id);
+        });
+    }
 }

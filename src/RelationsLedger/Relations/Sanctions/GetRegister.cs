@@ -77,7 +77,7 @@ public static class GetRegister
                 // each pair's rows go out as soon as it is folded
                 if (written is not null && written != pair) await FlushAsync();
                 written = pair;
-                var row = Register.Row(pair, measure, writing);
+                var row = Register.Row(pair, measure, writing, filter.Matched(measure));
                 if (csv) body.Write(Encoding.UTF8.GetBytes(Register.CsvLine(row)));
                 else json.WriteRawValue(row, skipInputValidation: true);
             }

@@ -26,6 +26,10 @@ public sealed record RegisterFilter(string? Issuer, SanctionStatus? Status, stri
 
     public bool Lists(Sanction m) => (Issuer is null || m.ImposedBy == Issuer) && (Status is null || m.Status == Status)
         && (Screen is null || Screen.Matches(m.Target, m.TargetId));
+
+    /// <summary>Why a listed row matched the screened name: each word, the word of the target or its id it found, and
+    /// how (null without a target).</summary>
+    public IReadOnlyList<WordFound>? Matched(Sanction m) => Screen?.Explain(m.Target, m.TargetId);
 }
 
 /// <summary>The sanctions register: every pair's measures at a date, as known at a moment, for the HTTP answer and the
@@ -88,16 +92,35 @@ public static class Register
         }).SingleOrDefault();
     }
 
-    /// <summary>A register row: the measure's JSON as a state answer writes it (its unknowns null) with its pair first.</summary>
-    public static byte[] Row(Pair pair, Sanction measure, JsonWriterOptions writing)
+    /// <summary>A register row: the measure's JSON as a state answer writes it (its unknowns null) with its pair first,
+    /// and, when a name was screened, why it matched (<c>matched</c>: each word, the word of the <c>target</c> or
+    /// <c>targetId</c> it found, and how).</summary>
+    public static byte[] Row(Pair pair, Sanction measure, JsonWriterOptions writing, IReadOnlyList<WordFound>? matched = null)
     {
         var fields = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(fields, writing)) JsonSerializer.Serialize(writer, measure, LedgerHttp.AnswerOptions);
-        return [.. "{\"pair\":\""u8, .. JsonEncodedText.Encode(pair.Id, writing.Encoder).EncodedUtf8Bytes, .. "\","u8, .. fields.WrittenSpan[1..]];
+        var row = fields.WrittenSpan[1..];
+        if (matched is null) return [.. "{\"pair\":\""u8, .. JsonEncodedText.Encode(pair.Id, writing.Encoder).EncodedUtf8Bytes, .. "\","u8, .. row];
+        var why = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(why, writing))
+        {
+            writer.WriteStartArray();
+            foreach (var found in matched)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("word", found.Word);
+                writer.WriteString("found", found.Found);
+                writer.WriteString("in", found.Text == 0 ? "target" : "targetId");
+                writer.WriteString("how", found.How);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        return [.. "{\"pair\":\""u8, .. JsonEncodedText.Encode(pair.Id, writing.Encoder).EncodedUtf8Bytes, .. "\","u8, .. row[..^1], .. ",\"matched\":"u8, .. why.WrittenSpan, .. "}"u8];
     }
 
     private static readonly string[] CsvColumns =
-        ["pair", "imposedBy", "target", "targetId", "program", "status", "since", "authority", "targetKind", "measures", "easedScope"];
+        ["pair", "imposedBy", "target", "targetId", "program", "status", "since", "authority", "targetKind", "measures", "easedScope", "matched"];
 
     public static string CsvHeader => Csv.Header(CsvColumns);
 
@@ -107,7 +130,9 @@ public static class Register
         using var document = JsonDocument.Parse(row);
         return Csv.Line(CsvColumns.Select(c => document.RootElement.TryGetProperty(c, out var value) ? value.ValueKind switch
         {
-            JsonValueKind.Array => string.Join("; ", value.EnumerateArray().Select(i => i.ToString())),
+            JsonValueKind.Array => string.Join("; ", value.EnumerateArray().Select(i => i.ValueKind == JsonValueKind.Object
+                ? new WordFound(i.GetProperty("word").GetString()!, i.GetProperty("found").GetString()!, 0, i.GetProperty("how").GetString()!).ToString()
+                : i.ToString())),
             JsonValueKind.Null => "",
             _ => value.ToString(),
         } : ""));

@@ -39,7 +39,7 @@ public sealed class SanctionsCommand : JasperFxAsyncCommand<SanctionsInput>
             await using var session = host.Store.QuerySession();
             var pairs = (await Register.PairsAsync(session, ct)).Select(p => p.Pair);
             var rows = Register.RowsAsync(host.Store, pairs, date, knowledge, filter, ct);
-            if (input.CsvFlag) await WriteCsvAsync(rows);
+            if (input.CsvFlag) await WriteCsvAsync(rows, filter);
             else await WriteTableAsync(rows, date, knowledge, filter);
             return true;
         });
@@ -48,19 +48,20 @@ public sealed class SanctionsCommand : JasperFxAsyncCommand<SanctionsInput>
     /// <summary>A flag's name as typed: imposedBy → --imposed-by.</summary>
     private static string Flag(string name) => "--" + string.Concat(name.Select(c => char.IsUpper(c) ? "-" + char.ToLowerInvariant(c) : c.ToString()));
 
-    private static async Task WriteCsvAsync(IAsyncEnumerable<(Pair Pair, Sanction Measure)> rows)
+    private static async Task WriteCsvAsync(IAsyncEnumerable<(Pair Pair, Sanction Measure)> rows, RegisterFilter filter)
     {
         await using var output = new System.IO.StreamWriter(DataOutput.Data, new UTF8Encoding(false));
         await output.WriteAsync(Register.CsvHeader);
         var writing = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        await foreach (var (pair, measure) in rows) await output.WriteAsync(Register.CsvLine(Register.Row(pair, measure, writing)));
+        await foreach (var (pair, measure) in rows) await output.WriteAsync(Register.CsvLine(Register.Row(pair, measure, writing, filter.Matched(measure))));
     }
 
     private static async Task WriteTableAsync(IAsyncEnumerable<(Pair Pair, Sanction Measure)> rows, DateOnly date, Knowledge knowledge, RegisterFilter filter)
     {
         var listed = new List<string[]>();
         await foreach (var (pair, m) in rows)
-            listed.Add([pair.Id, m.ImposedBy, m.TargetId is { } id ? $"{m.Target} ({id})" : m.Target, m.Program ?? "", ReplayTables.Lower(m.Status), $"{m.Since}", string.Join("; ", m.Measures)]);
+            listed.Add([pair.Id, m.ImposedBy, m.TargetId is { } id ? $"{m.Target} ({id})" : m.Target, m.Program ?? "", ReplayTables.Lower(m.Status), $"{m.Since}", string.Join("; ", m.Measures),
+                .. filter.Matched(m) is { } matched ? [string.Join("; ", matched)] : Array.Empty<string>()]);
         var known = knowledge.KnownAt is { } at ? $", as known at {at:O}" : "";
         var filters = string.Concat(
             filter.Issuer is { } issuer ? $", imposed by {issuer}" : "",
@@ -68,6 +69,6 @@ public sealed class SanctionsCommand : JasperFxAsyncCommand<SanctionsInput>
             filter.Target is { } target ? $", target {(filter.Screen!.Similar ? "spelt like" : "matching")} \"{target}\"" : "");
         // the count first: a narrow terminal wraps the rest
         AnsiConsole.MarkupLineInterpolated($"[bold]{listed.Count} measure{(listed.Count == 1 ? "" : "s")}[/] in the sanctions register as of {date:yyyy-MM-dd}{known}{filters}");
-        ReplayTables.Table(null, ["Pair", "Issuer", "Target", "Program", "Status", "Since", "Measures"], listed);
+        ReplayTables.Table(null, ["Pair", "Issuer", "Target", "Program", "Status", "Since", "Measures", .. filter.Screen is null ? Array.Empty<string>() : ["Matched"]], listed);
     }
 }

@@ -30,11 +30,20 @@ function updateCsvLink(f) {
   $('download-csv').setAttribute('download', `sanctions-as-of-${f.asOf || today()}.csv`);
 }
 
+// why a screened row is listed: each word typed, the word of the target (or its id) it found, and how
+function matched(s) {
+  const found = Array.isArray(s.matched) ? s.matched : [];
+  if (!found.length) return null;
+  return el('div', { class: 'muted small matched' }, 'Matched: ', found.map((m, i) => [i ? '; ' : null,
+    m.how === 'as typed' ? `${m.word} → ${m.found}` : `${m.word} ≈ ${m.found} (${m.how})`,
+    m.in === 'targetId' ? ' in the id' : null]));
+}
+
 function row(s, f) {
   const shown = displayPair(s.pair);
   return el('tr', { 'data-status': s.status, 'data-pair': s.pair },
     el('td', { class: 'nowrap' }, el('a', { href: `/relations/${encodeURIComponent(shown)}`, title: pairTitle(shown) }, shown)),
-    sanctionCells(s, null, f));
+    sanctionCells(s, matched(s), f));
 }
 
 let loadNo = 0;
