@@ -158,5 +158,5 @@ public sealed class RestoreTests(LedgerApp app) : ApiTest(app)
     }
 
     private Task<(int Exit, string Output, string Error)> Run(params string[] args) =>
-        AppProcess.RunAsync([AppProcess.AppDll, .. args], new Dictionary<string, string?> { ["ConnectionStrings__Ledger"] = App.ConnectionString, ["COLUMNS"] = "200" }, Ct);
+        AppProcess.VerbAsync(App.ConnectionString, Ct, args);
 }

@@ -599,5 +599,5 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     private static Task<(int Exit, string Output, string Error)> RunOn(string connectionString, params string[] args) =>
-        AppProcess.RunAsync([AppProcess.AppDll, .. args], new Dictionary<string, string?> { ["ConnectionStrings__Ledger"] = connectionString, ["COLUMNS"] = "200" }, Ct);
+        AppProcess.VerbAsync(connectionString, Ct, args);
 }

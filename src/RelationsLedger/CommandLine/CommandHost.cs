@@ -28,6 +28,16 @@ public sealed class CommandHost : IAsyncDisposable
         return await verb(command);
     }
 
+    /// <summary>False, said in one line, when API nodes check in on this database (<see cref="LedgerCluster.LiveNodesAsync"/>):
+    /// a verb that rewrites what they hold must not run beside them. <paramref name="why"/> says what would go wrong,
+    /// <paramref name="forced"/> what its --force does.</summary>
+    public async Task<bool> NoNodesRunAsync(string why, string forced)
+    {
+        if (await LedgerCluster.LiveNodesAsync(Store) is not { Count: > 0 } nodes) return true;
+        Spectre.Console.AnsiConsole.MarkupLineInterpolated($"[red]API nodes run on this database[/] ({string.Join("; ", nodes)}): stop them first. {why} [grey](--force {forced} anyway.)[/]");
+        return false;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Services.GetRequiredService<LedgerDatabase>().StopAsync(CancellationToken.None);

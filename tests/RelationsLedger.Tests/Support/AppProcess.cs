@@ -44,6 +44,11 @@ public sealed class AppProcess : IAsyncDisposable
         return (process.ExitCode, await output, await error);
     }
 
+    /// <summary>The app's verb <paramref name="args"/> run on the database at <paramref name="connectionString"/>,
+    /// its tables 200 columns wide.</summary>
+    public static Task<(int Exit, string Output, string Error)> VerbAsync(string connectionString, CancellationToken ct, params string[] args) =>
+        RunAsync([AppDll, .. args], new Dictionary<string, string?> { ["ConnectionStrings__Ledger"] = connectionString, ["COLUMNS"] = "200" }, ct);
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -31,12 +31,9 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
         }
         return await CommandHost.RunAsync(input, async host =>
         {
-            if (input.AsRecordedFlag && !input.ForceFlag && await Platform.LedgerCluster.LiveNodesAsync(host.Store) is { Count: > 0 } nodes)
-            {
-                AnsiConsole.MarkupLineInterpolated(
-                    $"[red]API nodes run on this database[/] ({string.Join("; ", nodes)}): stop them first. A restore writes at its file's sequences, and an event appended meanwhile would take one of them. [grey](--force restores anyway.)[/]");
+            if (input.AsRecordedFlag && !input.ForceFlag && !await host.NoNodesRunAsync(
+                    "A restore writes at its file's sequences, and an event appended meanwhile would take one of them.", "restores"))
                 return false;
-            }
             using var reader = Importer.Open(input.File);
             ImportResult result = null!;
             await AnsiConsole.Progress().StartAsync(async progress =>

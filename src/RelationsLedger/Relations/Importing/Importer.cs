@@ -23,6 +23,9 @@ public static class Importer
 {
     public const int Chunk = 1000;
 
+    /// <summary>Who an import's events were recorded by (a restore keeps each line's own).</summary>
+    public const string Writer = "import";
+
     /// <summary>Fields a line of a file may carry besides the API's envelope: its pair, and what an export adds.</summary>
     private static readonly HashSet<string> FileFields = ["pair", "recorded"];
 
@@ -74,7 +77,7 @@ public static class Importer
 
     /// <param name="asRecorded">keep each line's recorded sequence, time and writer (<see cref="Restore"/>): into an empty ledger</param>
     public static async Task<ImportResult> ImportAsync(Appending appending, IEnumerable<ImportLine> lines, DateOnly today,
-        Action<int, int>? progress = null, CancellationToken ct = default, string writer = Restore.Writer, bool asRecorded = false)
+        Action<int, int>? progress = null, CancellationToken ct = default, string writer = Writer, bool asRecorded = false)
     {
         // parsing and validation are pure and per line: they run on every core, and problems are reported in line order
         var checkedLines = lines.AsParallel().AsOrdered().Select(line => Check(line, today, asRecorded)).ToList();

@@ -58,8 +58,6 @@ public sealed partial record RecordedAs(long Sequence, long? Version, DateTimeOf
 /// with tombstones.</summary>
 public static class Restore
 {
-    public const string Writer = "import";
-
     /// <summary>The most sequences a file may skip: each becomes a tombstone (an export of one pair of a large ledger
     /// skips the others' events; a mistyped sequence would have the restore write billions).</summary>
     public const long MaxSkipped = 10_000_000;
@@ -120,7 +118,7 @@ public static class Restore
         {
             ct.ThrowIfCancellationRequested();
             var writes = chunk.GroupBy(l => l.Pair.Id).Select(g => new RestoredWrite(g.First().Pair, versions.GetValueOrDefault(g.Key),
-                [.. g.Select(l => new RestoredEvent(l.Submission.Event, l.Recorded!.Sequence, l.Recorded.At, l.Recorded.By ?? Writer))])).ToList();
+                [.. g.Select(l => new RestoredEvent(l.Submission.Event, l.Recorded!.Sequence, l.Recorded.At, l.Recorded.By ?? Importer.Writer))])).ToList();
             var gaps = new List<(long, long)>();
             foreach (var sequence in chunk.Select(l => l.Recorded!.Sequence))
             {

@@ -1,6 +1,5 @@
 using JasperFx.CommandLine;
 using RelationsLedger.CommandLine;
-using RelationsLedger.Platform;
 using Spectre.Console;
 
 namespace RelationsLedger.Relations.Projections;
@@ -16,12 +15,9 @@ public sealed class RebuildCommand : JasperFxAsyncCommand<RebuildInput>
 {
     public override Task<bool> Execute(RebuildInput input) => CommandHost.RunAsync(input, async host =>
     {
-        if (!input.ForceFlag && await LedgerCluster.LiveNodesAsync(host.Store) is { Count: > 0 } nodes)
-        {
-            AnsiConsole.MarkupLineInterpolated(
-                $"[red]API nodes run on this database[/] ({string.Join("; ", nodes)}): stop them first. Their daemon keeps the summary projection's position in memory, and a rebuild that rewrites it under them stops that projection until they restart. [grey](--force rebuilds anyway.)[/]");
+        if (!input.ForceFlag && !await host.NoNodesRunAsync(
+                "Their daemon keeps the summary projection's position in memory, and a rebuild that rewrites it under them stops that projection until they restart.", "rebuilds"))
             return false;
-        }
         var result = await Rebuild.RunAsync(host.Store);
         AnsiConsole.MarkupLineInterpolated(
             $"[green]Rebuilt[/] {result.TimelineRows} timeline rows and {result.Pairs} pair summaries from {result.Events} events in {result.Elapsed.TotalSeconds:0.0} s ({result.EventsPerSecond:#,0} events/s).");

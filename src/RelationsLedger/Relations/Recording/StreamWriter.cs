@@ -100,7 +100,7 @@ public sealed class StreamWriter : IAsyncDisposable
     /// of it stays); answers a conflict when a pair is not at its version.</summary>
     public async Task<string?> RestoreAsync(IReadOnlyList<RestoredWrite> writes, IReadOnlyList<(long From, long To)> gaps)
     {
-        var group = writes.Select(r => new Write(r.Pair, [.. r.Events.Select(e => e.Event)], r.VersionBefore, new Stamp(Importing.Restore.Writer), null, 0, null) { Given = r.Events }).ToList();
+        var group = writes.Select(r => new Write(r.Pair, [.. r.Events.Select(e => e.Event)], r.VersionBefore, new Stamp(Importing.Importer.Writer), null, 0, null) { Given = r.Events }).ToList();
         await CommitAsync(group, gaps);
         _statistics.AfterBulkWrite();
         return group.Select(w => w.Done.Task.Result.Item2).FirstOrDefault(conflict => conflict is not null);
@@ -459,17 +459,18 @@ public sealed class StreamWriter : IAsyncDisposable
     /// past its last, so that new writes draw after it.</summary>
     private void AddRestoredSequences(NpgsqlBatch batch, IReadOnlyList<(long From, long To)> gaps, long last)
     {
-        if (gaps.Count > 0)
-        {
-            batch.BatchCommands.Add(EnsureStream(Tombstone.StreamKey));
-            batch.BatchCommands.Add(Command(
-                $"insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) select seq, gen_random_uuid(), $3, seq, '{{}}', $5, clock_timestamp(), $4 from unnest($1::bigint[], $2::bigint[]) as r(low, high), generate_series(low, high) as seq",
-                gaps.Select(g => g.From).ToArray(), gaps.Select(g => g.To).ToArray(), Tombstone.StreamKey, TombstoneType, EventRows.Tombstone));
-        }
+        if (gaps.Count > 0) AddTombstones(batch, [.. gaps.Select(g => g.From)], [.. gaps.Select(g => g.To)]);
         batch.BatchCommands.Add(Command($"select setval('{Schema}.mt_events_sequence', $1) where $1 > (select case when is_called then last_value else 0 end from {Schema}.mt_events_sequence)", last));
     }
 
-    private static readonly string TombstoneType = $"{typeof(Tombstone).FullName}, {typeof(Tombstone).Assembly.GetName().Name}";
+    /// <summary>Marten's tombstone events at every sequence from each of <paramref name="from"/> to its <paramref name="to"/>.</summary>
+    private void AddTombstones(NpgsqlBatch batch, long[] from, long[] to)
+    {
+        batch.BatchCommands.Add(EnsureStream(Tombstone.StreamKey));
+        batch.BatchCommands.Add(Command(
+            $"insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) select seq, gen_random_uuid(), $3, seq, '{{}}', $5, clock_timestamp(), $4 from unnest($1::bigint[], $2::bigint[]) as r(low, high), generate_series(low, high) as seq",
+            from, to, Tombstone.StreamKey, $"{typeof(Tombstone).FullName}, {typeof(Tombstone).Assembly.GetName().Name}", EventRows.Tombstone));
+    }
 
     /// <summary>Fills the sequences of a failed write with Marten's tombstone events, as Marten does for its own failed
     /// appends, so the async daemon does not wait on the gap. Best effort: the daemon skips a stale gap anyway.</summary>
@@ -481,10 +482,7 @@ public sealed class StreamWriter : IAsyncDisposable
             await using var connection = _store.Storage.Database.CreateConnection();
             await connection.OpenAsync();
             await using var batch = new NpgsqlBatch(connection);
-            batch.BatchCommands.Add(EnsureStream(Tombstone.StreamKey));
-            batch.BatchCommands.Add(Command(
-                $"insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) select seq, gen_random_uuid(), $2, seq, '{{}}', $4, clock_timestamp(), $3 from unnest($1::bigint[]) as t(seq)",
-                sequences, Tombstone.StreamKey, TombstoneType, EventRows.Tombstone));
+            AddTombstones(batch, sequences, sequences);
             await batch.ExecuteNonQueryAsync();
         }
         catch (NpgsqlException) { }

@@ -99,8 +99,8 @@ public static class Register
     {
         var fields = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(fields, writing)) JsonSerializer.Serialize(writer, measure, LedgerHttp.AnswerOptions);
-        var row = fields.WrittenSpan[1..];
-        if (matched is null) return [.. "{\"pair\":\""u8, .. JsonEncodedText.Encode(pair.Id, writing.Encoder).EncodedUtf8Bytes, .. "\","u8, .. row];
+        byte[] row = [.. "{\"pair\":\""u8, .. JsonEncodedText.Encode(pair.Id, writing.Encoder).EncodedUtf8Bytes, .. "\","u8, .. fields.WrittenSpan[1..]];
+        if (matched is null) return row;
         var why = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(why, writing))
         {
@@ -116,7 +116,7 @@ public static class Register
             }
             writer.WriteEndArray();
         }
-        return [.. "{\"pair\":\""u8, .. JsonEncodedText.Encode(pair.Id, writing.Encoder).EncodedUtf8Bytes, .. "\","u8, .. row[..^1], .. ",\"matched\":"u8, .. why.WrittenSpan, .. "}"u8];
+        return [.. row.AsSpan()[..^1], .. ",\"matched\":"u8, .. why.WrittenSpan, .. "}"u8];
     }
 
     private static readonly string[] CsvColumns =
