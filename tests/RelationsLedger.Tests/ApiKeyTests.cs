@@ -61,4 +61,43 @@ public sealed class ApiKeyTests(LedgerApp app) : ApiTest(app)
         // a provenance event answers as recorded, with its own writer
         Assert.Equal("newsroom", (string?)(await GetJson($"/api/events/{correction}"))["recordedBy"]);
     }
+
+    [Fact]
+    public async Task a_timeline_item_says_when_and_by_whom_its_fact_was_recorded_on_every_way_of_reading_it()
+    {
+        using var newsroom = App.CreateClient(LedgerApp.NewsroomKey);
+        async Task<JsonObject> As(HttpClient client, JsonObject body)
+        {
+            var response = await client.PostAsJsonAsync("/api/relations/US-BY/events", body, Ct);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!.AsObject();
+        }
+        var visit = await As(Http, Samples.Event("EnvoyVisited", "2025-09-11", summary: "Envoy in Minsk"));
+        var release = await As(newsroom, Samples.Event("PrisonersReleased", "2025-09-11", summary: "Prisoners freed in Minsk"));
+        // corrected later by another key: the row keeps the corrected body, the item keeps the fact's own record
+        var correction = await As(newsroom, Samples.Correction(Guid.Parse((string)visit["eventId"]!), new JsonObject { ["summary"] = "Envoy visits Minsk" }));
+        Assert.NotEqual((string?)visit["recordedAt"], (string?)correction["recordedAt"]);
+
+        var expected = new[] { (visit, "default"), (release, "newsroom") }
+            .Select(x => ((string)x.Item1["eventId"]!, (string)x.Item1["recordedAt"]!, x.Item2)).ToList();
+        (string, string, string)[] Recorded(JsonNode page) => [.. page["events"]!.AsArray()
+            .Select(e => ((string)e!["eventId"]!, (string)e["recordedAt"]!, (string)e["recordedBy"]!))];
+        var rows = await GetJson("/api/relations/US-BY/timeline");
+        Assert.Equal(expected, Recorded(rows));
+        Assert.True((bool)rows["events"]![0]!["corrected"]!);
+        // as known now, from the stream, and through a search: the same items
+        var knownNow = await GetJson($"/api/relations/US-BY/timeline?knownAt={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(1).ToString("O"))}");
+        Assert.True(JsonNode.DeepEquals(rows["events"], knownNow["events"]), $"{rows["events"]} != {knownNow["events"]}");
+        Assert.Equal(expected, Recorded(await GetJson("/api/relations/US-BY/timeline?q=minsk")));
+        Assert.Equal(expected[1..], Recorded(await GetJson("/api/relations/US-BY/timeline?q=freed&match=similar")));
+        // as known before the correction: the fact as first recorded, by its own writer at its own time
+        var before = await GetJson($"/api/relations/US-BY/timeline?knownAt={Uri.EscapeDataString((string)release["recordedAt"]!)}");
+        Assert.Equal(expected, Recorded(before));
+        Assert.Equal("Envoy in Minsk", (string?)before["events"]![0]!["summary"]);
+
+        // the CSV's last two columns, as the JSON writes them (a recorded time can be pasted as a knownAt)
+        var csv = CsvText.Records(await Http.GetStringAsync("/api/relations/US-BY/timeline?format=csv", Ct));
+        Assert.Equal(["recordedAt", "recordedBy"], csv[0][^2..]);
+        Assert.Equal(expected, csv.Skip(1).Select(r => (r[6], r[^2], r[^1])));
+    }
 }

@@ -59,15 +59,16 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("timeline-BY-US.csv", response.Content.Headers.ContentDisposition?.FileName);
         var text = await response.Content.ReadAsStringAsync(Ct);
-        Assert.StartsWith("occurredOn,type,summary,data,sources,relatedEventIds,eventId,sequence,corrected,disputed,retracted\r\n", text);
+        Assert.StartsWith("occurredOn,type,summary,data,sources,relatedEventIds,eventId,sequence,corrected,disputed,retracted,recordedAt,recordedBy\r\n", text);
         var records = CsvText.Records(text);
         // a record per event, in the JSON's order, each with every column
         Assert.Equal(json.Select(e => (string)e!["eventId"]!), records.Skip(1).Select(r => r[6]));
-        Assert.All(records, r => Assert.Equal(11, r.Length));
+        Assert.All(records, r => Assert.Equal(13, r.Length));
         // a formula is text; the data is the event's JSON; each source's parts, sources apart by "; "
         var row = records.Single(r => r[6] == id);
         var item = json.Single(e => (string)e!["eventId"]! == id)!;
-        Assert.Equal(["2025-09-11", "EnvoyVisited", "'=Envoy in Minsk, \"letter\"", "Reuters, Report, 2025-09-11, https://www.reuters.com/world/; BelTA", "", $"{item["sequence"]}", "false", "false", "false"],
+        Assert.Equal(["2025-09-11", "EnvoyVisited", "'=Envoy in Minsk, \"letter\"", "Reuters, Report, 2025-09-11, https://www.reuters.com/world/; BelTA", "", $"{item["sequence"]}", "false", "false", "false",
+            $"{item["recordedAt"]}", "default"],
             [.. row[..3], .. row[4..6], .. row[7..]]);
         Assert.True(JsonNode.DeepEquals(item["data"], JsonNode.Parse(row[3])));
 

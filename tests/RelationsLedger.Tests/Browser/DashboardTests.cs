@@ -174,6 +174,8 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         var page = await host.OpenAsync("/relations/US-BY/timeline?from=2025-01-01&to=2025-12-31");
         var items = page.Locator("#timeline li.timeline-item");
         await Expect(items.First).ToBeVisibleAsync();
+        // each item says when and by whom it was recorded: the seed file, for the seed history
+        await Expect(items.First.Locator(".item-recorded")).ToHaveTextAsync(new Regex(@"^Recorded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\S* by seed:us-by\.ndjson as #\d+$"));
         var link = page.Locator("#download-csv");
         await Expect(link).ToHaveAttributeAsync("href", "/api/relations/US-BY/timeline?from=2025-01-01&to=2025-12-31&limit=10000&format=csv");
         async Task<List<string[]>> Downloaded() =>

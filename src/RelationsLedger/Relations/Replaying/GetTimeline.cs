@@ -8,21 +8,28 @@ using Wolverine.Http;
 
 namespace RelationsLedger.Relations.Replaying;
 
+/// <summary>A fact as a timeline lists it: as now corrected, its flags, and when and by whom it was first recorded
+/// (<see cref="RecordedBy"/>: an API key's name, a seed file, <c>import</c>; null for an event stored without one).</summary>
 public sealed record TimelineItem(
     Guid EventId, string Type, Occurrence OccurredOn, string Summary, System.Text.Json.JsonElement Data, IReadOnlyList<Source> Sources,
-    IReadOnlyList<Guid> RelatedEventIds, long Sequence, bool Corrected, bool Disputed, bool Retracted)
+    IReadOnlyList<Guid> RelatedEventIds, long Sequence, DateTimeOffset RecordedAt, string? RecordedBy, bool Corrected, bool Disputed, bool Retracted)
 {
-    public static TimelineItem Of(ResolvedEvent e) => Of(e.Event, e.Sequence, e.Corrected, e.Disputed, e.Retracted);
+    public static TimelineItem Of(ResolvedEvent e, string? recordedBy) => Of(e.Event, e.Recorded, recordedBy, e.Corrected, e.Disputed, e.Retracted);
 
-    /// <summary>A row's item: its own body if it keeps one (a corrected fact), else <paramref name="stored"/>'s.</summary>
-    public static TimelineItem Of(TimelineEntry row, LedgerEvent? stored) => row.HasBody
-        ? new(row.Id, row.Type, row.OccurredOn!.Value, row.Summary!, row.Data!.Element, row.Sources ?? [], row.RelatedEventIds ?? [],
-            row.Sequence, row.Corrected, row.Disputed, row.Retracted)
-        : Of(stored ?? throw new InvalidOperationException($"The event of timeline row {row.Id} (sequence {row.Sequence}) is not in the event table."),
-            row.Sequence, row.Corrected, row.Disputed, row.Retracted);
+    /// <summary>A row's item: its own body if it keeps one (a corrected fact), else <paramref name="stored"/>'s; the
+    /// recorded time is always the stored event's.</summary>
+    public static TimelineItem Of(TimelineEntry row, RecordedEvent? stored, string? recordedBy)
+    {
+        if (stored is null) throw new InvalidOperationException($"The event of timeline row {row.Id} (sequence {row.Sequence}) is not in the event table.");
+        return row.HasBody
+            ? new(row.Id, row.Type, row.OccurredOn!.Value, row.Summary!, row.Data!.Element, row.Sources ?? [], row.RelatedEventIds ?? [],
+                row.Sequence, stored.RecordedAt, recordedBy, row.Corrected, row.Disputed, row.Retracted)
+            : Of(stored.Event, stored, recordedBy, row.Corrected, row.Disputed, row.Retracted);
+    }
 
-    private static TimelineItem Of(LedgerEvent e, long sequence, bool corrected, bool disputed, bool retracted) => new(
-        e.Id, e.GetType().Name, e.OccurredOn, e.Summary, EventCatalog.DataElementOf(e), e.Sources, e.RelatedEventIds, sequence, corrected, disputed, retracted);
+    private static TimelineItem Of(LedgerEvent e, RecordedEvent recorded, string? recordedBy, bool corrected, bool disputed, bool retracted) => new(
+        e.Id, e.GetType().Name, e.OccurredOn, e.Summary, EventCatalog.DataElementOf(e), e.Sources, e.RelatedEventIds,
+        recorded.Sequence, recorded.RecordedAt, recordedBy, corrected, disputed, retracted);
 }
 
 public sealed record TimelinePage(string Pair, IReadOnlyList<TimelineItem> Events, string? Next);
@@ -72,8 +79,10 @@ public static class GetTimeline
             if (!withRetracted) query = query.Where(x => !x.Retracted);
             if (cursor is var (d, s)) query = query.Where(x => x.Effective > d || (x.Effective == d && x.Sequence > s));
             var rows = (await query.OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Take(size + 1).ToListAsync(ct)).ToList();
-            var stored = await StoredAsync(session, rows.Where(r => !r.HasBody).Select(r => r.Sequence).ToArray(), ct);
-            items = rows.Select(r => TimelineItem.Of(r, stored.GetValueOrDefault(r.Sequence))).ToList();
+            // a corrected fact's row keeps its body, but its recorded time is the stored event's
+            var stored = await StoredAsync(session, [.. rows.Select(r => r.Sequence)], ct);
+            var writers = await WritersAsync(session, rows.Select(r => r.Id), ct);
+            items = rows.Select(r => TimelineItem.Of(r, stored.GetValueOrDefault(r.Sequence), writers.GetValueOrDefault(r.Id))).ToList();
         }
         else
         {
@@ -96,7 +105,8 @@ public static class GetTimeline
             }
             var page = listed.Take(size + 1).ToList();
             var whole = Provenance.Resolver.Of((await WholeAsync(session, p, page, ct)).Where(e => e.Sequence <= newest && knowledge.Includes(e)));
-            items = page.Select(x => TimelineItem.Of(whole.Fact(x.Event.Id)!)).ToList();
+            var writers = await WritersAsync(session, page.Select(x => x.Event.Id), ct);
+            items = page.Select(x => TimelineItem.Of(whole.Fact(x.Event.Id)!, writers.GetValueOrDefault(x.Event.Id))).ToList();
         }
 
         string? next = null;
@@ -119,14 +129,18 @@ public static class GetTimeline
     }
 
     private static readonly string[] CsvColumns =
-        ["occurredOn", "type", "summary", "data", "sources", "relatedEventIds", "eventId", "sequence", "corrected", "disputed", "retracted"];
+        ["occurredOn", "type", "summary", "data", "sources", "relatedEventIds", "eventId", "sequence", "corrected", "disputed", "retracted", "recordedAt", "recordedBy"];
 
-    /// <summary>An item as a CSV line: its data as JSON, each source as "outlet, title, published on, url", lists joined by "; ".</summary>
+    /// <summary>An item as a CSV line: its data as JSON, each source as "outlet, title, published on, url", lists joined by
+    /// "; ". The recorded columns come last, after those a saved spreadsheet already has.</summary>
     private static string CsvLine(TimelineItem e) => Csv.Line([
         e.OccurredOn.ToString(), e.Type, e.Summary, e.Data.GetRawText(),
         string.Join("; ", e.Sources.Select(s => string.Join(", ", new[] { s.Outlet, s.Title, s.PublishedOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), s.Url }.OfType<string>()))),
         string.Join("; ", e.RelatedEventIds), e.EventId.ToString(), e.Sequence.ToString(CultureInfo.InvariantCulture),
-        Flag(e.Corrected), Flag(e.Disputed), Flag(e.Retracted)]);
+        Flag(e.Corrected), Flag(e.Disputed), Flag(e.Retracted), Instant(e.RecordedAt), e.RecordedBy ?? ""]);
+
+    /// <summary>An instant as the JSON answers write it, so a CSV's recorded time can be pasted as a <c>knownAt</c>.</summary>
+    private static string Instant(DateTimeOffset at) => System.Text.Json.JsonSerializer.Serialize(at, LedgerJson.Options)[1..^1];
 
     private static string Flag(bool value) => value ? "true" : "false";
 
@@ -170,9 +184,12 @@ public static class GetTimeline
         return read;
     }
 
-    /// <summary>The stored events of rows that do not keep their body, by sequence (the event table's key).</summary>
-    private static async Task<Dictionary<long, LedgerEvent>> StoredAsync(IQuerySession session, long[] sequences, CancellationToken ct) =>
-        (await EventRows.Of(session.DocumentStore).AtSequencesAsync(session, sequences, ct)).ToDictionary(e => e.Sequence, e => e.Event);
+    /// <summary>The stored events of a page's rows, by sequence (the event table's key).</summary>
+    private static async Task<Dictionary<long, RecordedEvent>> StoredAsync(IQuerySession session, long[] sequences, CancellationToken ct) =>
+        (await EventRows.Of(session.DocumentStore).AtSequencesAsync(session, sequences, ct)).ToDictionary(e => e.Sequence);
+
+    private static Task<Dictionary<Guid, string>> WritersAsync(IQuerySession session, IEnumerable<Guid> ids, CancellationToken ct) =>
+        EventRows.Of(session.DocumentStore).WritersAsync(session, [.. ids], ct);
 
     private static readonly Dictionary<string, EventType> ByNameInAnyCase = EventCatalog.All.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
 

@@ -3,7 +3,7 @@
 import { el, replace, getJson, describeError, ApiError } from './api.js';
 import {
   pairTitle, displayPair, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, statusBadge,
-  eventLink, formatInstant, valueNode, occurred, fieldLabel,
+  eventLink, formatInstant, valueNode, occurred, fieldLabel, byWriter,
 } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -31,8 +31,6 @@ function patchList(patch) {
 }
 
 // who recorded an event: an API key's name, a seed file or an import's file (text, never markup)
-const by = (writer) => (writer ? ` by ${writer}` : null);
-
 function renderSources(e) {
   const tbody = $('event-sources').tBodies[0];
   const sources = Array.isArray(e.sources) ? e.sources : [];
@@ -47,7 +45,7 @@ function renderSources(e) {
       el('td', null, sourceNode({ outlet: s.outlet, title: s.title, url: s.url })),
       el('td', { class: 'nowrap' }, s.publishedOn || el('span', { class: 'muted' }, '—')),
       el('td', { class: 'small' }, cited.citationId
-        ? ['cited later', cited.recordedAt ? ` (${formatInstant(cited.recordedAt)})` : null, by(cited.recordedBy), ' · ', eventLink(cited.citationId, 'citation')]
+        ? ['cited later', cited.recordedAt ? ` (${formatInstant(cited.recordedAt)})` : null, byWriter(cited.recordedBy), ' · ', eventLink(cited.citationId, 'citation')]
         : 'with the event'));
   }));
 }
@@ -110,7 +108,7 @@ function renderCorrections(e) {
     items.push(el('li', { class: 'correction', 'data-correction-id': c.correctionId },
       el('h3', null, `Correction ${i + 1}`),
       el('p', { class: 'small muted' }, `Recorded ${formatInstant(c.recordedAt)}`, Number.isFinite(c.sequence) ? ` as event #${c.sequence}` : '',
-        by(c.recordedBy), ' · ', eventLink(c.correctionId, 'correction event')),
+        byWriter(c.recordedBy), ' · ', eventLink(c.correctionId, 'correction event')),
       el('p', null, el('strong', null, 'Reason: '), c.reason),
       el('p', { class: 'small' }, el('strong', null, 'Changed:')),
       patchList(c.patch)));
@@ -148,14 +146,14 @@ async function init() {
       el('strong', null, 'Retracted. '),
       'This event is no longer folded into the state of the relationship.',
       e.retractionReason ? [' Reason: ', el('q', null, e.retractionReason)] : null,
-      e.retractedBy ? ` Retracted${by(e.retractedBy)}.` : null));
+      e.retractedBy ? ` Retracted${byWriter(e.retractedBy)}.` : null));
   }
   $('event-summary').textContent = e.summary;
   replace($('event-data'), dataList(e.data));
   replace($('event-meta'),
     el('dt', null, 'Event id'), el('dd', { class: 'mono' }, e.eventId),
     el('dt', null, 'Relationship'), el('dd', null, shownPair ? el('a', { href: `/relations/${encodeURIComponent(shownPair)}/timeline` }, `${e.pair} timeline`) : '—'),
-    el('dt', null, 'Recorded'), el('dd', null, `${formatInstant(e.recordedAt)}`, Number.isFinite(e.sequence) ? ` · sequence #${e.sequence}` : '', by(e.recordedBy)),
+    el('dt', null, 'Recorded'), el('dd', null, `${formatInstant(e.recordedAt)}`, Number.isFinite(e.sequence) ? ` · sequence #${e.sequence}` : '', byWriter(e.recordedBy)),
     e.corrected ? [el('dt', null, 'Corrected'), el('dd', null, `${(e.corrections || []).length} time(s) — see the history below`)] : null);
   renderSources(e);
   renderCorrections(e);

@@ -1,7 +1,7 @@
 // Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
 import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, instantIso } from './api.js';
 import {
-  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant,
+  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter,
 } from './ui.js';
 
 const PAGE_SIZE = 50;
@@ -119,7 +119,9 @@ function item(e) {
     el('footer', { class: 'item-foot' },
       eventLink(e.eventId, 'Event page'),
       related.length ? el('span', null, 'Related: ', related.map((id, i) => [i ? ', ' : null, eventLink(id)])) : null,
-      Number.isFinite(e.sequence) ? el('span', { class: 'muted' }, `recorded as #${e.sequence}`) : null)));
+      el('span', { class: 'muted item-recorded' }, 'Recorded',
+        e.recordedAt ? ` ${formatInstant(e.recordedAt)}` : null, byWriter(e.recordedBy),
+        Number.isFinite(e.sequence) ? ` as #${e.sequence}` : null))));
 }
 
 let knownNow = '';

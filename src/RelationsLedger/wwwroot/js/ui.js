@@ -53,6 +53,9 @@ export function formatInstant(iso) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${offText}`;
 }
 
+/** " by WRITER" after a recorded time: an API key's name, a seed file, "import"; nothing for an event stored without one. */
+export const byWriter = (writer) => (typeof writer === 'string' && writer ? ` by ${writer}` : null);
+
 /** <time> for an occurredOn value, shown exactly as given ("2024-12", "2007"). */
 export function occurred(value) {
   const text = value == null ? '—' : String(value);
