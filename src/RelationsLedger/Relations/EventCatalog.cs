@@ -46,6 +46,9 @@ public static class EventCatalog
 
     public static IEnumerable<EventType> All => ByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal);
 
+    /// <summary>The types by name in any case: a query names them as a person types them.</summary>
+    public static readonly IReadOnlyDictionary<string, EventType> ByNameInAnyCase = ByName.Values.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The event's own data: its record minus the envelope.</summary>
     public static JsonObject DataOf(LedgerEvent e) => (JsonObject)JsonSerializer.SerializeToNode(e, e.GetType(), LedgerJson.DataOptions)!;
 

@@ -28,6 +28,9 @@ public sealed class EventRows(IDocumentStore store)
 
     public IEventType TypeOf(LedgerEvent e) => _byType[e.GetType()];
 
+    /// <summary>The name the event table stores for this event type.</summary>
+    public string StoredName(Type type) => _byType[type].EventTypeName;
+
     public RecordedEvent Read(string type, Stream data, long sequence, DateTimeOffset recordedAt, long version) =>
         new((LedgerEvent)Json.FromJson(_byName[type], data), sequence, recordedAt, version);
 
@@ -94,7 +97,7 @@ public sealed class EventRows(IDocumentStore store)
             Parameters = { new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Varchar, TypedValue = pair }, new NpgsqlParameter<long> { TypedValue = afterVersion } },
         };
         var filters = "";
-        if (types is not null) filters += $" and type = any({Add(new NpgsqlParameter<string[]> { TypedValue = [.. types.Select(t => _byType[t].EventTypeName)] })})";
+        if (types is not null) filters += $" and type = any({Add(new NpgsqlParameter<string[]> { TypedValue = [.. types.Select(StoredName)] })})";
         if (recordedBy is { } at) filters += $" and timestamp <= {Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at.ToUniversalTime() })}";
         if (basis is { } sequence) filters += $" and seq_id <= {Add(new NpgsqlParameter<long> { TypedValue = sequence })}";
         command.CommandText = $"select seq_id, version, timestamp, type, data from {Schema}.mt_events where stream_id = $1 and version > $2 and type <> '{Tombstone}'"

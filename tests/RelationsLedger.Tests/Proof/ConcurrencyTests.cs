@@ -148,6 +148,25 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_log_waits_for_a_write_of_another_pair_that_drew_a_lower_sequence_so_its_cursor_never_passes_an_event()
+    {
+        await using var held = HeldWrite.Install(App);
+        var append = Record("US-BY", Samples.Event("SanctionsImposed", "2025-08-15"));
+        await held.Stamped.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        var later = await Record("US-RU", Samples.Event("LeadersSpoke", "2025-08-16"));
+        var page = GetJson("/api/events");
+        await Task.Delay(300, Ct);
+        // without the wait it listed the later event alone, and its next link (after it) skipped the first for ever
+        Assert.False(page.IsCompleted);
+        held.Release();
+        var first = await append;
+        Assert.True((long)first["sequence"]! < (long)later["sequence"]!);
+        var listed = await page;
+        Assert.Equal([(long)first["sequence"]!, (long)later["sequence"]!], listed["events"]!.AsArray().Select(e => (long)e!["recorded"]!["sequence"]!));
+        Assert.Equal($"/api/events?after={later["sequence"]}", (string?)listed["next"]);
+    }
+
+    [Fact]
     public async Task a_register_at_a_basis_not_drawn_yet_looks_it_up_once_not_once_per_pair()
     {
         var last = 0L;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using JasperFx.CommandLine;
 using Marten;
 using RelationsLedger.CommandLine;
@@ -58,19 +56,7 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
         // streamed: the whole ledger in a list took 249 MB of memory for 100,000 events
         await foreach (var e in Marten.QueryableExtensions.ToAsyncEnumerable(query.OrderBy(e => e.Sequence)))
         {
-            var data = (LedgerEvent)e.Data;
-            var line = new JsonObject
-            {
-                ["pair"] = e.StreamKey,
-                ["eventId"] = data.Id,
-                ["type"] = data.GetType().Name,
-                ["occurredOn"] = data.OccurredOn.ToString(),
-                ["summary"] = data.Summary,
-                ["data"] = EventCatalog.DataOf(data),
-                ["sources"] = JsonSerializer.SerializeToNode(data.Sources, LedgerJson.Options),
-                ["relatedEventIds"] = JsonSerializer.SerializeToNode(data.RelatedEventIds, LedgerJson.Options),
-                ["recorded"] = new JsonObject { ["sequence"] = e.Sequence, ["version"] = e.Version, ["at"] = e.Timestamp, ["by"] = e.Headers?.GetValueOrDefault("writer")?.ToString() },
-            };
+            var line = ExportLine.Of(e.StreamKey!, (LedgerEvent)e.Data, e.Sequence, e.Version, e.Timestamp, e.Headers?.GetValueOrDefault("writer")?.ToString());
             await writer.WriteLineAsync(line.ToJsonString());
             count++;
         }

@@ -77,20 +77,37 @@ public sealed class RecordedHorizon(IDocumentStore store)
         if (basis is not { } sequence) return false;
         if (sequence <= SettledSequence) return true;
         // before the gate: a barrier under way waits for the writers, and this may not need one
-        await using (var connection = store.Storage.Database.CreateConnection())
-        {
-            await connection.OpenAsync(ct);
-            await using var drawn = new NpgsqlCommand(DrawnSql, connection);
-            Interlocked.Increment(ref Lookups);
-            if (sequence > (long)(await drawn.ExecuteScalarAsync(ct))!) return false;
-        }
+        if (sequence > await DrawnAsync(ct)) return false;
+        await SettleDrawnAsync(sequence, ct);
+        return sequence <= SettledSequence;
+    }
+
+    /// <summary>Returns once every sequence drawn so far is committed or abandoned, with the sequence horizon then (at
+    /// least the highest drawn): a read in sequence order up to it lists every event there will ever be below it.</summary>
+    public async Task<long> SettleDrawnAsync(CancellationToken ct)
+    {
+        var drawn = await DrawnAsync(ct);
+        if (drawn > SettledSequence) await SettleDrawnAsync(drawn, ct);
+        return SettledSequence;
+    }
+
+    private async Task SettleDrawnAsync(long sequence, CancellationToken ct)
+    {
         await _gate.WaitAsync(ct);
         try
         {
             if (sequence > SettledSequence) await BarrierAsync(ct);
         }
         finally { _gate.Release(); }
-        return sequence <= SettledSequence;
+    }
+
+    private async Task<long> DrawnAsync(CancellationToken ct)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var drawn = new NpgsqlCommand(DrawnSql, connection);
+        Interlocked.Increment(ref Lookups);
+        return (long)(await drawn.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>Both: the instant, else the basis (a read gives one of them at most). Whether what is known is fixed

@@ -191,8 +191,6 @@ public static class GetTimeline
     private static Task<Dictionary<Guid, string>> WritersAsync(IQuerySession session, IEnumerable<Guid> ids, CancellationToken ct) =>
         EventRows.Of(session.DocumentStore).WritersAsync(session, [.. ids], ct);
 
-    private static readonly Dictionary<string, EventType> ByNameInAnyCase = EventCatalog.All.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
-
     /// <summary>The types a timeline lists: facts. Corrections, retractions and citations are applied to the facts they
     /// name, never rows of their own, so filtering by one would always answer nothing.</summary>
     private static readonly string Listed = "A timeline lists: " + string.Join(", ", EventCatalog.All.Where(t => !t.IsProvenance).Select(t => t.Name)) + ".";
@@ -203,7 +201,7 @@ public static class GetTimeline
         var names = new List<string>();
         foreach (var name in (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase))
         {
-            if (ByNameInAnyCase.TryGetValue(name, out var type) && !type.IsProvenance) names.Add(type.Name);
+            if (EventCatalog.ByNameInAnyCase.TryGetValue(name, out var type) && !type.IsProvenance) names.Add(type.Name);
             else problems.Add("types", type is null ? $"Unknown event type '{name}'."
                 : $"'{name}' is not listed in a timeline: corrections, retractions and citations are applied to the events they name (their corrected, retracted and disputed flags).");
         }

@@ -9,7 +9,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         public override System.Type[] EndpointTypes()
         {
-            return new System.Type[] { typeof(RelationsLedger.Dashboards.GetCatalog), typeof(RelationsLedger.Dashboards.GetSeries), typeof(RelationsLedger.Dashboards.GetStatus), typeof(RelationsLedger.Dashboards.LiveUpdates), typeof(RelationsLedger.Relations.Recording.RecordBatch), typeof(RelationsLedger.Relations.Recording.RecordEvent), typeof(RelationsLedger.Relations.Replaying.GetDiff), typeof(RelationsLedger.Relations.Replaying.GetEvent), typeof(RelationsLedger.Relations.Replaying.GetState), typeof(RelationsLedger.Relations.Replaying.GetTimeline), typeof(RelationsLedger.Relations.Replaying.ListRelations), typeof(RelationsLedger.Relations.Sanctions.GetRegister) };
+            return new System.Type[] { typeof(RelationsLedger.Dashboards.GetCatalog), typeof(RelationsLedger.Dashboards.GetSeries), typeof(RelationsLedger.Dashboards.GetStatus), typeof(RelationsLedger.Dashboards.LiveUpdates), typeof(RelationsLedger.Relations.Recording.RecordBatch), typeof(RelationsLedger.Relations.Recording.RecordEvent), typeof(RelationsLedger.Relations.Replaying.GetDiff), typeof(RelationsLedger.Relations.Replaying.GetEvent), typeof(RelationsLedger.Relations.Replaying.GetState), typeof(RelationsLedger.Relations.Replaying.GetTimeline), typeof(RelationsLedger.Relations.Replaying.ListRecorded), typeof(RelationsLedger.Relations.Replaying.ListRelations), typeof(RelationsLedger.Relations.Sanctions.GetRegister) };
         }
     }
 
@@ -24,6 +24,7 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GeneratedHttpEndpointRegistry))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_api_catalog))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_api_events))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_api_events_id))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_api_relations))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_api_relations_pair_diff))]
@@ -45,6 +46,7 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::RelationsLedger.Relations.Replaying.GetEvent))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::RelationsLedger.Relations.Replaying.GetState))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::RelationsLedger.Relations.Replaying.GetTimeline))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::RelationsLedger.Relations.Replaying.ListRecorded))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::RelationsLedger.Relations.Replaying.ListRelations))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::RelationsLedger.Relations.Sanctions.GetRegister))]
         public static void Pin()
