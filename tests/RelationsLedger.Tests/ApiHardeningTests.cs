@@ -110,7 +110,7 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         var document = await GetJson("/openapi/v1.json");
         var paths = document["paths"]!.AsObject();
         foreach (var path in new[] { "/api/relations/{pair}/events", "/api/relations/{pair}/events/batch", "/api/relations/{pair}/state",
-                     "/api/relations/{pair}/timeline", "/api/relations/{pair}/diff", "/api/relations", "/api/events/{id}", "/api/sanctions" })
+                     "/api/relations/{pair}/timeline", "/api/relations/{pair}/diff", "/api/relations", "/api/events", "/api/events/{id}", "/api/sanctions" })
             Assert.True(paths.ContainsKey(path), path);
         var post = paths["/api/relations/{pair}/events"]!["post"]!;
         Assert.Equal("#/components/schemas/EventEnvelope", (string?)post["requestBody"]!["content"]!["application/json"]!["schema"]!["$ref"]);

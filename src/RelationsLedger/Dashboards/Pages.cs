@@ -16,6 +16,7 @@ public static class Pages
         ("/relations/{pair}/add", "add.html"),
         ("/events/{id}", "event.html"),
         ("/sanctions", "sanctions.html"),
+        ("/log", "log.html"),
         ("/status", "status.html"),
         ("/docs", "docs.html"),
     ];

@@ -30,6 +30,10 @@ public static class ApiDocs
         ["GET /api/relations/{pair}/series"] = new("Chart series", "Sanctions by status and cumulative prisoners per date; contacts per year; `knownAt`/`basis` as for the state.", null, 400),
         ["GET /api/relations/{pair}/live"] = new("Live updates", "Server-sent events: `appended` when the pair's stream grows.", null, 400),
         ["GET /api/relations"] = new("Pairs", "Every pair with event counts and first/last event dates."),
+        ["GET /api/events"] = new("The log: every event as recorded",
+            "Facts, corrections, citations and retractions across pairs in recorded order, in the `export` verb's shape. Oldest first after the sequence `after` " +
+            "(`next` is always where to ask again: poll it to follow the ledger), or `order=desc` newest first below `before`; only up to `settled`, below which no event " +
+            "can still appear. `pair`, `types` (provenance too) and `recordedBy` narrow it; `limit` ≤ 1000; `format=ndjson` answers lines `import --as-recorded` restores.", null, 400),
         ["GET /api/events/{id}"] = new("An event with its provenance",
             "The event as now corrected, its sources with stances, its corrections with recorded times; retracted events still answer.", null, 404),
         ["GET /api/sanctions"] = new("Sanctions register", "All measures across pairs at `asOf`, as known at `knownAt` or `basis` (one sequence pins every pair), filtered by `imposedBy`, `status` and `target` (every word in a target's name or id, any order, case and accent, Cyrillic as Latin: screen a name; `match=similar` finds other spellings too: transliterations, a letter or two apart); `format=csv` downloads.", null, 400),
@@ -170,7 +174,7 @@ public static class ApiDocs
 
     private static readonly (string Name, string Description)[] Tags =
     [
-        ("The ledger", "The pairs, the event catalog and the ledger's health."),
+        ("The ledger", "The pairs, the event catalog, the log of everything recorded and the ledger's health."),
         ("Recording events", "Appending facts, corrections and retractions, one or a batch at a time."),
         ("Replaying history", "A pair's state, timeline, changes and chart series as of a date, as known at an instant; an event with its provenance."),
         ("Sanctions", "The register of measures across pairs."),

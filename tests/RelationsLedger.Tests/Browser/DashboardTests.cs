@@ -71,7 +71,7 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
             ("index", "/", 1280), ("overview", "/relations/US-BY?asOf=2025-09-11", 1280), ("overview-375", "/relations/US-BY?asOf=2025-09-11", 375),
             ("timeline", "/relations/US-BY/timeline", 1280), ("event", $"/events/{visit}", 1280),
             ("diff", "/relations/US-BY/diff?from=2025-01-01&to=2025-09-30", 1280), ("sanctions", "/sanctions", 1280),
-            ("status", "/status", 1280), ("add-event", "/relations/US-BY/add", 1280), ("api-docs", "/docs", 1280),
+            ("status", "/status", 1280), ("add-event", "/relations/US-BY/add", 1280), ("api-docs", "/docs", 1280), ("log", "/log", 1280),
         })
         {
             var errors = new List<string>();
@@ -189,6 +189,37 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         var visits = await Downloaded();
         Assert.True(visits.Count > 1, string.Join("\n", visits.Select(r => string.Join(",", r))));
         Assert.All(visits.Skip(1), r => Assert.Equal("EnvoyVisited", r[1]));
+    }
+
+    [Fact]
+    public async Task the_log_lists_what_was_recorded_newest_first_narrowed_by_writer_and_type_with_older_records_on_demand()
+    {
+        using var http = host.App.Client();
+        var newest = JsonNode.Parse(await http.GetStringAsync("/api/events?order=desc&limit=1", Ct))!["events"]![0]!;
+        var page = await host.OpenAsync("/log");
+        var rows = page.Locator("#log tbody tr");
+        await Expect(rows).ToHaveCountAsync(50);
+        await Expect(rows.First).ToHaveAttributeAsync("data-sequence", $"{newest["recorded"]!["sequence"]}");
+        // the seed history has more than a page: the older records come on demand, newest first throughout
+        await page.Locator("#log-more").ClickAsync();
+        await Expect(rows).Not.ToHaveCountAsync(50);
+        var sequences = await rows.EvaluateAllAsync<long[]>("rows => rows.map(r => Number(r.dataset.sequence))");
+        Assert.True(sequences.Length > 77 - 1 && sequences.SequenceEqual(sequences.OrderDescending()), string.Join(",", sequences));
+
+        // the seed file's corrections: each names the fact it corrects, and the address keeps the filters
+        await page.Locator("#log-writer").FillAsync("seed:us-by.ndjson");
+        await page.Locator("#log-type").SelectOptionAsync("EventCorrected");
+        await page.Locator("#log-filters button[type=submit]").ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(rows.First).ToContainTextAsync("seed:us-by.ndjson");
+        await Expect(rows.First.Locator("div.muted a")).ToHaveAttributeAsync("href", new Regex("^/events/[0-9a-f-]{36}$"));
+        await Expect(rows.First).ToContainTextAsync("corrects");
+        await Expect(page).ToHaveURLAsync(new Regex(@"/log\?recordedBy=seed%3Aus-by\.ndjson&types=EventCorrected$"));
+        await Expect(page.Locator("#log-more")).ToBeHiddenAsync();
+        // a writer who recorded nothing
+        await page.Locator("#log-writer").FillAsync("nobody");
+        await page.Locator("#log-filters button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#log-message")).ToContainTextAsync("Nothing recorded matches");
     }
 
     [Fact]

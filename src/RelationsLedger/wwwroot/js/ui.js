@@ -65,6 +65,7 @@ export function occurred(value) {
 const NAV = [
   { href: '/', label: 'Relations', match: (p) => p === '/' || p.startsWith('/relations') || p.startsWith('/events') },
   { href: '/sanctions', label: 'Sanctions', match: (p) => p.startsWith('/sanctions') },
+  { href: '/log', label: 'Log', match: (p) => p.startsWith('/log') },
   { href: '/status', label: 'Status', match: (p) => p.startsWith('/status') },
 ];
 
