@@ -40,12 +40,7 @@ public sealed class ApiKeyTests(LedgerApp app) : ApiTest(app)
     public async Task an_event_says_who_recorded_it_and_each_of_its_corrections_citations_and_retraction()
     {
         using var newsroom = App.CreateClient(LedgerApp.NewsroomKey);
-        async Task<Guid> As(HttpClient client, JsonObject body)
-        {
-            var response = await client.PostAsJsonAsync("/api/relations/US-BY/events", body, Ct);
-            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-            return Guid.Parse((string)JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["eventId"]!);
-        }
+        async Task<Guid> As(HttpClient client, JsonObject body) => Guid.Parse((string)(await Record("US-BY", body, client))["eventId"]!);
         var release = await As(Http, Samples.Event("PrisonersReleased", "2025-09-11"));
         var correction = await As(newsroom, Samples.Correction(release, new JsonObject { ["summary"] = "52 freed" }));
         var citation = await As(Http, Samples.Citation(release));
@@ -66,12 +61,7 @@ public sealed class ApiKeyTests(LedgerApp app) : ApiTest(app)
     public async Task a_timeline_item_says_when_and_by_whom_its_fact_was_recorded_on_every_way_of_reading_it()
     {
         using var newsroom = App.CreateClient(LedgerApp.NewsroomKey);
-        async Task<JsonObject> As(HttpClient client, JsonObject body)
-        {
-            var response = await client.PostAsJsonAsync("/api/relations/US-BY/events", body, Ct);
-            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-            return JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!.AsObject();
-        }
+        Task<JsonObject> As(HttpClient client, JsonObject body) => Record("US-BY", body, client);
         var visit = await As(Http, Samples.Event("EnvoyVisited", "2025-09-11", summary: "Envoy in Minsk"));
         var release = await As(newsroom, Samples.Event("PrisonersReleased", "2025-09-11", summary: "Prisoners freed in Minsk"));
         // corrected later by another key: the row keeps the corrected body, the item keeps the fact's own record

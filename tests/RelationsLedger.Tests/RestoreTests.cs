@@ -23,9 +23,7 @@ public sealed class RestoreTests(LedgerApp app) : ApiTest(app)
         var receipts = new List<JsonObject>();
         async Task<Guid> As(HttpClient client, string pair, JsonObject body)
         {
-            var response = await client.PostAsJsonAsync($"/api/relations/{pair}/events", body, Ct);
-            var receipt = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!.AsObject();
-            Assert.True(response.StatusCode == HttpStatusCode.Created, receipt.ToJsonString());
+            var receipt = await Record(pair, body, client);
             receipts.Add(receipt);
             return Guid.Parse((string)receipt["eventId"]!);
         }

@@ -184,12 +184,13 @@ public abstract class ApiTest(LedgerApp app) : IAsyncLifetime
     public async ValueTask InitializeAsync() => await App.ResetAsync();
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    protected async Task<HttpResponseMessage> PostEvent(string pair, object body) =>
-        await Http.PostAsJsonAsync($"/api/relations/{pair}/events", body, Ct);
+    protected async Task<HttpResponseMessage> PostEvent(string pair, object body, HttpClient? client = null) =>
+        await (client ?? Http).PostAsJsonAsync($"/api/relations/{pair}/events", body, Ct);
 
-    protected async Task<JsonObject> Record(string pair, object body)
+    /// <summary>Records an event (with another key's client when given) and returns its 201 receipt.</summary>
+    protected async Task<JsonObject> Record(string pair, object body, HttpClient? client = null)
     {
-        var response = await PostEvent(pair, body);
+        var response = await PostEvent(pair, body, client);
         var text = await response.Content.ReadAsStringAsync(Ct);
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"{(int)response.StatusCode}: {text}");
         return JsonNode.Parse(text)!.AsObject();
