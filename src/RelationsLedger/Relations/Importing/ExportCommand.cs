@@ -48,17 +48,21 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
         });
     }
 
-    public static async Task<int> ExportAsync(IQuerySession session, Pair? only, TextWriter writer)
+    /// <summary>The log oldest first, as the events feed pages it (<see cref="ListRecorded"/>), up to the sequences settled
+    /// when it starts: a page at a time, streamed (the whole ledger in a list took 249 MB of memory for 100,000 events).</summary>
+    public static async Task<int> ExportAsync(IQuerySession session, Pair? only, TextWriter writer, CancellationToken ct = default)
     {
-        var count = 0;
-        var query = Reading.AllRecorded(session);
-        if (only is not null) query = query.Where(e => e.StreamKey == only.Id);
-        // streamed: the whole ledger in a list took 249 MB of memory for 100,000 events
-        await foreach (var e in Marten.QueryableExtensions.ToAsyncEnumerable(query.OrderBy(e => e.Sequence)))
+        var settled = await Recording.RecordedHorizon.Of(session.DocumentStore).SettleDrawnAsync(ct);
+        var rows = EventRows.Of(session.DocumentStore);
+        var (count, after) = (0, 0L);
+        for (var page = ListRecorded.MaxLimit; page == ListRecorded.MaxLimit;)
         {
-            var line = ExportLine.Of(e.StreamKey!, (LedgerEvent)e.Data, e.Sequence, e.Version, e.Timestamp, e.Headers?.GetValueOrDefault("writer")?.ToString());
-            await writer.WriteLineAsync(line.ToJsonString());
-            count++;
+            page = 0;
+            await foreach (var (sequence, line) in ListRecorded.LinesAsync(session, ListRecorded.Command(rows, false, after, settled, only, null, null, ListRecorded.MaxLimit), ct))
+            {
+                await writer.WriteLineAsync(line.ToJsonString());
+                (count, after, page) = (count + 1, sequence, page + 1);
+            }
         }
         return count;
     }

@@ -78,7 +78,7 @@ public sealed class RecordedHorizon(IDocumentStore store)
         if (sequence <= SettledSequence) return true;
         // before the gate: a barrier under way waits for the writers, and this may not need one
         if (sequence > await DrawnAsync(ct)) return false;
-        await SettleDrawnAsync(sequence, ct);
+        await SettleThroughAsync(sequence, ct);
         return sequence <= SettledSequence;
     }
 
@@ -87,11 +87,12 @@ public sealed class RecordedHorizon(IDocumentStore store)
     public async Task<long> SettleDrawnAsync(CancellationToken ct)
     {
         var drawn = await DrawnAsync(ct);
-        if (drawn > SettledSequence) await SettleDrawnAsync(drawn, ct);
+        if (drawn > SettledSequence) await SettleThroughAsync(drawn, ct);
         return SettledSequence;
     }
 
-    private async Task SettleDrawnAsync(long sequence, CancellationToken ct)
+    /// <summary>One barrier, unless one that ran meanwhile has settled <paramref name="sequence"/> already.</summary>
+    private async Task SettleThroughAsync(long sequence, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try

@@ -54,19 +54,13 @@ public static class ListRecorded
         var events = new JsonArray();
         long? last = null;
         var more = false;
-        await using (var command = Command(rows, newestFirst, newestFirst ? beforeSequence : afterSequence, settled, only, typeList, recordedBy, size + 1))
-        await using (var reader = await session.ExecuteReaderAsync(command, ct))
-            while (await reader.ReadAsync(ct))
-            {
-                // the row past the page says there is more
-                if (events.Count == size) { more = true; break; }
-                var (sequence, stream, version, at) = (reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3));
-                var (type, writer) = (reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
-                // the data column last: reading a column after its stream is opened disposes the stream
-                var e = rows.Read(type, reader.GetStream(6), sequence, at, version);
-                events.Add(ExportLine.Of(stream, e.Event, sequence, version, at, writer));
-                last = sequence;
-            }
+        await foreach (var (sequence, line) in LinesAsync(session, Command(rows, newestFirst, newestFirst ? beforeSequence : afterSequence, settled, only, typeList, recordedBy, size + 1), ct))
+        {
+            // the row past the page says there is more
+            if (events.Count == size) { more = true; break; }
+            events.Add(line);
+            last = sequence;
+        }
         // oldest first, the next link is where to ask again, past what this page saw; newest first, it ends at the first
         string? nextCursor = newestFirst ? (more ? $"before={last}" : null) : $"after={(more ? last : Math.Max(settled, afterSequence ?? 0))}";
         string? next = null;
@@ -123,6 +117,23 @@ public static class ListRecorded
         if (writer is not null) sql += $" and headers ->> 'writer' = {Add(writer)}";
         command.CommandText = sql + $" order by {orderBy} {(newestFirst ? "desc" : "asc")} limit {Add(take)}";
         return command;
+    }
+
+    /// <summary>The events a <see cref="Command"/> selects, each with its sequence and as its export line.</summary>
+    internal static async IAsyncEnumerable<(long Sequence, JsonObject Line)> LinesAsync(IQuerySession session, NpgsqlCommand command,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var rows = EventRows.Of(session.DocumentStore);
+        await using (command)
+        await using (var reader = await session.ExecuteReaderAsync(command, ct))
+            while (await reader.ReadAsync(ct))
+            {
+                var (sequence, stream, version, at) = (reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3));
+                var (type, writer) = (reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+                // the data column last: reading a column after its stream is opened disposes the stream
+                var e = rows.Read(type, reader.GetStream(6), sequence, at, version);
+                yield return (sequence, ExportLine.Of(stream, e.Event, sequence, version, at, writer));
+            }
     }
 
     private static long? ParseSequence(string? text, string field, Problems problems)
