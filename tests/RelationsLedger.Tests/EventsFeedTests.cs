@@ -80,6 +80,38 @@ public sealed class EventsFeedTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_poll_with_nothing_new_recorded_is_a_304_and_any_record_anywhere_ends_it()
+    {
+        var receipts = await RecordSome();
+        var url = $"/api/events?after={receipts[^1]["sequence"]}&pair=US-BY";
+        var first = await Get(url);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var tag = first.Headers.ETag!;
+        Assert.True(tag.IsWeak);
+        Assert.True(first.Headers.CacheControl!.NoCache);
+        var again = await Get(url, tag.ToString());
+        Assert.Equal(HttpStatusCode.NotModified, again.StatusCode);
+        Assert.Equal("", await again.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(tag, again.Headers.ETag);
+        // another pair's record moves the settled sequence the page answers with: a new answer, though not a new event
+        var elsewhere = await Record("LT-BY", Samples.Event("StatementMade", "2025-10-01"));
+        var moved = await Get(url, tag.ToString());
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        Assert.NotEqual(tag, moved.Headers.ETag);
+        var page = JsonNode.Parse(await moved.Content.ReadAsStringAsync(Ct))!;
+        Assert.Empty(page["events"]!.AsArray());
+        Assert.Equal((long)elsewhere["sequence"]!, (long)page["settled"]!);
+        var here = await Record("US-BY", Samples.Event("StatementMade", "2025-10-02"));
+        var polled = await Get(url, moved.Headers.ETag!.ToString());
+        Assert.Equal(HttpStatusCode.OK, polled.StatusCode);
+        Assert.Equal([(long)here["sequence"]!], JsonNode.Parse(await polled.Content.ReadAsStringAsync(Ct))!["events"]!.AsArray().Select(e => Sequence(e!)));
+        // each format is its own answer
+        var lines = await Get(url + "&format=ndjson", polled.Headers.ETag!.ToString());
+        Assert.Equal(HttpStatusCode.OK, lines.StatusCode);
+        Assert.NotEqual(polled.Headers.ETag, lines.Headers.ETag);
+    }
+
+    [Fact]
     public async Task newest_first_lists_the_same_log_backwards_and_ends_at_the_first_event()
     {
         var receipts = await RecordSome();

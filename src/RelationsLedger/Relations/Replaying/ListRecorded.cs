@@ -50,6 +50,8 @@ public static class ListRecorded
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
         var settled = await RecordedHorizon.Of(session.DocumentStore).SettleDrawnAsync(ct);
+        // a page changes only when the settled sequence moves: a poll with nothing new recorded is a 304, no rows read
+        if (ReadCache.NotModified(request.HttpContext, ReadCache.Tag(request, settled), immutable: false)) return ReadCache.Unchanged;
         var rows = EventRows.Of(session.DocumentStore);
         var events = new JsonArray();
         long? last = null;
