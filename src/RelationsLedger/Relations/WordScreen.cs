@@ -196,19 +196,25 @@ public sealed class WordScreen
     public static string Fold(string text)
     {
         var folded = new StringBuilder(text.Length);
-        foreach (var c in text.Normalize(NormalizationForm.FormD))
+        Span<char> decomposed = stackalloc char[3];
+        foreach (var raw in text)
         {
-            var category = CharUnicodeInfo.GetUnicodeCategory(c);
-            if (category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark) continue;
-            var lower = char.ToLowerInvariant(c);
-            folded.Append(lower switch
+            Decompositions.Append(raw, decomposed, out var count);
+            foreach (var c in decomposed[..count])
             {
-                'ł' => "l", 'đ' => "d", 'ø' => "o", 'ß' => "ss", 'æ' => "ae", 'œ' => "oe", 'ı' => "i", 'þ' => "th", 'ð' => "d",
-                >= 'а' and <= 'я' => Cyrillic[lower - 'а'],
-                'і' => "i", 'є' => "ie", 'ґ' => "g",
-                _ when char.IsLetterOrDigit(lower) => lower.ToString(),
-                _ => " ",
-            });
+                var category = CharUnicodeInfo.GetUnicodeCategory(c);
+                if (category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark) continue;
+                var lower = char.ToLowerInvariant(c);
+                var spelled = lower switch
+                {
+                    'ł' => "l", 'đ' => "d", 'ø' => "o", 'ß' => "ss", 'æ' => "ae", 'œ' => "oe", 'ı' => "i", 'þ' => "th", 'ð' => "d",
+                    >= 'а' and <= 'я' => Cyrillic[lower - 'а'],
+                    'і' => "i", 'є' => "ie", 'ґ' => "g",
+                    _ => null,
+                };
+                if (spelled is not null) folded.Append(spelled);
+                else folded.Append(char.IsLetterOrDigit(lower) ? lower : ' ');
+            }
         }
         return folded.ToString();
     }

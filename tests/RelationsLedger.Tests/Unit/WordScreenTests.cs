@@ -21,6 +21,46 @@ public sealed class WordScreenTests
     public void every_word_of_the_name_is_found_in_the_target_or_its_id_in_any_order_case_accent_and_punctuation(string screened, string target, string? id) =>
         Assert.True(WordScreen.Of(screened)!.Matches(target, id));
 
+    /// <summary>The app runs in globalization-invariant mode, as these tests do, so accents come off by Unicode's
+    /// decompositions from the app's own table, not ICU's <c>string.Normalize</c> (which decomposes nothing there).</summary>
+    [Theory]
+    [InlineData("Sanções, Bielorrússia", "sancoes  bielorrussia")]
+    [InlineData("Ціханоўская", "tsikhanouskaya")]
+    [InlineData("Йёлка", "ielka")]
+    [InlineData("Αθήνα", "αθηνα")]
+    [InlineData("Tiếng Việt", "tieng viet")]
+    [InlineData("ガス", "カス")]
+    [InlineData("한국", "\u1112\u1161\u11AB\u1100\u116E\u11A8")]
+    [InlineData("a\u0378b", "a b")]
+    public void a_fold_drops_accents_by_unicodes_decompositions_without_icu(string text, string folded) =>
+        Assert.Equal(System.Text.RegularExpressions.Regex.Unescape(folded), WordScreen.Fold(System.Text.RegularExpressions.Regex.Unescape(text)));
+
+    [Fact]
+    public void these_tests_run_in_the_globalization_mode_the_app_runs_in()
+    {
+        static bool? Invariant(string file) =>
+            (bool?)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, file)))!["runtimeOptions"]!["configProperties"]!["System.Globalization.Invariant"];
+        Assert.True(Invariant("RelationsLedger.runtimeconfig.json"));
+        Assert.Equal(Invariant("RelationsLedger.runtimeconfig.json"), Invariant("RelationsLedger.Tests.runtimeconfig.json"));
+        // as the app, the tests have no ICU: Normalize decomposes nothing, so a fold that leaned on it would fail here
+        Assert.Equal("\u00e9", "\u00e9".Normalize(System.Text.NormalizationForm.FormD));
+    }
+
+    [Fact]
+    public void the_decomposition_table_is_in_code_point_order_and_leads_each_character_to_another_that_is_no_mark()
+    {
+        Assert.Equal(Decompositions.Keys.Length, Decompositions.Bases.Length);
+        Assert.True(Decompositions.Keys.Length > 1400);
+        for (var i = 0; i < Decompositions.Keys.Length; i++)
+        {
+            if (i > 0) Assert.True(Decompositions.Keys[i - 1] < Decompositions.Keys[i], $"U+{(int)Decompositions.Keys[i]:X4} out of order");
+            var (key, @base) = (Decompositions.Keys[i], Decompositions.Bases[i]);
+            Assert.NotEqual(key, @base);
+            Assert.False(System.Globalization.CharUnicodeInfo.GetUnicodeCategory(@base) is System.Globalization.UnicodeCategory.NonSpacingMark
+                or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.EnclosingMark, $"U+{(int)key:X4} leads to a mark");
+        }
+    }
+
     [Theory]
     [InlineData("lukashenko", "Aliaksandr Lukashenka", null)]
     [InlineData("belavia azot", "Belavia", null)]
