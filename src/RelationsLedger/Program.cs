@@ -7,6 +7,7 @@ using Wolverine;
 using Wolverine.Http;
 
 var invocation = Invocation.Of(args);
+if (invocation.Verb == "healthcheck" && HealthCheckCommand.Direct(args) is { } probed) return await HealthCheckCommand.ProbeAsync(probed) ? 0 : 1;
 DataOutput.ReserveFor(invocation, args);
 // the app's own folder, so pages and seeds are found whatever the working directory
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });

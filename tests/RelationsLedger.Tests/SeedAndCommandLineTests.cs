@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
@@ -503,6 +504,33 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.True(healthExit != 0, health);
         Assert.Contains("--url must be an absolute http(s) URL", health);
         Assert.DoesNotContain("Exception", health);
+    }
+
+    [Fact]
+    public async Task the_healthcheck_verb_probes_the_url_without_building_the_host()
+    {
+        var port = AppProcess.FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var answering = Task.Run(async () =>
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var context = await listener.GetContextAsync();
+                context.Response.StatusCode = context.Request.Url!.AbsolutePath == "/health/ready" ? 200 : 503;
+                context.Response.Close();
+            }
+        }, Ct);
+        var (readyExit, ready, readyLogs) = await AppProcess.RunAsync([AppProcess.AppDll, "healthcheck", "--url", $"http://127.0.0.1:{port}/health/ready"], new Dictionary<string, string?>(), Ct);
+        Assert.True(readyExit == 0, ready + readyLogs);
+        Assert.Equal($"200 http://127.0.0.1:{port}/health/ready", ready.Trim());
+        // the host's build logs to standard error (Wolverine's registry, the store): none of it for a probe
+        Assert.Equal("", readyLogs);
+        var (downExit, down, _) = await AppProcess.RunAsync([AppProcess.AppDll, "healthcheck", "--url", $"http://127.0.0.1:{port}/other"], new Dictionary<string, string?>(), Ct);
+        Assert.Equal(1, downExit);
+        Assert.Equal($"503 http://127.0.0.1:{port}/other", down.Trim());
+        await answering;
     }
 
     [Theory]
