@@ -1,20 +1,16 @@
 // The log: every event as recorded, newest first, across pairs (GET /api/events?order=desc), narrowed by pair,
 // writer and type, paged with "load older". A correction, citation or retraction links the fact it names.
-import { el, replace, getJson, describeError, query } from './api.js';
-import { message, typeLabel, displayPair, eventLink, occurred, formatInstant } from './ui.js';
+import { el, replace, getJson, query } from './api.js';
+import { typeLabel, displayPair, eventLink, occurred, formatInstant, pager } from './ui.js';
 
 const PAGE_SIZE = 50;
 const $ = (id) => document.getElementById(id);
 const form = $('log-filters');
 const tbody = $('log').tBodies[0];
 const statusBox = $('log-message');
-const moreButton = $('log-more');
 // the member of each provenance type that names its fact, and what the row says of it
 const NAMES = { EventCorrected: ['correctsEventId', 'corrects'], SourceCited: ['eventId', 'cites a source on'], EventRetracted: ['retractsEventId', 'retracts'] };
 
-let next = null;
-let shown = 0;
-let loadNo = 0;
 
 function readUrl() {
   const p = new URLSearchParams(location.search);
@@ -42,38 +38,18 @@ function row(e) {
       target ? el('div', { class: 'muted small' }, `${named[1]} `, eventLink(target)) : null));
 }
 
-function updateCount() {
-  $('log-counts').textContent = shown === 0 ? '' : `Showing the ${shown} latest record${shown === 1 ? '' : 's'}${next ? ' — older ones available' : ''}.`;
-  moreButton.hidden = !next;
-}
-
-async function load(url, { append }) {
-  const no = ++loadNo;
-  moreButton.disabled = true;
-  if (!append) message(statusBox, 'loading', 'Loading the log…');
-  try {
-    const page = await getJson(url);
-    if (no !== loadNo) return;
-    const events = Array.isArray(page?.events) ? page.events : [];
-    if (!append) { tbody.replaceChildren(); shown = 0; }
-    tbody.append(...events.map(row));
-    shown += events.length;
-    // only follow same-origin API paths
-    next = typeof page?.next === 'string' && page.next.startsWith('/api/') ? page.next : null;
-    statusBox.replaceChildren();
-    if (shown === 0) message(statusBox, 'info', 'Nothing recorded matches these filters.');
-    updateCount();
-  } catch (e) {
-    if (no !== loadNo) return;
-    message(statusBox, 'error', `Could not load the log: ${describeError(e)}`);
-  } finally {
-    moreButton.disabled = false;
-  }
-}
+const pages = pager({
+  list: tbody, item: row, more: $('log-more'), statusBox,
+  loading: 'Loading the log…', empty: 'Nothing recorded matches these filters.', failed: 'Could not load the log',
+  counted: () => {
+    const { shown, next } = pages;
+    $('log-counts').textContent = shown === 0 ? '' : `Showing the ${shown} latest record${shown === 1 ? '' : 's'}${next ? ' — older ones available' : ''}.`;
+  },
+});
 
 function show(f) {
   history.replaceState(null, '', `${location.pathname}${query(f)}`);
-  load(`/api/events${query({ order: 'desc', limit: PAGE_SIZE, ...f })}`, { append: false });
+  pages.load(`/api/events${query({ order: 'desc', limit: PAGE_SIZE, ...f })}`, { append: false });
 }
 
 async function loadTypes(selected) {
@@ -97,7 +73,6 @@ $('log-reset').addEventListener('click', () => {
   form.reset();
   show(readForm());
 });
-moreButton.addEventListener('click', () => { if (next) load(next, { append: true }); });
 
 const f = readUrl();
 $('log-pair').value = f.pair;

@@ -1,7 +1,7 @@
 // Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
 import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, instantIso } from './api.js';
 import {
-  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter,
+  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager,
 } from './ui.js';
 
 const PAGE_SIZE = 50;
@@ -12,11 +12,7 @@ const form = $('timeline-filters');
 const list = $('timeline');
 const statusBox = $('timeline-status');
 const countBox = $('timeline-count');
-const moreButton = $('load-more');
 
-let next = null;
-let shown = 0;
-let loadNo = 0;
 
 function readUrl() {
   const p = new URLSearchParams(location.search);
@@ -126,35 +122,15 @@ function item(e) {
 
 let knownNow = '';
 
-function updateCount() {
-  const known = knownNow ? `, as known at ${formatInstant(knownNow)}` : '';
-  countBox.textContent = shown === 0 ? '' : `Showing ${shown} event${shown === 1 ? '' : 's'}${known}${next ? ' — more available' : ''}.`;
-  moreButton.hidden = !next;
-}
-
-async function load(url, { append }) {
-  const no = ++loadNo;
-  moreButton.disabled = true;
-  if (!append) message(statusBox, 'loading', 'Loading events…');
-  try {
-    const page = await getJson(url);
-    if (no !== loadNo) return;
-    const events = Array.isArray(page?.events) ? page.events : [];
-    if (!append) { list.replaceChildren(); shown = 0; }
-    list.append(...events.map(item));
-    shown += events.length;
-    // only follow same-origin API paths
-    next = typeof page?.next === 'string' && page.next.startsWith('/api/') ? page.next : null;
-    statusBox.replaceChildren();
-    if (shown === 0) message(statusBox, 'info', 'No events match these filters.');
-    updateCount();
-  } catch (e) {
-    if (no !== loadNo) return;
-    message(statusBox, 'error', `Could not load the timeline: ${describeError(e)}`);
-  } finally {
-    moreButton.disabled = false;
-  }
-}
+const pages = pager({
+  list, item, more: $('load-more'), statusBox,
+  loading: 'Loading events…', empty: 'No events match these filters.', failed: 'Could not load the timeline',
+  counted: () => {
+    const { shown, next } = pages;
+    const known = knownNow ? `, as known at ${formatInstant(knownNow)}` : '';
+    countBox.textContent = shown === 0 ? '' : `Showing ${shown} event${shown === 1 ? '' : 's'}${known}${next ? ' — more available' : ''}.`;
+  },
+});
 
 function timelineUrl(f, extra) {
   return `/api/relations/${encodeURIComponent(pair)}/timeline${query({
@@ -168,7 +144,7 @@ function search(f) {
   // the download holds what the filters show, up to the API's largest page
   $('download-csv').setAttribute('href', timelineUrl(f, { limit: CSV_LIMIT, format: 'csv' }));
   $('download-csv').setAttribute('download', `timeline-${pair}.csv`);
-  load(timelineUrl(f, { limit: PAGE_SIZE }), { append: false });
+  pages.load(timelineUrl(f, { limit: PAGE_SIZE }), { append: false });
 }
 
 async function loadTypes(selected) {
@@ -230,6 +206,5 @@ $('filter-reset').addEventListener('click', () => {
 });
 $('types-all').addEventListener('click', () => document.querySelectorAll('#type-checkboxes input[type=checkbox]').forEach((c) => { c.checked = true; }));
 $('types-none').addEventListener('click', () => document.querySelectorAll('#type-checkboxes input[type=checkbox]').forEach((c) => { c.checked = false; }));
-moreButton.addEventListener('click', () => { if (next) load(next, { append: true }); });
 
 init();

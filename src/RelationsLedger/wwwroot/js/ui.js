@@ -1,5 +1,5 @@
 // Shared page pieces: header/navigation, pair sub-navigation, badges, value formatting.
-import { el, replace, isHttpUrl, query } from './api.js';
+import { el, replace, isHttpUrl, query, getJson, describeError } from './api.js';
 
 const regionNames = (() => {
   try { return new Intl.DisplayNames(['en'], { type: 'region' }); } catch { return null; }
@@ -217,4 +217,38 @@ export function sanctionCells(s, extra = null, moment = {}) {
       eased.length ? el('div', { class: 'small' }, el('strong', null, 'Eased: '), eased.join('; ')) : null),
     el('td', { class: 'nowrap' }, eventLinks(s.eventIds)),
   ];
+}
+
+/** A list read a page at a time from an API answer's `next` link: each page's `events` rendered by `item` into `list`,
+ *  the `more` button following `next`. Only the newest request's page is shown; `counted` runs after each page. */
+export function pager({ list, item, more, statusBox, loading, empty, failed, counted }) {
+  const state = { shown: 0, next: null };
+  let loadNo = 0;
+  async function load(url, { append }) {
+    const no = ++loadNo;
+    more.disabled = true;
+    if (!append) message(statusBox, 'loading', loading);
+    try {
+      const page = await getJson(url);
+      if (no !== loadNo) return;
+      const events = Array.isArray(page?.events) ? page.events : [];
+      if (!append) { list.replaceChildren(); state.shown = 0; }
+      list.append(...events.map(item));
+      state.shown += events.length;
+      // only follow same-origin API paths
+      state.next = typeof page?.next === 'string' && page.next.startsWith('/api/') ? page.next : null;
+      statusBox.replaceChildren();
+      if (state.shown === 0) message(statusBox, 'info', empty);
+      more.hidden = !state.next;
+      counted();
+    } catch (e) {
+      if (no !== loadNo) return;
+      message(statusBox, 'error', `${failed}: ${describeError(e)}`);
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener('click', () => { if (state.next) load(state.next, { append: true }); });
+  state.load = load;
+  return state;
 }
