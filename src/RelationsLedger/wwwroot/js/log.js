@@ -11,7 +11,6 @@ const statusBox = $('log-message');
 // the member of each provenance type that names its fact, and what the row says of it
 const NAMES = { EventCorrected: ['correctsEventId', 'corrects'], SourceCited: ['eventId', 'cites a source on'], EventRetracted: ['retractsEventId', 'retracts'] };
 
-
 function readUrl() {
   const p = new URLSearchParams(location.search);
   return { pair: (p.get('pair') || '').slice(0, 5), recordedBy: (p.get('recordedBy') || '').slice(0, 300), types: p.get('types') || '' };

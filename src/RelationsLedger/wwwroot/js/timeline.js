@@ -13,7 +13,6 @@ const list = $('timeline');
 const statusBox = $('timeline-status');
 const countBox = $('timeline-count');
 
-
 function readUrl() {
   const p = new URLSearchParams(location.search);
   return {
