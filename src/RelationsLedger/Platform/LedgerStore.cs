@@ -48,6 +48,9 @@ public static class LedgerStore
         options.Events.UseAdvisoryLockTransaction = true;
         // event ids are looked up for idempotency and provenance, and must be unique across pairs
         options.Events.EnableUniqueIndexOnEventId = true;
+        // the log filtered by type (a reviewer's "every correction and retraction") reads that type's rows in sequence
+        // order instead of walking the whole log for the few that match
+        options.Events.EnableEventTypeIndex = true;
         // appends go through Relations.Recording.StreamWriter; Marten's own appender is left at Rich for any other writer
         options.Events.AppendMode = EventAppendMode.Rich;
         options.Events.MetadataConfig.HeadersEnabled = true;

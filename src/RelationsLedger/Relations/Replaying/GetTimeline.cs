@@ -114,12 +114,11 @@ public static class GetTimeline
         {
             items.RemoveAt(size);
             var last = items[^1];
-            var query = System.Web.HttpUtility.ParseQueryString(request.QueryString.Value ?? "");
-            query["after"] = $"{last.OccurredOn.Start:yyyy-MM-dd}~{last.Sequence}";
+            List<(string, string)> nextCursor = [("after", $"{last.OccurredOn.Start:yyyy-MM-dd}~{last.Sequence}")];
             // the next pages read the pair as this one did: a correction moving a date across the cursor, or a backdated
             // fact before it, recorded between two pages, would repeat an event or skip one
-            if (knowledge == Knowledge.Latest) query["basis"] = (await Reading.LastSequenceAsync(session, p, ct)).ToString(CultureInfo.InvariantCulture);
-            next = $"{request.Path}?{query}";
+            if (knowledge == Knowledge.Latest) nextCursor.Add(("basis", (await Reading.LastSequenceAsync(session, p, ct)).ToString(CultureInfo.InvariantCulture)));
+            next = Reading.NextLink(request, nextCursor);
         }
         if (!csv) return TypedResults.Ok(new TimelinePage(p.Id, items, next));
         // a spreadsheet of the page; the next page is a link header (RFC 8288), as JSON's is a field

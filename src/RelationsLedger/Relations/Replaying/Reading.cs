@@ -79,6 +79,18 @@ public static partial class Reading
         return new Foldable(history.Recorded, history, fixedKnowledge);
     }
 
+    /// <summary>The link to the next page: this request's path and query with <paramref name="cursor"/> first, in place
+    /// of the request's own values of those names and of <paramref name="replaced"/>.</summary>
+    public static string NextLink(HttpRequest request, IEnumerable<(string Name, string Value)> cursor, params string[] replaced)
+    {
+        var query = System.Web.HttpUtility.ParseQueryString(request.QueryString.Value ?? "");
+        var link = System.Web.HttpUtility.ParseQueryString("");
+        foreach (var (name, value) in cursor) link[name] = value;
+        foreach (var name in link.AllKeys.Concat(replaced)) query.Remove(name);
+        link.Add(query);
+        return $"{request.Path}?{link}";
+    }
+
     public static DateOnly? ParseDate(string? text, string field, Problems problems)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
