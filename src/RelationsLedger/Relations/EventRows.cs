@@ -115,11 +115,13 @@ public sealed class EventRows(IDocumentStore store)
     /// one of them — in version order, with the stream's version, in one statement (one snapshot). A correction to a
     /// long pair needs these few, not the pair's whole stream: PostgreSQL walks the pair's rows along the (stream,
     /// version) index and sends only these.</summary>
-    public async Task<(long Version, List<RecordedEvent> Events)> BearingAsync(IQuerySession session, string pair, IReadOnlySet<Guid> ids, CancellationToken ct)
+    /// <param name="writers">when given, filled with who recorded each event read (<see cref="WriterColumn"/>)</param>
+    public async Task<(long Version, List<RecordedEvent> Events)> BearingAsync(IQuerySession session, string pair, IReadOnlySet<Guid> ids, CancellationToken ct,
+        Dictionary<Guid, string>? writers = null)
     {
         await using var command = BearingCommand(pair, ids);
         await using var reader = await session.ExecuteReaderAsync(command, ct);
-        return await BearingRowsAsync(reader, ct);
+        return await BearingRowsAsync(reader, ct, writers);
     }
 
     /// <summary>As <see cref="BearingAsync(IQuerySession, string, IReadOnlySet{Guid}, CancellationToken)"/>, on the
@@ -140,9 +142,9 @@ public sealed class EventRows(IDocumentStore store)
             $"(type = '{_byType[type].EventTypeName}' and data ->> '{System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member)}' = any($3))";
         return new(
             $"""
-            select s.version, e.seq_id, e.version, e.timestamp, e.type, e.data from {Schema}.mt_streams s
+            select s.version, e.seq_id, e.version, e.timestamp, e.type, e.data, e.writer from {Schema}.mt_streams s
             left join lateral (
-                select seq_id, version, timestamp, type, data from {Schema}.mt_events
+                select seq_id, version, timestamp, type, data, {WriterColumn} as writer from {Schema}.mt_events
                 where stream_id = s.id and (id = any($2) or {Names(typeof(EventCorrected), nameof(EventCorrected.CorrectsEventId))}
                     or {Names(typeof(EventRetracted), nameof(EventRetracted.RetractsEventId))} or {Names(typeof(SourceCited), nameof(SourceCited.EventId))})
                 order by version) e on true
@@ -157,7 +159,8 @@ public sealed class EventRows(IDocumentStore store)
         };
     }
 
-    private async Task<(long Version, List<RecordedEvent> Events)> BearingRowsAsync(System.Data.Common.DbDataReader reader, CancellationToken ct)
+    private async Task<(long Version, List<RecordedEvent> Events)> BearingRowsAsync(System.Data.Common.DbDataReader reader, CancellationToken ct,
+        Dictionary<Guid, string>? writers = null)
     {
         var (version, events) = (0L, new List<RecordedEvent>());
         while (await reader.ReadAsync(ct))
@@ -166,39 +169,43 @@ public sealed class EventRows(IDocumentStore store)
             if (reader.IsDBNull(1)) continue;
             var (sequence, eventVersion, recordedAt, type) = (reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4));
             events.Add(Read(type, reader.GetStream(5), sequence, recordedAt, eventVersion));
+            Written(reader, 6, events[^1], writers);
         }
         return (version, events);
     }
 
+    /// <summary>Who recorded an event: the writer kept in its headers — an API key's name, <c>seed:FILE</c>, <c>import</c>
+    /// (a restore keeps the ledger's it came from). An event stored without one has none.</summary>
+    private const string WriterColumn = "headers ->> 'writer'";
+
+    /// <summary>Keeps <paramref name="e"/>'s writer, read from <paramref name="column"/> (after its data, whose stream
+    /// the event was read from and is done with).</summary>
+    private static void Written(System.Data.Common.DbDataReader reader, int column, RecordedEvent e, Dictionary<Guid, string>? writers)
+    {
+        if (writers is not null && !reader.IsDBNull(column)) writers[e.Event.Id] = reader.GetString(column);
+    }
+
     /// <summary>The events with these sequences (the table's key), as <see cref="ReadAsync(IQuerySession, NpgsqlCommand, CancellationToken)"/> reads them.</summary>
     public NpgsqlCommand SequencesCommand(long[] sequences) =>
-        new($"select seq_id, version, timestamp, type, data from {Schema}.mt_events where seq_id = any($1)")
+        new($"select seq_id, version, timestamp, type, data, {WriterColumn} from {Schema}.mt_events where seq_id = any($1)")
         {
             Parameters = { new NpgsqlParameter<long[]> { TypedValue = sequences } },
         };
 
     /// <summary>The events with these sequences, read whole in <paramref name="session"/>, in no particular order.</summary>
-    public async Task<List<RecordedEvent>> AtSequencesAsync(IQuerySession session, long[] sequences, CancellationToken ct)
+    /// <param name="writers">when given, filled with who recorded each (<see cref="WriterColumn"/>)</param>
+    public async Task<List<RecordedEvent>> AtSequencesAsync(IQuerySession session, long[] sequences, CancellationToken ct, Dictionary<Guid, string>? writers = null)
     {
         var read = new List<RecordedEvent>(sequences.Length);
         if (sequences.Length == 0) return read;
-        await foreach (var e in ReadAsync(session, SequencesCommand(sequences), ct)) read.Add(e);
-        return read;
-    }
-
-    /// <summary>Who recorded each of these events, by id: the writer kept in its headers — an API key's name, a seed
-    /// file, an import's file. An event stored without one is left out.</summary>
-    public async Task<Dictionary<Guid, string>> WritersAsync(IQuerySession session, Guid[] ids, CancellationToken ct)
-    {
-        var writers = new Dictionary<Guid, string>(ids.Length);
-        await using var command = new NpgsqlCommand(
-            $"select id, headers ->> 'writer' from {Schema}.mt_events where id = any($1) and headers ->> 'writer' is not null")
-        {
-            Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = ids } },
-        };
+        await using var command = SequencesCommand(sequences);
         await using var reader = await session.ExecuteReaderAsync(command, ct);
-        while (await reader.ReadAsync(ct)) writers[reader.GetGuid(0)] = reader.GetString(1);
-        return writers;
+        await foreach (var e in ReadRowsAsync(reader, ct))
+        {
+            read.Add(e);
+            Written(reader, 5, e, writers);
+        }
+        return read;
     }
 
     /// <summary>The events a <see cref="StreamCommand"/> or a <see cref="SequencesCommand"/> selects, run in

@@ -31,11 +31,11 @@ public static class GetEvent
 
         // the event and the provenance naming it resolve it as the whole stream would: a long pair is not read
         var rows = EventRows.Of(session.DocumentStore);
-        var (_, bearing) = await rows.BearingAsync(session, pair.Id, new HashSet<Guid> { eventId }, ct);
+        // with who recorded the event and each of its corrections, citations and retraction
+        var writers = new Dictionary<Guid, string>();
+        var (_, bearing) = await rows.BearingAsync(session, pair.Id, new HashSet<Guid> { eventId }, ct, writers);
         var resolved = Provenance.Resolve(bearing).FirstOrDefault(r => r.Event.Id == eventId);
         var e = resolved?.Event ?? (LedgerEvent)raw.Data;
-        // who recorded the event and each of its corrections, citations and retraction: the events that bear on it
-        var writers = await rows.WritersAsync(session, [.. bearing.Select(b => b.Event.Id)], ct);
         string? By(Guid id) => writers.GetValueOrDefault(id);
         var sources = e.Sources.Select(s => new CitedSource(s, Stance.Supports, null, null, null))
             .Concat(resolved?.Citations.Select(c => new CitedSource(c.Source, c.Stance, c.CitationId, c.RecordedAt, By(c.CitationId))) ?? []).ToList();

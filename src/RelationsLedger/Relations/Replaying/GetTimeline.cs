@@ -80,8 +80,8 @@ public static class GetTimeline
             if (cursor is var (d, s)) query = query.Where(x => x.Effective > d || (x.Effective == d && x.Sequence > s));
             var rows = (await query.OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Take(size + 1).ToListAsync(ct)).ToList();
             // a corrected fact's row keeps its body, but its recorded time is the stored event's
-            var stored = await StoredAsync(session, [.. rows.Select(r => r.Sequence)], ct);
-            var writers = await WritersAsync(session, rows.Select(r => r.Id), ct);
+            var writers = new Dictionary<Guid, string>();
+            var stored = (await EventRows.Of(session.DocumentStore).AtSequencesAsync(session, [.. rows.Select(r => r.Sequence)], ct, writers)).ToDictionary(e => e.Sequence);
             items = rows.Select(r => TimelineItem.Of(r, stored.GetValueOrDefault(r.Sequence), writers.GetValueOrDefault(r.Id))).ToList();
         }
         else
@@ -104,8 +104,8 @@ public static class GetTimeline
                 listed = listed.Where(x => matched.Contains(x.Event.Id));
             }
             var page = listed.Take(size + 1).ToList();
-            var whole = Provenance.Resolver.Of((await WholeAsync(session, p, page, ct)).Where(e => e.Sequence <= newest && knowledge.Includes(e)));
-            var writers = await WritersAsync(session, page.Select(x => x.Event.Id), ct);
+            var writers = new Dictionary<Guid, string>();
+            var whole = Provenance.Resolver.Of((await WholeAsync(session, p, page, writers, ct)).Where(e => e.Sequence <= newest && knowledge.Includes(e)));
             items = page.Select(x => TimelineItem.Of(whole.Fact(x.Event.Id)!, writers.GetValueOrDefault(x.Event.Id))).ToList();
         }
 
@@ -171,24 +171,17 @@ public static class GetTimeline
 
     /// <summary>A page's facts read whole, in sequence order: those no provenance revised by their sequence (the event
     /// table's key), the others with the provenance that bears on them, which walks the pair's rows (30 ms on a pair of
-    /// 100,000; every page did so).</summary>
-    private static async Task<List<RecordedEvent>> WholeAsync(IQuerySession session, Pair pair, List<ResolvedEvent> page, CancellationToken ct)
+    /// 100,000; every page did so), and who recorded each into <paramref name="writers"/>.</summary>
+    private static async Task<List<RecordedEvent>> WholeAsync(IQuerySession session, Pair pair, List<ResolvedEvent> page, Dictionary<Guid, string> writers, CancellationToken ct)
     {
         static bool Revised(ResolvedEvent x) => x.Revisions is not { Corrections.Count: 0, Citations.Count: 0, Retraction: null };
         var rows = EventRows.Of(session.DocumentStore);
-        var read = await rows.AtSequencesAsync(session, [.. page.Where(x => !Revised(x)).Select(x => x.Sequence)], ct);
+        var read = await rows.AtSequencesAsync(session, [.. page.Where(x => !Revised(x)).Select(x => x.Sequence)], ct, writers);
         if (page.Where(Revised).Select(x => x.Event.Id).ToHashSet() is { Count: > 0 } revised)
-            read.AddRange((await rows.BearingAsync(session, pair.Id, revised, ct)).Events);
+            read.AddRange((await rows.BearingAsync(session, pair.Id, revised, ct, writers)).Events);
         read.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
         return read;
     }
-
-    /// <summary>The stored events of a page's rows, by sequence (the event table's key).</summary>
-    private static async Task<Dictionary<long, RecordedEvent>> StoredAsync(IQuerySession session, long[] sequences, CancellationToken ct) =>
-        (await EventRows.Of(session.DocumentStore).AtSequencesAsync(session, sequences, ct)).ToDictionary(e => e.Sequence);
-
-    private static Task<Dictionary<Guid, string>> WritersAsync(IQuerySession session, IEnumerable<Guid> ids, CancellationToken ct) =>
-        EventRows.Of(session.DocumentStore).WritersAsync(session, [.. ids], ct);
 
     /// <summary>The types a timeline lists: facts. Corrections, retractions and citations are applied to the facts they
     /// name, never rows of their own, so filtering by one would always answer nothing.</summary>
