@@ -176,7 +176,7 @@ public sealed class EventRows(IDocumentStore store)
 
     /// <summary>Who recorded an event: the writer kept in its headers — an API key's name, <c>seed:FILE</c>, <c>import</c>
     /// (a restore keeps the ledger's it came from). An event stored without one has none.</summary>
-    private const string WriterColumn = "headers ->> 'writer'";
+    public const string WriterColumn = "headers ->> 'writer'";
 
     /// <summary>Keeps <paramref name="e"/>'s writer, read from <paramref name="column"/> (after its data, whose stream
     /// the event was read from and is done with).</summary>

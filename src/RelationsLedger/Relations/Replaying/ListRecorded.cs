@@ -91,7 +91,7 @@ public static class ListRecorded
         }
         var table = $"{rows.Schema}.mt_events";
         var upTo = Add(newestFirst && cursor is { } before ? Math.Min(before - 1, settled) : settled);
-        var sql = $"select seq_id, stream_id, version, timestamp, type, headers ->> 'writer', data from {table} where seq_id <= {upTo} and type <> '{EventRows.Tombstone}'";
+        var sql = $"select seq_id, stream_id, version, timestamp, type, {EventRows.WriterColumn}, data from {table} where seq_id <= {upTo} and type <> '{EventRows.Tombstone}'";
         var orderBy = "seq_id";
         if (pair is null)
         {
@@ -111,7 +111,7 @@ public static class ListRecorded
         // the types written out, not a parameter: prepared, a statement is planned once for any values after five runs,
         // and a plan for any types walks the log in sequence order (a type's own rows are the way to a rare one)
         if (types is not null) sql += $" and type in ({string.Join(", ", types.Select(t => $"'{rows.StoredName(t)}'"))})";
-        if (writer is not null) sql += $" and headers ->> 'writer' = {Add(writer)}";
+        if (writer is not null) sql += $" and {EventRows.WriterColumn} = {Add(writer)}";
         command.CommandText = sql + $" order by {orderBy} {(newestFirst ? "desc" : "asc")} limit {Add(take)}";
         return command;
     }
