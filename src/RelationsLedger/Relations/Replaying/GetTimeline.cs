@@ -190,15 +190,11 @@ public static class GetTimeline
     /// <summary>The catalog's names of the types asked for, which may be given in any case.</summary>
     private static string[] ParseTypes(string? types, Problems problems)
     {
-        var names = new List<string>();
-        foreach (var name in (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase))
-        {
-            if (EventCatalog.ByNameInAnyCase.TryGetValue(name, out var type) && !type.IsProvenance) names.Add(type.Name);
-            else problems.Add("types", type is null ? $"Unknown event type '{name}'."
-                : $"'{name}' is not listed in a timeline: corrections, retractions and citations are applied to the events they name (their corrected, retracted and disputed flags).");
-        }
+        var names = Reading.ParseTypes(types, problems, (type, name) => type.IsProvenance
+            ? $"'{name}' is not listed in a timeline: corrections, retractions and citations are applied to the events they name (their corrected, retracted and disputed flags)."
+            : null);
         if (problems.ContainsKey("types")) problems.Add("types", Listed);
-        return [.. names];
+        return [.. names.Select(t => t.Name)];
     }
 
     private static (DateOnly, long)? ParseCursor(string? after, Problems problems)

@@ -142,12 +142,6 @@ public static class ListRecorded
     }
 
     /// <summary>The types asked for (any of the catalog, provenance too), named in any case; null: every type.</summary>
-    private static Type[]? ParseTypes(string? types, Problems problems)
-    {
-        var asked = new List<Type>();
-        foreach (var name in (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase))
-            if (EventCatalog.ByNameInAnyCase.TryGetValue(name, out var type)) asked.Add(type.ClrType);
-            else problems.Add("types", $"Unknown event type '{name}'.");
-        return asked.Count == 0 ? null : [.. asked];
-    }
+    private static Type[]? ParseTypes(string? types, Problems problems) =>
+        Reading.ParseTypes(types, problems) is { Count: > 0 } asked ? [.. asked.Select(t => t.ClrType)] : null;
 }

@@ -91,6 +91,18 @@ public static partial class Reading
         return $"{request.Path}?{link}";
     }
 
+    /// <summary>The event types a query's <c>types</c> names: comma-separated, in any case, each once. A name the catalog
+    /// does not hold is a problem, and so is one <paramref name="refused"/> gives a reason for (the type, the name as typed).</summary>
+    public static List<EventType> ParseTypes(string? types, Problems problems, Func<EventType, string, string?>? refused = null)
+    {
+        var asked = new List<EventType>();
+        foreach (var name in (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase))
+            if (!EventCatalog.ByNameInAnyCase.TryGetValue(name, out var type)) problems.Add("types", $"Unknown event type '{name}'.");
+            else if (refused?.Invoke(type, name) is { } why) problems.Add("types", why);
+            else asked.Add(type);
+        return asked;
+    }
+
     public static DateOnly? ParseDate(string? text, string field, Problems problems)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;

@@ -30,7 +30,6 @@ function patchList(patch) {
   ]));
 }
 
-// who recorded an event: an API key's name, a seed file or an import's file (text, never markup)
 function renderSources(e) {
   const tbody = $('event-sources').tBodies[0];
   const sources = Array.isArray(e.sources) ? e.sources : [];
