@@ -102,6 +102,7 @@ public sealed class RestoreTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(["line 1.recorded.at"], (await Restore(Line(Recorded(1, DateTimeOffset.UtcNow.AddHours(1))))).Keys);
         Assert.Equal(["line 1.recorded.at"], (await Restore(Line("""{"sequence":1,"at":"2025-09-11T10:00:00"}"""))).Keys);
         Assert.Equal(["line 1.recorded.by"], (await Restore(Line(Recorded(1, at, by: "a\nb")))).Keys);
+        Assert.Equal(["line 1.recorded.by"], (await Restore(Line(Recorded(1, at, by: new string('n', Stamp.MaxWriter + 1))))).Keys);
         Assert.Equal(["line 1.recorded.sequence"], (await Restore(Line("""{"sequence":0,"at":"2025-09-11T10:00:00Z"}"""))).Keys);
         Assert.Equal(["line 2.recorded.sequence"], (await Restore(Line(Recorded(1, at)), Line(Recorded(RelationsLedger.Relations.Importing.Restore.MaxSkipped + 3, at)))).Keys);
 
@@ -110,6 +111,20 @@ public sealed class RestoreTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(["ledger"], taken.Problems.Keys);
         Assert.Contains("empty ledger: this one has 1 events", taken.Problems["ledger"][0]);
         Assert.Equal(1, await App.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task a_writer_with_the_longest_name_a_key_may_have_is_restored_and_found_by_the_logs_filter()
+    {
+        var writer = new string('n', Stamp.MaxWriter);
+        var line = Samples.Event("StatementMade", "2024-05-01");
+        line["pair"] = "US-BY";
+        line["recorded"] = new JsonObject { ["sequence"] = 1, ["at"] = DateTimeOffset.UtcNow.AddDays(-1), ["by"] = writer };
+        var result = await Importer.ImportAsync(Appending, Importer.ReadLines(new StringReader(line.ToJsonString())), new DateOnly(2026, 1, 1), ct: Ct, asRecorded: true);
+        Assert.Empty(result.Problems);
+        var found = (await GetJson($"/api/events?recordedBy={writer}"))["events"]!.AsArray();
+        Assert.Equal(writer, (string)Assert.Single(found)!["recorded"]!["by"]!);
+        Assert.Contains($"\"by\":\"{writer}\"", await ExportAsync());
     }
 
     [Fact]

@@ -16,7 +16,9 @@ public sealed class ApiKeys
         var keys = new List<(string, byte[])>();
         if (configuration["Ledger:ApiKey"] is { Length: > 0 } single) keys.Add(("default", Hash(single)));
         foreach (var entry in configuration.GetSection("Ledger:ApiKeys").GetChildren())
-            if (entry.Value is { Length: 64 } hex) keys.Add((entry.Key, Convert.FromHexString(hex)));
+            if (!Relations.Recording.Stamp.IsWriterName(entry.Key))
+                logger.LogWarning("Ledger:ApiKeys:{Name}: a key's name is its events' writer and must be {Rule}; ignored", entry.Key, Relations.Recording.Stamp.WriterRule);
+            else if (entry.Value is { Length: 64 } hex && IsHex(hex)) keys.Add((entry.Key, Convert.FromHexString(hex)));
             else logger.LogWarning("Ledger:ApiKeys:{Name} is not a SHA-256 hex hash; ignored", entry.Key);
         if (keys.Count == 0) keys.Add(("generated", GeneratedKeyHash(configuration, logger)));
         _keys = keys;
@@ -32,13 +34,20 @@ public sealed class ApiKeys
         return name;
     }
 
+    private static bool IsHex(string text) => text.All(char.IsAsciiHexDigit);
+
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     private static byte[] GeneratedKeyHash(IConfiguration configuration, ILogger logger)
     {
         var folder = configuration["Ledger:DataDirectory"] ?? LocalPostgres.DefaultRoot();
         var file = Path.Combine(folder, "api-key.sha256");
-        if (File.Exists(file)) return Convert.FromHexString(File.ReadAllText(file).Trim());
+        if (File.Exists(file))
+        {
+            var kept = File.ReadAllText(file).Trim();
+            if (kept.Length == 64 && IsHex(kept)) return Convert.FromHexString(kept);
+            logger.LogWarning("{File} does not hold a SHA-256 hex hash: a new key is generated in its place", file);
+        }
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
         try
         {

@@ -8,8 +8,6 @@ namespace RelationsLedger.Relations.Importing;
 /// pair's version, the store's timestamp and the writer.</summary>
 public sealed partial record RecordedAs(long Sequence, long? Version, DateTimeOffset At, string? By)
 {
-    public const int MaxWriter = 200;
-
     /// <summary>The line's <c>recorded</c> object, or null with its problems said under <paramref name="prefix"/>.</summary>
     public static RecordedAs? Read(JsonElement line, Problems problems, string prefix)
     {
@@ -41,8 +39,7 @@ public sealed partial record RecordedAs(long Sequence, long? Version, DateTimeOf
         if (recorded.TryGetProperty("by", out var byText) && byText.ValueKind != JsonValueKind.Null)
         {
             by = byText.ValueKind == JsonValueKind.String ? byText.GetString() : null;
-            if (string.IsNullOrWhiteSpace(by) || by.Length > MaxWriter || by.Any(char.IsControl))
-                problems.Add($"{field}.by", $"Must be the writer's name: text of 1 to {MaxWriter} characters, no control characters.");
+            if (!Stamp.IsWriterName(by)) problems.Add($"{field}.by", $"Must be the writer's name: {Stamp.WriterRule}.");
         }
         return problems.Count == before ? new RecordedAs(sequence!.Value, version, at, by) : null;
     }

@@ -12,6 +12,14 @@ namespace RelationsLedger.Relations.Recording;
 /// <summary>Who wrote a request's events, kept as headers beside each of them.</summary>
 public sealed record Stamp(string Writer, string? RequestId = null, string? ClientAddress = null, string? CorrelationId = null)
 {
+    /// <summary>One rule for a writer's name wherever one is given (an API key's name, a restored line's writer, the
+    /// log's filter), so whatever the ledger records it can also export, restore and look up.</summary>
+    public const int MaxWriter = 300;
+
+    public const string WriterRule = "text of 1 to 300 characters, not blank, no control characters";
+
+    public static bool IsWriterName(string? name) => !string.IsNullOrWhiteSpace(name) && name.Length <= MaxWriter && !name.Any(char.IsControl);
+
     public Dictionary<string, string> Headers()
     {
         var headers = new Dictionary<string, string> { ["writer"] = Writer };

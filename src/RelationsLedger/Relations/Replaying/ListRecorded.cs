@@ -23,7 +23,7 @@ public sealed record RecordedPage(string Order, long? After, long? Before, long 
 /// what was recorded since they last looked, and by whom; what a consumer polls to follow the ledger.</summary>
 public static class ListRecorded
 {
-    public const int DefaultLimit = 100, MaxLimit = 1000, MaxWriter = 300;
+    public const int DefaultLimit = 100, MaxLimit = 1000;
 
     /// <summary>Oldest first from <c>after</c> (a consumer's cursor: <c>next</c> is always where to ask again), or newest
     /// first below <c>before</c> with <c>order=desc</c> (a reviewer's list: <c>next</c> is null at the first event). Only
@@ -44,8 +44,8 @@ public static class ListRecorded
         Pair? only = null;
         if (pair is not null && !Pair.TryParse(pair, out only)) problems.Add("pair", "Not two ISO 3166-1 alpha-2 codes joined by '-', e.g. US-BY.");
         var typeList = ParseTypes(types, problems);
-        if (recordedBy is not null && (recordedBy.Trim().Length == 0 || recordedBy.Length > MaxWriter))
-            problems.Add("recordedBy", $"A writer's name: an API key's name, seed:FILE or import (1 to {MaxWriter} characters).");
+        if (recordedBy is not null && !Stamp.IsWriterName(recordedBy))
+            problems.Add("recordedBy", $"A writer's name (an API key's name, seed:FILE or import): {Stamp.WriterRule}.");
         var ndjson = Reading.ParseChoice<FeedFormat>(format, "format", problems) == FeedFormat.Ndjson;
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
