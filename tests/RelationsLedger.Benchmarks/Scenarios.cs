@@ -88,7 +88,6 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
         start.Environment["Ledger__SeedOnStart"] = "false";
         start.Environment["Ledger__ApiKey"] = ApiKey;
         start.Environment["Ledger__RateLimit__PermitsPerMinute"] = "100000000";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
         // the harness's own first request (JIT of its HTTP client and JSON, on the same 2 cores) is not the app's start
         var payload = Payload(0).ToJsonString();
         using var http = Client();
@@ -274,7 +273,7 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
     private async Task<double> Verb(params string[] args) =>
         (await DeployedApp.Dotnet(args.Prepend(appDll), new Dictionary<string, string>
         {
-            ["ConnectionStrings__Ledger"] = connectionString, ["Logging__LogLevel__Default"] = "Warning",
+            ["ConnectionStrings__Ledger"] = connectionString,
         })).TotalSeconds;
 
     /// <summary>The batch endpoint as an importing client uses it: each pair's events in order, as many per request as
