@@ -151,6 +151,10 @@ public sealed class EventsFeedTests(LedgerApp app) : ApiTest(app)
         var none = await GetJson("/api/events?pair=US-PL");
         Assert.Empty(none["events"]!.AsArray());
         Assert.Equal($"/api/events?after={receipts[^1]["sequence"]}&pair=US-PL", (string?)none["next"]);
+        // the filter as sent, even a %-sequence that is not UTF-8 (read as the text typed): decoded and encoded again it
+        // would name another writer
+        var odd = await GetJson("/api/events?recordedBy=%FF&Pair=US-PL&after=1");
+        Assert.Equal($"/api/events?after={receipts[^1]["sequence"]}&recordedBy=%FF&Pair=US-PL", (string?)odd["next"]);
     }
 
     [Fact]

@@ -265,6 +265,46 @@ public sealed class ConcurrencyTests(LedgerApp app) : ApiTest(app)
         await App.RebuildAsync(Ct);
         Assert.Equal(await Rows(), appended);
     }
+
+    [Fact]
+    public async Task a_timeline_read_page_by_page_while_backdated_facts_are_recorded_skips_none_of_its_basis()
+    {
+        var batch = new JsonArray([.. Enumerable.Range(0, 300).Select(i => (JsonNode)Samples.Event("StatementMade", $"20{10 + i / 30:00}-0{1 + i % 9}-1{i % 10}", summary: $"fact {i}"))]);
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("/api/relations/CZ-PL/events/batch", System.Net.Http.Json.JsonContent.Create(batch), Ct)).StatusCode);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var backdated = 0;
+        // facts dated before every page's cursor: one recorded while a first page is read would be missing from it,
+        // and the pages after its cursor would never show it
+        var writer = Task.Run(async () =>
+        {
+            using var http = App.CreateClient();
+            while (!stop.IsCancellationRequested)
+            {
+                var body = Samples.Event("StatementMade", $"19{50 + backdated % 50}-01-01", summary: $"backdated {backdated}");
+                await http.PostAsync("/api/relations/CZ-PL/events", System.Net.Http.Json.JsonContent.Create(body), CancellationToken.None);
+                backdated++;
+            }
+        }, Ct);
+        static List<string> Ids(JsonNode page) => [.. page["events"]!.AsArray().Select(e => (string)e!["eventId"]!)];
+        try
+        {
+            for (var read = 0; read < 60; read++)
+            {
+                var first = await GetJson("/api/relations/CZ-PL/timeline?limit=250");
+                var next = (string)first["next"]!;
+                var basis = System.Web.HttpUtility.ParseQueryString(new Uri(new Uri("http://x"), next).Query)["basis"];
+                var paged = Ids(first).Concat(Ids(await GetJson(next.Replace("limit=250", "limit=10000")))).ToList();
+                var whole = Ids(await GetJson($"/api/relations/CZ-PL/timeline?limit=10000&basis={basis}"));
+                Assert.Equal(whole, paged);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writer;
+        }
+        Assert.True(backdated > 10, $"only {backdated} facts were recorded meanwhile");
+    }
 }
 
 /// <summary>Holds the writer's next transaction open between its stamp (sequences drawn, recorded time taken) and its

@@ -68,7 +68,9 @@ public static class GetTimeline
         var screen = WordScreen.Parse(q, "q", problems, "words of an event's summary, data or sources", similar);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "Invalid query.");
 
-        List<TimelineItem> items;
+        List<TimelineItem>? items = null;
+        // the basis the next pages are pinned to, when this one is read as the pair is now
+        long? pinned = null;
         var context = request.HttpContext;
         if (knowledge == Knowledge.Latest && screen is null)
         {
@@ -78,19 +80,39 @@ public static class GetTimeline
             if (typeNames.Length > 0) query = query.Where(x => x.Type.IsOneOf(typeNames));
             if (!withRetracted) query = query.Where(x => !x.Retracted);
             if (cursor is var (d, s)) query = query.Where(x => x.Effective > d || (x.Effective == d && x.Sequence > s));
-            var rows = (await query.OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Take(size + 1).ToListAsync(ct)).ToList();
-            // a corrected fact's row keeps its body, but its recorded time is the stored event's
-            var writers = new Dictionary<Guid, string>();
-            var stored = (await EventRows.Of(session.DocumentStore).AtSequencesAsync(session, [.. rows.Select(r => r.Sequence)], ct, writers)).ToDictionary(e => e.Sequence);
-            items = rows.Select(r => TimelineItem.Of(r, stored.GetValueOrDefault(r.Sequence), writers.GetValueOrDefault(r.Id))).ToList();
+            for (var attempt = 1; items is null; attempt++)
+            {
+                var rows = (await query.OrderBy(x => x.Effective).ThenBy(x => x.Sequence).Take(size + 1).ToListAsync(ct)).ToList();
+                if (rows.Count > size)
+                {
+                    // the next pages are pinned to the pair's newest event, read after this page: if the pair moved on
+                    // since its version was read, an event recorded in between would be in the basis and not on this
+                    // page, and the next pages, after its cursor, would skip it. Read again; a pair written faster
+                    // than a page is read is read as known at the basis instead
+                    var (last, at) = await Reading.NewestAsync(session, p, ct);
+                    pinned = last;
+                    if (at != version)
+                    {
+                        version = at;
+                        if (attempt < 3) continue;
+                        knowledge = new Knowledge(null, last);
+                        break;
+                    }
+                }
+                // a corrected fact's row keeps its body, but its recorded time is the stored event's
+                var writers = new Dictionary<Guid, string>();
+                var stored = (await EventRows.Of(session.DocumentStore).AtSequencesAsync(session, [.. rows.Select(r => r.Sequence)], ct, writers)).ToDictionary(e => e.Sequence);
+                items = rows.Select(r => TimelineItem.Of(r, stored.GetValueOrDefault(r.Sequence), writers.GetValueOrDefault(r.Id))).ToList();
+            }
         }
-        else
+        if (items is null)
         {
             // the page is found in the pair's cached history (lean: what ordering and flags need), then its facts are
             // resolved again from their whole events and provenance, as known at the same point
             var foldable = await Reading.FoldableAsync(session, histories, p, knowledge, ct);
             var newest = foldable.Basis.Sequence;
-            if (ReadCache.NotModified(context, ReadCache.Tag(request, newest), foldable.Fixed)) return ReadCache.Unchanged;
+            if (pinned is null && ReadCache.NotModified(context, ReadCache.Tag(request, newest), foldable.Fixed)) return ReadCache.Unchanged;
+            if (knowledge == Knowledge.Latest) pinned = newest;
             bool Listed(ResolvedEvent x) => x.Effective >= fromDate && x.Effective <= toDate
                 && (typeNames.Length == 0 || typeNames.Contains(x.Event.GetType().Name)) && (withRetracted || !x.Retracted)
                 && (cursor is not var (d, s) || x.Effective > d || (x.Effective == d && x.Sequence > s));
@@ -117,7 +139,7 @@ public static class GetTimeline
             List<(string, string)> nextCursor = [("after", $"{last.OccurredOn.Start:yyyy-MM-dd}~{last.Sequence}")];
             // the next pages read the pair as this one did: a correction moving a date across the cursor, or a backdated
             // fact before it, recorded between two pages, would repeat an event or skip one
-            if (knowledge == Knowledge.Latest) nextCursor.Add(("basis", (await Reading.LastSequenceAsync(session, p, ct)).ToString(CultureInfo.InvariantCulture)));
+            if (pinned is not null) nextCursor.Add(("basis", pinned.Value.ToString(CultureInfo.InvariantCulture)));
             next = Reading.NextLink(request, nextCursor);
         }
         if (!csv) return TypedResults.Ok(new TimelinePage(p.Id, items, next));

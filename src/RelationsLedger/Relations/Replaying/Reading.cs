@@ -41,6 +41,16 @@ public static partial class Reading
     public static async Task<long> LastSequenceAsync(IQuerySession session, Pair pair, CancellationToken ct) =>
         (await session.QueryAsync<long>(LastSequenceSql(session), ct, pair.Id)).SingleOrDefault();
 
+    /// <summary>The pair's newest sequence and its version (0 and 0 for a pair with no events), read together.</summary>
+    public static async Task<(long Sequence, long Version)> NewestAsync(IQuerySession session, Pair pair, CancellationToken ct)
+    {
+        var command = new Npgsql.NpgsqlCommand(
+            $"select seq_id, version from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = $1 order by version desc limit 1")
+        { Parameters = { new() { Value = pair.Id } } };
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
+    }
+
     /// <summary><see cref="LastSequenceAsync"/>'s query, the pair's id its one parameter (<c>?</c>), for a statement
     /// that compares with it.</summary>
     public static string LastSequenceSql(IQuerySession session) =>
@@ -83,12 +93,13 @@ public static partial class Reading
     /// of the request's own values of those names and of <paramref name="replaced"/>.</summary>
     public static string NextLink(HttpRequest request, IEnumerable<(string Name, string Value)> cursor, params string[] replaced)
     {
-        var query = System.Web.HttpUtility.ParseQueryString(request.QueryString.Value ?? "");
-        var link = System.Web.HttpUtility.ParseQueryString("");
-        foreach (var (name, value) in cursor) link[name] = value;
-        foreach (var name in link.AllKeys.Concat(replaced)) query.Remove(name);
-        link.Add(query);
-        return $"{request.Path}?{link}";
+        var parts = cursor.Select(c => $"{Uri.EscapeDataString(c.Name)}={Uri.EscapeDataString(c.Value)}").ToList();
+        var dropped = cursor.Select(c => c.Name).Concat(replaced).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // the request's other parameters exactly as sent: decoded and encoded again, a sequence that is not UTF-8 (which
+        // the request's own reading kept as typed) would come back as another text
+        foreach (var part in (request.QueryString.Value ?? "").TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+            if (!dropped.Contains(Uri.UnescapeDataString(part.Split('=')[0].Replace('+', ' ')))) parts.Add(part);
+        return $"{request.Path}?{string.Join('&', parts)}";
     }
 
     /// <summary>The event types a query's <c>types</c> names: comma-separated, in any case, each once. A name the catalog
