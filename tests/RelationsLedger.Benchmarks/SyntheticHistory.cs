@@ -54,6 +54,13 @@ public static class SyntheticHistory
         ["sources"] = new JsonArray(new JsonObject { ["outlet"] = "Reuters", ["title"] = "Synthetic report", ["url"] = "https://www.reuters.com/world/", ["publishedOn"] = date.ToString("yyyy-MM-dd") }),
     };
 
+    /// <summary>Up to two of those released are of the first country (never more than were released).</summary>
+    private static (string, JsonObject) Released(Random random, string a, string b)
+    {
+        var count = random.Next(1, 60);
+        return ("PrisonersReleased", new JsonObject { ["releasedBy"] = b, ["count"] = count, ["byNationality"] = new JsonObject { [a] = Math.Min(random.Next(0, 3), count) } });
+    }
+
     private static (string, JsonObject) Fact(Random random, string pair)
     {
         var (a, b) = (pair[..2], pair[3..]);
@@ -66,7 +73,7 @@ public static class SyntheticHistory
             < 40 => ("SanctionsLifted", new JsonObject { ["liftedBy"] = a, ["target"] = target }),
             < 55 => ("EnvoyVisited", new JsonObject { ["envoy"] = "Envoy", ["envoyOf"] = a, ["city"] = "Capital", ["metWith"] = new JsonArray("Leader") }),
             < 62 => ("LeadersSpoke", new JsonObject { ["participants"] = new JsonArray("Leader A", "Leader B"), ["medium"] = "phone" }),
-            < 72 => ("PrisonersReleased", new JsonObject { ["releasedBy"] = b, ["count"] = random.Next(1, 60), ["byNationality"] = new JsonObject { [a] = random.Next(0, 3) } }),
+            < 72 => Released(random, a, b),
             < 75 => ("EmbassyClosed", new JsonObject { ["embassyOf"] = a, ["city"] = "Capital", ["mode"] = "suspended" }),
             < 78 => ("EmbassyReopened", new JsonObject { ["embassyOf"] = a, ["city"] = "Capital" }),
             < 85 => ("AmbassadorNominated", new JsonObject { ["ambassadorOf"] = a, ["name"] = $"Ambassador {random.Next(50)}" }),

@@ -57,6 +57,25 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         var response = await Http.PostAsync("/api/relations/US-BY/events", new StringContent("type=EmbassyClosed", Encoding.UTF8, "application/x-www-form-urlencoded"), Ct);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         await ProblemOf(response);
+        // the media type whole, and the body read as UTF-8: another charset would be read wrong
+        var body = Samples.Event("EnvoyVisited", "2025-09-11").ToJsonString();
+        foreach (var type in new[] { "application/jsonx", "application/json, text/plain", "application/json; charset=utf-16", "application/json; charset=latin1", "text/json" })
+        {
+            var content = new StringContent(body);
+            content.Headers.ContentType = null;
+            content.Headers.TryAddWithoutValidation("Content-Type", type);
+            var refused = await Http.PostAsync("/api/relations/US-BY/events", content, Ct);
+            Assert.True(refused.StatusCode == HttpStatusCode.UnsupportedMediaType, $"{type}: {refused.StatusCode}");
+        }
+        Assert.Equal(0, await App.EventCountAsync());
+        foreach (var type in new[] { "application/json; charset=UTF-8", "application/problem+json", "Application/JSON" })
+        {
+            var content = new StringContent(body);
+            content.Headers.ContentType = null;
+            content.Headers.TryAddWithoutValidation("Content-Type", type);
+            var taken = await Http.PostAsync("/api/relations/US-BY/events", content, Ct);
+            Assert.True(taken.StatusCode == HttpStatusCode.Created, $"{type}: {taken.StatusCode}");
+        }
     }
 
     [Fact]
@@ -326,7 +345,12 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         disagreeing.Headers.TryAddWithoutValidation("If-Match", "\"3\"");
         var twoKeys = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events") { Content = JsonContent.Create(Samples.Event("EnvoyVisited", "2025-09-11")) };
         twoKeys.Headers.Add("Idempotency-Key", ["a", "b"]);
-        foreach (var (request, field) in new[] { (disagreeing, "If-Match"), (twoKeys, "Idempotency-Key") })
+        // an empty key would be no key, and each retry it was sent to make safe would be recorded
+        var emptyKey = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events") { Content = JsonContent.Create(Samples.Event("EnvoyVisited", "2025-09-11")) };
+        emptyKey.Headers.TryAddWithoutValidation("Idempotency-Key", " ");
+        var emptyVersion = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events") { Content = JsonContent.Create(Samples.Event("EnvoyVisited", "2025-09-11")) };
+        emptyVersion.Headers.TryAddWithoutValidation("If-Match", "\"\"");
+        foreach (var (request, field) in new[] { (disagreeing, "If-Match"), (twoKeys, "Idempotency-Key"), (emptyKey, "Idempotency-Key"), (emptyVersion, "If-Match") })
         {
             var response = await Http.SendAsync(request, Ct);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

@@ -75,6 +75,15 @@ public sealed class KestrelTests : IAsyncLifetime
         var largeHeaders = await http.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, largeHeaders.StatusCode);
         Assert.Equal("application/problem+json", largeHeaders.Content.Headers.ContentType?.MediaType);
+        // many small headers: Kestrel's own count (100) answered an empty 431 for 1.5 KB of them
+        var many = new HttpRequestMessage(HttpMethod.Get, "/api/relations/US-BY/state");
+        for (var i = 0; i < 101; i++) many.Headers.Add($"X-H{i}", "v");
+        var manyHeaders = await http.SendAsync(many, Ct);
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, manyHeaders.StatusCode);
+        Assert.Contains("At most 100 header fields", await manyHeaders.Content.ReadAsStringAsync(Ct));
+        var enough = new HttpRequestMessage(HttpMethod.Get, "/api/relations/US-BY/state");
+        for (var i = 0; i < 90; i++) enough.Headers.Add($"X-H{i}", "v");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(enough, Ct)).StatusCode);
 
         // within the limits, a long query is read as ever
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/relations/US-BY/timeline?types=" + string.Join(',', Enumerable.Repeat("EnvoyVisited", 500)), Ct)).StatusCode);

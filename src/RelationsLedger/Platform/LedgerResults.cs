@@ -80,13 +80,21 @@ public static class LedgerResults
         }
     }
 
+    /// <summary>application/json or application/*+json, with no charset or UTF-8's: the body is read as UTF-8.</summary>
+    public static bool IsJson(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) || media.SubType.Value is not { } subtype
+            || !media.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
+            || !(subtype.Equals("json", StringComparison.OrdinalIgnoreCase) || subtype.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
+            return false;
+        return media.Charset.Value is null || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || media.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>Reads a JSON body: 415 for another content type, 413 past the size limit, 400 for malformed JSON.</summary>
     public static async Task<(JsonDocument? Body, IResult? Problem)> ReadJson(HttpRequest request, CancellationToken ct)
     {
-        var type = request.ContentType ?? "";
-        if (!(type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
-              (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.Split(';')[0].EndsWith("+json", StringComparison.OrdinalIgnoreCase))))
-            return (null, Problem(415, "Unsupported media type.", "Send the event as application/json."));
+        if (!IsJson(request.ContentType))
+            return (null, Problem(415, "Unsupported media type.", "Send the event as application/json (or a +json type), in UTF-8: no other charset."));
         if (request.ContentLength > LedgerHttp.MaxBodyBytes) return (null, TooLarge());
         using var buffer = new MemoryStream();
         var chunk = new byte[16_384];

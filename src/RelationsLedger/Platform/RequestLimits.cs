@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace RelationsLedger.Platform;
 
-/// <summary>Bodies up to 256 KiB, URLs up to 8,192 characters, headers up to 32 KiB; a per-key (per-address without a key) rate limit on the API answering 429 with
+/// <summary>Bodies up to 256 KiB, URLs up to 8,192 characters, headers up to 32 KiB and 100 fields; a per-key (per-address without a key) rate limit on the API answering 429 with
 /// Retry-After; CORS closed unless <c>Ledger:Cors:Origins</c> names the origins allowed.</summary>
 public static class RequestLimits
 {
@@ -17,6 +17,7 @@ public static class RequestLimits
             // well above the app's, which answer with a problem (below)
             o.Limits.MaxRequestLineSize = 8 * MaxTargetLength;
             o.Limits.MaxRequestHeadersTotalSize = 4 * MaxHeaderBytes;
+            o.Limits.MaxRequestHeaderCount = 10 * MaxHeaderCount;
             // a header's bytes that are not UTF-8 would be refused the same way: decoded with U+FFFD for them, the app
             // refuses them with a problem (below) that names the header
             o.RequestHeaderEncodingSelector = _ => System.Text.Encoding.UTF8;
@@ -49,7 +50,7 @@ public static class RequestLimits
     }
 
     public const int MaxTargetLength = 8192;
-    public const int MaxHeaderBytes = 32 * 1024;
+    public const int MaxHeaderBytes = 32 * 1024, MaxHeaderCount = 100;
 
     public static WebApplication UseRequestLimits(this WebApplication app)
     {
@@ -59,7 +60,7 @@ public static class RequestLimits
             if (target > MaxTargetLength)
                 return Results.Problem(statusCode: 414, title: "The URL is too long.", detail: $"At most {MaxTargetLength:N0} characters; this one has {target:N0}.").ExecuteAsync(context);
             // as HTTP/1.1 sends them: "name: value\r\n" (a loop: every request passes here, appends too)
-            var headers = 0;
+            var (headers, lines) = (0, 0);
             string? notText = null;
             foreach (var (name, values) in context.Request.Headers)
             {
@@ -67,11 +68,14 @@ public static class RequestLimits
                 foreach (var value in values)
                 {
                     headers += value?.Length ?? 0;
+                    lines++;
                     if (value is not null && value.Contains('\uFFFD')) notText ??= name;
                 }
             }
             if (headers > MaxHeaderBytes)
                 return Results.Problem(statusCode: 431, title: "The request's headers are too large.", detail: $"At most {MaxHeaderBytes:N0} bytes in all; these take {headers:N0}.").ExecuteAsync(context);
+            if (lines > MaxHeaderCount)
+                return Results.Problem(statusCode: 431, title: "The request has too many headers.", detail: $"At most {MaxHeaderCount} header fields; this one has {lines}.").ExecuteAsync(context);
             if (notText is not null)
                 return Results.Problem(statusCode: 400, title: "A header is not UTF-8 text.", detail: $"The {notText} header holds bytes that are not UTF-8 (or U+FFFD, the character that stands for them): send it as UTF-8, or as ASCII.").ExecuteAsync(context);
             return next(context);

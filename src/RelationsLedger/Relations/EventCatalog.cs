@@ -21,6 +21,16 @@ public sealed record EventType(string Name, Type ClrType, IReadOnlyList<FieldSpe
 
     internal byte[][] Utf8FieldNames { get; } = [.. Fields.Select(f => f.Utf8Name)];
 
+    /// <summary>The count and its breakdown by country, where the type has both (-1 where not): the breakdown's numbers
+    /// may not add up to more than the count.</summary>
+    internal (int Total, int ByCountry) CountAndBreakdown { get; } = IndexesOf(Fields, FieldKind.Count, FieldKind.CountryCounts);
+
+    private static (int, int) IndexesOf(IReadOnlyList<FieldSpec> fields, FieldKind first, FieldKind second)
+    {
+        var (a, b) = (fields.ToList().FindIndex(f => f.Kind == first), fields.ToList().FindIndex(f => f.Kind == second));
+        return a >= 0 && b >= 0 ? (a, b) : (-1, -1);
+    }
+
     /// <summary>The record's constructor: its parameters are <see cref="Fields"/>, in that order.</summary>
     internal ConstructorInfo Constructor { get; init; } = null!;
 }

@@ -31,7 +31,15 @@ public static class GeneratedEvents
         var fields = Gen.Const(System.Collections.Immutable.ImmutableList<KeyValuePair<string, JsonNode?>>.Empty);
         foreach (var f in type.Fields)
             fields = Gen.Select(fields, Field(f), Gen.Bool, (list, value, keep) => f.Required || keep ? list.Add(KeyValuePair.Create(f.Name, (JsonNode?)value)) : list);
-        return fields.Select(list => new JsonObject(list));
+        var (total, byCountry) = (type.Fields.FirstOrDefault(f => f.Kind == FieldKind.Count)?.Name, type.Fields.FirstOrDefault(f => f.Kind == FieldKind.CountryCounts)?.Name);
+        return fields.Select(list =>
+        {
+            var data = new JsonObject(list);
+            // a breakdown by country is of the count beside it: the count is at least its sum
+            if (total is not null && data[total] is { } count && byCountry is not null && data[byCountry] is JsonObject counts)
+                data[total] = Math.Max((int)count, counts.Sum(c => (int)c.Value!));
+            return data;
+        });
     }
 
     private static readonly Gen<JsonObject> AnySource = Gen.Select(Word, Gen.Bool, Gen.Bool, Gen.Int[0, 27000]).Select((outlet, title, url, day) =>

@@ -207,6 +207,21 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void a_breakdown_by_country_names_each_country_once_and_adds_up_to_no_more_than_its_count()
+    {
+        JsonObject Released(int count, string counts) => Samples.Event("PrisonersReleased", "2025-09-11",
+            new JsonObject { ["releasedBy"] = "BY", ["count"] = count, ["byNationality"] = JsonNode.Parse(counts) });
+        // one country in two cases was kept once, the other number lost
+        Assert.Equal(["data.byNationality.fr"], Read(Released(2, """{"FR":1,"fr":1}""")).Problems.Keys);
+        Assert.Equal(["data.byNationality"], Read(Released(2, """{"FR":2,"DE":1}""")).Problems.Keys);
+        Assert.Contains("add up to 3, more than count (2)", Read(Released(2, """{"FR":2,"DE":1}""")).Problems["data.byNationality"][0]);
+        var (submission, problems) = Read(Released(3, """{"fr":2,"DE":1}"""));
+        Assert.Empty(problems);
+        Assert.Equal(new Dictionary<string, int> { ["FR"] = 2, ["DE"] = 1 }, ((PrisonersReleased)submission!.Event).ByNationality);
+        Assert.Empty(Read(Released(52, """{"BY":38,"LT":6}""")).Problems);
+    }
+
+    [Fact]
     public void a_correction_patch_is_applied_as_json_merge_patch()
     {
         var target = JsonNode.Parse("""{"a":"b","c":{"d":"e","f":"g"}}""");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Net.Http.Headers;
 using RelationsLedger.Platform;
 using Wolverine.Http;
 
@@ -28,8 +29,8 @@ public static class RecordEvent
     /// <summary><c>expectedVersion</c> in the body, or <c>If-Match</c>: the stream version the client last saw.</summary>
     public static long? ExpectedVersion(HttpRequest request, long? fromBody, Problems problems)
     {
+        if (!request.Headers.ContainsKey(HeaderNames.IfMatch)) return fromBody;
         var header = request.Headers.IfMatch.ToString().Trim().Trim('"');
-        if (header.Length == 0) return fromBody;
         if (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
             problems.Add("If-Match", "Must be the stream version (a whole number ≥ 0).");
         else if (fromBody is { } body && body != version)
@@ -47,10 +48,11 @@ public static class RecordEvent
             problems.Add("Idempotency-Key", "Give one key per request.");
             return null;
         }
+        if (values.Count == 0) return null;
+        // an empty key would be no key: the retries it was sent to make safe would each be recorded
         var key = values.ToString();
-        if (key.Length == 0) return null;
-        if (key.Length <= 200 && SubmissionReader.TextProblem(key) is null) return key;
-        problems.Add("Idempotency-Key", "At most 200 printable characters.");
+        if (key.Trim().Length > 0 && key.Length <= 200 && SubmissionReader.TextProblem(key) is null) return key;
+        problems.Add("Idempotency-Key", "1 to 200 printable characters, not blank (or no header).");
         return null;
     }
 

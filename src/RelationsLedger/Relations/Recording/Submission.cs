@@ -134,6 +134,11 @@ public static class SubmissionReader
             }
             values[i] = ReadField(field, value, today, problems, prefix, name);
         }
+        // a breakdown by country is of the count beside it (those of other or unknown nationality are not in it)
+        var (total, breakdown) = type.CountAndBreakdown;
+        if (problems.Count == start && total >= 0 && values[total] is int count && values[breakdown] is Dictionary<string, int> counts
+            && counts.Values.Sum(n => (long)n) is var sum && sum > count)
+            problems.Add(Path(Path(prefix, name), type.Fields[breakdown].Name), $"Its numbers add up to {sum}, more than {type.Fields[total].Name} ({count}).");
         return problems.Count > start ? null : values;
     }
 
@@ -183,7 +188,9 @@ public static class SubmissionReader
                     if (nationality is null) problems.Add($"{At()}.{Safe(key)}", "Not an ISO 3166-1 alpha-2 country code.");
                     var n = CheckCount(entry.Value, out problem);
                     if (problem is not null) problems.Add($"{At()}.{Safe(key)}", problem);
-                    if (nationality is not null && n is not null) counts[nationality] = n.Value;
+                    if (nationality is not null && counts.ContainsKey(nationality))
+                        problems.Add($"{At()}.{Safe(key)}", $"{nationality} is given twice (country codes are read in any case): give each country once.");
+                    else if (nationality is not null && n is not null) counts[nationality] = n.Value;
                 }
                 return counts;
             case FieldKind.Choice:
