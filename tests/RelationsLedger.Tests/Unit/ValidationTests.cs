@@ -222,6 +222,17 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void a_correction_with_an_empty_patch_or_an_event_related_twice_is_refused()
+    {
+        var target = Guid.NewGuid().ToString();
+        var empty = Samples.Event("EventCorrected", "2025-09-12", new JsonObject { ["correctsEventId"] = target, ["patch"] = new JsonObject(), ["reason"] = "r" });
+        Assert.Equal(["data.patch"], Read(empty).Problems.Keys);
+        var twice = Samples.Event("EnvoyVisited", "2025-09-11");
+        twice["relatedEventIds"] = new JsonArray(target, Guid.NewGuid().ToString(), target.ToUpperInvariant());
+        Assert.Equal(["relatedEventIds[2]"], Read(twice).Problems.Keys);
+    }
+
+    [Fact]
     public void a_correction_patch_is_applied_as_json_merge_patch()
     {
         var target = JsonNode.Parse("""{"a":"b","c":{"d":"e","f":"g"}}""");

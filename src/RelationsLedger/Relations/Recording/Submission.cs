@@ -204,9 +204,10 @@ public static class SubmissionReader
                 if (problem is not null) problems.Add(At(), problem);
                 return id;
             case FieldKind.Patch:
-                if (value.ValueKind != JsonValueKind.Object || !AllTextSafe(value))
+                // an empty patch would record a correction that corrects nothing
+                if (value.ValueKind != JsonValueKind.Object || value.GetPropertyCount() == 0 || !AllTextSafe(value))
                 {
-                    problems.Add(At(), "Must be a JSON Merge Patch object of occurredOn, summary and data.");
+                    problems.Add(At(), "Must be a JSON Merge Patch object of occurredOn, summary and data, naming at least one of them.");
                     return null;
                 }
                 return JsonNode.Parse(value.GetRawText());
@@ -324,8 +325,9 @@ public static class SubmissionReader
         var i = 0;
         foreach (var item in value.EnumerateArray())
         {
-            if (CheckId(item, out var problem) is { } id) ids.Add(id);
-            else problems.Add($"{Path(prefix, name)}[{i}]", problem!);
+            if (CheckId(item, out var problem) is not { } id) problems.Add($"{Path(prefix, name)}[{i}]", problem!);
+            else if (ids.Contains(id)) problems.Add($"{Path(prefix, name)}[{i}]", "The same event as an earlier item: name each event once.");
+            else ids.Add(id);
             i++;
         }
         return ids;
