@@ -10,35 +10,48 @@ namespace RelationsLedger.Platform;
 /// type's data schema are generated from the catalog, so the documentation cannot drift from what is validated.</summary>
 public static class ApiDocs
 {
-    private sealed record Operation(string Summary, string Description, string? Body = null, params int[] Problems);
+    /// <param name="Answer">what a success answers</param>
+    /// <param name="Formats">its media types (JSON first)</param>
+    /// <param name="Cached">an ETag, and 304 on If-None-Match</param>
+    private sealed record Operation(string Summary, string Description, string Answer, string[] Formats, bool Cached = false, string? Body = null, params int[] Problems);
+
+    private static readonly string[] Json = ["application/json"];
 
     private static readonly Dictionary<string, Operation> Operations = new()
     {
         ["POST /api/relations/{pair}/events"] = new("Record an event",
             "Appends one event to the pair's stream (pair: two ISO alpha-2 codes, either order). Optional `eventId` or " +
             "`Idempotency-Key` header make retries safe; optional `expectedVersion` or `If-Match` is the stream version " +
-            "last seen. 201 answers `{eventId, pair, version, sequence, recordedAt}`.", "EventEnvelope", 400, 401, 403, 409, 413, 415, 429),
+            "last seen.", "Recorded: `{eventId, pair, version, sequence, recordedAt}`, the event's URL in Location.", Json, false, "EventEnvelope", 400, 401, 403, 409, 413, 415),
         ["POST /api/relations/{pair}/events/batch"] = new("Record events atomically",
-            "Appends an array of events: all or nothing. Errors are keyed `[i].field`.", "EventBatch", 400, 401, 403, 409, 413, 415, 429),
+            "Appends an array of events: all or nothing. Errors are keyed `[i].field`.", "Recorded: `{events:[{eventId, pair, version, sequence, recordedAt}]}`.", Json, false, "EventBatch", 400, 401, 403, 409, 413, 415),
         ["GET /api/relations/{pair}/state"] = new("State as of a date, as known at an instant",
-            "`asOf` (YYYY-MM-DD, default today), `knownAt` (ISO instant, default now) or `basis` (a sequence) pins what was known.", null, 400),
+            "`asOf` (YYYY-MM-DD, default today), `knownAt` (ISO instant, default now) or `basis` (a sequence) pins what was known.",
+            "`{pair, asOf, knownAt, basis:{sequence, recordedAt, version}, embassies, ambassadors, sanctions, prisonersReleased, lastContact, eventCount, lastEventOn}`; pinned by `asOf` and `basis`, immutable.", Json, true, null, 400),
         ["GET /api/relations/{pair}/timeline"] = new("Timeline of a pair",
             "Events in date order with corrections applied and corrected/disputed/retracted flags; `q` (every word in the summary, data or sources, any order, case and accent, Cyrillic as Latin; `match=similar` for other spellings too), `from`, `to`, `types` " +
-            "(comma-separated fact types: provenance types are applied to the facts they name, not listed), `knownAt`/`basis`, `includeRetracted`, `limit` (≤ 10000), `next` link for paging; `format=csv` downloads the page (the next page in a `Link: <…>; rel=\"next\"` header).", null, 400),
+            "(comma-separated fact types: provenance types are applied to the facts they name, not listed), `knownAt`/`basis`, `includeRetracted`, `limit` (≤ 10000), `next` link for paging; `format=csv` downloads the page (the next page in a `Link: <…>; rel=\"next\"` header).",
+            "`{pair, events:[{eventId, type, occurredOn, summary, data, sources, relatedEventIds, sequence, recordedAt, recordedBy, corrected, disputed, retracted}], next}`, or the page as CSV.", [.. Json, "text/csv"], true, null, 400),
         ["GET /api/relations/{pair}/diff"] = new("What changed between two dates",
-            "Two folds and a comparison: each change names the events that caused it.", null, 400),
-        ["GET /api/relations/{pair}/series"] = new("Chart series", "Sanctions by status and cumulative prisoners per date; contacts per year; `knownAt`/`basis` as for the state.", null, 400),
-        ["GET /api/relations/{pair}/live"] = new("Live updates", "Server-sent events: `appended` when the pair's stream grows.", null, 400),
-        ["GET /api/relations"] = new("Pairs", "Every pair with event counts and first/last event dates."),
+            "Two folds and a comparison: each change names the events that caused it.", "`{pair, from, to, basis, changes:[{section, key, kind, before, after, eventIds}]}`: each change with the events that caused it.", Json, true, null, 400),
+        ["GET /api/relations/{pair}/series"] = new("Chart series", "Sanctions by status and cumulative prisoners per date; contacts per year; `knownAt`/`basis` as for the state.",
+            "`{pair, points:[{date, sanctions:{active, eased, lifted, expired}, prisonersReleased}], contactsPerYear}`, from the fold.", Json, true, null, 400),
+        ["GET /api/relations/{pair}/live"] = new("Live updates", "Server-sent events: `appended` when the pair's stream grows.",
+            "A stream of server-sent events, open until the client leaves.", ["text/event-stream"], false, null, 400),
+        ["GET /api/relations"] = new("Pairs", "Every pair with event counts and first/last event dates.", "`{relations:[{pair, eventCount, firstEventOn, lastEventOn, sequence}]}`.", Json),
         ["GET /api/events"] = new("The log: every event as recorded",
             "Facts, corrections, citations and retractions across pairs in recorded order, in the `export` verb's shape. Oldest first after the sequence `after` " +
             "(`next` is always where to ask again: poll it to follow the ledger), or `order=desc` newest first below `before`; only up to `settled`, below which no event " +
-            "can still appear. `pair`, `types` (provenance too) and `recordedBy` narrow it; `limit` ≤ 1000; `format=ndjson` answers lines `import --as-recorded` restores.", null, 400),
+            "can still appear. `pair`, `types` (provenance too) and `recordedBy` narrow it; `limit` ≤ 1000; `format=ndjson` answers lines `import --as-recorded` restores.",
+            "`{order, after, before, settled, events:[{pair, eventId, type, occurredOn, summary, data, sources, relatedEventIds, recorded:{sequence, version, at, by}}], next}`, or the events as NDJSON lines (the next page in a Link header).",
+            [.. Json, "application/x-ndjson"], true, null, 400),
         ["GET /api/events/{id}"] = new("An event with its provenance",
-            "The event as now corrected, its sources with stances, its corrections with recorded times; retracted events still answer.", null, 404),
-        ["GET /api/sanctions"] = new("Sanctions register", "All measures across pairs at `asOf`, as known at `knownAt` or `basis` (one sequence pins every pair), filtered by `imposedBy`, `status` and `target` (every word in a target's name or id, any order, case and accent, Cyrillic as Latin: screen a name; `match=similar` finds other spellings too: transliterations, a letter or two apart); `format=csv` downloads.", null, 400),
-        ["GET /api/catalog"] = new("Event catalog", "Every event type and its data fields."),
-        ["GET /api/status"] = new("Ledger health", "Event counts, last append, projection positions and lag."),
+            "The event as now corrected, its sources with stances, its corrections with recorded times; retracted events still answer.",
+            "`{eventId, pair, type, occurredOn, summary, data, sources, relatedEventIds, sequence, recordedAt, recordedBy, corrected, disputed, retracted, retractionReason, retractedBy, corrections, original}`: the event as now corrected, and who recorded it and each revision.", Json, false, null, 404),
+        ["GET /api/sanctions"] = new("Sanctions register", "All measures across pairs at `asOf`, as known at `knownAt` or `basis` (one sequence pins every pair), filtered by `imposedBy`, `status` and `target` (every word in a target's name or id, any order, case and accent, Cyrillic as Latin: screen a name; `match=similar` finds other spellings too: transliterations, a letter or two apart); `format=csv` downloads.",
+            "`{asOf, knownAt|basis, imposedBy?, status?, target?, match?, sanctions:[{pair, imposedBy, target, targetId, program, status, since, measures, easedScope, authority, targetKind, eventIds, matched?}]}`, or the register as CSV.", [.. Json, "text/csv"], true, null, 400),
+        ["GET /api/catalog"] = new("Event catalog", "Every event type and its data fields.", "`{types:[{name, provenance, fields:[{name, kind, required, choices}]}]}`.", Json),
+        ["GET /api/status"] = new("Ledger health", "Event counts, last append, projection positions and lag.", "`{events, pairs, lastAppend:{sequence, recordedAt, pair}, highWaterMark, lagSeconds, projections:[{name, sequence, lag}], node}`: `events` counts every record, facts and provenance.", Json),
     };
 
     public static IServiceCollection AddLedgerApiDocs(this IServiceCollection services)
@@ -57,6 +70,8 @@ public static class ApiDocs
                 document.Components ??= new OpenApiComponents();
                 document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
                 foreach (var (name, schema) in CatalogSchemas(document)) document.Components.Schemas[name] = schema;
+                // the endpoints' return type, which says nothing of what they answer (each operation says it, below)
+                document.Components.Schemas.Remove("IResult");
                 // the generator lists each handler's class as a tag too (RelationsLedger.Relations.Replaying.GetState…),
                 // which the docs page showed as empty groups above the operations' own
                 document.Tags = Tags.Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }).ToHashSet();
@@ -79,14 +94,19 @@ public static class ApiDocs
                             ["application/json"] = new() { Schema = new OpenApiSchemaReference(body, context.Document) },
                         },
                     };
-                operation.Responses ??= new OpenApiResponses();
-                if (doc.Body is not null && operation.Responses.Remove("200"))
-                    operation.Responses["201"] = new OpenApiResponse
+                // what the endpoints answer, in place of what the generator guessed from their signatures (an IResult
+                // schema, and a 404 and 409 on every read)
+                operation.Responses = new OpenApiResponses
+                {
+                    [doc.Body is null ? "200" : "201"] = new OpenApiResponse
                     {
-                        Description = "Recorded: `{eventId, pair, version, sequence, recordedAt}` (a batch: `{events:[…]}`), Location header.",
-                        Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() },
-                    };
-                foreach (var status in doc.Problems)
+                        Description = doc.Answer,
+                        Content = doc.Formats.ToDictionary(f => f, _ => new OpenApiMediaType()),
+                    },
+                };
+                if (doc.Cached)
+                    operation.Responses["304"] = new OpenApiResponse { Description = "Not modified: the If-None-Match header holds the answer's current ETag." };
+                foreach (var status in doc.Problems.Append(429))
                     operation.Responses[status.ToString()] = new OpenApiResponse
                     {
                         Description = status switch
