@@ -27,10 +27,22 @@ public sealed class EventData
     }
 }
 
+/// <summary>Kept in the row as a JSON string, not an object: jsonb orders an object's keys its own way (by length),
+/// and a corrected fact read from its row would then list its data, and a breakdown's countries, in another order than
+/// every other read of it, and than a timeline pinned to a basis. Rows written before are objects, and are read as such.</summary>
 public sealed class EventDataJson : JsonConverter<EventData>
 {
-    public override EventData Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        EventData.Stored(JsonElement.ParseValue(ref reader));
+    public override EventData Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String) return EventData.Stored(JsonElement.ParseValue(ref reader));
+        using var document = JsonDocument.Parse(reader.GetString()!);
+        return EventData.Stored(document.RootElement.Clone());
+    }
 
-    public override void Write(Utf8JsonWriter writer, EventData value, JsonSerializerOptions options) => value.WriteTo(writer);
+    public override void Write(Utf8JsonWriter writer, EventData value, JsonSerializerOptions options)
+    {
+        var text = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var inner = new Utf8JsonWriter(text)) value.WriteTo(inner);
+        writer.WriteStringValue(text.WrittenSpan);
+    }
 }
