@@ -292,6 +292,8 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
     [InlineData("/api/relations/US-BY/timeline?includeRetracted=maybe", "includeRetracted")]
     [InlineData("/api/relations/US-BY/timeline?limit=%2B1", "limit")]
     [InlineData("/api/relations/US-BY/timeline?limit=%205", "limit")]
+    [InlineData("/api/relations/US-BY/timeline?after=2025-01-01~-1", "after")]
+    [InlineData("/api/relations/US-BY/timeline?after=2025-01-01~%2B5", "after")]
     [InlineData("/api/sanctions?status=eased%2Clifted", "status")]
     [InlineData("/api/sanctions?status=1", "status")]
     [InlineData("/api/sanctions?format=xml", "format")]

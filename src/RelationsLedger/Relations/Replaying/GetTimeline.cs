@@ -224,7 +224,7 @@ public static class GetTimeline
         if (string.IsNullOrEmpty(after)) return null;
         var parts = after.Split('~');
         if (parts.Length == 2 && DateOnly.TryParseExact(parts[0], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
-            && long.TryParse(parts[1], out var s)) return (d, s);
+            && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var s)) return (d, s);
         problems.Add("after", "Not a cursor from a previous page's 'next' link.");
         return null;
     }
