@@ -39,11 +39,11 @@ public sealed class BrowserHost : IAsyncLifetime
         });
     }
 
-    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 900)
+    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 900, string timezoneId = "UTC")
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = App.Address.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height }, TimezoneId = "UTC", Locale = "en-GB",
+            BaseURL = App.Address.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height }, TimezoneId = timezoneId, Locale = "en-GB",
         });
         var page = await context.NewPageAsync();
         await page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });

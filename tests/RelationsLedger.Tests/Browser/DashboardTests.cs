@@ -50,9 +50,21 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         finally { await Post(Samples.Correction(closure, new JsonObject { ["data"] = new JsonObject { ["mode"] = "suspended" } })); }
     }
 
-    /// <summary>A datetime-local field's value: the browser keeps a time on a whole minute as HH:mm, and Playwright
-    /// refuses a fill the field rewrites.</summary>
-    private static string LocalInput(DateTime at) => at.ToString(at.Second == 0 ? "yyyy-MM-ddTHH:mm" : "yyyy-MM-ddTHH:mm:ss");
+    /// <summary>What to type in an "as known at" box for the knowledge just before <paramref name="at"/> (a whole
+    /// second, UTC): a time typed to the second runs to the end of that second, so the second before it.</summary>
+    private static string TypedJustBefore(DateTime at) => at.AddSeconds(-1).ToString("yyyy-MM-dd HH:mm:ss");
+
+    /// <summary>The knownAt of every API request the page sends from now on, decoded (a "+" stays a "+").</summary>
+    private static List<string> KnownAtSent(IPage page)
+    {
+        var sent = new List<string>();
+        page.Request += (_, r) =>
+        {
+            var m = Regex.Match(r.Url, @"/api/[^?]*\?(?:.*&)?knownAt=([^&]*)");
+            if (m.Success) lock (sent) sent.Add(Uri.UnescapeDataString(m.Groups[1].Value));
+        };
+        return sent;
+    }
 
     private static async Task SetDate(IPage page, string date)
     {
@@ -128,10 +140,15 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         foreach (var row in await rows.AllAsync()) await Expect(row).ToContainTextAsync("Belavia");
         await Expect(page.Locator("#register-caption")).ToContainTextAsync("target matching “belavia” — 2 rows");
         await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", "/api/sanctions?asOf=2025-09-30&target=belavia&format=csv");
+        // typed, not yet shown: the link still downloads what the table shows
         await page.Locator("#register-target").FillAsync("potash");
+        await page.Locator("#register-issuer").FillAsync("EU");
+        await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", "/api/sanctions?asOf=2025-09-30&target=belavia&format=csv");
+        await page.Locator("#register-issuer").FillAsync("");
         await page.Locator("#register-filters button[type=submit]").ClickAsync();
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(rows.First).ToContainTextAsync("Belarusian Potash Company");
+        await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", "/api/sanctions?asOf=2025-09-30&target=potash&format=csv");
         await Expect(page).ToHaveURLAsync(new Regex(@"target=potash$"));
         // a name spelt another way: found with similar spellings, which the address and the CSV link keep
         await page.Locator("#register-target").FillAsync("Lukashenka press");
@@ -157,12 +174,19 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         await page.Locator("#register-similar").UncheckAsync();
         await Expect(rows).ToHaveCountAsync(1);
         // as known at a moment before the seeds were recorded: nothing yet; the instant goes to the API and the CSV link
-        await page.Locator("#register-known").FillAsync("2020-01-01T00:00");
+        await page.Locator("#register-known").FillAsync("2020-01-01 00:00");
         await page.Locator("#register-known").DispatchEventAsync("change");
         await Expect(page.Locator("#register tbody")).ToContainTextAsync("No sanctions measures match");
-        await Expect(page.Locator("#register-caption")).ToContainTextAsync("as known at 2020-01-01 00:00:00");
-        await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", new Regex(@"knownAt=20(19-12-31|20-01-01)T"));
-        await Expect(page).ToHaveURLAsync(new Regex(@"knownAt=2020-01-01T00%3A00"));
+        // typed to the minute, in UTC: to the end of that minute, which the box, the caption, the link and the address say
+        await Expect(page.Locator("#register-known")).ToHaveValueAsync("2020-01-01T00:00:59.999999Z");
+        await Expect(page.Locator("#register-caption")).ToContainTextAsync("as known at 2020-01-01 00:00:59.999999 UTC");
+        await Expect(page.Locator("#download-csv")).ToHaveAttributeAsync("href", new Regex(@"knownAt=2020-01-01T00%3A00%3A59\.999999Z"));
+        await Expect(page).ToHaveURLAsync(new Regex(@"knownAt=2020-01-01T00%3A00%3A59\.999999Z"));
+        // and what is not a moment is said beside the box, the register left as it was asked
+        await page.Locator("#register-known").FillAsync("2025-02-30 10:00");
+        await page.Locator("#register-known").DispatchEventAsync("change");
+        await Expect(page.Locator("#error-register-known")).ToContainTextAsync("is not a date and time");
+        await Expect(page).ToHaveURLAsync(new Regex(@"knownAt=2020-01-01T00%3A00%3A59\.999999Z"));
         await page.Locator("#register-known").FillAsync("");
         await page.Locator("#register-known").DispatchEventAsync("change");
         await Expect(rows).ToHaveCountAsync(1);
@@ -268,7 +292,7 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         {
             var page = await host.OpenAsync("/relations/US-BY?asOf=2023-01-01");
             await Expect(page.Locator("#embassies")).ToContainTextAsync("closed");
-            await page.Locator("#known-at").FillAsync(LocalInput(before));
+            await page.Locator("#known-at").FillAsync(TypedJustBefore(before));
             await page.Locator("#known-at").DispatchEventAsync("change");
             await Expect(page.Locator("#embassies")).ToContainTextAsync("suspended");
             await Expect(page.Locator("#embassies")).ToContainTextAsync("corrected later");
@@ -332,7 +356,7 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
             var page = await host.OpenAsync("/relations/US-BY/timeline?from=2022-02-28&to=2022-02-28&types=EmbassyClosed");
             var summary = page.Locator($"#timeline li[data-event-id='{closure}'] .item-summary");
             await Expect(summary).ToHaveTextAsync(probe);
-            await page.Locator("#filter-known").FillAsync(LocalInput(before));
+            await page.Locator("#filter-known").FillAsync(TypedJustBefore(before));
             await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
             await Expect(summary).ToHaveTextAsync(original);
             await Expect(page.Locator("#timeline-count")).ToContainTextAsync("as known at");
@@ -362,7 +386,7 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
             var embassies = page.Locator("#changes [data-section=embassies]");
             await Expect(embassies.Locator("[data-status=closed]").First).ToBeVisibleAsync();
             await Expect(embassies.Locator("[data-status=suspended]")).ToHaveCountAsync(0);
-            await page.Locator("#diff-known").FillAsync(LocalInput(before));
+            await page.Locator("#diff-known").FillAsync(TypedJustBefore(before));
             await page.Locator("#diff-form button[type=submit]").ClickAsync();
             await Expect(embassies.Locator("[data-status=suspended]").First).ToBeVisibleAsync();
             await Expect(embassies.Locator("[data-status=closed]")).ToHaveCountAsync(0);
@@ -371,6 +395,70 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
             await page.ReloadAsync();
             await Expect(embassies.Locator("[data-status=suspended]").First).ToBeVisibleAsync();
         });
+    }
+
+    [Theory]
+    [InlineData("recorded")]   // the API's own form: "2026-11-26T00:44:55.151307+00:00", its "+" as typed in an address
+    [InlineData("Z")]          // to the second, "2026-11-26T00:44:56Z"
+    [InlineData("date")]       // a date alone, "2026-11-26"
+    public async Task a_known_at_link_is_asked_exactly_as_written_on_every_page_and_shown_in_its_box(string form)
+    {
+        using var http = host.App.Client();
+        var fact = JsonNode.Parse(await http.GetStringAsync("/api/relations/US-BY/timeline?from=2025-09-11&to=2025-09-11&types=EnvoyVisited", Ct))!["events"]![0]!;
+        var recorded = (string)fact["recordedAt"]!;
+        var at = DateTimeOffset.Parse(recorded, System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime();
+        var (knownAt, shown) = form switch
+        {
+            "recorded" => (recorded, $"{at:yyyy-MM-dd HH:mm:ss}{Regex.Match(recorded, @"\.\d+").Value} UTC"),
+            "Z" => ($"{at.AddSeconds(1):yyyy-MM-ddTHH:mm:ss}Z", $"{at.AddSeconds(1):yyyy-MM-dd HH:mm:ss} UTC"),
+            _ => ($"{at:yyyy-MM-dd}", $"{at:yyyy-MM-dd} 00:00:00 UTC"),
+        };
+        foreach (var (path, box) in new[]
+        {
+            ("/relations/US-BY?asOf=2025-09-11&", "#known-at"), ("/relations/US-BY/timeline?from=2025-09-11&to=2025-09-11&", "#filter-known"),
+            ("/sanctions?asOf=2025-09-11&", "#register-known"), ("/relations/US-BY/diff?from=2025-01-01&to=2025-09-30&", "#diff-known"),
+        })
+        {
+            var page = await host.OpenAsync("about:blank");
+            var sent = KnownAtSent(page);
+            await page.GotoAsync($"{path}knownAt={knownAt}", new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+            await Expect(page.Locator(box)).ToHaveValueAsync(knownAt);
+            await Expect(page.Locator("main")).ToContainTextAsync($"as known at {shown}");
+            lock (sent) Assert.True(sent.Count > 0 && sent.All(k => k == knownAt), $"{path}: {string.Join(" | ", sent)}");
+            // the recorded instant itself: the fact recorded then is in what the page answers for
+            if (form == "recorded" && box == "#filter-known")
+                await Expect(page.Locator($"#timeline li[data-event-id='{fact["eventId"]}']")).ToBeVisibleAsync();
+            await page.Context.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task a_time_typed_as_known_at_is_utc_through_the_end_of_its_second_whatever_the_browsers_zone()
+    {
+        var words = $"probe{Guid.NewGuid():N}";
+        var before = await AWholeSecondBetweenRecords();
+        var id = Guid.Parse((string)(await Post(Samples.Event("StatementMade", "2025-09-12", summary: $"A statement, {words}")))["eventId"]!);
+        try
+        {
+            // New York is five hours behind: a typed time read as local would be hours later, and hold the statement
+            var page = await host.OpenAsync($"/relations/US-BY/timeline?q={words}", timezoneId: "America/New_York");
+            var item = page.Locator($"#timeline li[data-event-id='{id}']");
+            var recorded = item.Locator(".item-recorded");
+            await Expect(recorded).ToHaveTextAsync(new Regex(@"^Recorded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC by "));
+            var shownTime = Regex.Match(await recorded.InnerTextAsync(), @"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").Value;
+            Assert.Equal(before.ToString("yyyy-MM-dd HH:mm:ss"), shownTime);
+
+            await page.Locator("#filter-known").FillAsync(TypedJustBefore(before));
+            await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+            await Expect(page.Locator("#timeline-status")).ToContainTextAsync("No events match");
+            // the time the page showed, pasted back: the statement recorded in that second
+            await page.Locator("#filter-known").FillAsync($"{shownTime} UTC");
+            await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+            await Expect(item).ToBeVisibleAsync();
+            await Expect(page.Locator("#filter-known")).ToHaveValueAsync($"{before:yyyy-MM-ddTHH:mm:ss}.999999Z");
+            await Expect(page).ToHaveURLAsync(new Regex($@"knownAt={before:yyyy-MM-ddTHH}%3A{before:mm}%3A{before:ss}\.999999Z"));
+        }
+        finally { await Post(Samples.Retraction(id)); }
     }
 
     [Fact]

@@ -52,11 +52,44 @@ export async function postJson(url, payload, headers = {}) {
   return { status: response.status, body: await readBody(response), response };
 }
 
-/** A datetime-local control's value (the browser's local time) as the ISO instant the API takes; null when empty or invalid. */
-export function instantIso(local) {
-  if (!local) return null;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+// "As known at", one rule on every page. A knownAt in the address goes to the API exactly as written (the API's forms: a
+// date — its midnight — or a date and time, seconds and fraction optional, with an optional offset, UTC when none), and
+// the box shows it. A value typed in the box is UTC; typed to the minute or second, it runs to the end of that minute or
+// second, so a recorded time as the pages show it ("2026-11-26 00:44:55 UTC"), pasted back, includes its event.
+const KNOWN_AT = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,7})?)?(Z|z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** The address's knownAt; a query decodes an offset's "+" as a space, which is put back. '' when none. */
+export function knownAtFromAddress(params) {
+  const v = (params.get('knownAt') || '').trim();
+  return v.replace(/^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/, '$1+$2');
+}
+
+/** True when `value` is a knownAt the API takes and names a real moment (2025-02-30 or 24:00 are not). */
+export function isKnownAt(value) {
+  const m = KNOWN_AT.exec(value);
+  if (!m || !isIsoDate(m[1])) return false;
+  const offset = /^[+-](\d{2}):?(\d{2})$/.exec(m[6] || '');
+  return (m[2] === undefined || (Number(m[2]) < 24 && Number(m[3]) < 60 && Number(m[4] || 0) < 60))
+    && (!offset || (Number(offset[1]) <= 14 && Number(offset[2]) < 60));
+}
+
+/** A value typed in a knownAt box as the API takes it: UTC, to the end of its minute or second; null when not a moment. */
+export function typedKnownAt(text) {
+  const v = String(text).trim().replace(/\s*UTC$/i, '');
+  if (!v) return '';
+  if (!isKnownAt(v)) return null;
+  const [, date, h, min, sec, fraction, offset] = KNOWN_AT.exec(v);
+  if (h === undefined || fraction || offset) return v;
+  return `${date}T${h}:${min}:${sec ?? '59'}.999999Z`;
+}
+
+/** A knownAt as UTC text, its fraction of a second as given: "2026-11-26 00:44:55.151307 UTC". */
+export function formatKnownAt(value) {
+  const m = KNOWN_AT.exec(value || '');
+  if (!m) return String(value || '');
+  const whole = new Date(`${m[1]}T${m[2] ?? '00'}:${m[3] ?? '00'}:${m[4] ?? '00'}${(m[6] || 'Z').replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`);
+  if (Number.isNaN(whole.getTime())) return String(value);
+  return `${whole.toISOString().slice(0, 19).replace('T', ' ')}${m[5] || ''} UTC`;
 }
 
 /** Builds a query string from an object, skipping null/undefined/empty values. */
@@ -180,8 +213,11 @@ export function dayNumber(iso) {
 export function fromDayNumber(n) {
   return new Date(n * DAY).toISOString().slice(0, 10);
 }
+/** A real calendar date, YYYY-MM-DD (2025-02-30 is not). */
 export function isIsoDate(s) {
-  return typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
+  if (typeof s !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
 /** A short human message for an error thrown by getJson. */

@@ -1,6 +1,6 @@
 // What changed between two dates: the server folds both dates and lists the rows that differ.
-import { el, replace, getJson, describeError, query, pairFromPath, today, isIsoDate, periodStart, instantIso } from './api.js';
-import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink, formatInstant } from './ui.js';
+import { el, replace, getJson, describeError, query, pairFromPath, today, isIsoDate, periodStart, knownAtFromAddress, formatKnownAt } from './api.js';
+import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink, showKnownAt, readKnownAt } from './ui.js';
 
 const pair = pairFromPath();
 const $ = (id) => document.getElementById(id);
@@ -147,11 +147,12 @@ async function compare(from, to, knownAt) {
   const changes = Array.isArray(diff?.changes) ? diff.changes : [];
   const counts = { added: 0, removed: 0, changed: 0 };
   changes.forEach((c) => { counts[c.kind] = (counts[c.kind] || 0) + 1; });
+  const asKnown = knownAt ? `, as known at ${formatKnownAt(knownAt)}` : '';
   $('diff-summary').textContent = changes.length
-    ? `${changes.length} change${changes.length === 1 ? '' : 's'} between ${diff.from ?? from} and ${diff.to ?? to}${knownAt ? `, as known at ${formatInstant(knownAt)}` : ''}: ${counts.added} added, ${counts.removed} removed, ${counts.changed} changed.`
+    ? `${changes.length} change${changes.length === 1 ? '' : 's'} between ${diff.from ?? from} and ${diff.to ?? to}${asKnown}: ${counts.added} added, ${counts.removed} removed, ${counts.changed} changed.`
     : '';
   if (!changes.length) {
-    message(changesBox, 'info', `Nothing changed between ${from} and ${to}.`);
+    message(changesBox, 'info', `Nothing changed between ${from} and ${to}${asKnown}.`);
     return;
   }
   const known = new Set(SECTIONS.map(([k]) => k));
@@ -172,13 +173,16 @@ function submit() {
   const to = $('diff-to').value;
   if (!isIsoDate(from) || !isIsoDate(to)) { message(statusBox, 'error', 'Pick both dates.'); return; }
   if (from > to) { message(statusBox, 'error', '“From” must not be after “To”.'); return; }
-  // the instant as typed (local time) in the address, as an ISO instant to the API
-  const known = $('diff-known').value;
+  const known = readKnownAt($('diff-known'), knownNow);
+  if (known === null) return;
+  knownNow = known;
   history.replaceState(null, '', `${location.pathname}${query({ from, to, knownAt: known })}`);
-  compare(from, to, instantIso(known));
+  compare(from, to, known);
 }
 
 let firstDate = null;
+// the knownAt compared at, as the API takes it
+let knownNow = '';
 async function init() {
   if (!pair) {
     message(statusBox, 'error', 'No relationship in the address: expected /relations/XX-YY/diff.');
@@ -191,7 +195,8 @@ async function init() {
   const p = new URLSearchParams(location.search);
   $('diff-from').value = isIsoDate(p.get('from')) ? p.get('from') : yearsAgo(1);
   $('diff-to').value = isIsoDate(p.get('to')) ? p.get('to') : today();
-  $('diff-known').value = instantIso(p.get('knownAt')) ? p.get('knownAt') : '';
+  knownNow = knownAtFromAddress(p);
+  showKnownAt($('diff-known'), knownNow);
   submit();
   try {
     const body = await getJson('/api/relations');

@@ -2,11 +2,11 @@
 // with charts and live updates when looking at today.
 import {
   el, replace, getJson, describeError, query, pairFromPath, today, periodStart,
-  dayNumber, fromDayNumber, isIsoDate, debounce, instantIso,
+  dayNumber, fromDayNumber, isIsoDate, debounce, knownAtFromAddress, formatKnownAt,
 } from './api.js';
 import {
-  pairTitle, countryName, renderPairNav, statusBadge, message, eventLink, typeLabel, occurred, formatInstant,
-  eventLinks, sanctionCells,
+  pairTitle, countryName, renderPairNav, statusBadge, message, eventLink, typeLabel, occurred,
+  eventLinks, sanctionCells, showKnownAt, readKnownAt,
 } from './ui.js';
 import { createCharts } from './charts.js';
 
@@ -24,7 +24,8 @@ const SANCTION_ORDER = ['active', 'eased', 'lifted', 'expired'];
 
 const params = new URLSearchParams(location.search);
 let asOf = isIsoDate(params.get('asOf')) ? params.get('asOf') : today();
-let knownAt = params.get('knownAt') || '';
+// as the API takes it (knownAtFromAddress, readKnownAt): sent, kept in the address and shown exactly
+let knownAt = knownAtFromAddress(params);
 let firstDate = null;
 let requestNo = 0;
 let controller = null;
@@ -55,10 +56,6 @@ function laterNote(text) {
   return el('span', { class: 'later-note' }, text);
 }
 
-function knownAtIso() {
-  return instantIso(knownAt);
-}
-
 // ---------------------------------------------------------------- controls
 
 function setControls(date) {
@@ -68,7 +65,7 @@ function setControls(date) {
   output.textContent = date;
   slider.setAttribute('aria-valuetext', date);
   document.querySelectorAll('[data-caption-date]').forEach((node) => {
-    node.textContent = knownAt ? `as of ${date}, as known at ${formatInstant(knownAtIso())}` : `as of ${date}`;
+    node.textContent = knownAt ? `as of ${date}, as known at ${formatKnownAt(knownAt)}` : `as of ${date}`;
   });
 }
 
@@ -110,7 +107,9 @@ dateInput.addEventListener('change', () => {
   if (isIsoDate(dateInput.value)) setDate(dateInput.value);
 });
 knownInput.addEventListener('change', () => {
-  knownAt = knownInput.value || '';
+  const typed = readKnownAt(knownInput, knownAt);
+  if (typed === null) return;
+  knownAt = typed;
   setControls(asOf);
   syncUrl();
   loadState();
@@ -118,8 +117,8 @@ knownInput.addEventListener('change', () => {
 });
 $('go-today').addEventListener('click', () => setDate(today()));
 $('clear-known').addEventListener('click', () => {
-  knownInput.value = '';
   knownAt = '';
+  showKnownAt(knownInput, '');
   setControls(asOf);
   syncUrl();
   loadState();
@@ -366,7 +365,7 @@ async function loadState() {
   if (controller) controller.abort();
   controller = new AbortController();
   const { signal } = controller;
-  const ka = knownAtIso();
+  const ka = knownAt;
   const base = `/api/relations/${encodeURIComponent(pair)}/state`;
   document.body.setAttribute('aria-busy', 'true');
   updateLive();
@@ -379,7 +378,7 @@ async function loadState() {
     render(state, latest);
     const basis = state.basis && Number.isFinite(state.basis.sequence) ? ` · basis: event sequence ${state.basis.sequence}` : '';
     if (ka) {
-      message(stateMessage, 'info', `Showing the state as of ${asOf} as it was recorded at ${formatInstant(ka)}${basis}. Values marked “corrected later” differ from the newest knowledge.`);
+      message(stateMessage, 'info', `Showing the state as of ${asOf} as it was recorded at ${formatKnownAt(ka)}${basis}. Values marked “corrected later” differ from the newest knowledge.`);
     } else {
       stateMessage.replaceChildren();
     }
@@ -398,7 +397,7 @@ async function loadSeries() {
   if (!charts) return;
   const no = ++seriesNo;
   try {
-    const series = await getJson(`/api/relations/${encodeURIComponent(pair)}/series${query({ knownAt: knownAtIso() })}`);
+    const series = await getJson(`/api/relations/${encodeURIComponent(pair)}/series${query({ knownAt })}`);
     if (no !== seriesNo) return;
     charts.update(series);
     charts.setDate(asOf);
@@ -437,7 +436,7 @@ async function init() {
   const now = today();
   slider.max = String(dayNumber(now));
   slider.min = String(dayNumber(now) - 365 * 20);
-  if (knownAt) knownInput.value = knownAt;
+  showKnownAt(knownInput, knownAt);
   setControls(asOf);
   $('slider-max').textContent = `${now} (today)`;
 

@@ -1,20 +1,22 @@
 // Sanctions register across pairs at a date (as known at an instant if asked), filtered by issuer, status and target
 // (its words as typed, or in similar spellings too);
-// CSV download of the same query. The page's URL keeps the instant as typed (local time), the API gets it in UTC.
-import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart, instantIso } from './api.js';
-import { message, statusBadge, displayPair, pairTitle, sanctionCells, formatInstant } from './ui.js';
+// CSV download of the same query.
+import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart, knownAtFromAddress, formatKnownAt } from './api.js';
+import { message, statusBadge, displayPair, pairTitle, sanctionCells, showKnownAt, readKnownAt } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('register-filters');
 const tbody = $('register').tBodies[0];
 const statusBox = $('register-status-message');
 const STATUSES = ['active', 'eased', 'lifted', 'expired'];
+// the filters the table shows (its CSV link is theirs, whatever is typed since)
+let screened = { knownAt: '' };
 
 function readForm() {
   const target = $('register-target').value.trim();
   return {
     asOf: $('register-asof').value,
-    knownAt: $('register-known').value,
+    knownAt: readKnownAt($('register-known'), screened.knownAt),
     imposedBy: $('register-issuer').value.trim().toUpperCase(),
     status: $('register-status').value,
     target,
@@ -23,10 +25,10 @@ function readForm() {
   };
 }
 
-const api = (f) => ({ ...f, knownAt: instantIso(f.knownAt) });
-
 function updateCsvLink(f) {
-  $('download-csv').setAttribute('href', `/api/sanctions${query({ ...api(f), format: 'csv' })}`);
+  $('download-csv').hidden = !f;
+  if (!f) return;
+  $('download-csv').setAttribute('href', `/api/sanctions${query({ ...f, format: 'csv' })}`);
   $('download-csv').setAttribute('download', `sanctions-as-of-${f.asOf || today()}.csv`);
 }
 
@@ -49,19 +51,19 @@ function row(s, f) {
 let loadNo = 0;
 async function load(f) {
   const no = ++loadNo;
-  updateCsvLink(f);
+  screened = f;
   message(statusBox, 'loading', 'Loading the register…');
   try {
-    const body = await getJson(`/api/sanctions${query(api(f))}`);
+    const body = await getJson(`/api/sanctions${query(f)}`);
     if (no !== loadNo) return;
+    updateCsvLink(f);
     statusBox.replaceChildren();
     const rows = Array.isArray(body?.sanctions) ? [...body.sanctions] : [];
     rows.sort((a, b) => STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status)
       || (periodStart(b.since) || '').localeCompare(periodStart(a.since) || '')
       || String(a.target).localeCompare(String(b.target)));
     const asOf = body?.asOf || f.asOf || today();
-    const known = instantIso(f.knownAt);
-    $('register-caption').textContent = `as of ${asOf}${known ? `, as known at ${formatInstant(known)}` : ''}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''}${f.target ? `, target ${f.match ? 'spelt like' : 'matching'} “${f.target}”` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
+    $('register-caption').textContent = `as of ${asOf}${f.knownAt ? `, as known at ${formatKnownAt(f.knownAt)}` : ''}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''}${f.target ? `, target ${f.match ? 'spelt like' : 'matching'} “${f.target}”` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
     const counts = {};
     rows.forEach((r) => { counts[r.status] = (counts[r.status] || 0) + 1; });
     const keys = STATUSES.filter((k) => counts[k]);
@@ -72,12 +74,14 @@ async function load(f) {
   } catch (e) {
     if (no !== loadNo) return;
     replace(tbody);
+    updateCsvLink(null);
     message(statusBox, 'error', `Could not load the register: ${describeError(e)}`);
   }
 }
 
 function submit() {
   const f = readForm();
+  if (f.knownAt === null) return;
   const err = $('error-register-issuer');
   if (f.imposedBy && !/^[A-Z]{2}$/.test(f.imposedBy)) {
     err.textContent = 'Use a two-letter ISO country code, e.g. US.';
@@ -94,7 +98,7 @@ function submit() {
 function init() {
   const p = new URLSearchParams(location.search);
   $('register-asof').value = isIsoDate(p.get('asOf')) ? p.get('asOf') : today();
-  $('register-known').value = p.get('knownAt') || '';
+  showKnownAt($('register-known'), knownAtFromAddress(p));
   $('register-issuer').value = (p.get('imposedBy') || '').slice(0, 2).toUpperCase();
   const status = (p.get('status') || '').toLowerCase();
   $('register-status').value = STATUSES.includes(status) ? status : '';
@@ -105,6 +109,5 @@ function init() {
 
 form.addEventListener('submit', (ev) => { ev.preventDefault(); submit(); });
 ['register-asof', 'register-known', 'register-status', 'register-similar'].forEach((id) => $(id).addEventListener('change', () => submit()));
-['register-issuer', 'register-target'].forEach((id) => $(id).addEventListener('input', () => updateCsvLink(readForm())));
 
 init();

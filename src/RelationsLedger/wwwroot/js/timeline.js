@@ -1,7 +1,7 @@
 // Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
-import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, instantIso } from './api.js';
+import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, knownAtFromAddress, formatKnownAt } from './api.js';
 import {
-  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager,
+  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager, showKnownAt, readKnownAt,
 } from './ui.js';
 
 const PAGE_SIZE = 50;
@@ -22,7 +22,7 @@ function readUrl() {
     to: isIsoDate(p.get('to')) ? p.get('to') : '',
     types: (p.get('types') || '').split(',').map((t) => t.trim()).filter(Boolean),
     includeRetracted: p.get('includeRetracted') === 'true',
-    knownAt: instantIso(p.get('knownAt')) ? p.get('knownAt') : '',
+    knownAt: knownAtFromAddress(p),
   };
 }
 
@@ -34,7 +34,7 @@ function readForm() {
     to: $('filter-to').value,
     types: [...document.querySelectorAll('#type-checkboxes input[type=checkbox]:checked')].map((c) => c.value),
     includeRetracted: $('filter-retracted').checked,
-    knownAt: $('filter-known').value,
+    knownAt: readKnownAt($('filter-known'), knownNow),
   };
 }
 
@@ -42,7 +42,6 @@ function readForm() {
 const matchOf = (f) => (f.q ? f.match : '');
 
 function writeUrl(f) {
-  // the instant as typed (local time), as the overview keeps it
   const q = query({ q: f.q, match: matchOf(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt });
   history.replaceState(null, '', `${location.pathname}${q}`);
 }
@@ -119,6 +118,7 @@ function item(e) {
         Number.isFinite(e.sequence) ? ` as #${e.sequence}` : null))));
 }
 
+// the knownAt the list answers for, as the API takes it
 let knownNow = '';
 
 const pages = pager({
@@ -126,19 +126,19 @@ const pages = pager({
   loading: 'Loading events…', empty: 'No events match these filters.', failed: 'Could not load the timeline',
   counted: () => {
     const { shown, next } = pages;
-    const known = knownNow ? `, as known at ${formatInstant(knownNow)}` : '';
-    countBox.textContent = shown === 0 ? '' : `Showing ${shown} event${shown === 1 ? '' : 's'}${known}${next ? ' — more available' : ''}.`;
+    const known = knownNow ? `, as known at ${formatKnownAt(knownNow)}` : '';
+    countBox.textContent = shown === 0 && !known ? '' : `Showing ${shown} event${shown === 1 ? '' : 's'}${known}${next ? ' — more available' : ''}.`;
   },
 });
 
 function timelineUrl(f, extra) {
   return `/api/relations/${encodeURIComponent(pair)}/timeline${query({
-    q: f.q, match: matchOf(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: instantIso(f.knownAt), ...extra,
+    q: f.q, match: matchOf(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt, ...extra,
   })}`;
 }
 
 function search(f) {
-  knownNow = instantIso(f.knownAt) || '';
+  knownNow = f.knownAt;
   marks = f.match ? [] : searchWords(f.q);
   // the download holds what the filters show, up to the API's largest page
   $('download-csv').setAttribute('href', timelineUrl(f, { limit: CSV_LIMIT, format: 'csv' }));
@@ -181,7 +181,7 @@ async function init() {
   $('filter-from').value = f.from;
   $('filter-to').value = f.to;
   $('filter-retracted').checked = f.includeRetracted;
-  $('filter-known').value = f.knownAt;
+  showKnownAt($('filter-known'), f.knownAt);
   search(f);
   await loadTypes(f.types);
 }
@@ -189,6 +189,7 @@ async function init() {
 form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = readForm();
+  if (f.knownAt === null) return;
   if (f.from && f.to && f.from > f.to) {
     message(statusBox, 'error', '“From” must not be after “To”.');
     return;

@@ -1,5 +1,5 @@
 // Shared page pieces: header/navigation, pair sub-navigation, badges, value formatting.
-import { el, replace, isHttpUrl, query, getJson, describeError } from './api.js';
+import { el, replace, isHttpUrl, query, getJson, describeError, isKnownAt, typedKnownAt } from './api.js';
 
 const regionNames = (() => {
   try { return new Intl.DisplayNames(['en'], { type: 'region' }); } catch { return null; }
@@ -41,16 +41,31 @@ export function fieldLabel(name) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** ISO instant → "2025-09-11 14:03:22 UTC+2" style local text (kept unambiguous). */
+/** ISO instant → "2025-09-11 12:03:22 UTC": in UTC, as the "as known at" boxes read a typed time. */
 export function formatInstant(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  const p = (n) => String(n).padStart(2, '0');
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '−';
-  const offText = off === 0 ? 'UTC' : `UTC${sign}${Math.floor(Math.abs(off) / 60)}${Math.abs(off) % 60 ? ':' + p(Math.abs(off) % 60) : ''}`;
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${offText}`;
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** Puts a knownAt in its box (as written) and says beside it (#error-BOX) when it is not a moment the API takes. */
+export function showKnownAt(input, value) {
+  input.value = value;
+  const bad = value && !isKnownAt(value);
+  const error = document.getElementById(`error-${input.id}`);
+  if (error) error.textContent = bad ? `“${value}” is not a date and time: use YYYY-MM-DD HH:MM:SS (UTC) or an ISO 8601 instant.` : '';
+  if (bad) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+}
+
+/** The knownAt a box asks for: unchanged from `current` (the address's) as written, else as typed (typedKnownAt),
+ *  shown back in the box; null, said beside it, when the box holds no moment. */
+export function readKnownAt(input, current) {
+  const typed = input.value.trim();
+  const value = typed === current ? current : typedKnownAt(typed);
+  showKnownAt(input, value ?? typed);
+  if (value === null) input.focus();
+  return value;
 }
 
 /** " by WRITER" after a recorded time: an API key's name, a seed file, "import"; nothing for an event stored without one. */
