@@ -286,6 +286,18 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task the_charts_read_their_dates_in_utc_west_of_it_too()
+    {
+        // the points are UTC midnights: in New York's zone a local reading labels each the day before
+        var page = await host.OpenAsync("/relations/US-BY?asOf=2025-09-11", timezoneId: "America/New_York");
+        await page.WaitForFunctionAsync("() => window.echarts && echarts.getInstanceByDom(document.getElementById('chart-prisoners'))?.getOption()?.series?.[0]?.data?.length");
+        foreach (var chart in new[] { "chart-sanctions", "chart-prisoners", "chart-contacts" })
+            Assert.True(await page.EvaluateAsync<bool>($"() => echarts.getInstanceByDom(document.getElementById('{chart}')).getOption().useUTC === true"), chart);
+        var label = await page.EvaluateAsync<string>("() => echarts.time.format(Date.parse('2025-06-21'), '{yyyy}-{MM}-{dd}', echarts.getInstanceByDom(document.getElementById('chart-prisoners')).getOption().useUTC)");
+        Assert.Equal("2025-06-21", label);
+    }
+
+    [Fact]
     public async Task as_known_at_shows_what_was_recorded_then_and_marks_what_was_corrected_later()
     {
         await WithTheClosureCorrectedToClosed(async before =>

@@ -21,6 +21,8 @@ const toTime = (iso) => dayNumber(iso) * DAY;
 
 function baseOption() {
   return {
+    // points are placed at UTC midnights (toTime): labels and tooltips must read them in UTC, not the browser's zone
+    useUTC: true,
     animation: false,
     aria: { enabled: true, decal: { show: false } },
     textStyle: { fontFamily: FONT, color: INK },
