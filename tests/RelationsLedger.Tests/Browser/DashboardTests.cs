@@ -247,6 +247,49 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task type_filters_in_the_address_are_shown_in_the_controls_in_any_case_and_kept()
+    {
+        var page = await host.OpenAsync("/relations/US-BY/timeline?types=envoyvisited");
+        var items = page.Locator("#timeline li.timeline-item");
+        await Expect(page.Locator("#type-EnvoyVisited")).ToBeCheckedAsync();
+        var count = await items.CountAsync();
+        Assert.True(count > 0);
+        await page.Locator("#timeline-filters button[type=submit]").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex(@"types=EnvoyVisited$"));
+        await Expect(items).ToHaveCountAsync(count);
+
+        var log = await host.OpenAsync("/log?types=sourcecited");
+        await Expect(log.Locator("#log-type")).ToHaveValueAsync("SourceCited");
+        log = await host.OpenAsync("/log?types=SourceCited,eventcorrected");
+        await Expect(log.Locator("#log-type")).ToHaveValueAsync("SourceCited,EventCorrected");
+        await Expect(log.Locator("#log-type option:checked")).ToHaveTextAsync("Source cited + Event corrected");
+        await log.Locator("#log-filters button[type=submit]").ClickAsync();
+        await Expect(log).ToHaveURLAsync(new Regex(@"types=SourceCited%2CEventCorrected$"));
+        var types = await log.Locator("#log tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.type)");
+        Assert.True(types.Length > 0 && types.All(t => t is "SourceCited" or "EventCorrected"), string.Join(",", types));
+    }
+
+    [Fact]
+    public async Task released_prisoners_by_nationality_add_up_to_the_total_and_counts_say_what_they_count()
+    {
+        var page = await host.OpenAsync("/relations/US-BY?asOf=2025-12-31");
+        var total = int.Parse(await page.Locator("#prisoners-total").InnerTextAsync());
+        var rows = page.Locator("#prisoners-by-nationality tbody tr");
+        await Expect(rows.Last).ToHaveAttributeAsync("data-nationality", "");
+        await Expect(rows.Last).ToContainTextAsync("Nationality not recorded");
+        var numbers = await page.Locator("#prisoners-by-nationality tbody td.num").AllInnerTextsAsync();
+        Assert.Equal(total, numbers.Sum(int.Parse));
+        var diff = await host.OpenAsync("/relations/US-BY/diff?from=2006-01-01&to=2025-12-31");
+        await Expect(diff.Locator("#changes [data-section=prisonersReleased] .change-head")).ToContainTextAsync("nationality not recorded +");
+
+        // the status page counts every record, the others the facts: their labels differ
+        var status = await host.OpenAsync("/status");
+        await Expect(status.Locator("#status-cards .card").First.Locator(".card-label")).ToHaveTextAsync("Records");
+        var home = await host.OpenAsync("/");
+        await Expect(home.Locator("main dt", new() { HasText = "Facts" }).First).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task a_target_in_the_overview_opens_the_register_screened_for_it_at_the_same_date()
     {
         var page = await host.OpenAsync("/relations/US-BY?asOf=2025-09-11");
@@ -505,7 +548,14 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
             var closure = await SeededEvent("EmbassyClosed", "2022-02-28", "2022-02-28");
             var page = await host.OpenAsync($"/events/{closure}");
             await Expect(page.Locator("#event-meta")).ToContainTextAsync("by seed:us-by.ndjson");
-            await Expect(page.Locator("#corrections li.correction").Last).ToContainTextAsync("by default");
+            // a writer's name is set apart as a name ("by default" read as a phrase), and the pair is named as the site names it
+            await Expect(page.Locator("#event-meta code.writer")).ToHaveTextAsync("seed:us-by.ndjson");
+            await Expect(page.Locator("#corrections li.correction").Last.Locator("code.writer")).ToHaveTextAsync("default");
+            await Expect(page.Locator("#event-meta")).ToContainTextAsync("US-BY timeline");
+            var timeline = await host.OpenAsync("/relations/US-BY/timeline?from=2022-02-28&to=2022-02-28");
+            await Expect(timeline.Locator(".item-recorded code.writer").First).ToHaveTextAsync("seed:us-by.ndjson");
+            var log = await host.OpenAsync("/log?recordedBy=default");
+            await Expect(log.Locator("#log tbody tr td code.writer").First).ToHaveTextAsync("default");
         });
     }
 

@@ -220,6 +220,12 @@ export function isIsoDate(s) {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
+/** Prisoners released whose nationality was not recorded: the total less the breakdown by nationality. */
+export function unattributed(prisoners) {
+  const listed = Object.values(prisoners?.byNationality || {}).reduce((sum, n) => sum + (Number(n) || 0), 0);
+  return Math.max(0, (prisoners?.total ?? 0) - listed);
+}
+
 /** A short human message for an error thrown by getJson. */
 export function describeError(e) {
   if (e instanceof ApiError) {

@@ -1,5 +1,5 @@
 // What changed between two dates: the server folds both dates and lists the rows that differ.
-import { el, replace, getJson, describeError, query, pairFromPath, today, isIsoDate, periodStart, knownAtFromAddress, formatKnownAt } from './api.js';
+import { el, replace, getJson, unattributed, describeError, query, pairFromPath, today, isIsoDate, periodStart, knownAtFromAddress, formatKnownAt } from './api.js';
 import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink, showKnownAt, readKnownAt } from './ui.js';
 
 const pair = pairFromPath();
@@ -43,7 +43,7 @@ function describe(section, v) {
     case 'prisonersReleased': {
       const by = Object.entries(v.byNationality || {}).sort((a, b) => b[1] - a[1]);
       return [el('strong', null, `${v.total ?? 0} released`), ` in ${v.releases ?? 0} release${v.releases === 1 ? '' : 's'}`,
-        by.length ? el('div', { class: 'small' }, by.map(([c, n]) => `${c} ${n}`).join(' · ')) : null];
+        by.length ? el('div', { class: 'small' }, [...by.map(([c, n]) => `${c} ${n}`), unattributed(v) ? `not recorded ${unattributed(v)}` : null].filter(Boolean).join(' · ')) : null];
     }
     case 'lastContact':
       return [el('strong', null, typeLabel(v.type)), ` on ${v.occurredOn}`, v.summary ? el('div', { class: 'small' }, v.summary) : null];
@@ -64,6 +64,8 @@ function delta(section, before, after) {
       const n = (after.byNationality?.[k] ?? 0) - (before.byNationality?.[k] ?? 0);
       if (n) by.push(`${k} ${n > 0 ? '+' : ''}${n}`);
     }
+    const n = unattributed(after) - unattributed(before);
+    if (n && by.length) by.push(`nationality not recorded ${n > 0 ? '+' : ''}${n}`);
     parts.push(`${d >= 0 ? '+' : ''}${d} released${by.length ? ` (${by.join(', ')})` : ''}`);
     return parts.join('; ');
   }

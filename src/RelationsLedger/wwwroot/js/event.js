@@ -145,13 +145,13 @@ async function init() {
       el('strong', null, 'Retracted. '),
       'This event is no longer folded into the state of the relationship.',
       e.retractionReason ? [' Reason: ', el('q', null, e.retractionReason)] : null,
-      e.retractedBy ? ` Retracted${byWriter(e.retractedBy)}.` : null));
+      e.retractedBy ? [' Retracted', byWriter(e.retractedBy), '.'] : null));
   }
   $('event-summary').textContent = e.summary;
   replace($('event-data'), dataList(e.data));
   replace($('event-meta'),
     el('dt', null, 'Event id'), el('dd', { class: 'mono' }, e.eventId),
-    el('dt', null, 'Relationship'), el('dd', null, shownPair ? el('a', { href: `/relations/${encodeURIComponent(shownPair)}/timeline` }, `${e.pair} timeline`) : '—'),
+    el('dt', null, 'Relationship'), el('dd', null, shownPair ? el('a', { href: `/relations/${encodeURIComponent(shownPair)}/timeline` }, `${shownPair} timeline`) : '—'),
     el('dt', null, 'Recorded'), el('dd', null, `${formatInstant(e.recordedAt)}`, Number.isFinite(e.sequence) ? ` · sequence #${e.sequence}` : '', byWriter(e.recordedBy)),
     e.corrected ? [el('dt', null, 'Corrected'), el('dd', null, `${(e.corrections || []).length} time(s) — see the history below`)] : null);
   renderSources(e);

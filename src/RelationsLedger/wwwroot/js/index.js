@@ -21,7 +21,7 @@ async function load() {
         el('h2', null, el('a', { href: base }, pairTitle(shown))),
         el('p', { class: 'pair-id' }, `${r.pair} · ${countryName(a)} and ${countryName(b)}`),
         el('dl', { class: 'kv' },
-          el('dt', null, 'Events'), el('dd', null, String(r.eventCount ?? '—')),
+          el('dt', { title: 'Facts recorded for the pair: corrections, retractions and source citations are not counted (the status page counts every record)' }, 'Facts'), el('dd', null, String(r.eventCount ?? '—')),
           el('dt', null, 'First event'), el('dd', null, r.firstEventOn ?? '—'),
           el('dt', null, 'Latest event'), el('dd', null, r.lastEventOn ?? '—')),
         el('p', { class: 'links' },

@@ -1,7 +1,7 @@
 // The log: every event as recorded, newest first, across pairs (GET /api/events?order=desc), narrowed by pair,
 // writer and type, paged with "load older". A correction, citation or retraction links the fact it names.
 import { el, replace, getJson, query } from './api.js';
-import { typeLabel, displayPair, eventLink, occurred, formatInstant, pager } from './ui.js';
+import { typeLabel, displayPair, eventLink, occurred, formatInstant, pager, writerName } from './ui.js';
 
 const PAGE_SIZE = 50;
 const $ = (id) => document.getElementById(id);
@@ -27,8 +27,8 @@ function row(e) {
   const pair = typeof e.pair === 'string' ? e.pair : '';
   return el('tr', { 'data-sequence': String(recorded.sequence), 'data-type': e.type, 'data-pair': pair },
     el('td', { class: 'num mono nowrap' }, String(recorded.sequence ?? '')),
-    el('td', null, formatInstant(recorded.at)),
-    el('td', { class: 'mono nowrap' }, recorded.by || el('span', { class: 'muted' }, '—')),
+    el('td', null, el('time', { datetime: recorded.at }, formatInstant(recorded.at))),
+    el('td', { class: 'nowrap' }, recorded.by ? writerName(recorded.by) : el('span', { class: 'muted' }, '—')),
     el('td', { class: 'nowrap' }, pair ? el('a', { href: `/relations/${encodeURIComponent(displayPair(pair))}` }, displayPair(pair)) : '—'),
     el('td', null, typeLabel(e.type)),
     el('td', null, occurred(e.occurredOn)),
@@ -51,17 +51,21 @@ function show(f) {
   pages.load(`/api/events${query({ order: 'desc', limit: PAGE_SIZE, ...f })}`, { append: false });
 }
 
+// The address's types (any case, one or several) as the catalog spells them; one choice of the list, or an option
+// of their own for several (or a name the catalog lacks, which the API then refuses): never dropped.
 async function loadTypes(selected) {
   let names = [];
   try {
     const catalog = await getJson('/api/catalog');
     names = (catalog?.types || []).filter((t) => t && typeof t.name === 'string').map((t) => t.name);
-  } catch (e) {
-    return;
-  }
+  } catch (e) { /* the address's types keep an option of their own */ }
   names.sort((a, b) => typeLabel(a).localeCompare(typeLabel(b)));
-  replace($('log-type'), el('option', { value: '' }, 'any type'),
-    names.map((name) => el('option', { value: name, selected: name === selected }, typeLabel(name))));
+  const asked = selected.split(',').map((t) => t.trim()).filter(Boolean)
+    .map((t) => names.find((n) => n.toLowerCase() === t.toLowerCase()) || t);
+  const value = asked.join(',');
+  const own = asked.length && !names.includes(value) ? el('option', { value }, asked.map(typeLabel).join(' + ')) : null;
+  replace($('log-type'), el('option', { value: '' }, 'any type'), own, names.map((name) => el('option', { value: name }, typeLabel(name))));
+  $('log-type').value = value;
 }
 
 form.addEventListener('submit', (ev) => {
@@ -77,4 +81,4 @@ const f = readUrl();
 $('log-pair').value = f.pair;
 $('log-writer').value = f.recordedBy;
 show(f);
-loadTypes(f.types).then(() => { $('log-type').value = f.types; });
+loadTypes(f.types);

@@ -1,7 +1,7 @@
 // Relationship overview: replay the state at a date (slider + date input), as known at an instant,
 // with charts and live updates when looking at today.
 import {
-  el, replace, getJson, describeError, query, pairFromPath, today, periodStart,
+  el, replace, getJson, unattributed, describeError, query, pairFromPath, today, periodStart,
   dayNumber, fromDayNumber, isIsoDate, debounce, knownAtFromAddress, formatKnownAt,
 } from './api.js';
 import {
@@ -176,12 +176,12 @@ function renderCards(state) {
     note ? el('p', { class: 'card-note' }, note) : null);
   const embassies = Array.isArray(state.embassies) ? state.embassies : [];
   replace($('summary-cards'),
-    card('Events folded', String(state.eventCount ?? 0), state.lastEventOn ? `latest: ${state.lastEventOn}` : 'none yet'),
+    card('Facts folded', String(state.eventCount ?? 0), state.lastEventOn ? `latest: ${state.lastEventOn}` : 'none yet'),
     card('Embassies', embassies.length ? embassies.map((e) => `${e.embassyOf} in ${e.city}: ${e.status}`).join('; ') : 'none recorded',
       embassies.length === 1 ? `since ${embassies[0].since}` : null, true),
     card('Sanctions active', String(counts.active || 0), `${(state.sanctions || []).length} register rows in all`),
     card('Prisoners released', String(ps.total ?? 0), `${ps.releases ?? 0} release${ps.releases === 1 ? '' : 's'}`),
-    card('Last high-level contact', lc ? String(lc.occurredOn) : '—', lc ? typeLabel(lc.type) : 'none yet'));
+    card('Last high-level contact', lc ? occurred(lc.occurredOn) : '—', lc ? typeLabel(lc.type) : 'none yet'));
 }
 
 /** Fills a table body; marks rows that differ from the newest knowledge; lists rows recorded later. */
@@ -302,7 +302,10 @@ function renderPrisoners(state, latest) {
           differs ? [' ', laterBadge('corrected later'), laterNote(`Now: ${nowBy[code] ?? 0}`)] : null),
         el('td', { class: 'num' }, String(n)));
     })
-    : el('tr', null, el('td', { colspan: '2', class: 'muted' }, ps.total ? 'No breakdown by nationality recorded.' : 'No releases recorded at this date.')));
+    : null,
+    // releases recorded without a breakdown: the rows add up to the total
+    unattributed(ps) ? el('tr', { 'data-nationality': '' }, el('th', { scope: 'row' }, 'Nationality not recorded'), el('td', { class: 'num' }, String(unattributed(ps)))) : null,
+    ps.total ? null : el('tr', null, el('td', { colspan: '2', class: 'muted' }, 'No releases recorded at this date.')));
 }
 
 function contactBlock(c) {

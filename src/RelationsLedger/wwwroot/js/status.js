@@ -15,7 +15,7 @@ function render(s) {
   if (last) {
     $('status-last').textContent = formatInstant(last.recordedAt);
     replace($('status-last-note'), `sequence #${last.sequence}`,
-      last.pair ? [' · ', el('a', { href: `/relations/${encodeURIComponent(displayPair(last.pair))}` }, last.pair)] : null);
+      last.pair ? [' · ', el('a', { href: `/relations/${encodeURIComponent(displayPair(last.pair))}` }, displayPair(last.pair))] : null);
   } else {
     $('status-last').textContent = 'nothing yet';
     $('status-last-note').textContent = '';

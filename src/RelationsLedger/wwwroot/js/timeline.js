@@ -26,13 +26,17 @@ function readUrl() {
   };
 }
 
+// the types asked while the catalog is not there to tick them (still loading, or failed): kept, not dropped
+let typesUnticked = [];
+
 function readForm() {
+  const boxes = document.querySelectorAll('#type-checkboxes input[type=checkbox]');
   return {
     q: $('filter-q').value.trim(),
     match: $('filter-similar').checked ? 'similar' : '',
     from: $('filter-from').value,
     to: $('filter-to').value,
-    types: [...document.querySelectorAll('#type-checkboxes input[type=checkbox]:checked')].map((c) => c.value),
+    types: boxes.length ? [...boxes].filter((c) => c.checked).map((c) => c.value) : typesUnticked,
     includeRetracted: $('filter-retracted').checked,
     knownAt: readKnownAt($('filter-known'), knownNow),
   };
@@ -157,10 +161,12 @@ async function loadTypes(selected) {
     return;
   }
   names.sort((a, b) => typeLabel(a).localeCompare(typeLabel(b)));
+  // the address's types in any case, as the API reads them
+  const asked = new Set(selected.map((t) => t.toLowerCase()));
   replace(box, names.map((name) => {
     const id = `type-${name}`;
     return el('label', { class: 'check', for: id },
-      el('input', { type: 'checkbox', id, name: 'types', value: name, checked: selected.includes(name) }),
+      el('input', { type: 'checkbox', id, name: 'types', value: name, checked: asked.has(name.toLowerCase()) }),
       typeLabel(name));
   }));
 }
@@ -182,6 +188,7 @@ async function init() {
   $('filter-to').value = f.to;
   $('filter-retracted').checked = f.includeRetracted;
   showKnownAt($('filter-known'), f.knownAt);
+  typesUnticked = f.types;
   search(f);
   await loadTypes(f.types);
 }
@@ -199,6 +206,7 @@ form.addEventListener('submit', (ev) => {
 });
 $('filter-reset').addEventListener('click', () => {
   form.reset();
+  typesUnticked = [];
   document.querySelectorAll('#type-checkboxes input[type=checkbox]').forEach((c) => { c.checked = false; });
   const f = readForm();
   writeUrl(f);

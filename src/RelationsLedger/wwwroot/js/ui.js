@@ -68,8 +68,11 @@ export function readKnownAt(input, current) {
   return value;
 }
 
-/** " by WRITER" after a recorded time: an API key's name, a seed file, "import"; nothing for an event stored without one. */
-export const byWriter = (writer) => (typeof writer === 'string' && writer ? ` by ${writer}` : null);
+/** A writer's name (an API key's name, a seed file, "import") set apart as a name: "by default" reads as a phrase. */
+export const writerName = (writer) => el('code', { class: 'writer' }, writer);
+
+/** " by WRITER" after a recorded time; nothing for an event stored without one. */
+export const byWriter = (writer) => (typeof writer === 'string' && writer ? [' by ', writerName(writer)] : null);
 
 /** <time> for an occurredOn value, shown exactly as given ("2024-12", "2007"). */
 export function occurred(value) {
