@@ -290,6 +290,47 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task addresses_naming_no_real_date_or_no_relationship_say_so()
+    {
+        var page = await host.OpenAsync("/relations/US-BY?asOf=2025-02-30");
+        await Expect(page.Locator("#state-message")).ToContainTextAsync("asOf=2025-02-30 in the address is not a date");
+        page = await host.OpenAsync("/sanctions?asOf=2025-02-31");
+        await Expect(page.Locator("#register-status-message")).ToContainTextAsync("asOf=2025-02-31 in the address is not a date");
+        await Expect(page.Locator("#register tbody tr")).ToHaveCountAsync(0);
+        page = await host.OpenAsync("/relations/US-BY/timeline?from=2025-13-01");
+        await Expect(page.Locator("#timeline-status")).ToContainTextAsync("from=2025-13-01 in the address is not a date");
+
+        // a future date is said to be one, the state as recorded so far
+        page = await host.OpenAsync("/relations/US-BY?asOf=2030-01-01");
+        await Expect(page.Locator("#live-status")).ToHaveTextAsync("Not live (a future date: the state as recorded so far)");
+        // codes that name no country: the API's 400, not an empty dashboard of an "Unknown Region"
+        page = await host.OpenAsync("/relations/XX-ZZ");
+        await Expect(page.Locator("#state-message")).ToContainTextAsync("XX-ZZ is not a relationship");
+        await Expect(page.Locator("#embassies")).ToBeHiddenAsync();
+        await Expect(page.Locator("#pair-title")).ToHaveTextAsync("XX-ZZ");
+        // a real pair with no events: said, no charts, and the slider starts nowhere but today
+        page = await host.OpenAsync("/relations/FR-DE");
+        await Expect(page.Locator("#pair-lede")).ToContainTextAsync("No events recorded for this pair");
+        await Expect(page.Locator("#chart-sanctions")).ToBeHiddenAsync();
+        Assert.Equal(await page.Locator("#asof-slider").GetAttributeAsync("max"), await page.Locator("#asof-slider").GetAttributeAsync("min"));
+    }
+
+    [Fact]
+    public async Task a_target_link_says_it_screens_the_words_of_the_name_and_the_known_at_box_fits_a_phone()
+    {
+        var page = await host.OpenAsync("/sanctions?asOf=2025-09-30&target=belarus");
+        var link = page.Locator("#register a.target-link", new() { HasText = "Belarus" }).First;
+        await Expect(link).ToHaveAttributeAsync("title", new Regex("whose target or id holds these words"));
+        const string exact = "2026-11-26T00:44:55.151307+00:00";
+        foreach (var (path, box) in new[] { ("/sanctions", "#register-known"), ("/relations/US-BY/timeline", "#filter-known"), ("/relations/US-BY/diff", "#diff-known") })
+        {
+            page = await host.OpenAsync($"{path}?knownAt={Uri.EscapeDataString(exact)}", width: 390);
+            await Expect(page.Locator(box)).ToHaveValueAsync(exact);
+            Assert.True(await page.Locator(box).EvaluateAsync<bool>("i => i.scrollWidth <= i.clientWidth"), $"{path}: the box cuts {exact}");
+        }
+    }
+
+    [Fact]
     public async Task a_target_in_the_overview_opens_the_register_screened_for_it_at_the_same_date()
     {
         var page = await host.OpenAsync("/relations/US-BY?asOf=2025-09-11");

@@ -1,6 +1,6 @@
 // What changed between two dates: the server folds both dates and lists the rows that differ.
 import { el, replace, getJson, unattributed, describeError, query, pairFromPath, today, isIsoDate, periodStart, knownAtFromAddress, formatKnownAt } from './api.js';
-import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink, showKnownAt, readKnownAt } from './ui.js';
+import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink, showKnownAt, readKnownAt, addressDatesProblem } from './ui.js';
 
 const pair = pairFromPath();
 const $ = (id) => document.getElementById(id);
@@ -199,7 +199,9 @@ async function init() {
   $('diff-to').value = isIsoDate(p.get('to')) ? p.get('to') : today();
   knownNow = knownAtFromAddress(p);
   showKnownAt($('diff-known'), knownNow);
-  submit();
+  const badDate = addressDatesProblem(p, ['from', 'to']);
+  if (badDate) message(statusBox, 'error', badDate);
+  else submit();
   try {
     const body = await getJson('/api/relations');
     const canonical = pair.split('-').sort().join('-');

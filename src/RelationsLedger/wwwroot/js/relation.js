@@ -6,7 +6,7 @@ import {
 } from './api.js';
 import {
   pairTitle, countryName, renderPairNav, statusBadge, message, eventLink, typeLabel, occurred,
-  eventLinks, sanctionCells, showKnownAt, readKnownAt,
+  eventLinks, sanctionCells, showKnownAt, readKnownAt, addressDatesProblem,
 } from './ui.js';
 import { createCharts } from './charts.js';
 
@@ -31,6 +31,7 @@ let requestNo = 0;
 let controller = null;
 let source = null;
 let charts = null;
+let notARelationship = false;
 
 // ---------------------------------------------------------------- helpers
 
@@ -139,7 +140,8 @@ function updateLive() {
   const wantLive = asOf === today() && !knownAt;
   if (!wantLive) {
     if (source) { source.close(); source = null; }
-    setLive('off', knownAt ? 'Not live (viewing recorded knowledge)' : 'Not live (viewing a past date)');
+    setLive('off', knownAt ? 'Not live (viewing recorded knowledge)'
+      : asOf > today() ? 'Not live (a future date: the state as recorded so far)' : 'Not live (viewing a past date)');
     return;
   }
   if (source) return;
@@ -341,7 +343,7 @@ function render(state, latest) {
       el('td', null, e.city, badge),
       el('td', null, statusBadge(e.status)),
       el('td', { class: 'nowrap' }, occurred(e.since)),
-      el('td', { class: 'nowrap' }, eventLinks(e.eventIds)),
+      el('td', null, eventLinks(e.eventIds)),
     ],
   });
   renderRows({
@@ -353,7 +355,7 @@ function render(state, latest) {
       el('td', null, a.name || el('span', { class: 'muted' }, 'not named'), badge),
       el('td', null, statusBadge(a.status)),
       el('td', { class: 'nowrap' }, occurred(a.since)),
-      el('td', { class: 'nowrap' }, eventLinks(a.eventIds)),
+      el('td', null, eventLinks(a.eventIds)),
     ],
   });
   renderSanctions(state, latest);
@@ -389,6 +391,7 @@ async function loadState() {
   } catch (e) {
     if (e && e.name === 'AbortError') return;
     if (no !== requestNo) return;
+    if (e.status === 400 && e.problem?.errors?.pair) { notAPair(e); return; }
     message(stateMessage, 'error', `Could not load the state for ${asOf}: ${describeError(e)}`);
   } finally {
     if (no === requestNo) document.body.removeAttribute('aria-busy');
@@ -410,13 +413,26 @@ async function loadSeries() {
   }
 }
 
-/** The first date of the pair's history: from /api/relations, else from the first timeline event. */
+/** The address names no relationship the API knows (XX-ZZ): it says so instead of an empty dashboard. */
+function notAPair(e) {
+  notARelationship = true;
+  document.title = `${pair} · not a relationship · RelationsLedger`;
+  $('pair-title').textContent = pair;
+  $('pair-lede').textContent = '';
+  document.querySelectorAll('main > :not(.page-head):not(#state-message)').forEach((node) => { node.hidden = true; });
+  if (source) { source.close(); source = null; }
+  message(stateMessage, 'error', `${pair} is not a relationship: ${describeError(e)}`);
+}
+
+/** The first date of the pair's history: from /api/relations, else from the first timeline event; 'none' when the
+ *  ledger's list of pairs, which names every pair with an event, lacks it. */
 async function findFirstDate() {
   try {
     const body = await getJson('/api/relations');
     const canonical = pair.split('-').sort().join('-');
     const r = (body?.relations || []).find((x) => x.pair === canonical || x.pair === pair);
     if (r && periodStart(r.firstEventOn)) return periodStart(r.firstEventOn);
+    if (!r) return 'none';
   } catch { /* fall back to the timeline */ }
   try {
     const t = await getJson(`/api/relations/${encodeURIComponent(pair)}/timeline?limit=1`);
@@ -438,22 +454,35 @@ async function init() {
 
   const now = today();
   slider.max = String(dayNumber(now));
-  slider.min = String(dayNumber(now) - 365 * 20);
+  slider.min = slider.max;
   showKnownAt(knownInput, knownAt);
   setControls(asOf);
   $('slider-max').textContent = `${now} (today)`;
 
+  const badDate = addressDatesProblem(params, ['asOf']);
   charts = createCharts({ onPick: (date) => { setDate(date); } });
-  loadState();
-  loadSeries();
+  if (badDate) {
+    dateInput.value = '';
+    message(stateMessage, 'error', badDate);
+  } else {
+    loadState();
+    loadSeries();
+  }
 
   firstDate = await findFirstDate();
-  if (firstDate) {
+  if (notARelationship) return;
+  if (firstDate === 'none') {
+    firstDate = null;
+    $('slider-min').textContent = now;
+    $('pair-lede').textContent = 'No events recorded for this pair yet: there is nothing to replay.';
+    $('charts-heading').closest('section').hidden = true;
+  } else if (firstDate) {
     slider.min = String(dayNumber(firstDate));
     $('slider-min').textContent = firstDate;
     $('pair-lede').textContent = `Recorded history from ${firstDate}. Move the slider or pick a date to replay the relationship; set “as known at” to see what the ledger knew then.`;
     setControls(asOf);
   } else {
+    slider.min = String(dayNumber(now) - 365 * 20);
     $('slider-min').textContent = fromDayNumber(Number(slider.min));
   }
 }

@@ -2,7 +2,7 @@
 // (its words as typed, or in similar spellings too);
 // CSV download of the same query.
 import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart, knownAtFromAddress, formatKnownAt } from './api.js';
-import { message, statusBadge, displayPair, pairTitle, sanctionCells, showKnownAt, readKnownAt } from './ui.js';
+import { message, statusBadge, displayPair, pairTitle, sanctionCells, showKnownAt, readKnownAt, addressDatesProblem } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('register-filters');
@@ -104,6 +104,13 @@ function init() {
   $('register-status').value = STATUSES.includes(status) ? status : '';
   $('register-target').value = (p.get('target') || '').slice(0, 200);
   $('register-similar').checked = (p.get('match') || '').toLowerCase() === 'similar';
+  const badDate = addressDatesProblem(p, ['asOf']);
+  if (badDate) {
+    $('register-asof').value = '';
+    updateCsvLink(null);
+    message(statusBox, 'error', badDate);
+    return;
+  }
   submit();
 }
 

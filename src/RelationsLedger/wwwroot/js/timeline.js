@@ -1,7 +1,7 @@
 // Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
 import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, knownAtFromAddress, formatKnownAt } from './api.js';
 import {
-  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager, showKnownAt, readKnownAt,
+  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager, showKnownAt, readKnownAt, addressDatesProblem,
 } from './ui.js';
 
 const PAGE_SIZE = 50;
@@ -189,7 +189,9 @@ async function init() {
   $('filter-retracted').checked = f.includeRetracted;
   showKnownAt($('filter-known'), f.knownAt);
   typesUnticked = f.types;
-  search(f);
+  const badDate = addressDatesProblem(new URLSearchParams(location.search), ['from', 'to']);
+  if (badDate) message(statusBox, 'error', badDate);
+  else search(f);
   await loadTypes(f.types);
 }
 

@@ -1,5 +1,5 @@
 // Shared page pieces: header/navigation, pair sub-navigation, badges, value formatting.
-import { el, replace, isHttpUrl, query, getJson, describeError, isKnownAt, typedKnownAt } from './api.js';
+import { el, replace, isHttpUrl, query, getJson, describeError, isKnownAt, typedKnownAt, isIsoDate } from './api.js';
 
 const regionNames = (() => {
   try { return new Intl.DisplayNames(['en'], { type: 'region' }); } catch { return null; }
@@ -10,7 +10,7 @@ export function countryName(code) {
   if (typeof code !== 'string' || !/^[A-Za-z]{2}$/.test(code)) return String(code ?? '');
   try {
     const name = regionNames && regionNames.of(code.toUpperCase());
-    return name && name !== code.toUpperCase() ? name : code.toUpperCase();
+    return name && name !== code.toUpperCase() && name !== 'Unknown Region' ? name : code.toUpperCase();
   } catch {
     return code.toUpperCase();
   }
@@ -47,6 +47,12 @@ export function formatInstant(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** What is wrong with the address's dates (`names`, YYYY-MM-DD, real days), as a sentence; null when nothing is. */
+export function addressDatesProblem(params, names) {
+  const bad = names.filter((n) => params.get(n) && !isIsoDate(params.get(n)));
+  return bad.length ? `${bad.map((n) => `${n}=${params.get(n)}`).join(', ')} in the address ${bad.length === 1 ? 'is not a date' : 'are not dates'} (YYYY-MM-DD, a day of the calendar): pick ${bad.length === 1 ? 'one' : 'them'} below.` : null;
 }
 
 /** Puts a knownAt in its box (as written) and says beside it (#error-BOX) when it is not a moment the API takes. */
@@ -225,7 +231,7 @@ export function sanctionCells(s, extra = null, moment = {}) {
   const screen = `/sanctions${query({ asOf: moment.asOf, knownAt: moment.knownAt, target: s.targetId || s.target })}`;
   return [
     el('td', { class: 'nowrap' }, el('abbr', { title: countryName(s.imposedBy) }, s.imposedBy)),
-    el('td', null, el('a', { href: screen, class: 'target-link', title: 'Every measure on this target, across relations' }, s.target), s.targetKind ? el('span', { class: 'muted small' }, ` (${s.targetKind})`) : null,
+    el('td', null, el('a', { href: screen, class: 'target-link', title: `The register screened for “${s.targetId || s.target}”: every measure, across relations, whose target or id holds these words` }, s.target), s.targetKind ? el('span', { class: 'muted small' }, ` (${s.targetKind})`) : null,
       s.targetId ? el('div', { class: 'muted small mono' }, s.targetId) : null, extra),
     el('td', null, s.program || el('span', { class: 'muted' }, '—'), s.authority ? el('div', { class: 'muted small' }, s.authority) : null),
     el('td', null, statusBadge(s.status)),
