@@ -128,6 +128,20 @@ public sealed class RestoreTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task an_event_a_ledger_accepted_before_a_rule_was_added_is_restored_as_recorded_and_refused_as_new()
+    {
+        // a breakdown adding up to more than its count, accepted before session 40
+        var line = Samples.Event("PrisonersReleased", "2024-05-01", new JsonObject { ["releasedBy"] = "BY", ["count"] = 1, ["byNationality"] = new JsonObject { ["US"] = 2 } });
+        line["pair"] = "US-BY";
+        var asNew = await Importer.ImportAsync(Appending, Importer.ReadLines(new StringReader(line.ToJsonString())), new DateOnly(2026, 1, 1), ct: Ct);
+        Assert.Equal(["line 1.data.byNationality"], asNew.Problems.Keys);
+        line["recorded"] = new JsonObject { ["sequence"] = 1, ["at"] = DateTimeOffset.UtcNow.AddDays(-1), ["by"] = "default" };
+        var restored = await Importer.ImportAsync(Appending, Importer.ReadLines(new StringReader(line.ToJsonString())), new DateOnly(2026, 1, 1), ct: Ct, asRecorded: true);
+        Assert.Empty(restored.Problems);
+        Assert.Contains("\"byNationality\":{\"US\":2}", await ExportAsync());
+    }
+
+    [Fact]
     public async Task the_import_verb_restores_only_when_no_api_node_runs_on_the_database_or_with_force()
     {
         var file = Path.GetTempFileName();

@@ -141,7 +141,7 @@ public static class Provenance
     public static DomainEvent? Apply(DomainEvent current, JsonObject patch)
     {
         var problems = new Recording.Problems();
-        var revised = Recording.SubmissionReader.Revise(current, patch, DateOnly.MaxValue.AddYears(-1), problems, "");
+        var revised = Recording.SubmissionReader.Revise(current, patch, DateOnly.MaxValue.AddYears(-1), problems, "", asRecorded: true);
         return revised as DomainEvent;
     }
 }

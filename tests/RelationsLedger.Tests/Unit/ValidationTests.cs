@@ -222,6 +222,34 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void events_as_a_ledger_recorded_them_are_read_without_the_rules_added_since_so_an_export_restores_and_a_stored_correction_applies()
+    {
+        static (Submission? Submission, Problems Problems) AsRecorded(JsonObject body)
+        {
+            var problems = new Problems();
+            return (SubmissionReader.Read(JsonSerializer.SerializeToElement(body), Today, problems, asRecorded: true), problems);
+        }
+        var release = Samples.Event("PrisonersReleased", "2025-09-11", new JsonObject { ["releasedBy"] = "BY", ["count"] = 2, ["byNationality"] = new JsonObject { ["FR"] = 2, ["DE"] = 1 } });
+        var related = Guid.NewGuid().ToString();
+        release["relatedEventIds"] = new JsonArray(related, related);
+        Assert.Equal(["data.byNationality", "relatedEventIds[1]"], Read(release).Problems.Keys.Order());
+        Assert.Empty(AsRecorded(release).Problems);
+        var empty = Samples.Event("EventCorrected", "2025-09-12", new JsonObject { ["correctsEventId"] = related, ["patch"] = new JsonObject(), ["reason"] = "r" });
+        Assert.Empty(AsRecorded(empty).Problems);
+        // a patch names a country in any case, as a submission does
+        var spain = (PrisonersReleased)Read(Samples.Event("PrisonersReleased", "2025-09-11",
+            new JsonObject { ["releasedBy"] = "BY", ["count"] = 9, ["byNationality"] = new JsonObject { ["ES"] = 3 } })).Submission!.Event;
+        var corrected = (PrisonersReleased)Provenance.Apply(spain, JsonNode.Parse("""{"data":{"byNationality":{"es":5}}}""")!.AsObject())!;
+        Assert.Equal(new Dictionary<string, int> { ["ES"] = 5 }, corrected.ByNationality);
+        // a correction recorded before the breakdown's rule, taking the count below it, applies as it did then
+        var lower = JsonNode.Parse("""{"data":{"count":2}}""")!.AsObject();
+        Assert.Equal(2, ((PrisonersReleased)Provenance.Apply(spain, lower)!).Count);
+        var problems = new Problems();
+        Assert.Null(SubmissionReader.Revise(spain, lower, Today, problems, ""));
+        Assert.Equal(["patch.data.byNationality"], problems.Keys);
+    }
+
+    [Fact]
     public void a_correction_with_an_empty_patch_or_an_event_related_twice_is_refused()
     {
         var target = Guid.NewGuid().ToString();

@@ -102,7 +102,7 @@ public static class Importer
         var pairs = parsed.GroupBy(l => l.Pair.Id).Select(g => g.ToList()).ToList();
         var checks = new (List<ParsedLine> Fresh, Problems Problems)[pairs.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, pairs.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
-            async (p, token) => checks[p] = await CheckPairAsync(appending, pairs[p], today, token));
+            async (p, token) => checks[p] = await CheckPairAsync(appending, pairs[p], today, asRecorded, token));
         var fresh = new List<ParsedLine>(parsed.Count);
         foreach (var (freshOfPair, pairProblems) in checks)
         {
@@ -152,7 +152,7 @@ public static class Importer
     /// <summary>A pair's lines not yet recorded, and the problems of its lines: those recorded with another body or
     /// in another pair, and the new ones' provenance over the whole file.</summary>
     private static async Task<(List<ParsedLine>, Problems)> CheckPairAsync(
-        Appending appending, List<ParsedLine> lines, DateOnly today, CancellationToken ct)
+        Appending appending, List<ParsedLine> lines, DateOnly today, bool asRecorded, CancellationToken ct)
     {
         var (problems, existing) = (new Problems(), new HashSet<Guid>());
         await using (var session = appending.Store.QuerySession())
@@ -164,7 +164,7 @@ public static class Importer
                 problems.AddAll(await TakenAsync(appending, chunk, existing));
             }
         var fresh = lines.Where(l => !existing.Contains(l.Submission.Event.Id)).ToList();
-        problems.AddAll(await appending.CheckLinesAsync(lines[0].Pair, [.. fresh.Select(l => l.Submission)], today, i => $"line {fresh[i].Line}.", ct));
+        problems.AddAll(await appending.CheckLinesAsync(lines[0].Pair, [.. fresh.Select(l => l.Submission)], today, i => $"line {fresh[i].Line}.", ct, asRecorded));
         return (fresh, problems);
     }
 
@@ -204,7 +204,7 @@ public static class Importer
             problems.Add($"{prefix}.pair", "Each line names its pair, e.g. \"pair\":\"BY-US\".");
             return (null, problems);
         }
-        var submission = SubmissionReader.Read(body, today, problems, prefix, FileFields);
+        var submission = SubmissionReader.Read(body, today, problems, prefix, FileFields, asRecorded);
         if (submission?.ExpectedVersion is not null)
             problems.Add($"{prefix}.expectedVersion", "A file's lines are appended in order, each after the one before: expectedVersion is for a single request.");
         var recorded = asRecorded ? RecordedAs.Read(body, problems, prefix) : null;

@@ -101,14 +101,14 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
     /// <summary>An import's check of a pair's lines not yet recorded, all of them, before any is written: provenance and
     /// related ids against what is stored and the lines before, as each run's append will check them — so a file that
     /// corrects a fact it retracted earlier appends nothing, instead of its runs up to that line.</summary>
-    public async Task<Problems> CheckLinesAsync(Pair pair, IReadOnlyList<Submission> items, DateOnly today, Func<int, string> itemPath, CancellationToken ct)
+    public async Task<Problems> CheckLinesAsync(Pair pair, IReadOnlyList<Submission> items, DateOnly today, Func<int, string> itemPath, CancellationToken ct, bool asRecorded = false)
     {
         var problems = new Problems();
         var referenced = Referenced(items);
         if (referenced.Count == 0) return problems;
         await using var session = store.QuerySession();
         var (_, stream) = await EventRows.Of(store).BearingAsync(session, pair.Id, referenced, ct);
-        CheckReferences(stream, referenced, items, today, problems, itemPath);
+        CheckReferences(stream, referenced, items, today, problems, itemPath, asRecorded);
         return problems;
     }
 
@@ -137,7 +137,8 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
     /// <summary>Provenance must point at a domain event of this pair (recorded, or earlier in the same request), and a
     /// correction must leave a valid event; related ids must name events of this pair.</summary>
     /// <param name="stream">the pair's events bearing on <paramref name="referenced"/>, in version order (more may be given)</param>
-    private static void CheckReferences(IReadOnlyList<RecordedEvent> stream, IReadOnlySet<Guid> referenced, IReadOnlyList<Submission> items, DateOnly today, Problems problems, Func<int, string> itemPath)
+    private static void CheckReferences(IReadOnlyList<RecordedEvent> stream, IReadOnlySet<Guid> referenced, IReadOnlyList<Submission> items, DateOnly today, Problems problems,
+        Func<int, string> itemPath, bool asRecorded = false)
     {
         // what the items point at (and its provenance), not the whole stream: in a long pair that is a few events
         var known = Provenance.Resolver.Of(Provenance.Bearing(stream, referenced));
@@ -161,7 +162,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
                 else if (resolved.Retracted && provenance is not SourceCited)
                     problems.Add(field, $"Event {provenance.TargetId} is already retracted.");
                 else if (provenance is EventCorrected correction)
-                    SubmissionReader.Revise(resolved.Event, correction.Patch, today, problems, path + "data");
+                    SubmissionReader.Revise(resolved.Event, correction.Patch, today, problems, path + "data", asRecorded);
             }
             known.Add(new RecordedEvent(e, ++sequence, DateTimeOffset.MaxValue));
         }

@@ -42,7 +42,10 @@ public static class SubmissionReader
     private static readonly byte[][] SourceFields = Utf8("outlet", "title", "url", "publishedOn");
     private static readonly HashSet<string> CorrectableFields = ["occurredOn", "summary", "data"];
 
-    public static Submission? Read(JsonElement body, DateOnly today, Problems problems, string prefix = "", IReadOnlySet<string>? alsoAllowed = null)
+    /// <param name="asRecorded">the line is an event as a ledger recorded it (a restore): the rules added since for new
+    /// writes — a breakdown within its count and each country once, a patch naming a field, each related event once — are
+    /// not applied again, so an export restores whatever its ledger accepted</param>
+    public static Submission? Read(JsonElement body, DateOnly today, Problems problems, string prefix = "", IReadOnlySet<string>? alsoAllowed = null, bool asRecorded = false)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -67,7 +70,7 @@ public static class SubmissionReader
         var occurredOn = ReadOccurrence(body, "occurredOn", today, problems, prefix, required: true);
         var summary = ReadText(body, "summary", MaxSummary, problems, prefix, required: true);
         var sources = ReadSources(body, today, problems, prefix);
-        var related = ReadIds(body, "relatedEventIds", problems, prefix);
+        var related = ReadIds(body, "relatedEventIds", problems, prefix, asRecorded);
         var id = ReadId(body, "eventId", problems, prefix, required: false);
         long? expectedVersion = null;
         if (body.TryGetProperty("expectedVersion", out var ev))
@@ -80,7 +83,7 @@ public static class SubmissionReader
         if (type is not null)
         {
             var dataElement = body.TryGetProperty("data", out var d) ? d : default;
-            data = ReadData(type, dataElement, today, problems, prefix, "data");
+            data = ReadData(type, dataElement, today, problems, prefix, "data", asRecorded);
         }
         if (problems.Count > start || type is null || data is null) return null;
 
@@ -89,7 +92,9 @@ public static class SubmissionReader
     }
 
     /// <summary>Applies a correction's patch to the event as it now stands; null (with problems) if the result is not a valid event.</summary>
-    public static LedgerEvent? Revise(LedgerEvent current, JsonObject patch, DateOnly today, Problems problems, string prefix)
+    /// <param name="asRecorded">a correction already recorded, read back: the rules added since for new writes are not
+    /// applied again (<see cref="Read"/>), so a stored correction is applied as it was when recorded</param>
+    public static LedgerEvent? Revise(LedgerEvent current, JsonObject patch, DateOnly today, Problems problems, string prefix, bool asRecorded = false)
     {
         var type = EventCatalog.Of(current);
         var before = problems.Count;
@@ -101,7 +106,7 @@ public static class SubmissionReader
         var start = problems.Count;
         var occurredOn = ReadOccurrence(element, "occurredOn", today, problems, Path(prefix, "patch"), required: true);
         var summary = ReadText(element, "summary", MaxSummary, problems, Path(prefix, "patch"), required: true);
-        var data = ReadData(type, element.TryGetProperty("data", out var d) ? d : default, today, problems, prefix, "patch.data");
+        var data = ReadData(type, element.TryGetProperty("data", out var d) ? d : default, today, problems, prefix, "patch.data", asRecorded);
         if (problems.Count > start || data is null) return null;
         return EventCatalog.Create(type, data, current.Id, occurredOn!.Value, summary!, current.Sources, current.RelatedEventIds);
     }
@@ -111,9 +116,9 @@ public static class SubmissionReader
 
     /// <summary>The event's data as its record's constructor takes it: a normalized value per field of the catalog (null
     /// where an optional field is not given), or null with problems.</summary>
-    private static object?[]? ReadData(EventType type, JsonElement data, DateOnly today, Problems problems, string prefix, string name)
+    private static object?[]? ReadData(EventType type, JsonElement data, DateOnly today, Problems problems, string prefix, string name, bool asRecorded)
     {
-        if (data.ValueKind == JsonValueKind.Undefined) return ReadData(type, EmptyObject, today, problems, prefix, name);
+        if (data.ValueKind == JsonValueKind.Undefined) return ReadData(type, EmptyObject, today, problems, prefix, name, asRecorded);
         if (data.ValueKind != JsonValueKind.Object)
         {
             problems.Add(Path(prefix, name), "Must be an object.");
@@ -132,11 +137,11 @@ public static class SubmissionReader
                 if (field.Required) problems.Add(Path(Path(prefix, name), field.Name), "Required.");
                 continue;
             }
-            values[i] = ReadField(field, value, today, problems, prefix, name);
+            values[i] = ReadField(field, value, today, problems, prefix, name, asRecorded);
         }
         // a breakdown by country is of the count beside it (those of other or unknown nationality are not in it)
         var (total, breakdown) = type.CountAndBreakdown;
-        if (problems.Count == start && total >= 0 && values[total] is int count && values[breakdown] is Dictionary<string, int> counts
+        if (!asRecorded && problems.Count == start && total >= 0 && values[total] is int count && values[breakdown] is Dictionary<string, int> counts
             && counts.Values.Sum(n => (long)n) is var sum && sum > count)
             problems.Add(Path(Path(prefix, name), type.Fields[breakdown].Name), $"Its numbers add up to {sum}, more than {type.Fields[total].Name} ({count}).");
         return problems.Count > start ? null : values;
@@ -144,7 +149,7 @@ public static class SubmissionReader
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
 
-    private static object? ReadField(FieldSpec field, JsonElement value, DateOnly today, Problems problems, string prefix, string dataName)
+    private static object? ReadField(FieldSpec field, JsonElement value, DateOnly today, Problems problems, string prefix, string dataName, bool asRecorded)
     {
         string At() => Path(Path(prefix, dataName), field.Name);
         string? problem;
@@ -188,7 +193,7 @@ public static class SubmissionReader
                     if (nationality is null) problems.Add($"{At()}.{Safe(key)}", "Not an ISO 3166-1 alpha-2 country code.");
                     var n = CheckCount(entry.Value, out problem);
                     if (problem is not null) problems.Add($"{At()}.{Safe(key)}", problem);
-                    if (nationality is not null && counts.ContainsKey(nationality))
+                    if (nationality is not null && !asRecorded && counts.ContainsKey(nationality))
                         problems.Add($"{At()}.{Safe(key)}", $"{nationality} is given twice (country codes are read in any case): give each country once.");
                     else if (nationality is not null && n is not null) counts[nationality] = n.Value;
                 }
@@ -205,7 +210,7 @@ public static class SubmissionReader
                 return id;
             case FieldKind.Patch:
                 // an empty patch would record a correction that corrects nothing
-                if (value.ValueKind != JsonValueKind.Object || value.GetPropertyCount() == 0 || !AllTextSafe(value))
+                if (value.ValueKind != JsonValueKind.Object || (value.GetPropertyCount() == 0 && !asRecorded) || !AllTextSafe(value))
                 {
                     problems.Add(At(), "Must be a JSON Merge Patch object of occurredOn, summary and data, naming at least one of them.");
                     return null;
@@ -312,7 +317,7 @@ public static class SubmissionReader
         return null;
     }
 
-    private static IReadOnlyList<Guid> ReadIds(JsonElement body, string name, Problems problems, string prefix)
+    private static IReadOnlyList<Guid> ReadIds(JsonElement body, string name, Problems problems, string prefix, bool asRecorded)
     {
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return [];
         if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > MaxItems)
@@ -326,7 +331,7 @@ public static class SubmissionReader
         foreach (var item in value.EnumerateArray())
         {
             if (CheckId(item, out var problem) is not { } id) problems.Add($"{Path(prefix, name)}[{i}]", problem!);
-            else if (ids.Contains(id)) problems.Add($"{Path(prefix, name)}[{i}]", "The same event as an earlier item: name each event once.");
+            else if (!asRecorded && ids.Contains(id)) problems.Add($"{Path(prefix, name)}[{i}]", "The same event as an earlier item: name each event once.");
             else ids.Add(id);
             i++;
         }
