@@ -250,6 +250,15 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void a_text_limit_counts_characters_not_utf16_units()
+    {
+        static JsonObject Summary(string text) => Samples.Event("EnvoyVisited", "2025-09-11", summary: text);
+        Assert.Empty(Read(Summary(string.Concat(Enumerable.Repeat("🕊", SubmissionReader.MaxSummary)))).Problems);
+        Assert.Equal(["summary"], Read(Summary(string.Concat(Enumerable.Repeat("🕊", SubmissionReader.MaxSummary + 1)))).Problems.Keys);
+        Assert.Equal(["summary"], Read(Summary(new string('a', SubmissionReader.MaxSummary + 1))).Problems.Keys);
+    }
+
+    [Fact]
     public void a_correction_with_an_empty_patch_or_an_event_related_twice_is_refused()
     {
         var target = Guid.NewGuid().ToString();

@@ -386,7 +386,8 @@ public static class SubmissionReader
         }
         var text = value.GetString()!;
         if (!Visible(text)) problem = "Must not be empty (white space and invisible format characters alone do not count).";
-        else if (text.Length > max) problem = $"At most {max} characters.";
+        // characters as people count them (code points): an emoji is one, though two UTF-16 units
+        else if (text.Length > max && text.Length - text.Count(char.IsLowSurrogate) > max) problem = $"At most {max} characters.";
         else problem = TextProblem(text);
         return problem is null ? SharedStrings.Share(text) : null;
     }
