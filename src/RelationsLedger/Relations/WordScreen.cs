@@ -143,9 +143,10 @@ public sealed class WordScreen
     private static string[] Words(string text) => Fold(text).Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>A typed word finds a text's word that holds it, or, when it has four letters or more and no digit (an
-    /// id's number is exact), one a letter apart (two from eight letters on): "lukasenko" finds "lukasenka".</summary>
+    /// id's number is exact), one a letter apart (two from eight letters on): "lukasenko" finds "lukasenka". A word
+    /// spelt with one letter finds only that word: "Щ" is spelt "s", which nearly every word holds.</summary>
     private static bool Near(string word, string text) =>
-        text.Contains(word, StringComparison.Ordinal)
+        (word.Length > 1 ? text.Contains(word, StringComparison.Ordinal) : text == word)
         || (word.Length >= 4 && !word.Any(char.IsAsciiDigit) && Math.Abs(word.Length - text.Length) <= 2 && Distance(word, text) <= (word.Length >= 8 ? 2 : 1));
 
     /// <summary>The letters a folded word is spelt with however it was transliterated: the digraphs of Slavic

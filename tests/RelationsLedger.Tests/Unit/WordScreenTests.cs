@@ -89,6 +89,8 @@ public sealed class WordScreenTests
     [InlineData("belarus", "Belavia", null)]
     [InlineData("kgb", "KGP Alpha", null)]
     [InlineData("Belneftekhim", "Belaruskali", null)]
+    [InlineData("Щ", "Belarusian individuals", null)]
+    [InlineData("shchsh", "Passenger air transportation", null)]
     public void similar_spellings_still_need_every_word_and_an_id_number_as_typed(string screened, string target, string? id) =>
         Assert.False(WordScreen.Of(screened, similar: true)!.Matches(target, id));
 
