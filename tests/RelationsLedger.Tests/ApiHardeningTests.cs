@@ -153,6 +153,7 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         // each read's answer is described, and every name at the top of the answer is in its description: the
         // generator's guesses from the signatures (an IResult schema; a 404 and a 409 on every read) are gone
         Assert.DoesNotContain("IResult", document.ToJsonString());
+        Assert.Contains("[Back to the dashboards](/)", (string)document["info"]!["description"]!);
         var fact = await Record("US-BY", Samples.Event("EnvoyVisited", "2025-09-11"));
         foreach (var (path, url) in new[] { ("/api/relations/{pair}/state", "/api/relations/US-BY/state"), ("/api/relations/{pair}/timeline", "/api/relations/US-BY/timeline"),
                      ("/api/relations/{pair}/diff", "/api/relations/US-BY/diff?from=2020-01-01&to=2025-12-31"), ("/api/relations/{pair}/series", "/api/relations/US-BY/series"),

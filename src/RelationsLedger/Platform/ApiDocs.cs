@@ -65,7 +65,7 @@ public static class ApiDocs
                     Title = "RelationsLedger API",
                     Version = "v1",
                     Description = "An event-sourced, bitemporal ledger of relations between countries. Writes need the `X-Api-Key` header. " +
-                                  "Every error is RFC 7807 ProblemDetails with a `traceId`.",
+                                  "Every error is RFC 7807 ProblemDetails with a `traceId`. [Back to the dashboards](/)",
                 };
                 document.Components ??= new OpenApiComponents();
                 document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
