@@ -18,7 +18,7 @@ public sealed class ApiKeys
         foreach (var entry in configuration.GetSection("Ledger:ApiKeys").GetChildren())
             if (!Relations.Recording.Stamp.IsWriterName(entry.Key))
                 logger.LogWarning("Ledger:ApiKeys:{Name}: a key's name is its events' writer and must be {Rule}; ignored", entry.Key, Relations.Recording.Stamp.WriterRule);
-            else if (entry.Value is { Length: 64 } hex && IsHex(hex)) keys.Add((entry.Key, Convert.FromHexString(hex)));
+            else if (FromHex(entry.Value) is { } hash) keys.Add((entry.Key, hash));
             else logger.LogWarning("Ledger:ApiKeys:{Name} is not a SHA-256 hex hash; ignored", entry.Key);
         if (keys.Count == 0) keys.Add(("generated", GeneratedKeyHash(configuration, logger)));
         _keys = keys;
@@ -34,7 +34,8 @@ public sealed class ApiKeys
         return name;
     }
 
-    private static bool IsHex(string text) => text.All(char.IsAsciiHexDigit);
+    /// <summary>A SHA-256 hash written as 64 hex digits; null for any other text.</summary>
+    private static byte[]? FromHex(string? text) => text is { Length: 64 } && text.All(char.IsAsciiHexDigit) ? Convert.FromHexString(text) : null;
 
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
@@ -44,8 +45,7 @@ public sealed class ApiKeys
         var file = Path.Combine(folder, "api-key.sha256");
         if (File.Exists(file))
         {
-            var kept = File.ReadAllText(file).Trim();
-            if (kept.Length == 64 && IsHex(kept)) return Convert.FromHexString(kept);
+            if (FromHex(File.ReadAllText(file).Trim()) is { } kept) return kept;
             logger.LogWarning("{File} does not hold a SHA-256 hex hash: a new key is generated in its place", file);
         }
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');

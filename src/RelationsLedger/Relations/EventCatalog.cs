@@ -27,7 +27,8 @@ public sealed record EventType(string Name, Type ClrType, IReadOnlyList<FieldSpe
 
     private static (int, int) IndexesOf(IReadOnlyList<FieldSpec> fields, FieldKind first, FieldKind second)
     {
-        var (a, b) = (fields.ToList().FindIndex(f => f.Kind == first), fields.ToList().FindIndex(f => f.Kind == second));
+        var list = fields.ToList();
+        var (a, b) = (list.FindIndex(f => f.Kind == first), list.FindIndex(f => f.Kind == second));
         return a >= 0 && b >= 0 ? (a, b) : (-1, -1);
     }
 

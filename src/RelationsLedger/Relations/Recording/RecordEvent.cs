@@ -51,7 +51,7 @@ public static class RecordEvent
         if (values.Count == 0) return null;
         // an empty key would be no key: the retries it was sent to make safe would each be recorded
         var key = values.ToString();
-        if (key.Trim().Length > 0 && key.Length <= 200 && SubmissionReader.TextProblem(key) is null) return key;
+        if (!string.IsNullOrWhiteSpace(key) && key.Length <= 200 && SubmissionReader.TextProblem(key) is null) return key;
         problems.Add("Idempotency-Key", "1 to 200 printable characters, not blank (or no header).");
         return null;
     }

@@ -16,7 +16,7 @@ public sealed record Stamp(string Writer, string? RequestId = null, string? Clie
     /// log's filter), so whatever the ledger records it can also export, restore and look up.</summary>
     public const int MaxWriter = 300;
 
-    public const string WriterRule = "text of 1 to 300 characters, not blank, no control characters";
+    public static readonly string WriterRule = $"text of 1 to {MaxWriter} characters, not blank, no control characters";
 
     public static bool IsWriterName(string? name) => !string.IsNullOrWhiteSpace(name) && name.Length <= MaxWriter && !name.Any(char.IsControl);
 

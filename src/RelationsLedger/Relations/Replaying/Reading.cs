@@ -39,22 +39,23 @@ public static partial class Reading
     /// event of this pair can later appear at or below it (and the newest version holds the newest sequence, which the
     /// stream-and-version index finds in one step).</summary>
     public static async Task<long> LastSequenceAsync(IQuerySession session, Pair pair, CancellationToken ct) =>
-        (await session.QueryAsync<long>(LastSequenceSql(session), ct, pair.Id)).SingleOrDefault();
+        (await NewestAsync(session, pair, ct)).Sequence;
 
     /// <summary>The pair's newest sequence and its version (0 and 0 for a pair with no events), read together.</summary>
     public static async Task<(long Sequence, long Version)> NewestAsync(IQuerySession session, Pair pair, CancellationToken ct)
     {
-        var command = new Npgsql.NpgsqlCommand(
-            $"select seq_id, version from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = $1 order by version desc limit 1")
-        { Parameters = { new() { Value = pair.Id } } };
+        await using var command = new Npgsql.NpgsqlCommand(NewestSql(session, "seq_id, version", "$1")) { Parameters = { new() { Value = pair.Id } } };
         await using var reader = await session.ExecuteReaderAsync(command, ct);
         return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
     }
 
     /// <summary><see cref="LastSequenceAsync"/>'s query, the pair's id its one parameter (<c>?</c>), for a statement
     /// that compares with it.</summary>
-    public static string LastSequenceSql(IQuerySession session) =>
-        $"select seq_id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = ? order by version desc limit 1";
+    public static string LastSequenceSql(IQuerySession session) => NewestSql(session, "seq_id", "?");
+
+    /// <summary><paramref name="columns"/> of the pair's newest event, the pair's id given as <paramref name="pair"/>.</summary>
+    private static string NewestSql(IQuerySession session, string columns, string pair) =>
+        $"select {columns} from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = {pair} order by version desc limit 1";
 
     /// <summary>Step 1 of every read: the pair's events, as known at the requested moment, whole (sources, summaries,
     /// related ids), read straight from the table (<see cref="EventRows"/>: Marten's own stream read wraps every event

@@ -92,6 +92,9 @@ export function formatKnownAt(value) {
   return `${whole.toISOString().slice(0, 19).replace('T', ' ')}${m[5] || ''} UTC`;
 }
 
+/** ", as known at …" after what a page shows, for a knownAt; '' for none (the newest knowledge). */
+export const asKnownAt = (value) => (value ? `, as known at ${formatKnownAt(value)}` : '');
+
 /** Builds a query string from an object, skipping null/undefined/empty values. */
 export function query(params) {
   const q = new URLSearchParams();

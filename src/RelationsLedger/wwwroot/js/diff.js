@@ -1,5 +1,5 @@
 // What changed between two dates: the server folds both dates and lists the rows that differ.
-import { el, replace, getJson, unattributed, describeError, query, pairFromPath, today, isIsoDate, periodStart, knownAtFromAddress, formatKnownAt } from './api.js';
+import { el, replace, getJson, unattributed, describeError, query, pairFromPath, today, isIsoDate, periodStart, knownAtFromAddress, asKnownAt } from './api.js';
 import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink, showKnownAt, readKnownAt, addressDatesProblem } from './ui.js';
 
 const pair = pairFromPath();
@@ -149,7 +149,7 @@ async function compare(from, to, knownAt) {
   const changes = Array.isArray(diff?.changes) ? diff.changes : [];
   const counts = { added: 0, removed: 0, changed: 0 };
   changes.forEach((c) => { counts[c.kind] = (counts[c.kind] || 0) + 1; });
-  const asKnown = knownAt ? `, as known at ${formatKnownAt(knownAt)}` : '';
+  const asKnown = asKnownAt(knownAt);
   $('diff-summary').textContent = changes.length
     ? `${changes.length} change${changes.length === 1 ? '' : 's'} between ${diff.from ?? from} and ${diff.to ?? to}${asKnown}: ${counts.added} added, ${counts.removed} removed, ${counts.changed} changed.`
     : '';

@@ -2,7 +2,7 @@
 // with charts and live updates when looking at today.
 import {
   el, replace, getJson, unattributed, describeError, query, pairFromPath, today, periodStart,
-  dayNumber, fromDayNumber, isIsoDate, debounce, knownAtFromAddress, formatKnownAt,
+  dayNumber, fromDayNumber, isIsoDate, debounce, knownAtFromAddress, formatKnownAt, asKnownAt,
 } from './api.js';
 import {
   pairTitle, countryName, renderPairNav, statusBadge, message, eventLink, typeLabel, occurred,
@@ -66,7 +66,7 @@ function setControls(date) {
   output.textContent = date;
   slider.setAttribute('aria-valuetext', date);
   document.querySelectorAll('[data-caption-date]').forEach((node) => {
-    node.textContent = knownAt ? `as of ${date}, as known at ${formatKnownAt(knownAt)}` : `as of ${date}`;
+    node.textContent = `as of ${date}${asKnownAt(knownAt)}`;
   });
 }
 

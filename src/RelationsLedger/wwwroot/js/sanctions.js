@@ -1,7 +1,7 @@
 // Sanctions register across pairs at a date (as known at an instant if asked), filtered by issuer, status and target
 // (its words as typed, or in similar spellings too);
 // CSV download of the same query.
-import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart, knownAtFromAddress, formatKnownAt } from './api.js';
+import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart, knownAtFromAddress, asKnownAt } from './api.js';
 import { message, statusBadge, displayPair, pairTitle, sanctionCells, showKnownAt, readKnownAt, addressDatesProblem } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -63,7 +63,7 @@ async function load(f) {
       || (periodStart(b.since) || '').localeCompare(periodStart(a.since) || '')
       || String(a.target).localeCompare(String(b.target)));
     const asOf = body?.asOf || f.asOf || today();
-    $('register-caption').textContent = `as of ${asOf}${f.knownAt ? `, as known at ${formatKnownAt(f.knownAt)}` : ''}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''}${f.target ? `, target ${f.match ? 'spelt like' : 'matching'} “${f.target}”` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
+    $('register-caption').textContent = `as of ${asOf}${asKnownAt(f.knownAt)}${f.imposedBy ? `, imposed by ${f.imposedBy}` : ''}${f.status ? `, ${f.status}` : ''}${f.target ? `, target ${f.match ? 'spelt like' : 'matching'} “${f.target}”` : ''} — ${rows.length} row${rows.length === 1 ? '' : 's'}`;
     const counts = {};
     rows.forEach((r) => { counts[r.status] = (counts[r.status] || 0) + 1; });
     const keys = STATUSES.filter((k) => counts[k]);

@@ -1,5 +1,5 @@
 // Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
-import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, knownAtFromAddress, formatKnownAt } from './api.js';
+import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, knownAtFromAddress, asKnownAt } from './api.js';
 import {
   pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager, showKnownAt, readKnownAt, addressDatesProblem,
 } from './ui.js';
@@ -130,7 +130,7 @@ const pages = pager({
   loading: 'Loading events…', empty: 'No events match these filters.', failed: 'Could not load the timeline',
   counted: () => {
     const { shown, next } = pages;
-    const known = knownNow ? `, as known at ${formatKnownAt(knownNow)}` : '';
+    const known = asKnownAt(knownNow);
     countBox.textContent = shown === 0 && !known ? '' : `Showing ${shown} event${shown === 1 ? '' : 's'}${known}${next ? ' — more available' : ''}.`;
   },
 });
