@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -155,6 +156,61 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
         finally
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task the_writer_leaves_out_the_streams_key_check_only_where_the_role_may_and_every_event_keeps_its_stream()
+    {
+        async Task<long> Orphans(string connectionString)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync(Ct);
+            return (long)(await new Npgsql.NpgsqlCommand(
+                "select count(*) from ledger.mt_events e where not exists (select 1 from ledger.mt_streams s where s.id = e.stream_id)", connection).ExecuteScalarAsync(Ct))!;
+        }
+        async Task<long> Count(string connectionString)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync(Ct);
+            return (long)(await new Npgsql.NpgsqlCommand("select count(*) from ledger.mt_events where type <> 'tombstone'", connection).ExecuteScalarAsync(Ct))!;
+        }
+        async Task Write(HttpClient client)
+        {
+            // one append (arrays, with the group's commit) and one bulk write (COPY): the writer's two ways in
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/relations/US-BY/events", Samples.Event("EmbassyClosed", "2022-02-28"), Ct)).StatusCode);
+            var batch = Enumerable.Range(0, 150).Select(i => Samples.Event("StatementMade", $"2023-01-{i % 28 + 1:00}")).ToArray();
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/relations/FR-BY/events/batch", batch, Ct)).StatusCode);
+        }
+        await using var admin = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await admin.OpenAsync(Ct);
+        var superuser = (bool)(await new Npgsql.NpgsqlCommand("select rolsuper from pg_roles where rolname = current_user", admin).ExecuteScalarAsync(Ct))!;
+
+        await Write(Http);
+        Assert.Equal(superuser, App.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck);
+        Assert.Equal(0, await Orphans(App.ConnectionString));
+
+        // a role that may not set session_replication_role (not a superuser, nor granted it) writes with the key's check
+        if (!superuser) return;
+        var name = $"plain_{Guid.NewGuid():N}";
+        await new Npgsql.NpgsqlCommand($"create role {name} login password 'plain'", admin).ExecuteNonQueryAsync(Ct);
+        await new Npgsql.NpgsqlCommand($"create database {name} owner {name}", admin).ExecuteNonQueryAsync(Ct);
+        try
+        {
+            var plain = new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = name, Username = name, Password = "plain" }.ConnectionString;
+            await using (var host = App.WithSettings(("ConnectionStrings:Ledger", plain)))
+            {
+                using var client = host.CreateClient();
+                client.DefaultRequestHeaders.Add("X-Api-Key", LedgerApp.ApiKey);
+                await Write(client);
+                Assert.False(host.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck);
+            }
+            Assert.Equal((0, 151), (await Orphans(plain), await Count(plain)));
+        }
+        finally
+        {
+            await new Npgsql.NpgsqlCommand($"drop database if exists {name} with (force)", admin).ExecuteNonQueryAsync(Ct);
+            await new Npgsql.NpgsqlCommand($"drop role {name}", admin).ExecuteNonQueryAsync(Ct);
         }
     }
 

@@ -19,6 +19,7 @@ public static class LedgerStore
         services.AddSingleton(sp => Relations.Replaying.HistoryCache.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<Relations.Replaying.SearchMatches>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerDatabase>());
+        services.AddSingleton<Relations.Recording.WriterConnections>();
         services.AddSingleton<Relations.Recording.StreamWriter>();
         services.AddSingleton<BackgroundWork>();
         services.AddSingleton<Relations.Recording.Appending>();

@@ -3,7 +3,8 @@ using Npgsql;
 namespace RelationsLedger.Tests.Support;
 
 /// <summary>A fault inside an append's transaction, after its sequences are drawn: inserting an event whose summary is
-/// <see cref="Marker"/> raises an error in PostgreSQL. Removed on dispose.</summary>
+/// <see cref="Marker"/> raises an error in PostgreSQL, also for the writer's sessions, which run as replicas where the
+/// role may (their triggers fire only when enabled ALWAYS). Removed on dispose.</summary>
 public sealed class InjectedFault(NpgsqlConnection connection) : IAsyncDisposable
 {
     public const string Marker = "fail here";
@@ -16,6 +17,7 @@ public sealed class InjectedFault(NpgsqlConnection connection) : IAsyncDisposabl
             create function ledger.fail_marked() returns trigger language plpgsql as $$
             begin if new.data ->> 'summary' = '{Marker}' then raise exception 'injected fault'; end if; return new; end $$;
             create trigger fail_marked before insert on ledger.mt_events for each row execute function ledger.fail_marked();
+            alter table ledger.mt_events enable always trigger fail_marked;
             """, connection).ExecuteNonQueryAsync(ct);
         return new InjectedFault(connection);
     }

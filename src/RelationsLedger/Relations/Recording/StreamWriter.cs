@@ -52,15 +52,15 @@ public sealed class StreamWriter : IAsyncDisposable
     // reach the disk; each takes its locks in pair order, so the two cannot deadlock
     private const int InFlight = 2;
 
-    private readonly IDocumentStore _store;
+    private readonly WriterConnections _connections;
     private readonly EventRows _rows;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>();
     private readonly Task _committer;
     private readonly PlannerStatistics _statistics;
 
-    public StreamWriter(IDocumentStore store, ILogger<StreamWriter> logger)
+    public StreamWriter(IDocumentStore store, WriterConnections connections, ILogger<StreamWriter> logger)
     {
-        (_store, _rows, _statistics) = (store, EventRows.Of(store), new PlannerStatistics(store, logger));
+        (_connections, _rows, _statistics) = (connections, EventRows.Of(store), new PlannerStatistics(store, logger));
         _committer = Task.Run(CommitLoopAsync);
     }
 
@@ -209,8 +209,7 @@ public sealed class StreamWriter : IAsyncDisposable
     /// <summary>The receipts of those of <paramref name="events"/> stored in <paramref name="pair"/> with the same body.</summary>
     public async Task<IReadOnlyDictionary<Guid, Appended>> StoredAsSentAsync(Pair pair, IReadOnlyList<LedgerEvent> events)
     {
-        await using var connection = _store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
+        await using var connection = await _connections.OpenAsync();
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(Command(
             $"select e.id, e.version, e.seq_id, e.timestamp from {Schema}.mt_events e join unnest($1::uuid[], $2::jsonb[]) as w(id, data) on e.id = w.id and e.data = w.data where e.stream_id = $3",
@@ -250,8 +249,7 @@ public sealed class StreamWriter : IAsyncDisposable
     /// written for the sequences drawn) and completes none.</summary>
     private async Task CommitAsync(IReadOnlyList<Write> group, IReadOnlyList<(long From, long To)>? gaps = null)
     {
-        await using var connection = _store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
+        await using var connection = await _connections.OpenAsync();
         var ordered = group.OrderBy(w => w.Pair.Id, StringComparer.Ordinal).ToList();
         try
         {
@@ -304,7 +302,8 @@ public sealed class StreamWriter : IAsyncDisposable
         catch (Exception)
         {
             // the connection may be gone (then so is the transaction); otherwise end it before it goes back to the pool
-            try { await EventRows.ExecuteAsync(connection, "rollback", CancellationToken.None); } catch (NpgsqlException) { }
+            if (connection.State == System.Data.ConnectionState.Open)
+                try { await EventRows.ExecuteAsync(connection, "rollback", CancellationToken.None); } catch (NpgsqlException) { }
             // a write the failure came before has drawn nothing (its Drawn is still unset); a restore's sequences are its
             // file's, to be written again
             await TombstonesAsync([.. ordered.Where(w => w.Given is null).SelectMany(w => w.Drawn.Sequences ?? [])]);
@@ -487,8 +486,7 @@ public sealed class StreamWriter : IAsyncDisposable
         if (sequences.Length == 0) return;
         try
         {
-            await using var connection = _store.Storage.Database.CreateConnection();
-            await connection.OpenAsync();
+            await using var connection = await _connections.OpenAsync();
             await using var batch = new NpgsqlBatch(connection);
             AddTombstones(batch, sequences, sequences);
             await batch.ExecuteNonQueryAsync();
