@@ -68,7 +68,7 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
             Assert.True(refused.StatusCode == HttpStatusCode.UnsupportedMediaType, $"{type}: {refused.StatusCode}");
         }
         Assert.Equal(0, await App.EventCountAsync());
-        foreach (var type in new[] { "application/json; charset=UTF-8", "application/problem+json", "Application/JSON" })
+        foreach (var type in new[] { "application/json; charset=UTF-8", "application/json; charset=\"utf-8\"", "application/problem+json", "Application/JSON" })
         {
             var content = new StringContent(body);
             content.Headers.ContentType = null;
@@ -190,6 +190,19 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         var problem = await ProblemOf(await PostEvent("US-BY", body));
         Assert.Equal(["data.city", "data.envoy", "data.envoyOf", "data.metWith", "occurredOn", "sources[0].outlet", "sources[0].url"],
             problem["errors"]!.AsObject().Select(kv => kv.Key).Order());
+    }
+
+    [Fact]
+    public async Task a_correction_that_changes_nothing_and_a_name_broken_over_lines_are_400s_and_append_nothing()
+    {
+        var fact = (Guid)(await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28")))["eventId"]!;
+        var noop = await ProblemOf(await PostEvent("US-BY", Samples.Correction(fact, new JsonObject { ["data"] = new JsonObject() })));
+        Assert.Contains("Changes nothing", (string)noop["errors"]!["data.patch"]![0]!);
+        Assert.False((bool)(await GetJson($"/api/events/{fact}"))["corrected"]!);
+        var tabbed = Samples.Event("EmbassyOpened", "2025-01-01");
+        tabbed["data"]!["city"] = "Minsk\tcentre";
+        Assert.Equal(["data.city"], (await ProblemOf(await PostEvent("US-BY", tabbed)))["errors"]!.AsObject().Select(kv => kv.Key));
+        Assert.Equal(1, await App.EventCountAsync());
     }
 
     [Fact]

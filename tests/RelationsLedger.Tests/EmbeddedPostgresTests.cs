@@ -124,13 +124,19 @@ public sealed class MissingPostgresTests
     [InlineData("sanctions --status gone", "--status: Must be one of")]
     [InlineData("export --pair US-BY --all", "Give --pair US-BY or --all, not both")]
     [InlineData("import /nonexistent/ledger.ndjson", "No file /nonexistent/ledger.ndjson")]
+    [InlineData("export --pair ZZ", "--pair: Two ISO 3166-1 alpha-2 codes")]
+    [InlineData("export", "Give --pair US-BY or --all")]
+    [InlineData("replay --pair US-BY --to 2025 --json", "--to: Must be a date")]
+    [InlineData("sanctions --status gone --csv", "--status: Must be one of")]
     [InlineData("replay --pair US-BY", "apt-get install postgresql")]
     [InlineData("seed", "apt-get install postgresql")]
     public async Task the_apps_verbs_read_their_flags_before_they_need_postgresql_and_make_nothing_when_they_stop(string commandLine, string says)
     {
         var (root, exit, output, error) = await RunWithoutPostgresAsync(commandLine);
         Assert.Equal(1, exit);
-        Assert.Contains(says, output + error);
+        // a complaint goes to standard error, whether or not the verb's output is data
+        Assert.Contains(says, error);
+        Assert.DoesNotContain(says, output);
         Assert.DoesNotContain("Exception", output + error);
         Assert.False(Directory.Exists(root));
     }

@@ -190,6 +190,15 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         Assert.Equal((0, 1), (await Total("2012-01-01", first), await Total("2025-12-31", first.AddTicks(5))));
         Assert.Equal((10, 11), (await Total("2012-01-01", backdated), await Total("2025-12-31", backdated)));
         Assert.Equal(1111, (int)(await State("2025-12-31"))["prisonersReleased"]!["total"]!);
+        // a receipt's recordedAt pasted into a query as it is ("+00:00" unescaped arrives as " 00:00"), on every read that takes knownAt
+        var pasted = backdated.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.ffffffzzz");
+        Assert.EndsWith("+00:00", pasted);
+        foreach (var read in new[] { "state?asOf=2012-01-01&", "timeline?", "diff?from=2000-01-01&to=2012-01-01&", "series?" })
+        {
+            var escaped = await GetJson($"/api/relations/US-BY/{read}knownAt={Uri.EscapeDataString(pasted)}");
+            Assert.True(JsonNode.DeepEquals(escaped, await GetJson($"/api/relations/US-BY/{read}knownAt={pasted}")), read);
+        }
+        Assert.Equal(10, (int)(await GetJson($"/api/relations/US-BY/state?asOf=2012-01-01&knownAt={pasted}"))["prisonersReleased"]!["total"]!);
     }
 
     [Fact]
@@ -368,6 +377,20 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await ProblemOf(response);
         Assert.NotNull(problem["errors"]!["[1].occurredOn"]);
+        Assert.Equal(0, await App.EventCountAsync());
+        // an error is keyed by the item that makes it: the second copy of an id, the item that gives a version
+        var twice = Guid.NewGuid();
+        var versioned = Samples.Event("EmbassyReopened", "2025-02-03");
+        versioned["expectedVersion"] = 0;
+        foreach (var (items, key) in new[]
+                 {
+                     (new[] { Samples.Event("EmbassyClosed", "2022-02-28", eventId: twice), Samples.Event("EmbassyReopened", "2025-02-03", eventId: twice) }, "[1].eventId"),
+                     (new[] { good, versioned }, "[1].expectedVersion"),
+                 })
+        {
+            var refused = await ProblemOf(await Http.PostAsJsonAsync("/api/relations/US-BY/events/batch", items, Ct));
+            Assert.Equal([key], refused["errors"]!.AsObject().Select(kv => kv.Key));
+        }
         Assert.Equal(0, await App.EventCountAsync());
 
         var id = Guid.NewGuid();

@@ -34,7 +34,7 @@ public sealed class CommandHost : IAsyncDisposable
     public async Task<bool> NoNodesRunAsync(string why, string forced)
     {
         if (await LedgerCluster.LiveNodesAsync(Store) is not { Count: > 0 } nodes) return true;
-        Spectre.Console.AnsiConsole.MarkupLineInterpolated($"[red]API nodes run on this database[/] ({string.Join("; ", nodes)}): stop them first. {why} [grey](--force {forced} anyway.)[/]");
+        Spectre.Console.AnsiConsoleExtensions.MarkupLineInterpolated(DataOutput.Errors, $"[red]API nodes run on this database[/] ({string.Join("; ", nodes)}): stop them first. {why} [grey](--force {forced} anyway.)[/]");
         return false;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Console;
+using Spectre.Console;
 
 namespace RelationsLedger.CommandLine;
 
@@ -38,6 +39,20 @@ public static class DataOutput
         if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns is > 0 and <= 1000)
             Spectre.Console.AnsiConsole.Profile.Width = columns;
     }
+
+    /// <summary>Where a verb says what went wrong (a bad flag, a missing file, a refusal): standard error, whether or not
+    /// its output is data, so that a script's captured output never holds a complaint.</summary>
+    public static IAnsiConsole Errors => _errors ??= ErrorConsole();
+
+    private static IAnsiConsole ErrorConsole()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        // as wide as standard output's (the shell's COLUMNS), not 80 columns when captured
+        console.Profile.Width = AnsiConsole.Profile.Width;
+        return console;
+    }
+
+    private static IAnsiConsole? _errors;
 
     /// <summary>The host's logs on standard error for a verb other than <c>run</c>.</summary>
     public static void LogFor(ILoggingBuilder logging, Invocation invocation)

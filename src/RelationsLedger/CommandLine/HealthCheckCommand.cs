@@ -27,7 +27,7 @@ public sealed class HealthCheckCommand : JasperFxAsyncCommand<HealthCheckInput>
     {
         if (!Uri.TryCreate(target, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
         {
-            Console.WriteLine($"--url must be an absolute http(s) URL, e.g. http://127.0.0.1:8080/health/ready (got '{target}')");
+            Console.Error.WriteLine($"--url must be an absolute http(s) URL, e.g. http://127.0.0.1:8080/health/ready (got '{target}')");
             return false;
         }
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };

@@ -87,7 +87,9 @@ public static class LedgerResults
             || !media.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
             || !(subtype.Equals("json", StringComparison.OrdinalIgnoreCase) || subtype.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
             return false;
-        return media.Charset.Value is null || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || media.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
+        // charset="UTF-8" is the same parameter as charset=UTF-8 (RFC 9110, 5.6.6)
+        var charset = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(media.Charset);
+        return charset.Value is null || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Reads a JSON body: 415 for another content type, 413 past the size limit, 400 for malformed JSON.</summary>

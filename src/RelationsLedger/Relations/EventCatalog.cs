@@ -11,6 +11,9 @@ public sealed record FieldSpec(string Name, FieldKind Kind, bool Required, IRead
     /// <summary>For a <see cref="FieldKind.Choice"/>: the enum's values, in the order of <see cref="Choices"/>.</summary>
     internal IReadOnlyList<object> ChoiceValues { get; init; } = [];
 
+    /// <summary>Text that may run over lines (a gist, a reason); any other text field is one line.</summary>
+    internal bool Prose => Kind == FieldKind.Text && Name is "gist" or "reason";
+
     /// <summary><see cref="Name"/> as JSON holds it: compared with a submission's member names without decoding them.</summary>
     internal byte[] Utf8Name { get; } = System.Text.Encoding.UTF8.GetBytes(Name);
 }

@@ -144,6 +144,8 @@ public sealed class ValidationTests
     [InlineData("\\ufeff \\u2060")]
     [InlineData("\\uffff")]
     [InlineData("x\\ufdd0")]
+    [InlineData("\\u3164\\u3164")]
+    [InlineData("\\u2800 \\u115f\\u1160\\uffa0")]
     public void text_that_shows_nothing_or_is_no_character_is_refused(string escaped)
     {
         var (submission, problems) = ReadSummary(escaped);
@@ -247,6 +249,67 @@ public sealed class ValidationTests
         var problems = new Problems();
         Assert.Null(SubmissionReader.Revise(spain, lower, Today, problems, ""));
         Assert.Equal(["patch.data.byNationality"], problems.Keys);
+    }
+
+    [Fact]
+    public void a_name_a_title_or_a_place_is_one_line_while_a_summary_a_gist_or_a_reason_may_run_over_lines()
+    {
+        JsonObject Sanction(string target) => Samples.Event("SanctionsImposed", "2024-03-01", new JsonObject
+        {
+            ["imposedBy"] = "EE", ["authority"] = "A", ["target"] = target, ["targetKind"] = "entity", ["measures"] = new JsonArray("m"), ["program"] = "P",
+        });
+        foreach (var broken in new[] { "a\tb", "a\nb", "a\rb", "a\u2028b", "a\u2029b" })
+        {
+            var (_, problems) = Read(Sanction(broken));
+            Assert.Equal(["data.target"], problems.Keys);
+            Assert.Contains("one line", problems["data.target"][0]);
+        }
+        var measures = Sanction("Belavia");
+        measures["data"]!["measures"] = new JsonArray("m", "flights\nbanned");
+        Assert.Equal(["data.measures[1]"], Read(measures).Problems.Keys);
+        var outlet = Sanction("Belavia");
+        outlet["sources"] = new JsonArray(new JsonObject { ["outlet"] = "U.S.\tTreasury", ["title"] = "a\nb" });
+        Assert.Equal(["sources[0].outlet", "sources[0].title"], Read(outlet).Problems.Keys.Order());
+        // prose keeps its lines
+        Assert.Empty(Read(Samples.Event("StatementMade", "2025-09-11", new JsonObject { ["by"] = "US", ["gist"] = "first\nsecond\tthird" }, summary: "one\r\ntwo")).Problems);
+        Assert.Empty(Read(Samples.Event("EmbassyClosed", "2022-02-28", new JsonObject { ["embassyOf"] = "US", ["city"] = "Minsk", ["mode"] = "suspended", ["reason"] = "war\nsecurity" })).Problems);
+        // an event recorded before the rule reads as it was recorded
+        var problemsAsRecorded = new Problems();
+        Assert.NotNull(SubmissionReader.Read(JsonSerializer.SerializeToElement(outlet), Today, problemsAsRecorded, asRecorded: true));
+        var blank = Samples.Event("StatementMade", "2025-09-11", summary: "\u3164");
+        Assert.Equal(["summary"], Read(blank).Problems.Keys);
+        Assert.NotNull(SubmissionReader.Read(JsonSerializer.SerializeToElement(blank), Today, problemsAsRecorded, asRecorded: true));
+        Assert.Empty(problemsAsRecorded);
+    }
+
+    [Fact]
+    public void a_correction_that_leaves_the_fact_as_it_reads_is_refused_unless_already_recorded()
+    {
+        var release = (PrisonersReleased)Read(Samples.Event("PrisonersReleased", "2025-09-11",
+            new JsonObject { ["releasedBy"] = "BY", ["count"] = 9, ["byNationality"] = new JsonObject { ["ES"] = 3 } }, summary: "Nine freed")).Submission!.Event;
+        foreach (var patch in new[] { """{"data":{}}""", """{"summary":"Nine freed"}""", """{"occurredOn":"2025-09-11","data":{"count":9,"byNationality":{"es":3}}}""" })
+        {
+            var problems = new Problems();
+            Assert.Null(SubmissionReader.Revise(release, JsonNode.Parse(patch)!.AsObject(), Today, problems, "data"));
+            Assert.Equal(["data.patch"], problems.Keys);
+            Assert.NotNull(SubmissionReader.Revise(release, JsonNode.Parse(patch)!.AsObject(), Today, new Problems(), "data", asRecorded: true));
+        }
+        Assert.Equal(8, ((PrisonersReleased)SubmissionReader.Revise(release, JsonNode.Parse("""{"data":{"count":8}}""")!.AsObject(), Today, new Problems(), "data")!).Count);
+    }
+
+    [Fact]
+    public void text_that_is_not_utf8_is_named_so_and_an_escaped_lone_surrogate_is_named_so()
+    {
+        var body = Encoding.UTF8.GetBytes(Samples.Event("StatementMade", "2025-02-03", summary: "bad XX utf8").ToJsonString());
+        var at = body.AsSpan().IndexOf("XX"u8);
+        body[at] = 0xFF;
+        body[at + 1] = (byte)'!';
+        var problems = new Problems();
+        Assert.Null(SubmissionReader.Read(JsonDocument.Parse(body).RootElement, Today, problems));
+        Assert.Equal("Not UTF-8 text.", Assert.Single(problems["summary"]));
+        problems = new Problems();
+        Assert.Null(SubmissionReader.Read(JsonDocument.Parse(Samples.Event("StatementMade", "2025-02-03", summary: "x").ToJsonString().Replace("\"x\"", "\"\\ud800\"")).RootElement, Today, problems));
+        Assert.Contains("surrogate", Assert.Single(problems["summary"]));
     }
 
     [Fact]

@@ -20,13 +20,18 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
     {
         if (input.AllFlag && input.PairFlag is not null)
         {
-            AnsiConsole.MarkupLine("[red]Give --pair US-BY or --all, not both[/]");
+            DataOutput.Errors.MarkupLine("[red]Give --pair US-BY or --all, not both[/]");
             return false;
         }
         Pair? only = null;
+        if (!input.AllFlag && input.PairFlag is null)
+        {
+            DataOutput.Errors.MarkupLine("[red]Give --pair US-BY or --all[/]");
+            return false;
+        }
         if (!input.AllFlag && !Pair.TryParse(input.PairFlag, out only!))
         {
-            AnsiConsole.MarkupLine("[red]Give --pair US-BY or --all[/]");
+            ReplayCommand.Report(new Recording.Problems { { "--pair", ReplayCommand.PairRule } });
             return false;
         }
         // the file is opened once the database answers: a failed connection leaves an earlier export where it is
@@ -36,7 +41,7 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
             try { output = input.OutFlag is null ? DataOutput.Data : System.IO.File.Create(input.OutFlag); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]Cannot write {input.OutFlag}[/]: {ex.Message}");
+                DataOutput.Errors.MarkupLineInterpolated($"[red]Cannot write {input.OutFlag}[/]: {ex.Message}");
                 return false;
             }
             await using var _ = output;

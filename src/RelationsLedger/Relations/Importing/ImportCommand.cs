@@ -21,12 +21,12 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
     {
         if (!System.IO.File.Exists(input.File))
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]No file {input.File}[/]");
+            DataOutput.Errors.MarkupLineInterpolated($"[red]No file {input.File}[/]");
             return false;
         }
         if (input.ForceFlag && !input.AsRecordedFlag)
         {
-            AnsiConsole.MarkupLine("[red]--force is for a restore: give it with --as-recorded[/]");
+            DataOutput.Errors.MarkupLine("[red]--force is for a restore: give it with --as-recorded[/]");
             return false;
         }
         return await CommandHost.RunAsync(input, async host =>
@@ -47,10 +47,10 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             {
                 // every line was valid, but a write met the ledger as it is (a fact retracted meanwhile): what went before stays
                 if (result.Appended > 0 && input.AsRecordedFlag)
-                    AnsiConsole.MarkupLineInterpolated(
+                    DataOutput.Errors.MarkupLineInterpolated(
                         $"[yellow]{result.Appended} events were restored before the restore stopped[/]: restore again into a new, empty database.");
                 else if (result.Appended > 0)
-                    AnsiConsole.MarkupLineInterpolated(
+                    DataOutput.Errors.MarkupLineInterpolated(
                         $"[yellow]{result.Appended} events were appended before the import stopped[/], {result.AlreadyPresent} already present. Importing the file again skips what is recorded.");
                 return false;
             }

@@ -39,8 +39,10 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         itemPath ??= _ => "";
         var ids = items.Select(i => i.Event.Id).ToList();
         var problems = new Problems();
-        foreach (var duplicate in ids.GroupBy(id => id).Where(g => g.Count() > 1))
-            problems.Add(itemPath(ids.IndexOf(duplicate.Key)) + "eventId", "The same eventId appears twice in this request.");
+        // each later copy is the mistake, named where it stands
+        for (var i = 0; i < ids.Count; i++)
+            if (ids.IndexOf(ids[i]) is var first && first < i)
+                problems.Add(itemPath(i) + "eventId", $"The same eventId as {(itemPath(first) is { Length: > 0 } at ? $"item {at.TrimEnd('.')}" : "an earlier event")}: give each event its own.");
         if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
 
         await using var session = store.QuerySession();

@@ -24,8 +24,10 @@ public static class RecordBatch
             return LedgerResults.Invalid(problems);
         }
         var submissions = root.EnumerateArray().Select((item, i) => SubmissionReader.Read(item, today, problems, $"[{i}]")).ToList();
-        if (submissions.Any(s => s?.ExpectedVersion is not null) && submissions.Count > 1)
-            problems.Add("expectedVersion", "In a batch, give the expected version once, in the If-Match header.");
+        if (submissions.Count > 1)
+            for (var i = 0; i < submissions.Count; i++)
+                if (submissions[i]?.ExpectedVersion is not null)
+                    problems.Add($"[{i}].expectedVersion", "In a batch, give the expected version once, in the If-Match header.");
         var expectedVersion = RecordEvent.ExpectedVersion(request, submissions.Count == 1 ? submissions[0]?.ExpectedVersion : null, problems);
         var idempotencyKey = RecordEvent.IdempotencyKey(request, problems);
         if (problems.Count > 0) return LedgerResults.Invalid(problems, "The batch has invalid events; nothing was recorded.");

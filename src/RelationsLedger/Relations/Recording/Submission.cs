@@ -54,7 +54,7 @@ public static class SubmissionReader
         }
         if (FirstUnreadableText(body, prefix) is { } unreadable)
         {
-            problems.Add(unreadable, "Invalid Unicode (an unpaired surrogate escape).");
+            problems.Add(unreadable.Path, unreadable.Problem);
             return null;
         }
         var start = problems.Count;
@@ -68,8 +68,8 @@ public static class SubmissionReader
             problems.Add(Path(prefix, "type"), $"Unknown event type; one of: {string.Join(", ", EventCatalog.ByName.Keys.Order())}.");
 
         var occurredOn = ReadOccurrence(body, "occurredOn", today, problems, prefix, required: true);
-        var summary = ReadText(body, "summary", MaxSummary, problems, prefix, required: true);
-        var sources = ReadSources(body, today, problems, prefix);
+        var summary = ReadText(body, "summary", MaxSummary, problems, prefix, required: true, asRecorded);
+        var sources = ReadSources(body, today, problems, prefix, asRecorded);
         var related = ReadIds(body, "relatedEventIds", problems, prefix, asRecorded);
         var id = ReadId(body, "eventId", problems, prefix, required: false);
         long? expectedVersion = null;
@@ -105,10 +105,17 @@ public static class SubmissionReader
         var element = JsonSerializer.SerializeToElement(revised);
         var start = problems.Count;
         var occurredOn = ReadOccurrence(element, "occurredOn", today, problems, Path(prefix, "patch"), required: true);
-        var summary = ReadText(element, "summary", MaxSummary, problems, Path(prefix, "patch"), required: true);
+        var summary = ReadText(element, "summary", MaxSummary, problems, Path(prefix, "patch"), required: true, asRecorded);
         var data = ReadData(type, element.TryGetProperty("data", out var d) ? d : default, today, problems, prefix, "patch.data", asRecorded);
         if (problems.Count > start || data is null) return null;
-        return EventCatalog.Create(type, data, current.Id, occurredOn!.Value, summary!, current.Sources, current.RelatedEventIds);
+        var result = EventCatalog.Create(type, data, current.Id, occurredOn!.Value, summary!, current.Sources, current.RelatedEventIds);
+        // a patch that leaves the fact as it reads ({"data": {}}, or its own values) would mark it corrected for nothing
+        if (!asRecorded && JsonNode.DeepEquals(EventCatalog.CorrectableOf(result), EventCatalog.CorrectableOf(current)))
+        {
+            problems.Add(Path(prefix, "patch"), "Changes nothing: the fact already reads so.");
+            return null;
+        }
+        return result;
     }
 
     // Every check below builds the path of a field only to report a problem with it: an import reads a million
@@ -156,7 +163,7 @@ public static class SubmissionReader
         switch (field.Kind)
         {
             case FieldKind.Text or FieldKind.Country:
-                var text = field.Kind == FieldKind.Country ? CheckCountry(value, out problem) : CheckText(value, MaxText, out problem);
+                var text = field.Kind == FieldKind.Country ? CheckCountry(value, out problem) : CheckText(value, MaxText, out problem, asRecorded, oneLine: !field.Prose);
                 if (problem is not null) problems.Add(At(), problem);
                 return text;
             case FieldKind.TextList or FieldKind.CountryList:
@@ -169,7 +176,7 @@ public static class SubmissionReader
                 var i = 0;
                 foreach (var item in value.EnumerateArray())
                 {
-                    var read = field.Kind == FieldKind.CountryList ? CheckCountry(item, out problem) : CheckText(item, MaxName, out problem);
+                    var read = field.Kind == FieldKind.CountryList ? CheckCountry(item, out problem) : CheckText(item, MaxName, out problem, asRecorded, oneLine: true);
                     if (problem is not null) problems.Add($"{At()}[{i}]", problem);
                     else items.Add(read!);
                     i++;
@@ -217,13 +224,13 @@ public static class SubmissionReader
                 }
                 return JsonNode.Parse(value.GetRawText());
             case FieldKind.Source:
-                return ReadSource(value, today, problems, Path(prefix, dataName), field.Name, index: -1);
+                return ReadSource(value, today, problems, Path(prefix, dataName), field.Name, index: -1, asRecorded);
             default:
                 throw new InvalidOperationException(field.Kind.ToString());
         }
     }
 
-    private static IReadOnlyList<Source>? ReadSources(JsonElement body, DateOnly today, Problems problems, string prefix)
+    private static IReadOnlyList<Source>? ReadSources(JsonElement body, DateOnly today, Problems problems, string prefix, bool asRecorded)
     {
         if (!body.TryGetProperty("sources", out var sources) || sources.ValueKind != JsonValueKind.Array || sources.GetArrayLength() == 0)
         {
@@ -238,13 +245,13 @@ public static class SubmissionReader
         var result = new List<Source>(sources.GetArrayLength());
         var i = 0;
         foreach (var element in sources.EnumerateArray())
-            if (ReadSource(element, today, problems, prefix, "sources", i++) is { } source) result.Add(source);
+            if (ReadSource(element, today, problems, prefix, "sources", i++, asRecorded) is { } source) result.Add(source);
         return result.Count == sources.GetArrayLength() ? result : null;
     }
 
     /// <summary>A source at <paramref name="name"/> (item <paramref name="index"/> of it when ≥ 0), published by
     /// <paramref name="today"/> (a day later allowed: the publisher's day may have begun before the ledger's).</summary>
-    private static Source? ReadSource(JsonElement element, DateOnly today, Problems problems, string prefix, string name, int index)
+    private static Source? ReadSource(JsonElement element, DateOnly today, Problems problems, string prefix, string name, int index, bool asRecorded)
     {
         string path() => index < 0 ? Path(prefix, name) : $"{Path(prefix, name)}[{index}]";
         if (element.ValueKind != JsonValueKind.Object)
@@ -260,7 +267,7 @@ public static class SubmissionReader
         {
             if (element.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null)
             {
-                var text = CheckText(value, max, out var problem);
+                var text = CheckText(value, max, out var problem, asRecorded, oneLine: true);
                 if (problem is not null) problems.Add($"{path()}.{field}", problem);
                 return text;
             }
@@ -305,11 +312,11 @@ public static class SubmissionReader
         return occurrence;
     }
 
-    private static string? ReadText(JsonElement body, string name, int max, Problems problems, string prefix, bool required)
+    private static string? ReadText(JsonElement body, string name, int max, Problems problems, string prefix, bool required, bool asRecorded)
     {
         if (body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
         {
-            var text = CheckText(value, max, out var problem);
+            var text = CheckText(value, max, out var problem, asRecorded, oneLine: false);
             if (problem is not null) problems.Add(Path(prefix, name), problem);
             return text;
         }
@@ -376,7 +383,10 @@ public static class SubmissionReader
         return code is null ? null : SharedStrings.Share(code);
     }
 
-    private static string? CheckText(JsonElement value, int max, out string? problem)
+    /// <param name="oneLine">a name, a title, a place (any text but a summary, a gist or a reason): no tab nor line break,
+    /// which would make "a\tb" another register row than "a b", and break the line of a CSV cell</param>
+    /// <param name="asRecorded">text a ledger recorded before the rules added since (one line, blank letters) were</param>
+    private static string? CheckText(JsonElement value, int max, out string? problem, bool asRecorded, bool oneLine)
     {
         problem = null;
         if (value.ValueKind != JsonValueKind.String)
@@ -385,14 +395,17 @@ public static class SubmissionReader
             return null;
         }
         var text = value.GetString()!;
-        if (!Visible(text)) problem = "Must not be empty (white space and invisible format characters alone do not count).";
+        if (!Visible(text, blankLetters: !asRecorded)) problem = "Must not be empty (white space and invisible format characters alone do not count).";
         // characters as people count them (code points): an emoji is one, though two UTF-16 units
         else if (text.Length > max && text.Length - text.Count(char.IsLowSurrogate) > max) problem = $"At most {max} characters.";
-        else problem = TextProblem(text);
+        else problem = TextProblem(text) ?? (oneLine && !asRecorded && text.AsSpan().IndexOfAny(LineBreaks) >= 0
+            ? "Must be one line: no tab or line break (a summary, a gist or a reason may run over lines)." : null);
         return problem is null ? SharedStrings.Share(text) : null;
     }
 
     /// <summary>Whether the property is one of <paramref name="names"/>, compared as UTF-8 without reading its name into a string.</summary>
+    private static readonly System.Buffers.SearchValues<char> LineBreaks = System.Buffers.SearchValues.Create("\t\n\r\u2028\u2029");
+
     private static bool Named(JsonProperty property, byte[][] names)
     {
         foreach (var name in names) if (property.NameEquals(name)) return true;
@@ -402,11 +415,14 @@ public static class SubmissionReader
     private static byte[][] Utf8(params string[] names) => [.. names.Select(System.Text.Encoding.UTF8.GetBytes)];
 
     /// <summary>Whether the text shows anything: a character that is not white space nor an invisible format
-    /// character (a zero-width space, a byte order mark).</summary>
-    private static bool Visible(string text)
+    /// character (a zero-width space, a byte order mark), nor, with <paramref name="blankLetters"/>, one of the letters
+    /// and symbols that Unicode draws as nothing (the Hangul fillers, the blank Braille pattern).</summary>
+    private static bool Visible(string text, bool blankLetters)
     {
         foreach (var c in text)
-            if (!char.IsWhiteSpace(c) && char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format) return true;
+            if (!char.IsWhiteSpace(c) && char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format
+                && !(blankLetters && c is '\u115F' or '\u1160' or '\u3164' or '\uFFA0' or '\u2800'))
+                return true;
         return false;
     }
 
@@ -428,7 +444,7 @@ public static class SubmissionReader
     /// <summary>System.Text.Json parses "\ud800" (and bytes that are not UTF-8) but throws when asked for the string:
     /// find such text before reading. Valid UTF-8 with no escaped surrogate is readable throughout, which one pass over
     /// the raw bytes shows without decoding every string.</summary>
-    private static string? FirstUnreadableText(JsonElement element, string path) =>
+    private static (string Path, string Problem)? FirstUnreadableText(JsonElement element, string path) =>
         MayHoldUnreadableText(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element)) ? FindUnreadableText(element, path) : null;
 
     private static bool MayHoldUnreadableText(ReadOnlySpan<byte> json)
@@ -445,7 +461,7 @@ public static class SubmissionReader
         return false;
     }
 
-    private static string? FindUnreadableText(JsonElement element, string path)
+    private static (string Path, string Problem)? FindUnreadableText(JsonElement element, string path)
     {
         try
         {
@@ -472,7 +488,8 @@ public static class SubmissionReader
         }
         catch (InvalidOperationException)
         {
-            return path.Length == 0 ? "$" : path;
+            var valid = System.Text.Unicode.Utf8.IsValid(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element));
+            return (path.Length == 0 ? "$" : path, valid ? "Invalid Unicode (an unpaired surrogate escape)." : "Not UTF-8 text.");
         }
     }
 

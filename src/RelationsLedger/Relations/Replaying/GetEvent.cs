@@ -10,13 +10,16 @@ public sealed record CitedSource(Source Source, Stance Stance, Guid? CitationId,
 
 public sealed record CorrectionView(Guid CorrectionId, JsonObject Patch, string Reason, long Sequence, DateTimeOffset RecordedAt, string? RecordedBy);
 
+/// <summary>The event that retracted a fact: where and when it was recorded, so the fact can be read as known just before.</summary>
+public sealed record RetractionView(Guid RetractionId, string Reason, long Sequence, DateTimeOffset RecordedAt, string? RecordedBy);
+
 /// <summary>An event as it now stands. <see cref="RecordedBy"/> and the like name who recorded each event: an API key's
 /// name, a seed file or an import's file (null for an event stored without one).</summary>
 public sealed record EventView(
     Guid EventId, string Pair, string Type, Occurrence OccurredOn, string Summary, JsonObject Data,
     IReadOnlyList<CitedSource> Sources, IReadOnlyList<Guid> RelatedEventIds, long Sequence, DateTimeOffset RecordedAt, string? RecordedBy,
-    bool Corrected, bool Disputed, bool Retracted, string? RetractionReason, string? RetractedBy, IReadOnlyList<CorrectionView> Corrections,
-    JsonObject? Original);
+    bool Corrected, bool Disputed, bool Retracted, string? RetractionReason, string? RetractedBy, RetractionView? Retraction,
+    IReadOnlyList<CorrectionView> Corrections, JsonObject? Original);
 
 public static class GetEvent
 {
@@ -37,12 +40,14 @@ public static class GetEvent
         var resolved = Provenance.Resolve(bearing).FirstOrDefault(r => r.Event.Id == eventId);
         var e = resolved?.Event ?? (LedgerEvent)raw.Data;
         string? By(Guid id) => writers.GetValueOrDefault(id);
+        var retraction = resolved?.Retraction is { } retracted && bearing.FirstOrDefault(r => r.Event.Id == retracted.Id) is { } recorded
+            ? new RetractionView(retracted.Id, retracted.Reason, recorded.Sequence, recorded.RecordedAt, By(retracted.Id)) : null;
         var sources = e.Sources.Select(s => new CitedSource(s, Stance.Supports, null, null, null))
             .Concat(resolved?.Citations.Select(c => new CitedSource(c.Source, c.Stance, c.CitationId, c.RecordedAt, By(c.CitationId))) ?? []).ToList();
         return TypedResults.Ok(new EventView(
             eventId, pair.Id, e.GetType().Name, e.OccurredOn, e.Summary, EventCatalog.DataOf(e), sources, e.RelatedEventIds,
             raw.Sequence, raw.Timestamp, By(eventId), resolved?.Corrected ?? false, resolved?.Disputed ?? false, resolved?.Retracted ?? false,
-            resolved?.Retraction?.Reason, resolved?.Retraction is { } retraction ? By(retraction.Id) : null,
+            retraction?.Reason, retraction?.RecordedBy, retraction,
             resolved?.Corrections.Select(c => new CorrectionView(c.CorrectionId, c.Patch, c.Reason, c.Sequence, c.RecordedAt, By(c.CorrectionId))).ToList() ?? [],
             resolved is { Corrected: true } ? EventCatalog.CorrectableOf(resolved.Original) : null));
     }

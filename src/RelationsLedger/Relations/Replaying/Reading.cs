@@ -146,6 +146,9 @@ public static partial class Reading
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|z|[+-]\d{2}:?\d{2})?)?$")]
     private static partial System.Text.RegularExpressions.Regex IsoInstant();
 
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?) (\d{2}:?\d{2})$")]
+    private static partial System.Text.RegularExpressions.Regex SpacedOffset();
+
     /// <param name="knownAtName">what the caller calls knownAt: the query's name, or a verb's flag</param>
     public static Knowledge ParseKnowledge(string? knownAt, string? basis, Problems problems, string knownAtName = "knownAt")
     {
@@ -153,6 +156,8 @@ public static partial class Reading
         long? sequence = null;
         if (!string.IsNullOrWhiteSpace(knownAt))
         {
+            // a query string decodes "+" as a space: "…T08:00:00 00:00" is the "+00:00" of a pasted recordedAt
+            knownAt = SpacedOffset().Replace(knownAt, "$1+$2");
             if (IsoInstant().IsMatch(knownAt) && DateTimeOffset.TryParse(knownAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) at = parsed;
             else problems.Add(knownAtName, "Must be an ISO 8601 instant, e.g. 2025-09-12T08:00:00Z.");
         }

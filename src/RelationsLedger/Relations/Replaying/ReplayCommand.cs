@@ -20,7 +20,7 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
     public override async Task<bool> Execute(ReplayInput input)
     {
         var problems = new Problems();
-        if (!Pair.TryParse(input.PairFlag, out var pair)) problems.Add("--pair", "Two ISO 3166-1 alpha-2 codes, e.g. US-BY.");
+        if (!Pair.TryParse(input.PairFlag, out var pair)) problems.Add("--pair", PairRule);
         var to = Reading.ParseDate(input.ToFlag, "--to", problems);
         var knowledge = Reading.ParseKnowledge(input.KnownAtFlag, null, problems, "--known-at");
         if (input.StepFlag && input.JsonFlag) problems.Add("--json", "Give --step or --json, not both: the walk is for reading.");
@@ -68,9 +68,12 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
         AnsiConsole.WriteLine();
     }
 
+    public const string PairRule = "Two ISO 3166-1 alpha-2 codes, e.g. US-BY.";
+
+    /// <summary>Writes each problem, named by its flag, to standard error; whether there were any.</summary>
     public static bool Report(Problems problems)
     {
-        foreach (var (field, messages) in problems) AnsiConsole.MarkupLineInterpolated($"[red]{field}[/]: {string.Join(" ", messages)}");
+        foreach (var (field, messages) in problems) DataOutput.Errors.MarkupLineInterpolated($"[red]{field}[/]: {string.Join(" ", messages)}");
         return problems.Count > 0;
     }
 }

@@ -145,7 +145,9 @@ async function init() {
       el('strong', null, 'Retracted. '),
       'This event is no longer folded into the state of the relationship.',
       e.retractionReason ? [' Reason: ', el('q', null, e.retractionReason)] : null,
-      e.retractedBy ? [' Retracted', byWriter(e.retractedBy), '.'] : null));
+      e.retractedBy ? [' Retracted', byWriter(e.retractedBy), '.'] : null,
+      e.retraction ? [` Recorded ${formatInstant(e.retraction.recordedAt)} · sequence #${e.retraction.sequence}: the ledger as known before it is `,
+        el('code', null, `basis=${e.retraction.sequence - 1}`), '.'] : null));
   }
   $('event-summary').textContent = e.summary;
   replace($('event-data'), dataList(e.data));
