@@ -160,21 +160,15 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
-    public async Task the_writer_leaves_out_the_streams_key_check_only_where_the_role_may_and_every_event_keeps_its_stream()
+    public async Task the_writer_leaves_out_the_streams_key_check_only_where_the_role_may_or_unless_told_and_every_event_keeps_its_stream()
     {
-        async Task<long> Orphans(string connectionString)
+        async Task<long> Scalar(string connectionString, string sql)
         {
             await using var connection = new Npgsql.NpgsqlConnection(connectionString);
             await connection.OpenAsync(Ct);
-            return (long)(await new Npgsql.NpgsqlCommand(
-                "select count(*) from ledger.mt_events e where not exists (select 1 from ledger.mt_streams s where s.id = e.stream_id)", connection).ExecuteScalarAsync(Ct))!;
+            return (long)(await new Npgsql.NpgsqlCommand(sql, connection).ExecuteScalarAsync(Ct))!;
         }
-        async Task<long> Count(string connectionString)
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-            await connection.OpenAsync(Ct);
-            return (long)(await new Npgsql.NpgsqlCommand("select count(*) from ledger.mt_events where type <> 'tombstone'", connection).ExecuteScalarAsync(Ct))!;
-        }
+        const string orphans = "select count(*) from ledger.mt_events e where not exists (select 1 from ledger.mt_streams s where s.id = e.stream_id)";
         async Task Write(HttpClient client)
         {
             // one append (arrays, with the group's commit) and one bulk write (COPY): the writer's two ways in
@@ -182,16 +176,42 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
             var batch = Enumerable.Range(0, 150).Select(i => Samples.Event("StatementMade", $"2023-01-{i % 28 + 1:00}")).ToArray();
             Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/relations/FR-BY/events/batch", batch, Ct)).StatusCode);
         }
+        // what the writer's sessions are: their setting, and whether an event of no stream gets past the key (rolled back)
+        async Task<(string Role, bool KeyChecked)> Sessions(IServiceProvider services)
+        {
+            await using var connection = await services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().OpenAsync();
+            var role = (string)(await new Npgsql.NpgsqlCommand("select current_setting('session_replication_role')", connection).ExecuteScalarAsync(Ct))!;
+            await using var transaction = await connection.BeginTransactionAsync(Ct);
+            try
+            {
+                await new Npgsql.NpgsqlCommand("insert into ledger.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) " +
+                    "values (-1, gen_random_uuid(), 'no-such-stream', 1, '{}', 'tombstone', now(), 'none')", connection, transaction).ExecuteNonQueryAsync(Ct);
+                return (role, false);
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.ForeignKeyViolation) { return (role, true); }
+            finally { await transaction.RollbackAsync(Ct); }
+        }
         await using var admin = new Npgsql.NpgsqlConnection(App.ConnectionString);
         await admin.OpenAsync(Ct);
-        var superuser = (bool)(await new Npgsql.NpgsqlCommand("select rolsuper from pg_roles where rolname = current_user", admin).ExecuteScalarAsync(Ct))!;
+        var may = (bool)(await new Npgsql.NpgsqlCommand("select has_parameter_privilege(current_user, 'session_replication_role', 'SET')", admin).ExecuteScalarAsync(Ct))!;
 
         await Write(Http);
-        Assert.Equal(superuser, App.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck);
-        Assert.Equal(0, await Orphans(App.ConnectionString));
+        Assert.Equal(may, App.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck);
+        Assert.Equal(may ? ("replica", false) : ("origin", true), await Sessions(App.Services));
+        Assert.Equal(0, await Scalar(App.ConnectionString, orphans));
+
+        // told not to, the writer checks the key on the same database
+        await using (var told = App.WithSettings(("Ledger:Writer:SkipStreamKeyCheck", "false")))
+        {
+            using var client = told.CreateClient();
+            client.DefaultRequestHeaders.Add("X-Api-Key", LedgerApp.ApiKey);
+            await Write(client);
+            Assert.False(told.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck);
+            Assert.Equal(("origin", true), await Sessions(told.Services));
+        }
 
         // a role that may not set session_replication_role (not a superuser, nor granted it) writes with the key's check
-        if (!superuser) return;
+        if (!(bool)(await new Npgsql.NpgsqlCommand("select rolsuper from pg_roles where rolname = current_user", admin).ExecuteScalarAsync(Ct))!) return;
         var name = $"plain_{Guid.NewGuid():N}";
         await new Npgsql.NpgsqlCommand($"create role {name} login password 'plain'", admin).ExecuteNonQueryAsync(Ct);
         await new Npgsql.NpgsqlCommand($"create database {name} owner {name}", admin).ExecuteNonQueryAsync(Ct);
@@ -204,8 +224,9 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
                 client.DefaultRequestHeaders.Add("X-Api-Key", LedgerApp.ApiKey);
                 await Write(client);
                 Assert.False(host.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck);
+                Assert.Equal(("origin", true), await Sessions(host.Services));
             }
-            Assert.Equal((0, 151), (await Orphans(plain), await Count(plain)));
+            Assert.Equal((0, 151), (await Scalar(plain, orphans), await Scalar(plain, "select count(*) from ledger.mt_events where type <> 'tombstone'")));
         }
         finally
         {

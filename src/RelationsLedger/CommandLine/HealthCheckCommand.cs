@@ -39,7 +39,7 @@ public sealed class HealthCheckCommand : JasperFxAsyncCommand<HealthCheckInput>
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            Console.WriteLine($"unreachable {target}: {ex.Message}");
+            Console.Error.WriteLine($"unreachable {target}: {ex.Message}");
             return false;
         }
     }

@@ -298,6 +298,25 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void a_correction_of_a_fact_recorded_before_a_rule_is_held_only_to_what_it_changes()
+    {
+        // recorded (restored as recorded) with a tab in its target and a summary of a Hangul filler, before those rules
+        var legacy = Samples.Event("SanctionsImposed", "2024-03-01", new JsonObject
+        {
+            ["imposedBy"] = "EE", ["authority"] = "A", ["target"] = "Belavia\tAirlines", ["targetKind"] = "entity", ["measures"] = new JsonArray("m"), ["program"] = "P",
+        }, summary: "\u3164");
+        var problems = new Problems();
+        var fact = SubmissionReader.Read(JsonSerializer.SerializeToElement(legacy), Today, problems, asRecorded: true)!.Event;
+        Assert.Empty(problems);
+        var program = (SanctionsImposed)SubmissionReader.Revise(fact, JsonNode.Parse("""{"data":{"program":"EO 14038"}}""")!.AsObject(), Today, problems, "data")!;
+        Assert.Empty(problems);
+        Assert.Equal(("EO 14038", "Belavia\tAirlines"), (program.Program, program.Target));
+        // what the patch itself brings is held to every rule
+        Assert.Null(SubmissionReader.Revise(fact, JsonNode.Parse("""{"data":{"authority":"A\tB"}}""")!.AsObject(), Today, problems, "data"));
+        Assert.Equal(["data.patch.data.authority"], problems.Keys);
+    }
+
+    [Fact]
     public void text_that_is_not_utf8_is_named_so_and_an_escaped_lone_surrogate_is_named_so()
     {
         var body = Encoding.UTF8.GetBytes(Samples.Event("StatementMade", "2025-02-03", summary: "bad XX utf8").ToJsonString());

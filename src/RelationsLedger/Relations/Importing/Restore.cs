@@ -44,7 +44,7 @@ public sealed partial record RecordedAs(long Sequence, long? Version, DateTimeOf
         return problems.Count == before ? new RecordedAs(sequence!.Value, version, at, by) : null;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)\z")]
     private static partial System.Text.RegularExpressions.Regex WithOffset();
 }
 

@@ -40,8 +40,9 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         var ids = items.Select(i => i.Event.Id).ToList();
         var problems = new Problems();
         // each later copy is the mistake, named where it stands
+        var firsts = new Dictionary<Guid, int>(ids.Count);
         for (var i = 0; i < ids.Count; i++)
-            if (ids.IndexOf(ids[i]) is var first && first < i)
+            if (!firsts.TryAdd(ids[i], i) && firsts[ids[i]] is var first)
                 problems.Add(itemPath(i) + "eventId", $"The same eventId as {(itemPath(first) is { Length: > 0 } at ? $"item {at.TrimEnd('.')}" : "an earlier event")}: give each event its own.");
         if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
 

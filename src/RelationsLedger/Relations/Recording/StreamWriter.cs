@@ -52,6 +52,7 @@ public sealed class StreamWriter : IAsyncDisposable
     // reach the disk; each takes its locks in pair order, so the two cannot deadlock
     private const int InFlight = 2;
 
+    private readonly IDocumentStore _store;
     private readonly WriterConnections _connections;
     private readonly EventRows _rows;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>();
@@ -60,7 +61,7 @@ public sealed class StreamWriter : IAsyncDisposable
 
     public StreamWriter(IDocumentStore store, WriterConnections connections, ILogger<StreamWriter> logger)
     {
-        (_connections, _rows, _statistics) = (connections, EventRows.Of(store), new PlannerStatistics(store, logger));
+        (_store, _connections, _rows, _statistics) = (store, connections, EventRows.Of(store), new PlannerStatistics(store, logger));
         _committer = Task.Run(CommitLoopAsync);
     }
 
@@ -474,6 +475,9 @@ public sealed class StreamWriter : IAsyncDisposable
     private void AddTombstones(NpgsqlBatch batch, long[] from, long[] to)
     {
         batch.BatchCommands.Add(EnsureStream(Tombstone.StreamKey));
+        // an existing row is left unlocked by the insert: lock it as the foreign key's check would (the writer's sessions
+        // may leave that check out)
+        batch.BatchCommands.Add(Command($"select 1 from {Schema}.mt_streams where id = $1 for key share", Tombstone.StreamKey));
         batch.BatchCommands.Add(Command(
             $"insert into {Schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type) select seq, gen_random_uuid(), $3, seq, '{{}}', $5, clock_timestamp(), $4 from unnest($1::bigint[], $2::bigint[]) as r(low, high), generate_series(low, high) as seq",
             from, to, Tombstone.StreamKey, $"{typeof(Tombstone).FullName}, {typeof(Tombstone).Assembly.GetName().Name}", EventRows.Tombstone));
@@ -486,7 +490,9 @@ public sealed class StreamWriter : IAsyncDisposable
         if (sequences.Length == 0) return;
         try
         {
-            await using var connection = await _connections.OpenAsync();
+            // Marten's own session, key checked: a failed write's clean-up is no hot path
+            await using var connection = _store.Storage.Database.CreateConnection();
+            await connection.OpenAsync();
             await using var batch = new NpgsqlBatch(connection);
             AddTombstones(batch, sequences, sequences);
             await batch.ExecuteNonQueryAsync();

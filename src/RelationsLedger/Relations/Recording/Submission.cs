@@ -101,16 +101,32 @@ public static class SubmissionReader
         foreach (var (key, _) in patch.Where(p => !CorrectableFields.Contains(p.Key)))
             problems.Add(Path(prefix, $"patch.{Safe(key)}"), "A correction may patch only occurredOn, summary and data.");
         if (problems.Count > before) return null;
-        var revised = (JsonObject)LedgerJson.MergePatch(EventCatalog.CorrectableOf(current), patch)!;
-        var element = JsonSerializer.SerializeToElement(revised);
-        var start = problems.Count;
-        var occurredOn = ReadOccurrence(element, "occurredOn", today, problems, Path(prefix, "patch"), required: true);
-        var summary = ReadText(element, "summary", MaxSummary, problems, Path(prefix, "patch"), required: true, asRecorded);
-        var data = ReadData(type, element.TryGetProperty("data", out var d) ? d : default, today, problems, prefix, "patch.data", asRecorded);
-        if (problems.Count > start || data is null) return null;
+        var recorded = EventCatalog.CorrectableOf(current);
+        var element = JsonSerializer.SerializeToElement(LedgerJson.MergePatch(recorded, patch));
+        (Occurrence? OccurredOn, string? Summary, object?[]? Data) Corrected(JsonElement e, Problems into, bool lenient) => (
+            ReadOccurrence(e, "occurredOn", today, into, Path(prefix, "patch"), required: true),
+            ReadText(e, "summary", MaxSummary, into, Path(prefix, "patch"), required: true, lenient),
+            ReadData(type, e.TryGetProperty("data", out var d) ? d : default, today, into, prefix, "patch.data", lenient));
+        var strict = new Problems();
+        var (occurredOn, summary, data) = Corrected(element, strict, asRecorded);
+        if (strict.Count > 0)
+        {
+            // a rule the fact already broke as recorded (it came before the rule) is not the correction's to mend: only
+            // what the patch brings is refused, and the rest of the fact is read as it was recorded
+            var already = new Problems();
+            if (!asRecorded) Corrected(JsonSerializer.SerializeToElement(recorded), already, lenient: false);
+            var brought = strict.Where(p => !(already.TryGetValue(p.Key, out var m) && m.SequenceEqual(p.Value))).ToList();
+            if (brought.Count > 0)
+            {
+                foreach (var (key, messages) in brought) foreach (var message in messages) problems.Add(key, message);
+                return null;
+            }
+            (occurredOn, summary, data) = Corrected(element, problems, lenient: true);
+            if (occurredOn is null || summary is null || data is null) return null;
+        }
         var result = EventCatalog.Create(type, data, current.Id, occurredOn!.Value, summary!, current.Sources, current.RelatedEventIds);
         // a patch that leaves the fact as it reads ({"data": {}}, or its own values) would mark it corrected for nothing
-        if (!asRecorded && JsonNode.DeepEquals(EventCatalog.CorrectableOf(result), EventCatalog.CorrectableOf(current)))
+        if (!asRecorded && JsonNode.DeepEquals(EventCatalog.CorrectableOf(result), recorded))
         {
             problems.Add(Path(prefix, "patch"), "Changes nothing: the fact already reads so.");
             return null;

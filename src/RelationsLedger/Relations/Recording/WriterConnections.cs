@@ -10,58 +10,98 @@ namespace RelationsLedger.Relations.Recording;
 /// <c>session_replication_role</c> (a superuser, as the embedded cluster's and the Docker image's roles are, or a role
 /// granted <c>SET</c> on it), the writer's sessions run as <c>replica</c>, which leaves the key's check out, as
 /// <c>pg_restore --disable-triggers</c> and logical replication do; the key stays, and binds every other writer.
-/// Otherwise they are Marten's own. Set when a connection opens: changing it inside a session would discard every
-/// prepared statement's plan.</summary>
-public sealed class WriterConnections(LedgerDatabase database, Marten.IDocumentStore store, ILogger<WriterConnections> logger) : IAsyncDisposable
+/// Otherwise (<c>Ledger:Writer:SkipStreamKeyCheck=false</c>, a connection string that sets the parameter itself, a
+/// role that may not, a pooler that refuses or drops the setting) they are Marten's own. Set when a connection opens:
+/// changing it inside a session would discard every prepared statement's plan, and a SET on a pooled server
+/// connection would outlive the transaction behind a transaction pooler.</summary>
+public sealed class WriterConnections(LedgerDatabase database, Marten.IDocumentStore store, IConfiguration configuration, ILogger<WriterConnections> logger)
+    : IAsyncDisposable
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    // the writer holds few connections at once (two transactions in flight, a bulk write per import worker or batch request)
+    private const int MaxPoolSize = 20;
+
+    private readonly Lock _gate = new();
+    private Task<NpgsqlDataSource?>? _choice;
     private NpgsqlDataSource? _replica;
-    private bool _chosen;
 
     /// <summary>Whether the writer's sessions leave the foreign key's check out (known once one has opened).</summary>
-    public bool SkipsKeyCheck => _replica is not null;
+    public bool SkipsKeyCheck => Volatile.Read(ref _replica) is not null;
 
     public async Task<NpgsqlConnection> OpenAsync()
     {
-        if (!_chosen) await ChooseAsync();
-        if (_replica is { } replica) return await replica.OpenConnectionAsync();
+        if (await ChoiceAsync() is { } replica)
+        {
+            try { return await replica.OpenConnectionAsync(); }
+            // the role's right taken away since: its new sessions are refused, the writer carries on with the check
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                logger.LogWarning("The database role may no longer set session_replication_role: writes check Marten's foreign key from now on");
+                lock (_gate) (_choice, _replica) = (Task.FromResult<NpgsqlDataSource?>(null), null);
+            }
+        }
         var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
         return connection;
     }
 
-    private async Task ChooseAsync()
+    /// <summary>The replica sessions' pool, or null for Marten's; one probe at a time, made again after a failure.</summary>
+    private Task<NpgsqlDataSource?> ChoiceAsync()
     {
-        await _gate.WaitAsync();
+        lock (_gate)
+        {
+            if (_choice is { IsFaulted: false } choice) return choice;
+            return _choice = ChooseAsync();
+        }
+    }
+
+    private async Task<NpgsqlDataSource?> ChooseAsync()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(LedgerStore.Tuned(database.ConnectionString));
+        if (!configuration.GetValue("Ledger:Writer:SkipStreamKeyCheck", true) || builder.Options?.Contains("session_replication_role") == true) return null;
+        builder.Options = $"{builder.Options} -c session_replication_role=replica".TrimStart();
+        if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = database.ConnectionString }.ContainsKey("Max Pool Size"))
+            builder.MaxPoolSize = MaxPoolSize;
+        var replica = NpgsqlDataSource.Create(builder);
+        string why;
         try
         {
-            if (_chosen) return;
-            var builder = new NpgsqlConnectionStringBuilder(LedgerStore.Tuned(database.ConnectionString));
-            builder.Options = $"{builder.Options} -c session_replication_role=replica".TrimStart();
-            var replica = NpgsqlDataSource.Create(builder);
-            try
+            await using var connection = await replica.OpenConnectionAsync();
+            await using var show = new NpgsqlCommand("select current_setting('session_replication_role')", connection);
+            if (await show.ExecuteScalarAsync() is "replica")
             {
-                await using (await replica.OpenConnectionAsync()) { }
-                _replica = replica;
+                logger.LogInformation("The writer's sessions run as session_replication_role = replica: Marten's foreign key from each event to its stream, whose row the writer has locked, is not checked again");
+                Volatile.Write(ref _replica, replica);
+                return replica;
             }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-            {
-                await replica.DisposeAsync();
-                logger.LogInformation("The database role may not set session_replication_role: writes check Marten's foreign key on every event");
-            }
-            catch
-            {
-                // the database unreachable: the write fails, and the next one chooses again
-                await replica.DisposeAsync();
-                throw;
-            }
-            _chosen = true;
+            why = "a connection pooler dropped the setting";
         }
-        finally { _gate.Release(); }
+        catch (Exception e)
+        {
+            await replica.DisposeAsync();
+            // refused while Marten's own sessions open (no right, or a pooler that takes no startup options): the check
+            // stays; otherwise the database is unreachable or starting, the write fails, and the next one probes again
+            if (e is not PostgresException refused || !await MartenOpensAsync()) throw;
+            why = refused.MessageText;
+        }
+        // a second dispose (after the catch's) does nothing
+        await replica.DisposeAsync();
+        logger.LogInformation("The writer's sessions check Marten's foreign key on every event: session_replication_role = replica was refused ({Why})", why);
+        return null;
+    }
+
+    private async Task<bool> MartenOpensAsync()
+    {
+        try
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync();
+            return true;
+        }
+        catch (Exception) { return false; }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_replica is { } replica) await replica.DisposeAsync();
+        if (Volatile.Read(ref _replica) is { } replica) await replica.DisposeAsync();
     }
 }

@@ -143,10 +143,10 @@ public static partial class Reading
 
     /// <summary>An ISO 8601 date, or date and time (seconds and fraction optional) with an optional offset — UTC when
     /// none: the forms a client sends, and not the culture's other forms ("1/2/2025", "1.5") that parse as instants too.</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|z|[+-]\d{2}:?\d{2})?)?$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|z|[+-]\d{2}:?\d{2})?)?\z")]
     private static partial System.Text.RegularExpressions.Regex IsoInstant();
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?) (\d{2}:?\d{2})$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?) (\d{2}:?\d{2})\z")]
     private static partial System.Text.RegularExpressions.Regex SpacedOffset();
 
     /// <param name="knownAtName">what the caller calls knownAt: the query's name, or a verb's flag</param>
