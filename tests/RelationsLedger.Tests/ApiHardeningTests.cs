@@ -103,6 +103,18 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         Assert.True(int.Parse(last.Headers.GetValues("Retry-After").Single()) > 0);
         await ProblemOf(last);
         Assert.Equal(3, await App.EventCountAsync());
+        // a read with the key counts against it too; without a valid key, against the address, guesses at a key as well
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.GetAsync("/api/relations", Ct)).StatusCode);
+        using var anonymous = limited.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/api/relations", Ct)).StatusCode);
+        var guesses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var guess = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events") { Content = JsonContent.Create(Samples.Event("LeadersSpoke", "2025-01-05")) };
+            guess.Headers.Add("X-Api-Key", $"guess-{i}");
+            guesses.Add((await anonymous.SendAsync(guess, Ct)).StatusCode);
+        }
+        Assert.Equal([HttpStatusCode.Forbidden, HttpStatusCode.Forbidden, HttpStatusCode.TooManyRequests], guesses);
     }
 
     [Fact]
@@ -365,6 +377,14 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         var write = await Http.PutAsync("/api/relations/US-BY/events", new StringContent("{}", Encoding.UTF8, "application/json"), Ct);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, write.StatusCode);
         Assert.Equal(["POST"], write.Content.Headers.Allow);
+        // without a key as well (no key opens a route to a method it does not take), and on the probes and the metrics
+        using var anonymous = App.CreateClient(apiKey: null);
+        foreach (var url in new[] { "/api/relations/US-BY/state", "/health/live", "/health/ready", "/metrics" })
+        {
+            var response = await anonymous.PostAsync(url, new StringContent("{}", Encoding.UTF8, "application/json"), Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.MethodNotAllowed, $"{url}: {response.StatusCode}");
+            Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow);
+        }
     }
 
     [Fact]

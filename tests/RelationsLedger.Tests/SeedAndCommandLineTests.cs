@@ -28,6 +28,19 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task nodes_that_seed_at_once_seed_one_after_the_other_and_leave_no_gap()
+    {
+        // two nodes started together on an empty database (docker-compose's two): one appends, the other finds it present
+        var (a, b) = (Seeds.LoadAsync(Ct), Seeds.LoadAsync(Ct));
+        var results = await Task.WhenAll(a, b);
+        Assert.Equal([0, results.Max(r => r.Appended)], results.Select(r => r.Appended).Order());
+        await using var session = App.Store.QuerySession();
+        var counts = await session.QueryAsync<string>("select count(*) filter (where type <> 'tombstone') || ' ' || count(*) filter (where type = 'tombstone') || ' ' || (max(seq_id) - min(seq_id) + 1) from ledger.mt_events", Ct);
+        var n = results.Max(r => r.Appended);
+        Assert.Equal($"{n} 0 {n}", counts.Single());
+    }
+
+    [Fact]
     public async Task the_seeded_history_gives_the_state_of_the_envoys_visit()
     {
         await Seeds.LoadAsync(Ct);

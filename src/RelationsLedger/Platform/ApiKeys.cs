@@ -54,11 +54,15 @@ public sealed class ApiKeys
             Directory.CreateDirectory(folder);
             File.WriteAllText(file, Convert.ToHexString(Hash(key)));
             logger.LogWarning("No API key configured: generated one for writes. It is shown only now; its hash is in {File}. X-Api-Key: {Key}", file, key);
+            // shown even when the logs are turned down: a key never seen could never be used
+            if (!logger.IsEnabled(LogLevel.Warning))
+                Console.Error.WriteLine($"No API key configured: generated one for writes, shown only now (delete {file} for another). X-Api-Key: {key}");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // a read-only container: the key lives until the process stops; configure Ledger__ApiKey instead
             logger.LogWarning("No API key configured and {Folder} is not writable: generated one for this run only. X-Api-Key: {Key}", folder, key);
+            if (!logger.IsEnabled(LogLevel.Warning)) Console.Error.WriteLine($"No API key configured: generated one for this run only. X-Api-Key: {key}");
         }
         return Hash(key);
     }
@@ -81,7 +85,7 @@ public static class ApiKeyMiddleware
         {
             var method = context.Request.Method;
             var write = HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsPatch(method);
-            var guarded = context.Request.Path.StartsWithSegments("/api") && (write || readsRequireKey);
+            var guarded = context.Request.Path.StartsWithSegments("/api") && (write || readsRequireKey) && !LedgerHttp.MethodNotMapped(context);
             if (!guarded)
             {
                 await next(context);
@@ -93,15 +97,25 @@ public static class ApiKeyMiddleware
                 await Results.Problem(statusCode: 401, title: "An API key is required.", detail: $"Send it in the {ApiKeys.Header} header.").ExecuteAsync(context);
                 return;
             }
-            if (keys.Value.NameOf(presented) is not { } name)
+            if (KeyNameOf(context) is null)
             {
                 await Results.Problem(statusCode: 403, title: "This API key is not valid.").ExecuteAsync(context);
                 return;
             }
-            context.Items[WriterItem] = name;
             await next(context);
         });
         return app;
+    }
+
+    /// <summary>The name of the valid key the request carries (kept for the request), or null: the rate limit, which
+    /// comes first, counts a request by it, and the key check refuses a write without it.</summary>
+    public static string? KeyNameOf(HttpContext context)
+    {
+        if (context.Items[WriterItem] is string known) return known;
+        var presented = context.Request.Headers[ApiKeys.Header].ToString();
+        if (presented.Length == 0 || context.RequestServices.GetRequiredService<ApiKeys>().NameOf(presented) is not { } name) return null;
+        context.Items[WriterItem] = name;
+        return name;
     }
 
     /// <summary>Who wrote a request's events, stored as headers beside them.</summary>

@@ -54,6 +54,13 @@ public static class LedgerHttp
     /// <summary>The name ASP.NET Core's routing gives the endpoint that answers a method no route there is mapped for.</summary>
     private const string MethodNotAllowed = "405 HTTP Method Not Supported";
 
+    /// <summary>Whether routing answers the request 405: no route of its path takes its method (a key changes nothing there).</summary>
+    public static bool MethodNotMapped(HttpContext context) => context.GetEndpoint()?.DisplayName == MethodNotAllowed;
+
+    /// <summary>Reads only: another method is routing's 405, whose Allow names GET and HEAD.</summary>
+    public static TBuilder ForReads<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
+
     /// <summary>HEAD is GET without the body (RFC 9110 §9.3.2): a client checks an ETag or a size without the answer.
     /// Routes are mapped for GET only, so a HEAD request is routed as one (routing runs here, after the rewrite);
     /// Kestrel still knows it was HEAD, sends the headers and drops what the endpoint writes. Routing's 405 lists the
@@ -69,7 +76,7 @@ public static class LedgerHttp
         // only routing's 405 endpoint is touched: every other request passes with one comparison, no await
         app.Use((context, next) =>
         {
-            if (context.GetEndpoint()?.DisplayName == MethodNotAllowed)
+            if (MethodNotMapped(context))
                 context.Response.OnStarting(() =>
                 {
                     var allow = context.Response.Headers.Allow.ToString().Split(", ");
@@ -95,8 +102,8 @@ public static class LedgerHttp
 
     public static WebApplication MapLedgerHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteChecksAsync });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).ForReads();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteChecksAsync }).ForReads();
         return app;
     }
 

@@ -29,14 +29,16 @@ public static class RequestLimits
                 !context.Request.Path.StartsWithSegments("/api")
                     ? RateLimitPartition.GetNoLimiter("pages")
                     : RateLimitPartition.GetFixedWindowLimiter(
-                        context.Items[ApiKeyMiddleware.WriterItem] as string ?? $"address:{context.Connection.RemoteIpAddress}",
+                        // a read with a valid key counts against the key; without one, or with a wrong one (a guess at a
+                        // key), against the address: the limit comes before the key check
+                        ApiKeyMiddleware.KeyNameOf(context) is { } key ? $"key:{key}" : $"address:{context.Connection.RemoteIpAddress}",
                         _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             o.OnRejected = async (rejected, ct) =>
             {
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
                 rejected.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
                 await Results.Problem(statusCode: 429, title: "Too many requests.",
-                    detail: $"At most {permits} requests a minute per key; retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.").ExecuteAsync(rejected.HttpContext);
+                    detail: $"At most {permits} requests a minute per key (per address without a valid one); retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.").ExecuteAsync(rejected.HttpContext);
             };
         });
         var origins = configuration.GetSection("Ledger:Cors:Origins").Get<string[]>() ?? [];
@@ -69,7 +71,8 @@ public static class RequestLimits
                 {
                     headers += value?.Length ?? 0;
                     lines++;
-                    if (value is not null && value.Contains('\uFFFD')) notText ??= name;
+                    // a key so written is a wrong key (403), as any other
+                    if (value is not null && value.Contains('\uFFFD') && name != ApiKeys.Header) notText ??= name;
                 }
             }
             if (headers > MaxHeaderBytes)

@@ -120,7 +120,7 @@ public static class Telemetry
 
     public static WebApplication MapLedgerTelemetry(this WebApplication app)
     {
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapPrometheusScrapingEndpoint("/metrics").ForReads();
         return app;
     }
 }
