@@ -529,6 +529,58 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task a_known_at_to_the_minute_in_a_register_link_is_asked_as_written_not_to_the_end_of_the_minute()
+    {
+        using var http = host.App.Client();
+        async Task<JsonArray> Register(string knownAt) =>
+            JsonNode.Parse(await http.GetStringAsync($"/api/sanctions?asOf=2025-10-05&target=Belavia{(knownAt == "" ? "" : $"&knownAt={Uri.EscapeDataString(knownAt)}")}", Ct))!["sanctions"]!.AsArray();
+        // the minute in which the newest of the Belavia rows' events was recorded: its start and its end answer differently
+        var ids = (await Register("")).SelectMany(r => r!["eventIds"]!.AsArray()).Select(id => (string)id!).Distinct();
+        var recorded = new List<DateTimeOffset>();
+        foreach (var id in ids)
+            recorded.Add(DateTimeOffset.Parse((string)JsonNode.Parse(await http.GetStringAsync($"/api/events/{id}", Ct))!["recordedAt"]!, System.Globalization.CultureInfo.InvariantCulture));
+        var minute = recorded.Max().ToUniversalTime().ToString("yyyy-MM-ddTHH:mm");
+        var exact = await Register(minute);
+        Assert.NotEqual((await Register($"{minute}:59.999999Z")).ToJsonString(), exact.ToJsonString());
+
+        var page = await host.OpenAsync("about:blank");
+        var sent = KnownAtSent(page);
+        await page.GotoAsync($"/sanctions?asOf=2025-10-05&knownAt={minute}&target=Belavia", new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+        await Expect(page.Locator("#register-caption")).ToContainTextAsync($"as known at {minute.Replace('T', ' ')}:00 UTC");
+        await Expect(page.Locator("#register-known")).ToHaveValueAsync(minute);
+        await Expect(page).ToHaveURLAsync(new Regex($"knownAt={Regex.Escape(Uri.EscapeDataString(minute))}&"));
+        lock (sent) Assert.True(sent.Count > 0 && sent.All(k => k == minute), string.Join(" | ", sent));
+        var statuses = await page.Locator("#register tbody tr[data-status]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.status)");
+        Assert.Equal(exact.Select(r => (string)r!["status"]!).Order(), statuses.Order());
+        // asked again unchanged (another filter changed): still as written
+        await page.Locator("#register-status").SelectOptionAsync("active");
+        await Expect(page.Locator("#register-caption")).ToContainTextAsync(", active");
+        await Expect(page.Locator("#register-known")).ToHaveValueAsync(minute);
+        lock (sent) Assert.True(sent.All(k => k == minute), string.Join(" | ", sent));
+    }
+
+    [Fact]
+    public async Task a_known_at_in_the_address_that_is_no_moment_is_said_beside_its_box_and_not_asked()
+    {
+        foreach (var (path, box) in new[]
+        {
+            ("/relations/US-BY?asOf=2025-09-11&", "known-at"), ("/relations/US-BY/timeline?", "filter-known"),
+            ("/relations/US-BY/diff?from=2025-01-01&to=2025-09-30&", "diff-known"), ("/sanctions?asOf=2025-09-11&", "register-known"),
+        })
+        {
+            var page = await host.OpenAsync("about:blank");
+            var sent = KnownAtSent(page);
+            await page.GotoAsync($"{path}knownAt=2025-02-30", new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+            await Expect(page.Locator($"#error-{box}")).ToContainTextAsync("“2025-02-30” is not a date and time");
+            await Expect(page.Locator($"#{box}")).ToHaveValueAsync("2025-02-30");
+            await page.WaitForTimeoutAsync(300);
+            lock (sent) Assert.True(sent.Count == 0, $"{path}: {string.Join(" | ", sent)}");
+            await Expect(page.Locator("main .message-error")).ToHaveCountAsync(0);
+            await page.Context.CloseAsync();
+        }
+    }
+
+    [Fact]
     public async Task a_time_typed_as_known_at_is_utc_through_the_end_of_its_second_whatever_the_browsers_zone()
     {
         var words = $"probe{Guid.NewGuid():N}";

@@ -2,7 +2,7 @@
 // with charts and live updates when looking at today.
 import {
   el, replace, getJson, unattributed, describeError, query, pairFromPath, today, periodStart,
-  dayNumber, fromDayNumber, isIsoDate, debounce, knownAtFromAddress, formatKnownAt, asKnownAt,
+  dayNumber, fromDayNumber, isIsoDate, debounce, knownAtFromAddress, formatKnownAt, asKnownAt, isKnownAt,
 } from './api.js';
 import {
   pairTitle, countryName, renderPairNav, statusBadge, message, eventLink, typeLabel, occurred,
@@ -365,7 +365,11 @@ function render(state, latest) {
 
 // ---------------------------------------------------------------- loading
 
+// a knownAt that is no moment (the address's 2025-02-30) is said beside its box, not asked
+const askable = () => !knownAt || isKnownAt(knownAt);
+
 async function loadState() {
+  if (!askable()) return;
   const no = ++requestNo;
   if (controller) controller.abort();
   controller = new AbortController();
@@ -400,7 +404,7 @@ async function loadState() {
 
 let seriesNo = 0;
 async function loadSeries() {
-  if (!charts) return;
+  if (!charts || !askable()) return;
   const no = ++seriesNo;
   try {
     const series = await getJson(`/api/relations/${encodeURIComponent(pair)}/series${query({ knownAt })}`);

@@ -98,7 +98,9 @@ function submit() {
 function init() {
   const p = new URLSearchParams(location.search);
   $('register-asof').value = isIsoDate(p.get('asOf')) ? p.get('asOf') : today();
-  showKnownAt($('register-known'), knownAtFromAddress(p));
+  // the address's knownAt is asked as written: only what is typed since runs to the end of its minute or second
+  screened = { knownAt: knownAtFromAddress(p) };
+  showKnownAt($('register-known'), screened.knownAt);
   $('register-issuer').value = (p.get('imposedBy') || '').slice(0, 2).toUpperCase();
   const status = (p.get('status') || '').toLowerCase();
   $('register-status').value = STATUSES.includes(status) ? status : '';

@@ -1,5 +1,5 @@
 // Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
-import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, knownAtFromAddress, asKnownAt } from './api.js';
+import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, knownAtFromAddress, asKnownAt, isKnownAt } from './api.js';
 import {
   pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager, showKnownAt, readKnownAt, addressDatesProblem,
 } from './ui.js';
@@ -190,8 +190,10 @@ async function init() {
   showKnownAt($('filter-known'), f.knownAt);
   typesUnticked = f.types;
   const badDate = addressDatesProblem(new URLSearchParams(location.search), ['from', 'to']);
+  knownNow = f.knownAt;
+  // a knownAt that is no moment is said beside its box (showKnownAt), not asked
   if (badDate) message(statusBox, 'error', badDate);
-  else search(f);
+  else if (!f.knownAt || isKnownAt(f.knownAt)) search(f);
   await loadTypes(f.types);
 }
 

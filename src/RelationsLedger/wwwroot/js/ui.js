@@ -65,13 +65,14 @@ export function showKnownAt(input, value) {
 }
 
 /** The knownAt a box asks for: unchanged from `current` (the address's) as written, else as typed (typedKnownAt),
- *  shown back in the box; null, said beside it, when the box holds no moment. */
+ *  shown back in the box; null, said beside it, when the box holds no moment (the address's own included). */
 export function readKnownAt(input, current) {
   const typed = input.value.trim();
   const value = typed === current ? current : typedKnownAt(typed);
   showKnownAt(input, value ?? typed);
-  if (value === null) input.focus();
-  return value;
+  const asked = value && !isKnownAt(value) ? null : value;
+  if (asked === null) input.focus();
+  return asked;
 }
 
 /** A writer's name (an API key's name, a seed file, "import") set apart as a name: "by default" reads as a phrase. */
