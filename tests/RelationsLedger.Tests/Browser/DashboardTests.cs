@@ -634,6 +634,41 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task a_list_field_takes_one_item_per_line_commas_and_all_and_a_400_focuses_the_first_field_in_the_forms_order()
+    {
+        var page = await host.OpenAsync("/relations/US-BY/add");
+        await page.Locator("#field-apiKey").FillAsync(LedgerApp.ApiKey);
+        await page.Locator("#field-type").SelectOptionAsync("SanctionsImposed");
+        await Expect(page.Locator("#hint-data-measures")).ToContainTextAsync("One per line");
+        await page.Locator("#field-occurredOn").FillAsync("2025-11-02");
+        await page.Locator("#field-summary").FillAsync("Commerce extends export controls to Belarus (a probe of list fields).");
+        await page.Locator("#field-data-imposedBy").FillAsync("US");
+        await page.Locator("#field-data-authority").FillAsync("US Commerce Department (BIS)");
+        await page.Locator("#field-data-target").FillAsync($"Probe {Guid.NewGuid():N}");
+        await page.Locator("#field-data-targetKind").SelectOptionAsync("country");
+        // the second item holds a tab (one line only) and the source has no outlet: two errors, the list's first in the form
+        await page.Locator("#field-data-measures").FillAsync("export controls extended to Belarus, incl. aircraft and parts\nasset\tblocking");
+        await page.Locator("#add-event button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#error-data-measures")).ToContainTextAsync("Item 2: Must be one line");
+        await Expect(page.Locator("#error-source-0-outlet")).Not.ToBeEmptyAsync();
+        await Expect(page.Locator("#field-data-measures")).ToBeFocusedAsync();
+
+        await page.Locator("#field-data-measures").FillAsync("  export controls extended to Belarus, incl. aircraft and parts  \n\nasset blocking\n");
+        await page.Locator("#field-source-0-outlet").FillAsync("U.S. Department of Commerce");
+        await page.Locator("#add-event button[type=submit]").ClickAsync();
+        var link = page.Locator("#created-event-link");
+        await Expect(link).ToBeVisibleAsync();
+        var id = Guid.Parse((await link.GetAttributeAsync("href"))!.Split('/').Last());
+        try
+        {
+            using var http = host.App.Client();
+            var measures = JsonNode.Parse(await http.GetStringAsync($"/api/events/{id}", Ct))!["data"]!["measures"]!.AsArray().Select(m => (string)m!);
+            Assert.Equal(["export controls extended to Belarus, incl. aircraft and parts", "asset blocking"], measures);
+        }
+        finally { await Post(Samples.Retraction(id)); }
+    }
+
+    [Fact]
     public async Task the_event_page_says_who_recorded_the_event_and_each_correction()
     {
         await WithTheClosureCorrectedToClosed(async _ =>

@@ -19,7 +19,7 @@ let fallback = false; // catalog unavailable: free type + JSON data
 const HINTS = {
   Country: 'Two-letter ISO code, e.g. US or BY.',
   CountryList: 'Comma-separated ISO codes, e.g. US, BY.',
-  TextList: 'Comma-separated, e.g. first item, second item.',
+  TextList: 'One per line: each line is one item as typed, commas and all.',
   CountryCounts: 'Code=number pairs, e.g. LT=6, PL=2.',
   Count: 'A whole number.',
   EventRef: 'The id (UUID) of an event already recorded.',
@@ -44,6 +44,9 @@ function control({ suffix, label, required, kind, choices, wide, value }) {
       break;
     case 'Patch':
       input = el('textarea', { ...common, rows: '5', spellcheck: 'false' });
+      break;
+    case 'TextList':
+      input = el('textarea', { ...common, rows: '3' });
       break;
     case 'Country':
       input = el('input', { ...common, type: 'text', maxlength: '2', size: '4', autocomplete: 'off', spellcheck: 'false', class: 'country-input' });
@@ -190,6 +193,8 @@ class LocalError extends Error {
 
 const trimmed = (v) => (typeof v === 'string' ? v.trim() : v);
 const commaList = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
+// a list item is one line (the server refuses a line break inside one), so a comma stays within its item
+const lineList = (v) => v.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
 
 function compact(obj) {
   const out = {};
@@ -211,7 +216,7 @@ function readField(f) {
   switch (f.kind) {
     case 'Country': return raw.toUpperCase();
     case 'CountryList': return commaList(raw).map((c) => c.toUpperCase());
-    case 'TextList': return commaList(raw);
+    case 'TextList': return lineList(raw);
     case 'Count': return /^\d+$/.test(raw) ? Number(raw) : raw;
     case 'CountryCounts': {
       const out = {};
@@ -305,26 +310,41 @@ function generalError(title, lines = []) {
     lines.length ? el('ul', null, lines.map((l) => el('li', null, l))) : null);
 }
 
+/** What an error's key names below its field: a list's item counted from 1 ("Item 2"), a country code as given. */
+const restLabel = (rest) => (/^\d+$/.test(rest) ? `Item ${Number(rest) + 1}` : rest);
+
+/** The control to focus for an error: its field, else the first control of the group it is about (a source). */
+function controlOf(target) {
+  return document.getElementById(`field-${target.suffix}`) || target.node.parentElement.querySelector('input, select, textarea');
+}
+
+/** Of the targets, the one first in the form's order (the server's keys come in its own order). */
+function firstInForm(targets) {
+  const precedes = (a, b) => Boolean(a.node.compareDocumentPosition(b.node) & Node.DOCUMENT_POSITION_FOLLOWING);
+  return targets.reduce((first, t) => (first && !precedes(t, first) ? first : t), null);
+}
+
 function showValidation(problem) {
   const errors = problem && typeof problem.errors === 'object' && problem.errors ? problem.errors : {};
   const unmatched = [];
-  let first = null;
+  const targets = [];
   let count = 0;
   for (const [key, messages] of Object.entries(errors)) {
     const list = [].concat(messages).map(String);
     const target = resolve(key);
     if (!target) { list.forEach((m) => unmatched.push(`${key}: ${m}`)); continue; }
     for (const m of list) {
-      showFieldError(target, target.rest ? `${target.rest}: ${m}` : m);
+      showFieldError(target, target.rest ? `${restLabel(target.rest)}: ${m}` : m);
       count += 1;
     }
-    if (!first) first = target;
+    targets.push(target);
   }
+  const first = firstInForm(targets);
   if (unmatched.length || !Object.keys(errors).length) {
     generalError(problem?.title || 'The event was not recorded.', unmatched.length ? unmatched : [problem?.detail].filter(Boolean));
   }
   $('form-error-summary').textContent = count ? `The event was not recorded: ${count} problem${count === 1 ? '' : 's'} marked above.` : '';
-  const focusInput = first && document.getElementById(`field-${first.suffix}`);
+  const focusInput = first && controlOf(first);
   if (unmatched.length || !focusInput) errorsBox.focus();
   else focusInput.focus();
 }
