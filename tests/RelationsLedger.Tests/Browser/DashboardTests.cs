@@ -382,6 +382,29 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task today_is_the_utc_date_in_a_browser_whose_zone_has_another_date()
+    {
+        // a zone whose date differs from UTC's now: Pago Pago (UTC-11) before 11:00 UTC, Kiritimati (UTC+14) after
+        var zone = DateTime.UtcNow.Hour < 11 ? "Pacific/Pago_Pago" : "Pacific/Kiritimati";
+        var before = DateTime.UtcNow;
+        var overview = await host.OpenAsync("/relations/US-BY", timezoneId: zone);
+        var sanctions = await host.OpenAsync("/sanctions", timezoneId: zone);
+        var diff = await host.OpenAsync("/relations/US-BY/diff", timezoneId: zone);
+        var after = DateTime.UtcNow;
+        // a run across midnight UTC may see either day
+        var days = new[] { before, after }.Select(d => d.ToString("yyyy-MM-dd")).Distinct().ToArray();
+        void IsToday(string? value, string what) => Assert.True(days.Contains(value), $"{what}: {value}, not {string.Join(" or ", days)} ({zone})");
+        IsToday(await overview.Locator("#asof-date").InputValueAsync(), "overview date");
+        var max = long.Parse((await overview.Locator("#asof-slider").GetAttributeAsync("max"))!);
+        IsToday(DateTime.UnixEpoch.AddDays(max).ToString("yyyy-MM-dd"), "slider end");
+        IsToday((await overview.Locator("#slider-max").InnerTextAsync()).Replace(" (today)", ""), "slider end label");
+        IsToday(await sanctions.Locator("#register-asof").InputValueAsync(), "register date");
+        IsToday(await diff.Locator("#diff-to").InputValueAsync(), "diff to");
+        var from = DateTime.ParseExact(await diff.Locator("#diff-from").InputValueAsync(), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        IsToday(from.AddYears(1).ToString("yyyy-MM-dd"), "diff from, a year before");
+    }
+
+    [Fact]
     public async Task as_known_at_shows_what_was_recorded_then_and_marks_what_was_corrected_later()
     {
         await WithTheClosureCorrectedToClosed(async before =>

@@ -188,14 +188,9 @@ export function pairFromPath(pathname = location.pathname) {
   return /^[A-Z]{2}-[A-Z]{2}$/.test(pair) ? pair : null;
 }
 
-/** Today's date (local calendar) as YYYY-MM-DD. */
+/** Today's date in UTC as YYYY-MM-DD: every date of the product is a UTC day, whatever the browser's zone. */
 export function today() {
-  return isoDate(new Date());
-}
-
-export function isoDate(d) {
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  return new Date().toISOString().slice(0, 10);
 }
 
 /** "2006", "2006-06" or "2006-06-16" → "2006-01-01" style first day of the period. */

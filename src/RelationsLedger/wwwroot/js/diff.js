@@ -16,11 +16,11 @@ const SECTIONS = [
   ['lastContact', 'Last high-level contact'],
 ];
 
+/** The UTC date n years before today. */
 function yearsAgo(n) {
   const d = new Date();
-  d.setFullYear(d.getFullYear() - n);
-  const p = (x) => String(x).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  d.setUTCFullYear(d.getUTCFullYear() - n);
+  return d.toISOString().slice(0, 10);
 }
 
 // ---------------------------------------------------------------- human-readable sides
