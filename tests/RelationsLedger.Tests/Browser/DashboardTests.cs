@@ -711,6 +711,38 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task prose_keeps_its_lines_country_codes_stay_codes_and_provenance_links_the_events_it_names()
+    {
+        var body = Samples.Event("StatementMade", "2025-09-12", new JsonObject { ["by"] = "MFA", ["gist"] = "Gist one\nGist two" }, summary: "First line\nSecond line");
+        var id = Guid.Parse((string)(await Post(body))["eventId"]!);
+        var retraction = Samples.Retraction(id);
+        retraction["data"]!["reason"] = "withdrawn\nby the outlet";
+        var retractionId = Guid.Parse((string)(await Post(retraction))["eventId"]!);
+
+        var timeline = await host.OpenAsync("/relations/US-BY/timeline?from=2025-09-12&to=2025-09-12&includeRetracted=true");
+        var item = timeline.Locator($"#timeline li[data-event-id='{id}']");
+        Assert.Equal("First line\nSecond line", await item.Locator(".item-summary").InnerTextAsync());
+        Assert.Equal("Gist one\nGist two", await item.Locator("dd.prose").InnerTextAsync());
+
+        var page = await host.OpenAsync($"/events/{id}");
+        Assert.Equal("First line\nSecond line", await page.Locator("#event-summary").InnerTextAsync());
+        Assert.Equal("Gist one\nGist two", await page.Locator("#event-data dd.prose").InnerTextAsync());
+        var notice = page.Locator("#retraction-notice");
+        Assert.Equal("withdrawn\nby the outlet", await notice.Locator("q").InnerTextAsync());
+        // the retraction named by its sequence and time is a link to it, and its page links back to the fact
+        await notice.Locator($"a[href='/events/{retractionId}']").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($"/events/{retractionId}$"));
+        await Expect(page.Locator($"#event-data a[href='/events/{id}']")).ToHaveTextAsync($"{id}");
+        Assert.Equal("withdrawn\nby the outlet", await page.Locator("#event-data dd.prose").InnerTextAsync());
+
+        // a count by nationality's keys are the codes, not words ("Lt")
+        var release = await SeededEvent("PrisonersReleased", "2025-09-11", "2025-09-11");
+        page = await host.OpenAsync($"/events/{release}");
+        var keys = await page.Locator("#event-data dd dt").AllInnerTextsAsync();
+        Assert.True(keys.Count > 0 && keys.All(k => Regex.IsMatch(k, "^[A-Z]{2}$")), string.Join(",", keys));
+    }
+
+    [Fact]
     public async Task user_text_is_shown_as_text_never_run_as_html()
     {
         var body = Samples.Event("StatementMade", "2025-09-12", summary: "<script>alert(1)</script>");

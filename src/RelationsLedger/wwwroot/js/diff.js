@@ -46,7 +46,7 @@ function describe(section, v) {
         by.length ? el('div', { class: 'small' }, [...by.map(([c, n]) => `${c} ${n}`), unattributed(v) ? `not recorded ${unattributed(v)}` : null].filter(Boolean).join(' · ')) : null];
     }
     case 'lastContact':
-      return [el('strong', null, typeLabel(v.type)), ` on ${v.occurredOn}`, v.summary ? el('div', { class: 'small' }, v.summary) : null];
+      return [el('strong', null, typeLabel(v.type)), ` on ${v.occurredOn}`, v.summary ? el('div', { class: 'small prose' }, v.summary) : null];
     default:
       return [el('pre', { class: 'json' }, JSON.stringify(v, null, 2))];
   }

@@ -62,7 +62,7 @@ async function renderRelated(ids) {
     const ev = r.value;
     return el('li', { 'data-event-id': id },
       eventLink(id, `${ev.occurredOn} · ${typeLabel(ev.type)}`), ' ', flagBadges(ev),
-      el('div', { class: 'small muted' }, ev.summary));
+      el('div', { class: 'small muted prose' }, ev.summary));
   }));
 }
 
@@ -99,7 +99,7 @@ function renderCorrections(e) {
       el('dl', { class: 'data-list' },
         el('dt', null, 'Occurred on'), el('dd', null, occurred(original.occurredOn),
           original.occurredOn !== e.occurredOn ? [' ', el('span', { class: 'badge flag-corrected' }, 'corrected')] : null),
-        el('dt', null, 'Summary'), el('dd', null, original.summary,
+        el('dt', null, 'Summary'), el('dd', { class: 'prose' }, original.summary,
           original.summary !== e.summary ? [' ', el('span', { class: 'badge flag-corrected' }, 'corrected')] : null),
         el('dt', null, 'Data'), el('dd', null, originalData(original.data, e.data)))));
   }
@@ -108,7 +108,7 @@ function renderCorrections(e) {
       el('h3', null, `Correction ${i + 1}`),
       el('p', { class: 'small muted' }, `Recorded ${formatInstant(c.recordedAt)}`, Number.isFinite(c.sequence) ? ` as event #${c.sequence}` : '',
         byWriter(c.recordedBy), ' · ', eventLink(c.correctionId, 'correction event')),
-      el('p', null, el('strong', null, 'Reason: '), c.reason),
+      el('p', null, el('strong', null, 'Reason: '), el('span', { class: 'prose' }, c.reason)),
       el('p', { class: 'small' }, el('strong', null, 'Changed:')),
       patchList(c.patch)));
   });
@@ -144,9 +144,10 @@ async function init() {
     replace($('retraction'), el('div', { class: 'message message-error notice-retracted', role: 'note', id: 'retraction-notice' },
       el('strong', null, 'Retracted. '),
       'This event is no longer folded into the state of the relationship.',
-      e.retractionReason ? [' Reason: ', el('q', null, e.retractionReason)] : null,
+      e.retractionReason ? [' Reason: ', el('q', { class: 'prose' }, e.retractionReason)] : null,
       e.retractedBy ? [' Retracted', byWriter(e.retractedBy), '.'] : null,
-      e.retraction ? [` Recorded ${formatInstant(e.retraction.recordedAt)} · sequence #${e.retraction.sequence}: the ledger as known before it is `,
+      e.retraction ? [` Recorded ${formatInstant(e.retraction.recordedAt)} · sequence #${e.retraction.sequence} (`,
+        eventLink(e.retraction.retractionId, 'retraction event'), '): the ledger as known before it is ',
         el('code', null, `basis=${e.retraction.sequence - 1}`), '.'] : null));
   }
   $('event-summary').textContent = e.summary;

@@ -171,12 +171,26 @@ export function valueNode(value) {
   return document.createTextNode(String(value));
 }
 
+// the only texts that may run over lines besides a summary: their line breaks are shown (.prose)
+const PROSE = new Set(['gist', 'reason']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A key as a label: a field's name in words; a country code (a count's key, byNationality's LT) as the code. */
+function keyLabel(key) {
+  return /^[A-Z]{2}$/.test(key) ? el('abbr', { title: countryName(key) }, key) : fieldLabel(key);
+}
+
+/** A field's value; the event a provenance record names (correctsEventId, retractsEventId, eventId) as its link. */
+function fieldValue(key, value) {
+  return /eventId$/i.test(key) && typeof value === 'string' && UUID.test(value) ? eventLink(value, value) : valueNode(value);
+}
+
 /** An event's data object as a compact definition list. */
 export function dataList(data, extraClass) {
   const entries = data && typeof data === 'object' ? Object.entries(data) : [];
   if (entries.length === 0) return el('p', { class: 'muted small' }, 'No data fields.');
   return el('dl', { class: ['data-list', extraClass] },
-    entries.map(([k, v]) => [el('dt', null, fieldLabel(k)), el('dd', null, valueNode(v))]));
+    entries.map(([k, v]) => [el('dt', null, keyLabel(k)), el('dd', { class: PROSE.has(k) ? 'prose' : null }, fieldValue(k, v))]));
 }
 
 /** One source: outlet, title (a link only for http/https URLs), publication date. */
