@@ -419,6 +419,53 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task the_nationality_not_recorded_row_is_marked_when_a_later_correction_changed_it()
+    {
+        var release = await SeededEvent("PrisonersReleased", "2025-09-11", "2025-09-11");
+        using var http = host.App.Client();
+        var count = (int)JsonNode.Parse(await http.GetStringAsync($"/api/events/{release}", Ct))!["data"]!["count"]!;
+        var before = await AWholeSecondBetweenRecords();
+        // one more released than the breakdown names: one more whose nationality is not recorded
+        await Post(Samples.Correction(release, new JsonObject { ["data"] = new JsonObject { ["count"] = count + 1 } }));
+        try
+        {
+            var page = await host.OpenAsync("/relations/US-BY?asOf=2025-12-31");
+            var row = page.Locator("#prisoners-by-nationality tr[data-nationality='']");
+            var now = int.Parse(await row.Locator("td.num").InnerTextAsync());
+            await Expect(row).Not.ToHaveAttributeAsync("data-differs", "true");
+            await page.Locator("#known-at").FillAsync(TypedJustBefore(before));
+            await page.Locator("#known-at").DispatchEventAsync("change");
+            await Expect(row.Locator("td.num")).ToHaveTextAsync($"{now - 1}");
+            await Expect(row).ToHaveAttributeAsync("data-differs", "true");
+            await Expect(row.Locator(".badge-later")).ToHaveTextAsync("corrected later");
+            await Expect(row).ToContainTextAsync($"Now: {now}");
+        }
+        finally { await Post(Samples.Correction(release, new JsonObject { ["data"] = new JsonObject { ["count"] = count } })); }
+    }
+
+    [Fact]
+    public async Task the_pair_navigation_keeps_the_replay_date_and_the_knowledge()
+    {
+        var knownAt = $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss}Z";
+        var page = await host.OpenAsync($"/relations/US-BY?asOf=2025-09-11&knownAt={knownAt}");
+        var nav = page.Locator("#pair-nav");
+        await nav.GetByRole(AriaRole.Link, new() { Name = "Timeline" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex(@"/timeline\?"));
+        await Expect(page.Locator("#filter-known")).ToHaveValueAsync(knownAt);
+        await Expect(page.Locator("#timeline li.timeline-item").First).ToBeVisibleAsync();
+        await nav.GetByRole(AriaRole.Link, new() { Name = "What changed" }).ClickAsync();
+        await Expect(page.Locator("#diff-known")).ToHaveValueAsync(knownAt);
+        await Expect(page.Locator("main")).ToContainTextAsync("as known at");
+        await nav.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
+        await Expect(page.Locator("#asof-date")).ToHaveValueAsync("2025-09-11");
+        await Expect(page.Locator("#known-at")).ToHaveValueAsync(knownAt);
+        // a date picked since goes with it
+        await SetDate(page, "2025-09-12");
+        await Expect(nav.GetByRole(AriaRole.Link, new() { Name = "Timeline" })).ToHaveAttributeAsync("href", new Regex(@"asOf=2025-09-12&knownAt="));
+        await Expect(nav.GetByRole(AriaRole.Link, new() { Name = "Add an event" })).ToHaveAttributeAsync("href", "/relations/US-BY/add");
+    }
+
+    [Fact]
     public async Task the_timeline_finds_events_by_the_words_of_their_text()
     {
         var page = await host.OpenAsync("/relations/US-BY/timeline");

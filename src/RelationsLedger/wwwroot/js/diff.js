@@ -1,6 +1,6 @@
 // What changed between two dates: the server folds both dates and lists the rows that differ.
 import { el, replace, getJson, unattributed, describeError, query, pairFromPath, today, isIsoDate, periodStart, knownAtFromAddress, asKnownAt } from './api.js';
-import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink, showKnownAt, readKnownAt, addressDatesProblem } from './ui.js';
+import { pairTitle, renderPairNav, message, statusBadge, typeLabel, countryName, eventLink, showKnownAt, readKnownAt, addressDatesProblem, updatePairNav } from './ui.js';
 
 const pair = pairFromPath();
 const $ = (id) => document.getElementById(id);
@@ -178,7 +178,10 @@ function submit() {
   const known = readKnownAt($('diff-known'), knownNow);
   if (known === null) return;
   knownNow = known;
-  history.replaceState(null, '', `${location.pathname}${query({ from, to, knownAt: known })}`);
+  // the overview's date, not used here: kept so the pair navigation takes it back
+  const asOf = new URLSearchParams(location.search).get('asOf');
+  history.replaceState(null, '', `${location.pathname}${query({ from, to, knownAt: known, asOf })}`);
+  updatePairNav();
   compare(from, to, known);
 }
 

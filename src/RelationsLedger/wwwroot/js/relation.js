@@ -6,7 +6,7 @@ import {
 } from './api.js';
 import {
   pairTitle, countryName, renderPairNav, statusBadge, message, eventLink, typeLabel, occurred,
-  eventLinks, sanctionCells, showKnownAt, readKnownAt, addressDatesProblem,
+  eventLinks, sanctionCells, showKnownAt, readKnownAt, addressDatesProblem, updatePairNav,
 } from './ui.js';
 import { createCharts } from './charts.js';
 
@@ -76,6 +76,7 @@ function syncUrl() {
   if (knownAt) q.set('knownAt', knownAt);
   const s = q.toString();
   history.replaceState(null, '', `${location.pathname}${s ? `?${s}` : ''}`);
+  updatePairNav();
 }
 
 /** Sets the replay date from any control (slider, date input, chart click) and reloads. */
@@ -299,15 +300,25 @@ function renderPrisoners(state, latest) {
   replace(tbody, by.length
     ? by.map(([code, n]) => {
       const differs = nowBy && nowBy[code] !== n;
-      return el('tr', { class: differs ? 'differs' : null, 'data-nationality': code },
+      return el('tr', { class: differs ? 'differs' : null, 'data-nationality': code, 'data-differs': differs ? 'true' : null },
         el('th', { scope: 'row' }, `${countryName(code)} `, el('span', { class: 'muted small' }, `(${code})`),
           differs ? [' ', laterBadge('corrected later'), laterNote(`Now: ${nowBy[code] ?? 0}`)] : null),
         el('td', { class: 'num' }, String(n)));
     })
     : null,
-    // releases recorded without a breakdown: the rows add up to the total
-    unattributed(ps) ? el('tr', { 'data-nationality': '' }, el('th', { scope: 'row' }, 'Nationality not recorded'), el('td', { class: 'num' }, String(unattributed(ps)))) : null,
+    unattributedRow(ps, lp),
     ps.total ? null : el('tr', null, el('td', { colspan: '2', class: 'muted' }, 'No releases recorded at this date.')));
+}
+
+/** Releases recorded without a breakdown, so the rows add up to the total; marked when the newest knowledge differs. */
+function unattributedRow(ps, lp) {
+  const n = unattributed(ps);
+  if (!n) return null;
+  const differs = lp && unattributed(lp) !== n;
+  return el('tr', { class: differs ? 'differs' : null, 'data-nationality': '', 'data-differs': differs ? 'true' : null },
+    el('th', { scope: 'row' }, 'Nationality not recorded',
+      differs ? [' ', laterBadge('corrected later'), laterNote(`Now: ${unattributed(lp)}`)] : null),
+    el('td', { class: 'num' }, String(n)));
 }
 
 function contactBlock(c) {

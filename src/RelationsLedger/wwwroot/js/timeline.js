@@ -1,7 +1,7 @@
 // Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
 import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, knownAtFromAddress, asKnownAt, isKnownAt } from './api.js';
 import {
-  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager, showKnownAt, readKnownAt, addressDatesProblem,
+  pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager, showKnownAt, readKnownAt, addressDatesProblem, updatePairNav,
 } from './ui.js';
 
 const PAGE_SIZE = 50;
@@ -45,9 +45,13 @@ function readForm() {
 // similar spellings only where there are words to spell
 const matchOf = (f) => (f.q ? f.match : '');
 
+// the overview's date, not used here: kept in the address so the pair navigation takes it back
+const passedAsOf = new URLSearchParams(location.search).get('asOf');
+
 function writeUrl(f) {
-  const q = query({ q: f.q, match: matchOf(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt });
+  const q = query({ q: f.q, match: matchOf(f), from: f.from, to: f.to, types: f.types.join(','), includeRetracted: f.includeRetracted ? 'true' : '', knownAt: f.knownAt, asOf: passedAsOf });
   history.replaceState(null, '', `${location.pathname}${q}`);
+  updatePairNav();
 }
 
 // Letters folded as the server's word screen folds them (WordScreen.Fold): lower case, accents dropped, Cyrillic in

@@ -1,5 +1,5 @@
 // Shared page pieces: header/navigation, pair sub-navigation, badges, value formatting.
-import { el, replace, isHttpUrl, query, getJson, describeError, isKnownAt, typedKnownAt, isIsoDate } from './api.js';
+import { el, replace, isHttpUrl, query, getJson, describeError, isKnownAt, typedKnownAt, isIsoDate, knownAtFromAddress } from './api.js';
 
 const regionNames = (() => {
   try { return new Intl.DisplayNames(['en'], { type: 'region' }); } catch { return null; }
@@ -108,7 +108,13 @@ export function renderHeader() {
     ));
 }
 
-/** The per-pair sub-navigation (Overview, Timeline, Changes, Add event). */
+/** The moment a pair's pages share, as the address holds it: the replay date and the knowledge (as written). */
+function addressMoment() {
+  const p = new URLSearchParams(location.search);
+  return query({ asOf: p.get('asOf'), knownAt: knownAtFromAddress(p) });
+}
+
+/** The per-pair sub-navigation (Overview, Timeline, Changes, Add event); the first three carry the address's moment. */
 export function renderPairNav(pair, current) {
   const nav = document.getElementById('pair-nav');
   if (!nav || !pair) return;
@@ -121,7 +127,16 @@ export function renderPairNav(pair, current) {
   ];
   nav.setAttribute('aria-label', `${pairTitle(pair)} pages`);
   replace(nav, el('ul', null, items.map(([key, href, label]) =>
-    el('li', null, el('a', { href, 'aria-current': key === current ? 'page' : null }, label)))));
+    el('li', null, el('a', { href, 'data-moment': key === 'add' ? null : 'true', 'aria-current': key === current ? 'page' : null }, label)))));
+  updatePairNav();
+}
+
+/** Points the pair navigation at the address's moment again: a page calls it after rewriting its address. */
+export function updatePairNav() {
+  const moment = addressMoment();
+  document.querySelectorAll('#pair-nav a[data-moment]').forEach((a) => {
+    a.setAttribute('href', `${a.getAttribute('href').split('?')[0]}${moment}`);
+  });
 }
 
 const STATUS_CLASS = {
