@@ -6,6 +6,7 @@ using RelationsLedger.Seeding;
 using Wolverine;
 using Wolverine.Http;
 
+args = Invocation.HelpAsked(args);
 var invocation = Invocation.Of(args);
 if (invocation.Verb == "healthcheck" && HealthCheckCommand.Direct(args) is { } probed) return await HealthCheckCommand.ProbeAsync(probed) ? 0 : 1;
 DataOutput.ReserveFor(invocation, args);
@@ -39,6 +40,6 @@ app.MapLedgerTelemetry();
 if (!invocation.ConnectsAfterItsFlags) app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
 
 if (await UnreachableDatabase.StopsAsync(app.Services, invocation)) return 1;
-return await app.RunJasperFxCommands(args);
+return invocation.ExitCode(await app.RunJasperFxCommands(args));
 
 public partial class Program;

@@ -143,6 +143,9 @@ public sealed class MissingPostgresTests
 
     [Theory]
     [InlineData("help")]
+    [InlineData("help replay")]
+    [InlineData("replay --help")]
+    [InlineData("export -h")]
     [InlineData("describe")]
     [InlineData("openapi")]
     [InlineData("db-list")]

@@ -605,6 +605,12 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(await App.EventCountAsync(), lines.Length);
         Assert.All(lines, line => Assert.Equal("BY-US", (string?)JsonNode.Parse(line)!["pair"]));
+        Assert.Contains($"{lines.Length} events written to standard output", error);
+        // a pair with no events (a mistyped one, say) is said so beside the empty output
+        var (noneExit, none, noneError) = await AppProcess.RunAsync([AppProcess.AppDll, "export", "--pair", "US-FR"],
+            new Dictionary<string, string?> { ["ConnectionStrings__Ledger"] = App.ConnectionString }, Ct);
+        Assert.Equal((0, ""), (noneExit, none.Trim()));
+        Assert.Contains("0 events written to standard output: FR-US has none", noneError);
     }
 
     [Fact]

@@ -10,6 +10,19 @@ public sealed record Invocation(string Verb, string? Action)
 
     public bool IsRun => Verb == "run";
 
+    /// <summary><c>replay --help</c> (or <c>-h</c>, <c>-?</c>) as <c>help replay</c>: the command line reads a verb's
+    /// flags as its input and would refuse the flag.</summary>
+    public static string[] HelpAsked(string[] args) =>
+        args is [var verb, .. var rest] && !verb.StartsWith('-') && verb is not ("help" or "?") && rest.Any(a => a is "--help" or "-h" or "-?")
+            ? ["help", verb]
+            : args;
+
+    /// <summary>The exit code of <paramref name="exit"/> for this invocation: the command line's help for a verb exits 1
+    /// after printing it, which a script reads as a failure; help for a verb the app knows is 0.</summary>
+    public int ExitCode(int exit) => Verb is "help" or "?" && Action is { } verb && Known(verb) ? 0 : exit;
+
+    private static bool Known(string verb) => LedgerVerbs.Contains(verb) || OfflineVerbs.Contains(verb) || ConnectingVerbs.ContainsKey(verb);
+
     /// <summary>One of the app's own verbs that connect: they read their flags first and reach the database in
     /// <see cref="CommandHost"/> only then, so a mistyped flag starts no embedded cluster and needs no server binaries.</summary>
     public bool ConnectsAfterItsFlags => LedgerVerbs.Contains(Verb);

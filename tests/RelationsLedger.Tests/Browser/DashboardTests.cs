@@ -405,6 +405,24 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task a_key_the_tab_keeps_goes_with_the_pages_reads_and_a_refused_read_says_where_to_give_it()
+    {
+        // a ledger whose reads need a key (Ledger:ReadsRequireKey): the add page's key, kept for the tab, goes with every read
+        var page = await host.OpenAsync("/");
+        await page.EvaluateAsync("() => sessionStorage.setItem('relationsledger.apiKey', 'reader-key')");
+        var keys = new List<string?>();
+        page.Request += (_, r) => { if (r.Url.Contains("/api/")) lock (keys) keys.Add(r.Headers.TryGetValue("x-api-key", out var k) ? k : null); };
+        await page.RouteAsync("**/api/relations", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 401, ContentType = "application/problem+json", Body = """{"title":"An API key is required.","status":401}""",
+        }));
+        await page.ReloadAsync(new PageReloadOptions { WaitUntil = WaitUntilState.NetworkIdle });
+        lock (keys) Assert.NotEmpty(keys);
+        lock (keys) Assert.All(keys, k => Assert.Equal("reader-key", k));
+        await Expect(page.Locator("main")).ToContainTextAsync("asks a key for reads");
+    }
+
+    [Fact]
     public async Task as_known_at_shows_what_was_recorded_then_and_marks_what_was_corrected_later()
     {
         await WithTheClosureCorrectedToClosed(async before =>

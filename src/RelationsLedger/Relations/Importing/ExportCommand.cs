@@ -49,6 +49,8 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
             await using var writer = new StreamWriter(output);
             var count = await ExportAsync(session, only, writer);
             if (input.OutFlag is not null) AnsiConsole.MarkupLineInterpolated($"[green]{count} events written to {input.OutFlag}[/]");
+            // standard output holds the events alone: the count, a mistyped pair's 0 above all, goes beside it
+            else DataOutput.Errors.MarkupLineInterpolated($"{count} events written to standard output{(count == 0 && only is not null ? $": {only.Id} has none" : "")}");
             return true;
         });
     }

@@ -1,9 +1,8 @@
 // "Add an event": a form built from GET /api/catalog, posted to /api/relations/{pair}/events with X-Api-Key.
 // Validation problems (RFC 7807 errors) are shown next to the field they name.
-import { el, replace, getJson, postJson, describeError, pairFromPath } from './api.js';
+import { el, replace, getJson, postJson, describeError, pairFromPath, KEY_STORE, storedKey } from './api.js';
 import { pairTitle, renderPairNav, typeLabel, fieldLabel } from './ui.js';
 
-const KEY_STORE = 'relationsledger.apiKey';
 const pair = pairFromPath();
 const $ = (id) => document.getElementById(id);
 const form = $('add-event');
@@ -406,9 +405,6 @@ form.addEventListener('submit', async (ev) => {
 
 // ---------------------------------------------------------------- key handling
 
-function storedKey() {
-  try { return sessionStorage.getItem(KEY_STORE) || ''; } catch { return ''; }
-}
 function storeKey(v) {
   try { if (v) sessionStorage.setItem(KEY_STORE, v); else sessionStorage.removeItem(KEY_STORE); } catch { /* storage disabled */ }
 }

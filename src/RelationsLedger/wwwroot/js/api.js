@@ -23,11 +23,20 @@ async function readBody(response) {
   return text ? { title: null, detail: text.slice(0, 300) } : null;
 }
 
+/** Where this tab keeps the API key the add page asks for: reads send it too, for a ledger whose reads need one
+ * (Ledger:ReadsRequireKey). */
+export const KEY_STORE = 'relationsledger.apiKey';
+
+export function storedKey() {
+  try { return sessionStorage.getItem(KEY_STORE) || ''; } catch { return ''; }
+}
+
 /** GET a JSON resource; throws ApiError on a non-2xx answer or a network failure. */
 export async function getJson(url, { signal } = {}) {
   let response;
+  const key = storedKey();
   try {
-    response = await fetch(url, { headers: { Accept: 'application/json' }, signal });
+    response = await fetch(url, { headers: { Accept: 'application/json', ...(key ? { 'X-Api-Key': key } : {}) }, signal });
   } catch (e) {
     if (e && e.name === 'AbortError') throw e;
     throw new ApiError(0, { title: 'The server could not be reached.' }, url);
@@ -230,6 +239,7 @@ export function describeError(e) {
     const p = e.problem || {};
     const parts = [];
     if (e.status === 404 && !p.title) parts.push('Not found (HTTP 404) — this endpoint may not be available yet.');
+    else if (e.status === 401 || e.status === 403) parts.push(`${e.message} (HTTP ${e.status}) — this ledger asks a key for reads too: enter it on an “Add an event” page, and this tab keeps it.`);
     else parts.push(e.message + (e.status ? ` (HTTP ${e.status})` : ''));
     if (typeof p.detail === 'string' && p.detail && p.detail !== e.message) parts.push(p.detail);
     if (p.errors && typeof p.errors === 'object') {
