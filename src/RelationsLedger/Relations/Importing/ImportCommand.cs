@@ -36,7 +36,8 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
                 return false;
             using var reader = Importer.Open(input.File);
             ImportResult result = null!;
-            await AnsiConsole.Progress().StartAsync(async progress =>
+            // progress is no result: on standard error, beside the complaints, so that standard output holds the outcome alone
+            await DataOutput.Errors.Progress().StartAsync(async progress =>
             {
                 // lines stream through validation (only the validated events are kept); the total is known once it is done
                 var task = progress.AddTask("Importing events", maxValue: double.MaxValue);
