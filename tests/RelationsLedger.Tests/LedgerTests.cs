@@ -390,7 +390,12 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
         {
             var refused = await ProblemOf(await Http.PostAsJsonAsync("/api/relations/US-BY/events/batch", items, Ct));
             Assert.Equal([key], refused["errors"]!.AsObject().Select(kv => kv.Key));
+            Assert.Equal("The batch has invalid events; nothing was recorded.", (string)refused["title"]!);
         }
+        // every failing field at once: a repeated id beside another item's problem
+        var repeated = Samples.Event("EmbassyClosed", "2022-02-28", eventId: twice);
+        var every = await ProblemOf(await Http.PostAsJsonAsync("/api/relations/US-BY/events/batch", new[] { repeated, bad, repeated }, Ct));
+        Assert.Equal(["[1].occurredOn", "[2].eventId"], every["errors"]!.AsObject().Select(kv => kv.Key).Order());
         Assert.Equal(0, await App.EventCountAsync());
 
         var id = Guid.NewGuid();

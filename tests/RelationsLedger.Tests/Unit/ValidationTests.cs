@@ -146,6 +146,7 @@ public sealed class ValidationTests
     [InlineData("x\\ufdd0")]
     [InlineData("\\u3164\\u3164")]
     [InlineData("\\u2800 \\u115f\\u1160\\uffa0")]
+    [InlineData("\\ufe0f\\u034f\\u180b")]
     public void text_that_shows_nothing_or_is_no_character_is_refused(string escaped)
     {
         var (submission, problems) = ReadSummary(escaped);
@@ -311,9 +312,18 @@ public sealed class ValidationTests
         var program = (SanctionsImposed)SubmissionReader.Revise(fact, JsonNode.Parse("""{"data":{"program":"EO 14038"}}""")!.AsObject(), Today, problems, "data")!;
         Assert.Empty(problems);
         Assert.Equal(("EO 14038", "Belavia\tAirlines"), (program.Program, program.Target));
-        // what the patch itself brings is held to every rule
-        Assert.Null(SubmissionReader.Revise(fact, JsonNode.Parse("""{"data":{"authority":"A\tB"}}""")!.AsObject(), Today, problems, "data"));
-        Assert.Equal(["data.patch.data.authority"], problems.Keys);
+        // what the patch itself brings is held to every rule, in a field that broke it already too
+        foreach (var (patch, key) in new[]
+                 {
+                     ("""{"data":{"authority":"A\tB"}}""", "data.patch.data.authority"),
+                     ("""{"data":{"target":"New\tTarget"}}""", "data.patch.data.target"),
+                     ("""{"summary":"\u3164\u3164"}""", "data.patch.summary"),
+                 })
+        {
+            problems = new Problems();
+            Assert.Null(SubmissionReader.Revise(fact, JsonNode.Parse(patch)!.AsObject(), Today, problems, "data"));
+            Assert.Equal([key], problems.Keys);
+        }
     }
 
     [Fact]

@@ -32,6 +32,8 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
     public async Task<IReadOnlySet<Guid>> RecordedAsGivenAsync(Pair pair, IReadOnlyList<LedgerEvent> events) =>
         (await writer.StoredAsSentAsync(pair, events)).Keys.ToHashSet();
 
+    public static string SameIdAs(string earlier) => $"The same eventId as {earlier}: give each event its own.";
+
     public async Task<AppendOutcome> AppendAsync(
         Pair pair, IReadOnlyList<Submission> items, long? expectedVersion, DateOnly today, Stamp stamp,
         CancellationToken ct, Func<int, string>? itemPath = null, ImportedPair? imported = null)
@@ -43,7 +45,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         var firsts = new Dictionary<Guid, int>(ids.Count);
         for (var i = 0; i < ids.Count; i++)
             if (!firsts.TryAdd(ids[i], i) && firsts[ids[i]] is var first)
-                problems.Add(itemPath(i) + "eventId", $"The same eventId as {(itemPath(first) is { Length: > 0 } at ? $"item {at.TrimEnd('.')}" : "an earlier event")}: give each event its own.");
+                problems.Add(itemPath(i) + "eventId", SameIdAs(itemPath(first) is { Length: > 0 } at ? $"item {at.TrimEnd('.')}" : "an earlier event"));
         if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
 
         await using var session = store.QuerySession();

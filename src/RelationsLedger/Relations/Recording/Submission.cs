@@ -102,7 +102,8 @@ public static class SubmissionReader
             problems.Add(Path(prefix, $"patch.{Safe(key)}"), "A correction may patch only occurredOn, summary and data.");
         if (problems.Count > before) return null;
         var recorded = EventCatalog.CorrectableOf(current);
-        var element = JsonSerializer.SerializeToElement(LedgerJson.MergePatch(recorded, patch));
+        var merged = LedgerJson.MergePatch(recorded, patch);
+        var element = JsonSerializer.SerializeToElement(merged);
         (Occurrence? OccurredOn, string? Summary, object?[]? Data) Corrected(JsonElement e, Problems into, bool lenient) => (
             ReadOccurrence(e, "occurredOn", today, into, Path(prefix, "patch"), required: true),
             ReadText(e, "summary", MaxSummary, into, Path(prefix, "patch"), required: true, lenient),
@@ -111,11 +112,14 @@ public static class SubmissionReader
         var (occurredOn, summary, data) = Corrected(element, strict, asRecorded);
         if (strict.Count > 0)
         {
-            // a rule the fact already broke as recorded (it came before the rule) is not the correction's to mend: only
-            // what the patch brings is refused, and the rest of the fact is read as it was recorded
+            // a rule the fact already broke as recorded (it came before the rule) is not the correction's to mend: a
+            // problem is excused where the fact had it, the same, and the patch leaves that value as it was; whatever
+            // the patch brings is refused, and the rest of the fact is read as it was recorded
             var already = new Problems();
             if (!asRecorded) Corrected(JsonSerializer.SerializeToElement(recorded), already, lenient: false);
-            var brought = strict.Where(p => !(already.TryGetValue(p.Key, out var m) && m.SequenceEqual(p.Value))).ToList();
+            var at = Path(prefix, "patch") + ".";
+            bool Kept(string key) => key.StartsWith(at, StringComparison.Ordinal) && JsonNode.DeepEquals(Node(merged, key[at.Length..]), Node(recorded, key[at.Length..]));
+            var brought = strict.Where(p => !(already.TryGetValue(p.Key, out var m) && m.SequenceEqual(p.Value) && Kept(p.Key))).ToList();
             if (brought.Count > 0)
             {
                 foreach (var (key, messages) in brought) foreach (var message in messages) problems.Add(key, message);
@@ -132,6 +136,19 @@ public static class SubmissionReader
             return null;
         }
         return result;
+    }
+
+    /// <summary>The node at a problem's path under the corrected fields ("data.measures[1]", "summary"), or null.</summary>
+    private static JsonNode? Node(JsonNode? node, string path)
+    {
+        foreach (var part in path.Split('.'))
+        {
+            var bracket = part.IndexOf('[');
+            node = node is JsonObject o ? o[bracket < 0 ? part : part[..bracket]] : null;
+            if (bracket >= 0)
+                node = node is JsonArray a && int.TryParse(part[(bracket + 1)..^1], out var i) && i >= 0 && i < a.Count ? a[i] : null;
+        }
+        return node;
     }
 
     // Every check below builds the path of a field only to report a problem with it: an import reads a million
@@ -432,12 +449,14 @@ public static class SubmissionReader
 
     /// <summary>Whether the text shows anything: a character that is not white space nor an invisible format
     /// character (a zero-width space, a byte order mark), nor, with <paramref name="blankLetters"/>, one of the letters
-    /// and symbols that Unicode draws as nothing (the Hangul fillers, the blank Braille pattern).</summary>
+    /// and marks that Unicode draws as nothing (the Hangul fillers, the blank Braille pattern, the combining grapheme
+    /// joiner, the Khmer inherent vowels, variation selectors).</summary>
     private static bool Visible(string text, bool blankLetters)
     {
         foreach (var c in text)
             if (!char.IsWhiteSpace(c) && char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format
-                && !(blankLetters && c is '\u115F' or '\u1160' or '\u3164' or '\uFFA0' or '\u2800'))
+                && !(blankLetters && c is '\u115F' or '\u1160' or '\u3164' or '\uFFA0' or '\u2800' or '\u034F' or '\u17B4' or '\u17B5'
+                    or >= '\u180B' and <= '\u180F' or >= '\uFE00' and <= '\uFE0F'))
                 return true;
         return false;
     }

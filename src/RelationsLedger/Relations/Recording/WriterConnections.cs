@@ -57,7 +57,12 @@ public sealed class WriterConnections(LedgerDatabase database, Marten.IDocumentS
     private async Task<NpgsqlDataSource?> ChooseAsync()
     {
         var builder = new NpgsqlConnectionStringBuilder(LedgerStore.Tuned(database.ConnectionString));
-        if (!configuration.GetValue("Ledger:Writer:SkipStreamKeyCheck", true) || builder.Options?.Contains("session_replication_role") == true) return null;
+        if (!configuration.GetValue("Ledger:Writer:SkipStreamKeyCheck", true) || builder.Options?.Contains("session_replication_role") == true)
+        {
+            logger.LogInformation("The writer's sessions check Marten's foreign key on every event: {Why}", builder.Options?.Contains("session_replication_role") == true
+                ? "the connection string sets session_replication_role itself" : "Ledger:Writer:SkipStreamKeyCheck is false");
+            return null;
+        }
         builder.Options = $"{builder.Options} -c session_replication_role=replica".TrimStart();
         if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = database.ConnectionString }.ContainsKey("Max Pool Size"))
             builder.MaxPoolSize = MaxPoolSize;
