@@ -200,13 +200,15 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(may ? ("replica", false) : ("origin", true), await Sessions(App.Services));
         Assert.Equal(0, await Scalar(App.ConnectionString, orphans));
 
-        // told not to, the writer checks the key on the same database
-        await using (var told = App.WithSettings(("Ledger:Writer:SkipStreamKeyCheck", "false")))
+        // told not to, or given a connection string that sets the parameter itself, the writer checks the key on the same database
+        var setsItself = new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { Options = "-c session_replication_role=origin" }.ConnectionString;
+        foreach (var setting in new[] { ("Ledger:Writer:SkipStreamKeyCheck", "false"), ("ConnectionStrings:Ledger", setsItself) })
         {
+            await using var told = App.WithSettings(setting);
             using var client = told.CreateClient();
             client.DefaultRequestHeaders.Add("X-Api-Key", LedgerApp.ApiKey);
             await Write(client);
-            Assert.False(told.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck);
+            Assert.False(told.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck, setting.Item1);
             Assert.Equal(("origin", true), await Sessions(told.Services));
         }
 
