@@ -37,6 +37,8 @@ public sealed class WriterConnections(LedgerDatabase database, Marten.IDocumentS
             {
                 logger.LogWarning("The database role may no longer set session_replication_role: writes check Marten's foreign key from now on");
                 lock (_gate) (_choice, _replica) = (Task.FromResult<NpgsqlDataSource?>(null), null);
+                // its pooled sessions still run as replica: closed with it
+                await replica.DisposeAsync();
             }
         }
         var connection = store.Storage.Database.CreateConnection();
@@ -64,8 +66,8 @@ public sealed class WriterConnections(LedgerDatabase database, Marten.IDocumentS
             return null;
         }
         builder.Options = $"{builder.Options} -c session_replication_role=replica".TrimStart();
-        if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = database.ConnectionString }.ContainsKey("Max Pool Size"))
-            builder.MaxPoolSize = MaxPoolSize;
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = database.ConnectionString };
+        if (!given.ContainsKey("Max Pool Size") && !given.ContainsKey("MaxPoolSize")) builder.MaxPoolSize = MaxPoolSize;
         var replica = NpgsqlDataSource.Create(builder);
         string why;
         try
