@@ -13,7 +13,9 @@ namespace RelationsLedger.Platform;
 /// <summary>The answers every endpoint shares: RFC 7807 problems and JSON bodies read with limits.</summary>
 public static class LedgerResults
 {
-    public static IResult Invalid(Problems problems, string title = "The request is not a valid ledger event.") =>
+    public const string NotAnEvent = "The request is not a valid ledger event.";
+
+    public static IResult Invalid(Problems problems, string title = NotAnEvent) =>
         TypedResults.ValidationProblem(problems, title: title, type: "https://tools.ietf.org/html/rfc9110#section-15.5.1");
 
     public static IResult Problem(int status, string title, string? detail = null) =>

@@ -92,10 +92,7 @@ public static class LedgerStore
     /// </list></summary>
     public static string Tuned(string connectionString)
     {
-        // Npgsql's typed builder answers ContainsKey for every keyword it knows, set or not: ask a plain builder what
-        // the string itself sets
-        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        bool Sets(params string[] keywords) => keywords.Any(given.ContainsKey);
+        bool Sets(params string[] keywords) => LedgerStore.Sets(connectionString, keywords);
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
         if (!Sets("Max Auto Prepare", "MaxAutoPrepare"))
         {
@@ -105,4 +102,9 @@ public static class LedgerStore
         if (!Sets("No Reset On Close", "NoResetOnClose")) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
+
+    /// <summary>Whether the connection string itself sets one of these keywords (its spellings). Npgsql's typed builder
+    /// answers ContainsKey for every keyword it knows, set or not: a plain builder is asked.</summary>
+    public static bool Sets(string connectionString, params string[] keywords) =>
+        new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString } is var given && keywords.Any(given.ContainsKey);
 }

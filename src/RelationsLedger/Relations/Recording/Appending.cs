@@ -32,7 +32,15 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
     public async Task<IReadOnlySet<Guid>> RecordedAsGivenAsync(Pair pair, IReadOnlyList<LedgerEvent> events) =>
         (await writer.StoredAsSentAsync(pair, events)).Keys.ToHashSet();
 
-    public static string SameIdAs(string earlier) => $"The same eventId as {earlier}: give each event its own.";
+    /// <summary>Each id given again after its first item, named where it stands: the later copy is the mistake.</summary>
+    public static void AddRepeatedIds(IReadOnlyList<Guid?> ids, Func<int, string> itemPath, Problems problems)
+    {
+        var firsts = new Dictionary<Guid, int>(ids.Count);
+        for (var i = 0; i < ids.Count; i++)
+            if (ids[i] is { } id && !firsts.TryAdd(id, i))
+                problems.Add(itemPath(i) + "eventId",
+                    $"The same eventId as {(itemPath(firsts[id]) is { Length: > 0 } at ? $"item {at.TrimEnd('.')}" : "an earlier event")}: give each event its own.");
+    }
 
     public async Task<AppendOutcome> AppendAsync(
         Pair pair, IReadOnlyList<Submission> items, long? expectedVersion, DateOnly today, Stamp stamp,
@@ -41,11 +49,7 @@ public sealed class Appending(IDocumentStore store, StreamWriter writer, Platfor
         itemPath ??= _ => "";
         var ids = items.Select(i => i.Event.Id).ToList();
         var problems = new Problems();
-        // each later copy is the mistake, named where it stands
-        var firsts = new Dictionary<Guid, int>(ids.Count);
-        for (var i = 0; i < ids.Count; i++)
-            if (!firsts.TryAdd(ids[i], i) && firsts[ids[i]] is var first)
-                problems.Add(itemPath(i) + "eventId", SameIdAs(itemPath(first) is { Length: > 0 } at ? $"item {at.TrimEnd('.')}" : "an earlier event"));
+        AddRepeatedIds([.. ids.Select(id => (Guid?)id)], itemPath, problems);
         if (problems.Count > 0) return new AppendOutcome.Rejected(problems);
 
         await using var session = store.QuerySession();

@@ -26,16 +26,10 @@ public static class RecordBatch
             return LedgerResults.Invalid(problems);
         }
         var submissions = root.EnumerateArray().Select((item, i) => SubmissionReader.Read(item, today, problems, $"[{i}]")).ToList();
-        // an id given twice, beside every other problem of the items (the second copy is the mistake)
-        var firsts = new Dictionary<Guid, int>();
-        var index = 0;
-        foreach (var item in root.EnumerateArray())
-        {
-            if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("eventId", out var given) && given.ValueKind == JsonValueKind.String
-                && Guid.TryParseExact(given.GetString(), "D", out var id) && !firsts.TryAdd(id, index))
-                problems.Add($"[{index}].eventId", Appending.SameIdAs($"item [{firsts[id]}]"));
-            index++;
-        }
+        // an id given twice, beside every other problem of the items, invalid ones too (as given, not as read)
+        Appending.AddRepeatedIds([.. root.EnumerateArray().Select(item =>
+            item.ValueKind == JsonValueKind.Object && item.TryGetProperty("eventId", out var given) && given.ValueKind == JsonValueKind.String
+            && Guid.TryParseExact(given.GetString(), "D", out var id) ? id : (Guid?)null)], i => $"[{i}].", problems);
         if (submissions.Count > 1)
             for (var i = 0; i < submissions.Count; i++)
                 if (submissions[i]?.ExpectedVersion is not null)

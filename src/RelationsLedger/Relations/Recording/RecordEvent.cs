@@ -56,10 +56,10 @@ public static class RecordEvent
         return null;
     }
 
-    public static IResult Answer(AppendOutcome outcome, Func<IReadOnlyList<Appended>, IResult> created, string? invalid = null) => outcome switch
+    public static IResult Answer(AppendOutcome outcome, Func<IReadOnlyList<Appended>, IResult> created, string invalid = LedgerResults.NotAnEvent) => outcome switch
     {
         AppendOutcome.Done done => created(done.Events),
-        AppendOutcome.Rejected rejected => invalid is null ? LedgerResults.Invalid(rejected.Problems) : LedgerResults.Invalid(rejected.Problems, invalid),
+        AppendOutcome.Rejected rejected => LedgerResults.Invalid(rejected.Problems, invalid),
         AppendOutcome.Conflict conflict => LedgerResults.Problem(409, "Conflict.", conflict.Detail),
         _ => throw new InvalidOperationException(),
     };

@@ -52,7 +52,6 @@ public sealed class StreamWriter : IAsyncDisposable
     // reach the disk; each takes its locks in pair order, so the two cannot deadlock
     private const int InFlight = 2;
 
-    private readonly IDocumentStore _store;
     private readonly WriterConnections _connections;
     private readonly EventRows _rows;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>();
@@ -61,7 +60,7 @@ public sealed class StreamWriter : IAsyncDisposable
 
     public StreamWriter(IDocumentStore store, WriterConnections connections, ILogger<StreamWriter> logger)
     {
-        (_store, _connections, _rows, _statistics) = (store, connections, EventRows.Of(store), new PlannerStatistics(store, logger));
+        (_connections, _rows, _statistics) = (connections, EventRows.Of(store), new PlannerStatistics(store, logger));
         _committer = Task.Run(CommitLoopAsync);
     }
 
@@ -490,9 +489,8 @@ public sealed class StreamWriter : IAsyncDisposable
         if (sequences.Length == 0) return;
         try
         {
-            // Marten's own session, key checked: a failed write's clean-up is no hot path
-            await using var connection = _store.Storage.Database.CreateConnection();
-            await connection.OpenAsync();
+            // a failed write's clean-up is no hot path: its key is checked
+            await using var connection = await _connections.OpenCheckedAsync();
             await using var batch = new NpgsqlBatch(connection);
             AddTombstones(batch, sequences, sequences);
             await batch.ExecuteNonQueryAsync();

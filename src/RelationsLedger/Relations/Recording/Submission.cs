@@ -128,7 +128,7 @@ public static class SubmissionReader
             (occurredOn, summary, data) = Corrected(element, problems, lenient: true);
             if (occurredOn is null || summary is null || data is null) return null;
         }
-        var result = EventCatalog.Create(type, data, current.Id, occurredOn!.Value, summary!, current.Sources, current.RelatedEventIds);
+        var result = EventCatalog.Create(type, data!, current.Id, occurredOn!.Value, summary!, current.Sources, current.RelatedEventIds);
         // a patch that leaves the fact as it reads ({"data": {}}, or its own values) would mark it corrected for nothing
         if (!asRecorded && JsonNode.DeepEquals(EventCatalog.CorrectableOf(result), recorded))
         {

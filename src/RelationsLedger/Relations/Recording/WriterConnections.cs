@@ -41,8 +41,19 @@ public sealed class WriterConnections(LedgerDatabase database, Marten.IDocumentS
                 await replica.DisposeAsync();
             }
         }
+        return await OpenCheckedAsync();
+    }
+
+    /// <summary>One of Marten's own sessions, where the foreign key is checked.</summary>
+    public async Task<NpgsqlConnection> OpenCheckedAsync()
+    {
         var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
+        try { await connection.OpenAsync(); }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
         return connection;
     }
 
@@ -59,15 +70,15 @@ public sealed class WriterConnections(LedgerDatabase database, Marten.IDocumentS
     private async Task<NpgsqlDataSource?> ChooseAsync()
     {
         var builder = new NpgsqlConnectionStringBuilder(LedgerStore.Tuned(database.ConnectionString));
-        if (!configuration.GetValue("Ledger:Writer:SkipStreamKeyCheck", true) || builder.Options?.Contains("session_replication_role") == true)
+        var setsItself = builder.Options?.Contains("session_replication_role") == true;
+        if (setsItself || !configuration.GetValue("Ledger:Writer:SkipStreamKeyCheck", true))
         {
-            logger.LogInformation("The writer's sessions check Marten's foreign key on every event: {Why}", builder.Options?.Contains("session_replication_role") == true
-                ? "the connection string sets session_replication_role itself" : "Ledger:Writer:SkipStreamKeyCheck is false");
+            logger.LogInformation("The writer's sessions check Marten's foreign key on every event: {Why}",
+                setsItself ? "the connection string sets session_replication_role itself" : "Ledger:Writer:SkipStreamKeyCheck is false");
             return null;
         }
         builder.Options = $"{builder.Options} -c session_replication_role=replica".TrimStart();
-        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = database.ConnectionString };
-        if (!given.ContainsKey("Max Pool Size") && !given.ContainsKey("MaxPoolSize")) builder.MaxPoolSize = MaxPoolSize;
+        if (!LedgerStore.Sets(database.ConnectionString, "Max Pool Size", "MaxPoolSize")) builder.MaxPoolSize = MaxPoolSize;
         var replica = NpgsqlDataSource.Create(builder);
         string why;
         try
@@ -100,8 +111,7 @@ public sealed class WriterConnections(LedgerDatabase database, Marten.IDocumentS
     {
         try
         {
-            await using var connection = store.Storage.Database.CreateConnection();
-            await connection.OpenAsync();
+            await using var connection = await OpenCheckedAsync();
             return true;
         }
         catch (Exception) { return false; }
