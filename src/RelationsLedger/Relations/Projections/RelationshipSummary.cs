@@ -70,13 +70,12 @@ public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histori
             if (fresh.Count == 0) continue;
             var inOrder = lastEffective is { } last && fresh.All(e => e.Event is DomainEvent d && d.OccurredOn.Start >= last)
                           && fresh.Zip(fresh.Skip(1)).All(p => p.First.Event.OccurredOn.Start <= p.Second.Event.OccurredOn.Start);
-            // only facts that extend the stored state in date order need it: its sanctions lists run to megabytes, so the
-            // one this projection stored itself is taken while the stored row is still at its sequence
-            var summary = inOrder ? _recent.At(stream.Key, sequence) ?? await operations.LoadAsync<RelationshipSummary>(stream.Key, cancellation) : null;
+            // only facts that extend the stored state in date order need it: its sanctions lists run to megabytes
+            var summary = inOrder ? await operations.LoadAsync<RelationshipSummary>(stream.Key, cancellation) : null;
             if (summary?.Sequence == sequence)
             {
                 var state = fresh.Aggregate(summary.State, (s, e) => s.Evolve((DomainEvent)e.Event));
-                Store(operations, summary with
+                operations.Store(summary with
                 {
                     State = state, Sequence = fresh[^1].Sequence, Events = summary.Events + fresh.Count, FirstEventOn = summary.FirstEventOn ?? fresh[0].Event.OccurredOn,
                     LastEffective = fresh[^1].Event.OccurredOn.Start,
@@ -87,21 +86,9 @@ public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histori
             if (!Pair.TryParse(stream.Key, out var pair)) continue;
             var history = await histories.LatestAsync(operations, pair, await operations.Events.FetchStreamStateAsync(stream.Key, cancellation), cancellation,
                 read: false, loaded: fresh);
-            Store(operations, RelationshipSummary.Of(stream.Key, history));
+            operations.Store(RelationshipSummary.Of(stream.Key, history));
         }
     }
-
-    private void Store(IDocumentOperations operations, RelationshipSummary summary)
-    {
-        operations.Store(summary);
-        _recent.Put(summary);
-    }
-
-    /// <summary>The summaries this projection stored last, a few pairs' worth. One is taken only while the stored row's
-    /// sequence is still its own: a batch that failed, another node's projection or a rebuild moves the row on, and the
-    /// row is loaded again. Loading and deserializing a long sanctions history's state for every pair of every batch
-    /// (≈ 230 KB of JSON each for the appends' pairs) was a tenth of what 8 clients appending cost the app.</summary>
-    private readonly RecentSummaries _recent = new(16);
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
@@ -121,30 +108,5 @@ public sealed class RelationshipSummaryProjection(Replaying.HistoryCache histori
         while (await reader.ReadAsync(ct))
             stored[reader.GetString(0)] = (reader.IsDBNull(1) ? 0 : reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateOnly>(2));
         return stored;
-    }
-}
-
-/// <summary>A small most-recently-stored set of summaries, by pair.</summary>
-internal sealed class RecentSummaries(int capacity)
-{
-    private readonly Dictionary<string, LinkedListNode<RelationshipSummary>> _byPair = new(StringComparer.Ordinal);
-    private readonly LinkedList<RelationshipSummary> _order = new();
-
-    /// <summary>The pair's summary if the one kept is at <paramref name="sequence"/>.</summary>
-    public RelationshipSummary? At(string pair, long sequence)
-    {
-        lock (_order) return _byPair.TryGetValue(pair, out var node) && node.Value.Sequence == sequence ? node.Value : null;
-    }
-
-    public void Put(RelationshipSummary summary)
-    {
-        lock (_order)
-        {
-            if (_byPair.Remove(summary.Id, out var old)) _order.Remove(old);
-            _byPair[summary.Id] = _order.AddFirst(summary);
-            if (_order.Count <= capacity) return;
-            _byPair.Remove(_order.Last!.Value.Id);
-            _order.RemoveLast();
-        }
     }
 }
