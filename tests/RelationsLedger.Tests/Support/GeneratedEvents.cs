@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CsCheck;
 using RelationsLedger.Relations;
+using RelationsLedger.Relations.Recording;
 
 namespace RelationsLedger.Tests.Support;
 
@@ -71,4 +72,20 @@ public static class GeneratedEvents
                     ["sources"] = new JsonArray(sources.Select(s => (JsonNode)s).ToArray()),
                 };
             }));
+
+    /// <summary>A generated fact as the ledger records it: its one-line text with one space between words and none at
+    /// its ends (<see cref="SubmissionReader.Spaced"/>), its prose as given.</summary>
+    public static JsonObject AsRecorded(JsonObject submitted)
+    {
+        var recorded = submitted.DeepClone().AsObject();
+        static JsonNode Spaced(JsonNode? text) => SubmissionReader.Spaced((string)text!);
+        var data = recorded["data"]!.AsObject();
+        foreach (var field in EventCatalog.ByName[(string)recorded["type"]!].Fields.Where(f => data[f.Name] is not null))
+            if (field.Kind == FieldKind.Text && !field.Prose) data[field.Name] = Spaced(data[field.Name]);
+            else if (field.Kind == FieldKind.TextList) data[field.Name] = new JsonArray([.. data[field.Name]!.AsArray().Select(Spaced)]);
+        foreach (var source in recorded["sources"]!.AsArray().Select(x => x!.AsObject()))
+            foreach (var name in new[] { "outlet", "title", "url" })
+                if (source[name] is JsonValue text && text.GetValueKind() == System.Text.Json.JsonValueKind.String) source[name] = Spaced(text);
+        return recorded;
+    }
 }

@@ -284,6 +284,42 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void one_line_text_keeps_one_space_between_words_and_none_at_its_ends_while_prose_and_recorded_text_keep_theirs()
+    {
+        var sanction = Samples.Event("SanctionsImposed", "2024-03-01", new JsonObject
+        {
+            ["imposedBy"] = "EE", ["authority"] = "A", ["target"] = " Belavia\u00A0 Airlines\u3000", ["targetKind"] = "entity",
+            ["measures"] = new JsonArray("flights  banned", "assets frozen"), ["program"] = "P",
+        }, summary: "two  spaces, kept");
+        sanction["sources"] = new JsonArray(new JsonObject { ["outlet"] = "U.S.  Treasury" });
+        var read = (SanctionsImposed)Read(sanction).Submission!.Event;
+        Assert.Equal(("Belavia Airlines", "flights banned", "assets frozen", "U.S. Treasury", "two  spaces, kept"),
+            (read.Target, read.Measures[0], read.Measures[1], read.Sources[0].Outlet, read.Summary));
+        // a plain "Belavia Airlines" is the same register row, not a second one
+        Assert.Single(RelationshipState.Fold([new RecordedEvent(read, 1, DateTimeOffset.UnixEpoch),
+            new RecordedEvent((SanctionsImposed)Read(Samples.Event("SanctionsImposed", "2024-04-01", new JsonObject
+            {
+                ["imposedBy"] = "EE", ["authority"] = "A", ["target"] = "Belavia Airlines", ["targetKind"] = "entity", ["measures"] = new JsonArray("m"), ["program"] = "P",
+            })).Submission!.Event, 2, DateTimeOffset.UnixEpoch)], DateOnly.MaxValue).Sanctions);
+        var problems = new Problems();
+        var recorded = (SanctionsImposed)SubmissionReader.Read(JsonSerializer.SerializeToElement(sanction), Today, problems, asRecorded: true)!.Event;
+        Assert.Equal(" Belavia\u00A0 Airlines\u3000", recorded.Target);
+        Assert.Same("Belavia", SubmissionReader.Spaced("Belavia"));
+
+        // a correction's patch is stored spaced too: the fold applies it as recorded
+        var correction = (EventCorrected)Read(Samples.Correction(read.Id, new JsonObject
+        {
+            ["data"] = new JsonObject { ["target"] = "Belavia  Airlines ", ["measures"] = new JsonArray(" m  n", "o"), ["program"] = "a\tb" },
+        })).Submission!.Event;
+        Assert.Equal("""{"data":{"target":"Belavia Airlines","measures":["m n","o"],"program":"a\tb"}}""", correction.Patch.ToJsonString());
+        var withTab = new Problems();
+        SubmissionReader.Revise(read, correction.Patch, Today, withTab, "");
+        Assert.Equal(["patch.data.program"], withTab.Keys);
+        var gist = (EventCorrected)Read(Samples.Correction(read.Id, new JsonObject { ["data"] = new JsonObject { ["gist"] = "two  spaces" } })).Submission!.Event;
+        Assert.Equal("two  spaces", (string)gist.Patch["data"]!["gist"]!);
+    }
+
+    [Fact]
     public void a_correction_that_leaves_the_fact_as_it_reads_is_refused_unless_already_recorded()
     {
         var release = (PrisonersReleased)Read(Samples.Event("PrisonersReleased", "2025-09-11",
@@ -389,8 +425,10 @@ public sealed class ValidationTests
             var (submission, problems) = Read(body);
             Assert.Empty(problems);
             var read = submission!.Event;
-            var expected = EventCatalog.Create(EventCatalog.ByName[(string)body["type"]!], body["data"]!.AsObject(), read.Id,
-                Occurrence.Parse((string)body["occurredOn"]!), (string)body["summary"]!, body["sources"].Deserialize<List<Source>>(LedgerJson.Options)!, []);
+            // one-line text reads with one space between words and none at its ends
+            var recorded = GeneratedEvents.AsRecorded(body);
+            var expected = EventCatalog.Create(EventCatalog.ByName[(string)body["type"]!], recorded["data"]!.AsObject(), read.Id,
+                Occurrence.Parse((string)body["occurredOn"]!), (string)body["summary"]!, recorded["sources"].Deserialize<List<Source>>(LedgerJson.Options)!, []);
             Assert.Equal(expected.GetType(), read.GetType());
             Assert.Equal(JsonSerializer.Serialize(expected, expected.GetType(), LedgerJson.Options), JsonSerializer.Serialize(read, read.GetType(), LedgerJson.Options));
         }, iter: 3000);

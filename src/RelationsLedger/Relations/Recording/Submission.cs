@@ -255,7 +255,9 @@ public static class SubmissionReader
                     problems.Add(At(), "Must be a JSON Merge Patch object of occurredOn, summary and data, naming at least one of them.");
                     return null;
                 }
-                return JsonNode.Parse(value.GetRawText());
+                var patch = JsonNode.Parse(value.GetRawText())!;
+                if (!asRecorded && patch["data"] is JsonObject patched) SpaceOneLineFields(patched);
+                return patch;
             case FieldKind.Source:
                 return ReadSource(value, today, problems, Path(prefix, dataName), field.Name, index: -1, asRecorded);
             default:
@@ -433,7 +435,43 @@ public static class SubmissionReader
         else if (text.Length > max && text.Length - text.Count(char.IsLowSurrogate) > max) problem = $"At most {max} characters.";
         else problem = TextProblem(text) ?? (oneLine && !asRecorded && text.AsSpan().IndexOfAny(LineBreaks) >= 0
             ? "Must be one line: no tab or line break (a summary, a gist or a reason may run over lines)." : null);
-        return problem is null ? SharedStrings.Share(text) : null;
+        return problem is not null ? null : SharedStrings.Share(oneLine && !asRecorded ? Spaced(text) : text);
+    }
+
+    /// <summary>The data fields that are one-line text (<see cref="Spaced"/>) in every fact type that has them: a
+    /// correction's patch is read before its fact is found, and stores its text spaced as a new fact's, or the fold,
+    /// which applies a stored patch as it was recorded, would bring "Belavia  Airlines" back as another register row.</summary>
+    private static readonly HashSet<string> OneLineFields = [.. EventCatalog.All.SelectMany(t => t.Fields).GroupBy(f => f.Name)
+        .Where(g => g.All(f => f.Kind is FieldKind.Text or FieldKind.TextList && !f.Prose)).Select(g => g.Key)];
+
+    private static void SpaceOneLineFields(JsonObject data)
+    {
+        // a tab or a line break is left for the fact's rules to refuse, as in a new fact
+        static JsonNode? Space(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) && text.AsSpan().IndexOfAny(LineBreaks) < 0
+            ? Spaced(text) : node?.DeepClone();
+        foreach (var (name, value) in data.ToList())
+            if (OneLineFields.Contains(name))
+                data[name] = value is JsonArray items ? new JsonArray([.. items.Select(Space)]) : Space(value);
+    }
+
+    /// <summary>One-line text with each run of spaces (a no-break space, an ideographic space, two spaces) as one space,
+    /// none at its ends: "Belavia  Airlines" with two spaces, or a no-break space, was another register row and another
+    /// name to search than "Belavia Airlines". Text a ledger recorded before this rule is read as it was.</summary>
+    internal static string Spaced(string text)
+    {
+        var previous = ' ';
+        var plain = true;
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c) && (c != ' ' || previous == ' ')) { plain = false; break; }
+            previous = c;
+        }
+        if (plain && previous != ' ') return text;
+        var spaced = new System.Text.StringBuilder(text.Length);
+        foreach (var c in text.AsSpan().Trim())
+            if (!char.IsWhiteSpace(c)) spaced.Append(c);
+            else if (spaced[^1] != ' ') spaced.Append(' ');
+        return spaced.ToString();
     }
 
     /// <summary>Whether the property is one of <paramref name="names"/>, compared as UTF-8 without reading its name into a string.</summary>
