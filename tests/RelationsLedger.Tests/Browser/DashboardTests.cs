@@ -216,6 +216,48 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task with_a_key_the_tab_keeps_the_csv_links_download_with_it_and_a_refused_download_says_where_to_give_it()
+    {
+        // a ledger whose reads need a key (Ledger:ReadsRequireKey), its answers played in front of the shared app: no key
+        // 401, another key 403 (a plain link, sending none, could not download)
+        var page = await host.OpenAsync("/relations/US-BY/timeline?from=2025-01-01&to=2025-12-31");
+        await page.RouteAsync("**/api/**", async route =>
+        {
+            var key = await route.Request.HeaderValueAsync("x-api-key");
+            if (key == LedgerApp.ApiKey) await route.ContinueAsync();
+            else await route.FulfillAsync(new RouteFulfillOptions
+            {
+                Status = key is null ? 401 : 403, ContentType = "application/problem+json",
+                Body = key is null ? """{"title":"An API key is required.","status":401}""" : """{"title":"This API key is not valid.","status":403}""",
+            });
+        });
+        await page.EvaluateAsync("(key) => sessionStorage.setItem('relationsledger.apiKey', key)", LedgerApp.ApiKey);
+        await page.ReloadAsync(new PageReloadOptions { WaitUntil = WaitUntilState.NetworkIdle });
+        await Expect(page.Locator("#timeline li.timeline-item").First).ToBeVisibleAsync();
+        var link = page.Locator("#download-csv");
+        using var http = host.App.Client();
+        // the file saved is the endpoint's CSV, under the link's name
+        async Task Downloads(string name)
+        {
+            var download = await page.RunAndWaitForDownloadAsync(() => link.ClickAsync());
+            Assert.Equal(name, download.SuggestedFilename);
+            var csv = await File.ReadAllTextAsync(await download.PathAsync(), Ct);
+            Assert.Equal(await http.GetStringAsync(await link.GetAttributeAsync("href"), Ct), csv);
+            Assert.True(CsvText.Records(csv).Count > 1, csv);
+        }
+        await Downloads("timeline-US-BY.csv");
+        await Expect(link).ToHaveAttributeAsync("href", "/api/relations/US-BY/timeline?from=2025-01-01&to=2025-12-31&limit=10000&format=csv");
+        await page.EvaluateAsync("() => sessionStorage.setItem('relationsledger.apiKey', 'not-the-key')");
+        await link.ClickAsync();
+        await Expect(page.Locator("#timeline-status")).ToContainTextAsync("Could not download the timeline: This API key is not valid. (HTTP 403) — this ledger asks a key for reads too");
+        // the register's link, the same way
+        await page.EvaluateAsync("(key) => sessionStorage.setItem('relationsledger.apiKey', key)", LedgerApp.ApiKey);
+        await page.GotoAsync("/sanctions?asOf=2025-09-30", new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+        await Expect(link).ToBeVisibleAsync();
+        await Downloads("sanctions-as-of-2025-09-30.csv");
+    }
+
+    [Fact]
     public async Task the_log_lists_what_was_recorded_newest_first_narrowed_by_writer_and_type_with_older_records_on_demand()
     {
         using var http = host.App.Client();

@@ -31,19 +31,45 @@ export function storedKey() {
   try { return sessionStorage.getItem(KEY_STORE) || ''; } catch { return ''; }
 }
 
-/** GET a JSON resource; throws ApiError on a non-2xx answer or a network failure. */
-export async function getJson(url, { signal } = {}) {
+/** A GET with the stored key; throws ApiError on a non-2xx answer or a network failure. */
+async function read(url, accept, signal) {
   let response;
   const key = storedKey();
   try {
-    response = await fetch(url, { headers: { Accept: 'application/json', ...(key ? { 'X-Api-Key': key } : {}) }, signal });
+    response = await fetch(url, { headers: { Accept: accept, ...(key ? { 'X-Api-Key': key } : {}) }, signal });
   } catch (e) {
     if (e && e.name === 'AbortError') throw e;
     throw new ApiError(0, { title: 'The server could not be reached.' }, url);
   }
-  const body = await readBody(response);
-  if (!response.ok) throw new ApiError(response.status, body, url);
-  return body;
+  if (!response.ok) throw new ApiError(response.status, await readBody(response), url);
+  return response;
+}
+
+/** GET a JSON resource; throws ApiError on a non-2xx answer or a network failure. */
+export async function getJson(url, { signal } = {}) {
+  return readBody(await read(url, 'application/json', signal));
+}
+
+/** Makes a download link (href and download name kept up to date by its page) send the stored key: a plain link
+ * cannot send a header, so with a key stored a click fetches the file and saves it under the link's name. Without
+ * one the link downloads as it is. A failure goes to onError (an ApiError, for describeError). */
+export function downloadWithKey(link, onError) {
+  link.addEventListener('click', async (ev) => {
+    if (!storedKey()) return;
+    ev.preventDefault();
+    try {
+      const blob = await (await read(link.href, 'text/csv')).blob();
+      const url = URL.createObjectURL(blob);
+      const save = document.createElement('a');
+      save.href = url;
+      save.download = link.getAttribute('download') || '';
+      save.click();
+      // revoked later, not at once: the browser may still be reading the blob to save it
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (e) {
+      onError(e);
+    }
+  });
 }
 
 /** POST JSON; resolves to {status, body, response} whatever the status (callers decide what is an error). */

@@ -1,7 +1,7 @@
 // Sanctions register across pairs at a date (as known at an instant if asked), filtered by issuer, status and target
 // (its words as typed, or in similar spellings too);
 // CSV download of the same query.
-import { el, replace, getJson, describeError, query, today, isIsoDate, periodStart, knownAtFromAddress, asKnownAt } from './api.js';
+import { el, replace, getJson, downloadWithKey, describeError, query, today, isIsoDate, periodStart, knownAtFromAddress, asKnownAt } from './api.js';
 import { message, statusBadge, displayPair, pairTitle, sanctionCells, showKnownAt, readKnownAt, addressDatesProblem } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -117,6 +117,7 @@ function init() {
 }
 
 form.addEventListener('submit', (ev) => { ev.preventDefault(); submit(); });
+downloadWithKey($('download-csv'), (e) => message(statusBox, 'error', `Could not download the register: ${describeError(e)}`));
 ['register-asof', 'register-known', 'register-status', 'register-similar'].forEach((id) => $(id).addEventListener('change', () => submit()));
 
 init();

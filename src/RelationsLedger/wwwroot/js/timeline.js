@@ -1,5 +1,5 @@
 // Timeline: a pair's events in date order, filterable by date range and type, paged with "load more".
-import { el, replace, getJson, describeError, query, pairFromPath, isIsoDate, knownAtFromAddress, asKnownAt, isKnownAt } from './api.js';
+import { el, replace, getJson, downloadWithKey, describeError, query, pairFromPath, isIsoDate, knownAtFromAddress, asKnownAt, isKnownAt } from './api.js';
 import {
   pairTitle, renderPairNav, message, typeLabel, flagBadges, dataList, sourceNode, eventLink, occurred, formatInstant, byWriter, pager, showKnownAt, readKnownAt, addressDatesProblem, updatePairNav,
 } from './ui.js';
@@ -220,6 +220,7 @@ $('filter-reset').addEventListener('click', () => {
   writeUrl(f);
   search(f);
 });
+downloadWithKey($('download-csv'), (e) => message(statusBox, 'error', `Could not download the timeline: ${describeError(e)}`));
 $('types-all').addEventListener('click', () => document.querySelectorAll('#type-checkboxes input[type=checkbox]').forEach((c) => { c.checked = true; }));
 $('types-none').addEventListener('click', () => document.querySelectorAll('#type-checkboxes input[type=checkbox]').forEach((c) => { c.checked = false; }));
 
