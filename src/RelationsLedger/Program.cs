@@ -10,6 +10,7 @@ args = Invocation.HelpAsked(args);
 var invocation = Invocation.Of(args);
 if (invocation.Verb == "healthcheck" && HealthCheckCommand.Direct(args) is { } probed) return await HealthCheckCommand.ProbeAsync(probed) ? 0 : 1;
 DataOutput.ReserveFor(invocation, args);
+if (await BadUsage.ReportedAsync(invocation, args)) return 1;
 // the app's own folder, so pages and seeds are found whatever the working directory
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 DataOutput.LogFor(builder.Logging, invocation);

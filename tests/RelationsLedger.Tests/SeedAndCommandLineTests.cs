@@ -571,6 +571,8 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
 
     [Theory]
     [InlineData("help")]
+    [InlineData("help export")]
+    [InlineData("export --help")]
     [InlineData("describe")]
     [InlineData("db-list")]
     [InlineData("projections list")]
@@ -582,6 +584,25 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         Assert.True(exit == 0, output + error);
         Assert.DoesNotContain("Cannot connect", output + error);
         Assert.DoesNotContain("info:", output);
+        // not the empty line the command line writes before any verb runs
+        Assert.False(output.StartsWith('\n'), output);
+        if (commandLine.Contains("export")) Assert.Contains("dotnet run -- export", output);
+    }
+
+    [Theory]
+    [InlineData("bogus", "'bogus' is not a command", "The available commands are")]
+    [InlineData("help bogus", "'bogus' is not a command", "The available commands are")]
+    [InlineData("export --bogus", "Unknown argument or flag for value --bogus", "dotnet run -- export")]
+    [InlineData("replay --pair US-BY --bogus", "Unknown argument or flag for value --bogus", "dotnet run -- replay")]
+    [InlineData("db-apply --bogus", "Unknown argument or flag for value --bogus", "dotnet run -- db-apply")]
+    [InlineData("--bogus", "Unknown argument or flag for value --bogus", "dotnet run -- run")]
+    public async Task an_unknown_verb_or_flag_is_refused_on_standard_error_with_the_usage_before_the_database_is_reached(string commandLine, string says, string usage)
+    {
+        var (exit, output, error) = await RunOn(Closed(AppProcess.FreePort()), commandLine.Split(' '));
+        Assert.Equal((1, ""), (exit, output));
+        Assert.Contains(says, error);
+        Assert.Contains(usage, error);
+        Assert.DoesNotContain("Cannot connect", error);
     }
 
     private static string Closed(int port) => $"Host=127.0.0.1;Port={port};Username=ledger;Password=ledger;Database=ledger";

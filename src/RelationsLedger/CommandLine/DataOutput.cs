@@ -30,6 +30,7 @@ public static class DataOutput
             _reserved = Console.OpenStandardOutput();
             Console.SetOut(Console.Error);
         }
+        else if (!invocation.IsRun) Console.SetOut(new FromFirstText(Console.Out));
         // JasperFx prints "Searching '<assembly>' for commands" for each assembly until a static latch flips, and only
         // applying its extensions flips it; the app registers none, so an empty application flips it and does nothing
         new JasperFx.CommandLine.CommandFactory().ApplyExtensions(new ServiceCollection());
@@ -53,6 +54,26 @@ public static class DataOutput
     }
 
     private static IAnsiConsole? _errors;
+
+    /// <summary>Standard output from its first text on: the command line writes an empty line once it has found its
+    /// verbs, before any of them runs.</summary>
+    private sealed class FromFirstText(TextWriter output) : TextWriter
+    {
+        private bool _started;
+
+        public override System.Text.Encoding Encoding => output.Encoding;
+
+        public override void Write(char value) => Write([value], 0, 1);
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            var text = buffer.AsSpan(index, count);
+            if (!_started) _started = !(text = text.TrimStart("\r\n")).IsEmpty;
+            output.Write(text);
+        }
+
+        public override void Flush() => output.Flush();
+    }
 
     /// <summary>The host's logs on standard error for a verb other than <c>run</c>.</summary>
     public static void LogFor(ILoggingBuilder logging, Invocation invocation)

@@ -5,23 +5,27 @@ namespace RelationsLedger.CommandLine;
 public sealed record Invocation(string Verb, string? Action)
 {
     public static Invocation Of(string[] args) => new(
-        args is [var first, ..] && !first.StartsWith('-') ? first.ToLowerInvariant() : "run",
+        WithVerb(args)[0].ToLowerInvariant(),
         args is [_, var second, ..] ? second.ToLowerInvariant() : null);
 
+    /// <summary><paramref name="args"/> as the command line reads them: <c>run</c> first when no verb is.</summary>
+    public static string[] WithVerb(string[] args) => args is [var first, ..] && !first.StartsWith('-') ? args : ["run", .. args];
+
     public bool IsRun => Verb == "run";
+
+    public bool IsHelp => Verb is "help" or "?";
 
     /// <summary><c>replay --help</c> (or <c>-h</c>, <c>-?</c>) as <c>help replay</c>: the command line reads a verb's
     /// flags as its input and would refuse the flag.</summary>
     public static string[] HelpAsked(string[] args) =>
-        args is [var verb, .. var rest] && !verb.StartsWith('-') && verb is not ("help" or "?") && rest.Any(a => a is "--help" or "-h" or "-?")
+        args is [var verb, .. var rest] && !verb.StartsWith('-') && !Of(args).IsHelp && rest.Any(a => a is "--help" or "-h" or "-?")
             ? ["help", verb]
             : args;
 
     /// <summary>The exit code of <paramref name="exit"/> for this invocation: the command line's help for a verb exits 1
-    /// after printing it, which a script reads as a failure; help for a verb the app knows is 0.</summary>
-    public int ExitCode(int exit) => Verb is "help" or "?" && Action is { } verb && Known(verb) ? 0 : exit;
-
-    private static bool Known(string verb) => LedgerVerbs.Contains(verb) || OfflineVerbs.Contains(verb) || ConnectingVerbs.ContainsKey(verb);
+    /// after printing it, which a script reads as a failure; help for a verb is 0 (for an unknown one <see cref="BadUsage"/>
+    /// has answered 1 already).</summary>
+    public int ExitCode(int exit) => IsHelp && Action is not null ? 0 : exit;
 
     /// <summary>One of the app's own verbs that connect: they read their flags first and reach the database in
     /// <see cref="CommandHost"/> only then, so a mistyped flag starts no embedded cluster and needs no server binaries.</summary>

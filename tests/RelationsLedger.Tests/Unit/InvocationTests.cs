@@ -32,4 +32,20 @@ public sealed class InvocationTests
         var invocation = Invocation.Of(commandLine.Split(' '));
         Assert.Equal((verb, afterFlags), (invocation.Verb, invocation.ConnectsAfterItsFlags));
     }
+
+    [Theory]
+    [InlineData("", "run")]
+    [InlineData("--urls http://127.0.0.1:9", "run --urls http://127.0.0.1:9")]
+    [InlineData("run --check", "run --check")]
+    [InlineData("export --all", "export --all")]
+    public void the_command_line_reads_no_verb_as_run(string commandLine, string read) =>
+        Assert.Equal(read, string.Join(' ', Invocation.WithVerb(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries))));
+
+    [Theory]
+    [InlineData("help export", 1, 0)]
+    [InlineData("? db-apply", 1, 0)]
+    [InlineData("help", 0, 0)]
+    [InlineData("export --all", 1, 1)]
+    public void help_for_a_verb_exits_zero(string commandLine, int exit, int read) =>
+        Assert.Equal(read, Invocation.Of(commandLine.Split(' ')).ExitCode(exit));
 }
