@@ -592,6 +592,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
     [Theory]
     [InlineData("bogus", "'bogus' is not a command", "The available commands are")]
     [InlineData("help bogus", "'bogus' is not a command", "The available commands are")]
+    [InlineData("help a b", "Unknown argument or flag for value b", "Invalid usage")]
     [InlineData("export --bogus", "Unknown argument or flag for value --bogus", "dotnet run -- export")]
     [InlineData("replay --pair US-BY --bogus", "Unknown argument or flag for value --bogus", "dotnet run -- replay")]
     [InlineData("db-apply --bogus", "Unknown argument or flag for value --bogus", "dotnet run -- db-apply")]

@@ -27,7 +27,14 @@ public static class BadUsage
         // it says what it cannot read as it reads, then answers with its help
         Console.SetOut(Console.Error);
         AnsiConsole.Console = DataOutput.Errors;
-        var run = commands.BuildRun(Invocation.WithVerb(args));
+        CommandRun run;
+        try { run = commands.BuildRun(Invocation.WithVerb(args)); }
+        catch (InvalidUsageException e)
+        {
+            // help's own arguments ("help a b") are read without the care a verb's get
+            DataOutput.Errors.WriteLine($"Invalid usage: {e.Message}");
+            return true;
+        }
         if (run is { Command: HelpCommand, Input: HelpInput help } && (!invocation.IsHelp || help.InvalidCommandName))
         {
             await run.Execute();
