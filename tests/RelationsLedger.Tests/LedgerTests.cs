@@ -279,6 +279,31 @@ public sealed class LedgerTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_target_spelled_with_other_spacing_is_one_register_row_as_recorded_and_as_corrected()
+    {
+        static JsonObject Data(string type, string target)
+        {
+            var data = Samples.Data[type].DeepClone().AsObject();
+            data["target"] = target;
+            return data;
+        }
+        static IEnumerable<string> Rows(JsonObject register) => register["sanctions"]!.AsArray().Select(s => $"{s!["target"]} {s["status"]}");
+        var imposed = await Append(Samples.Event("SanctionsImposed", "2023-08-09", Data("SanctionsImposed", " Belavia\u00A0 Airlines ")));
+        Assert.Equal("Belavia Airlines", (string?)(await GetJson($"/api/events/{imposed}"))["data"]!["target"]);
+        await Append(Samples.Event("SanctionsEased", "2025-09-11", Data("SanctionsEased", "Belavia  Airlines")));
+        Assert.Equal(["Belavia Airlines eased"], Rows(await GetJson("/api/sanctions?asOf=2025-12-31")));
+        // a correction's patch is read and recorded spaced as well: other spacing alone changes nothing, and a new
+        // name reads spaced where the fold applies the patch as recorded
+        var same = await Http.PostAsJsonAsync("/api/relations/US-BY/events",
+            Samples.Correction(imposed, new JsonObject { ["data"] = new JsonObject { ["target"] = "Belavia\u2007Airlines\u3000" } }), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, same.StatusCode);
+        Assert.Contains("Changes nothing", await same.Content.ReadAsStringAsync(Ct));
+        await Append(Samples.Correction(imposed, new JsonObject { ["data"] = new JsonObject { ["target"] = "Belavia  Belarusian Airlines" } }));
+        Assert.Equal("Belavia Belarusian Airlines", (string?)(await GetJson($"/api/events/{imposed}"))["data"]!["target"]);
+        Assert.Contains("Belavia Belarusian Airlines active", Rows(await GetJson("/api/sanctions?asOf=2024-01-01")));
+    }
+
+    [Fact]
     public async Task a_basis_pins_the_chart_series_and_the_sanctions_register_as_it_pins_state()
     {
         var first = await Record("US-BY", Samples.Event("SanctionsImposed", "2023-08-09"));
