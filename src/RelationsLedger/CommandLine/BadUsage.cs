@@ -16,7 +16,8 @@ public static class BadUsage
     /// <paramref name="args"/>: it reads them here with the verbs it will have (its own, the app's, the extensions').</summary>
     public static async Task<bool> ReportedAsync(Invocation invocation, string[] args)
     {
-        if (args.Any(a => HostFlags.Contains(a, StringComparer.OrdinalIgnoreCase))) return false;
+        // no arguments: the web app as the image and `dotnet run` start it, with nothing to read and no verbs to find
+        if (args.Length == 0 || args.Any(a => HostFlags.Contains(a, StringComparer.OrdinalIgnoreCase))) return false;
         var (output, console) = (Console.Out, AnsiConsole.Console);
         var commands = new CommandFactory();
         // finding the extensions' verbs ends with an empty line
