@@ -11,6 +11,13 @@ if (args.FirstOrDefault(a => a == "--micro" || a.StartsWith("--micro=")) is { } 
     RelationsLedger.Benchmarks.Micro.MicroBenchmarks.Run(quick, micro.Contains('=') ? micro[(micro.IndexOf('=') + 1)..].Split(',') : []);
     return 0;
 }
+// --write-import=FILE writes the import verb's file and exits (to time or profile the verb on its own)
+if (args.FirstOrDefault(a => a.StartsWith("--write-import="))?["--write-import=".Length..] is { } importFile)
+{
+    await File.WriteAllLinesAsync(importFile, Scenarios.ImportLines(quick ? Sizes.Quick : Sizes.Full));
+    Console.WriteLine($"wrote {importFile}");
+    return 0;
+}
 // --only=append,import,batch,asof runs a subset (cold start and memory are always reported)
 var only = args.FirstOrDefault(a => a.StartsWith("--only="))?["--only=".Length..].Split(',').ToHashSet() ?? [];
 var sizes = quick ? Sizes.Quick : Sizes.Full;

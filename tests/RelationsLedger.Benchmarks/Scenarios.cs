@@ -196,12 +196,8 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
 
     private async Task ImportAndCopy()
     {
-        var pairs = SyntheticHistory.Pairs(200);
         var file = Path.Combine(Path.GetTempPath(), $"relationsledger-bench-{Guid.NewGuid():N}.ndjson");
-        var lines = SyntheticHistory.Events(1, pairs, sizes.ImportEvents)
-            .Concat(SyntheticHistory.Events(2, ["JP-KR"], sizes.SmallPair))
-            .Concat(SyntheticHistory.Events(3, ["KR-NO"], sizes.LargePair))
-            .Select(e => e.ToJsonString()).ToList();
+        var lines = ImportLines(sizes);
         await File.WriteAllLinesAsync(file, lines);
         var total = lines.Count;
 
@@ -217,6 +213,14 @@ public sealed class Scenarios(string connectionString, Sizes sizes, string appDl
             $"the API's summary projection caught up {catchUp:0.0} s after the import's end; baseline: binary COPY of the same rows into a plain table, once the projection had caught up"));
         await Floor("import verb", before);
     }
+
+    /// <summary>The import verb's file: 200 pairs of the realistic mix, one pair of <see cref="Sizes.SmallPair"/>
+    /// events and one of <see cref="Sizes.LargePair"/> (the as-of reads' pairs), as NDJSON lines.</summary>
+    public static List<string> ImportLines(Sizes sizes) =>
+        SyntheticHistory.Events(1, SyntheticHistory.Pairs(200), sizes.ImportEvents)
+            .Concat(SyntheticHistory.Events(2, ["JP-KR"], sizes.SmallPair))
+            .Concat(SyntheticHistory.Events(3, ["KR-NO"], sizes.LargePair))
+            .Select(e => e.ToJsonString()).ToList();
 
     /// <summary>Waits until the API's summary projection has applied every event written so far.</summary>
     private async Task CaughtUp(int minutes = 3)
