@@ -26,8 +26,7 @@ public sealed class Seeds(Appending appending, IConfiguration configuration, Tim
         {
             foreach (var file in files)
             {
-                using var reader = Importer.Open(file);
-                var result = await Importer.ImportAsync(appending, Importer.ReadLines(reader).ToList(), clock.Today(), ct: ct, writer: $"seed:{Path.GetFileName(file)}");
+                var result = await Importer.ImportAsync(appending, Importer.ReadLines(file).ToList(), clock.Today(), ct: ct, writer: $"seed:{Path.GetFileName(file)}");
                 total.Problems.AddAll(result.Problems, $"{Path.GetFileName(file)} ");
                 total = total with { Appended = total.Appended + result.Appended, AlreadyPresent = total.AlreadyPresent + result.AlreadyPresent };
             }

@@ -21,7 +21,7 @@ public sealed class ImportRunsTests
             .Concat(Enumerable.Range(4, 2 * Importer.Chunk + 5).Select(n => Line(n % 7 == 0 ? "LT-PL" : "KR-NO", n)))
             .ToList();
 
-        var runs = Importer.Runs(lines).ToList();
+        var runs = Importer.Runs(lines.GroupBy(l => l.Pair.Id).Select(pair => pair.ToList())).ToList();
 
         Assert.Equal(["KR-NO", "LT-PL", "BY-US"], runs.Select(r => r[0][0].Pair.Id));
         foreach (var pair in runs)

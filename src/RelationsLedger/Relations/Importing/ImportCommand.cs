@@ -34,14 +34,13 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             if (input.AsRecordedFlag && !input.ForceFlag && !await host.NoNodesRunAsync(
                     "A restore writes at its file's sequences, and an event appended meanwhile would take one of them.", "restores"))
                 return false;
-            using var reader = Importer.Open(input.File);
             ImportResult result = null!;
             // progress is no result: on standard error, beside the complaints, so that standard output holds the outcome alone
             await DataOutput.Errors.Progress().StartAsync(async progress =>
             {
                 // lines stream through validation (only the validated events are kept); the total is known once it is done
                 var task = progress.AddTask("Importing events", maxValue: double.MaxValue);
-                result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), Importer.ReadLines(reader), host.Today,
+                result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), Importer.ReadLines(input.File), host.Today,
                     (n, total) => { task.MaxValue = total; task.Increment(n); }, asRecorded: input.AsRecordedFlag);
             });
             if (ReplayCommand.Report(result.Problems))
