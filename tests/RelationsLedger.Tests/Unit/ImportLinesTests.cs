@@ -94,6 +94,9 @@ public sealed class ImportLinesTests
             Assert.Equal(AsText(path), AsBytes(path));
             Assert.Equal(2, AsBytes(path).Count);
         });
+        // the array's bracket past the first read: a megabyte of white space before it
+        WithFile(Encoding.UTF8.GetBytes(new string(' ', 1 << 20) + "\n[{\"a\":1},{\"b\":2}]"), path =>
+            Assert.Equal([(1, "{\"a\":1}", null), (2, "{\"b\":2}", null)], AsBytes(path)));
         WithFile([.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("{\"a\":\"é\"}\r\n{\"b\":2}")], path =>
             Assert.Equal([(1, "{\"a\":\"é\"}", null), (2, "{\"b\":2}", null)], AsBytes(path)));
     }

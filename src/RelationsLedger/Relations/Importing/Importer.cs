@@ -76,8 +76,8 @@ public static class Importer
 
     /// <summary>A file's lines. NDJSON is read as bytes, each line checked to be UTF-8 and parsed as it is, never
     /// decoded into a UTF-16 string to be encoded back for the parser (twice the file in strings, and a transcoding of
-    /// every line); a file that is a JSON array, or starts with a UTF-16 or UTF-32 byte-order mark, is read as text
-    /// (<see cref="ReadLines(TextReader)"/>).</summary>
+    /// every line); a file that is a JSON array, starts with a UTF-16 or UTF-32 byte-order mark, or whose first
+    /// megabyte is white space, is read as text (<see cref="ReadLines(TextReader)"/>).</summary>
     public static IEnumerable<ImportLine> ReadLines(string path)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
@@ -85,7 +85,7 @@ public static class Importer
         int start = 0, end = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         if (buffer.AsSpan(0, end).StartsWith("\uFEFF"u8)) start = 3;
         var first = start + (buffer.AsSpan(start, end - start).IndexOfAnyExcept(" \t\r\n"u8) is var text and >= 0 ? text : end - start);
-        if (first < end && (buffer[first] is (byte)'[' or 0xFE or 0xFF or 0 || (first + 1 < end && buffer[first + 1] == 0)))
+        if (first == buffer.Length || (first < end && (buffer[first] is (byte)'[' or 0xFE or 0xFF or 0 || (first + 1 < end && buffer[first + 1] == 0))))
         {
             file.Dispose();
             using var reader = Open(path);
