@@ -9,12 +9,17 @@ public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly System.Text.StringBuilder _log = new();
+    private readonly System.Text.StringBuilder _output = new();
 
     private AppProcess(Process process, Uri address)
     {
         _process = process;
         Address = address;
-        process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (_log) _log.AppendLine(e.Data);
+            if (e.Data is not null) lock (_output) _output.Append(e.Data).Append('\n');
+        };
         process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -22,6 +27,9 @@ public sealed class AppProcess : IAsyncDisposable
 
     public Uri Address { get; }
     public string Log { get { lock (_log) return _log.ToString(); } }
+
+    /// <summary>Its standard output alone, line by line.</summary>
+    public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>The app's own build output, not the test folder (whose extra assemblies Wolverine would scan).</summary>
     public static string AppDll =>
@@ -59,9 +67,9 @@ public sealed class AppProcess : IAsyncDisposable
     public static async Task<AppProcess> StartAsync(string connectionString, int port, CancellationToken ct, bool seed = false)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // no arguments, the address in the environment: as the image and `dotnet run` start the web app
         start.ArgumentList.Add(AppDll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ConnectionStrings__Ledger"] = connectionString;
         start.Environment["Ledger__SeedOnStart"] = seed ? "true" : "false";
         start.Environment["Ledger__ApiKey"] = LedgerApp.ApiKey;
