@@ -39,9 +39,11 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             await DataOutput.Errors.Progress().StartAsync(async progress =>
             {
                 // lines stream through validation (only the validated events are kept); the total is known once it is done
-                var task = progress.AddTask("Importing events", maxValue: double.MaxValue);
+                // every line is checked before anything is written: a large file spends its first seconds there
+                var task = progress.AddTask("Checking every line", maxValue: double.MaxValue);
                 result = await Importer.ImportAsync(host.Services.GetRequiredService<Recording.Appending>(), Importer.ReadLines(input.File), host.Today,
-                    (n, total) => { task.MaxValue = total; task.Increment(n); }, asRecorded: input.AsRecordedFlag);
+                    (n, total) => { task.Description = input.AsRecordedFlag ? "Restoring events" : "Importing events"; task.MaxValue = total; task.Increment(n); },
+                    asRecorded: input.AsRecordedFlag);
             });
             if (ReplayCommand.Report(result.Problems))
             {
