@@ -33,6 +33,7 @@ app.UseHeadAsGet();
 app.UseSecurityHeaders();
 app.UseRequestLimits();
 app.UseApiKeys();
+app.UseKnownQueryNames();
 app.MapLedgerHealth();
 app.MapPages();
 app.MapLedgerApiDocs();

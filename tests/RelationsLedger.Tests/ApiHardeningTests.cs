@@ -10,6 +10,53 @@ namespace RelationsLedger.Tests;
 public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
 {
     [Fact]
+    public async Task a_query_parameter_an_endpoint_does_not_take_is_a_400_naming_the_ones_it_takes()
+    {
+        await PostEvent("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
+        // a misspelt filter was ignored: the whole register, today's state, an append without its version check
+        foreach (var (url, name, says) in new[]
+                 {
+                     ("/api/sanctions?imposed_by=US", "imposed_by", "which takes asOf, imposedBy, status, target, match, knownAt, basis, format."),
+                     ("/api/relations/US-BY/state?asOf=2022-03-01&as_of=2022-01-01", "as_of", "which takes asOf, knownAt, basis."),
+                     ("/api/relations/US-BY/timeline?form=2025-01-01", "form", "which takes from, to, types, knownAt, basis, includeRetracted, limit, after, q, match, format."),
+                     ("/api/relations?pair=US-BY", "pair", "this endpoint takes none."),
+                 })
+        {
+            var response = await Http.GetAsync(url, Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var problem = await ProblemOf(response);
+            Assert.Equal("Unknown query parameter.", (string)problem["title"]!);
+            Assert.EndsWith(says, (string)problem["errors"]![name]![0]!);
+        }
+        var before = await App.EventCountAsync();
+        var post = await Http.PostAsJsonAsync("/api/relations/US-BY/events?expectedVersion=0", Samples.Event("EmbassyReopened", "2025-09-11"), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode);
+        Assert.Contains("expectedVersion", (await ProblemOf(post))["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(before, await App.EventCountAsync());
+        // names are read in any case, as the endpoints read them; an empty pair of separators names nothing
+        Assert.Equal("2022-03-01", (string)(await Http.GetFromJsonAsync<JsonObject>("/api/relations/US-BY/state?ASOF=2022-03-01&&", Ct))!["asOf"]!);
+    }
+
+    [Fact]
+    public async Task every_query_parameter_the_api_reference_documents_is_taken()
+    {
+        var document = (await Http.GetFromJsonAsync<JsonObject>("/openapi/v1.json", Ct))!;
+        var asked = 0;
+        foreach (var (path, operations) in document["paths"]!.AsObject())
+        foreach (var (method, operation) in operations!.AsObject().Where(o => o.Key == "get"))
+        foreach (var parameter in operation!["parameters"]?.AsArray() ?? [])
+        {
+            if ((string)parameter!["in"]! != "query") continue;
+            var url = path.Replace("{pair}", "US-BY").Replace("{id}", Guid.NewGuid().ToString()) + $"?{parameter["name"]}=x";
+            var response = await Http.GetAsync(url, Ct);
+            // a value the parameter does not take is another 400; only the name matters here
+            if (response.StatusCode == HttpStatusCode.BadRequest) Assert.NotEqual("Unknown query parameter.", (string)(await ProblemOf(response))["title"]!);
+            asked++;
+        }
+        Assert.True(asked >= 30, $"{asked} query parameters documented");
+    }
+
+    [Fact]
     public async Task a_body_over_256_KiB_is_413_and_appends_nothing()
     {
         var body = Samples.Event("EmbassyClosed", "2022-02-28");

@@ -126,5 +126,5 @@ public static class LedgerResults
     private static IResult TooLarge() =>
         Problem(413, "Payload too large.", $"Request bodies are limited to {LedgerHttp.MaxBodyBytes} bytes.");
 
-    private static string Truncate(string text) => text.Length > 40 ? text[..40] + "…" : text;
+    public static string Truncate(string text) => text.Length > 40 ? text[..40] + "…" : text;
 }
