@@ -8,7 +8,9 @@ source build/prerequisites.sh
 
 results=$(mktemp -d)
 export LEDGER_TEST_TEARDOWN_LOG="$results/teardown.log"
-dotnet test RelationsLedger.sln --logger "trx" --results-directory "$results" "$@"
+# a test (or the shared host's start) that makes no progress for 10 minutes stops the run and is named, instead of
+# holding it until CI's own limit
+dotnet test RelationsLedger.sln --logger "trx" --results-directory "$results" --blame-hang-timeout 10m --blame-hang-dump-type none "$@"
 status=$?
 if [ -s "$LEDGER_TEST_TEARDOWN_LOG" ]; then
   echo "warning: the shared test host's teardown failed after every test had run (not counted as a test failure):"

@@ -26,15 +26,6 @@ public sealed class KestrelTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task the_web_apps_log_on_standard_output_has_no_empty_line()
-    {
-        using var http = _app.Client();
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready", Ct)).StatusCode);
-        // the command line writes an empty line before any verb runs, the web app too: it stood among the log's records
-        Assert.DoesNotContain("", _app.Output.Split('\n').SkipLast(1));
-    }
-
-    [Fact]
     public async Task head_answers_a_read_with_its_headers_and_no_body()
     {
         using var http = _app.Client();

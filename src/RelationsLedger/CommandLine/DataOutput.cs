@@ -30,7 +30,10 @@ public static class DataOutput
             _reserved = Console.OpenStandardOutput();
             Console.SetOut(Console.Error);
         }
-        else Console.SetOut(new WithoutTheEmptyLine(Console.Out));
+        // not the web app's: in a test host (WebApplicationFactory runs this in the tests' own process) the console is
+        // the test framework's, shared by every test, and stays as it is (two test runs hung while a writer of ours was
+        // wrapped around it)
+        else if (!invocation.IsRun) Console.SetOut(new WithoutTheEmptyLine(Console.Out));
         // JasperFx prints "Searching '<assembly>' for commands" for each assembly until a static latch flips, and only
         // applying its extensions flips it; the app registers none, so an empty application flips it and does nothing
         new JasperFx.CommandLine.CommandFactory().ApplyExtensions(new ServiceCollection());
@@ -57,8 +60,7 @@ public static class DataOutput
 
     /// <summary>Standard output without the empty line the command line writes once it has found its verbs, before
     /// any of them runs: the line breaks before the first text (a verb's output began with them), or else the first
-    /// write that is only a line break (the web app's log, as a container collects it, had it after the host's first
-    /// records). A verb's own text, and any later empty line, pass as written.</summary>
+    /// write that is only a line break. A verb's own text, and any later empty line, pass as written.</summary>
     private sealed class WithoutTheEmptyLine(TextWriter output) : TextWriter
     {
         private bool _started, _dropped;

@@ -9,17 +9,12 @@ public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly System.Text.StringBuilder _log = new();
-    private readonly System.Text.StringBuilder _output = new();
 
     private AppProcess(Process process, Uri address)
     {
         _process = process;
         Address = address;
-        process.OutputDataReceived += (_, e) =>
-        {
-            lock (_log) _log.AppendLine(e.Data);
-            if (e.Data is not null) lock (_output) _output.Append(e.Data).Append('\n');
-        };
+        process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -27,9 +22,6 @@ public sealed class AppProcess : IAsyncDisposable
 
     public Uri Address { get; }
     public string Log { get { lock (_log) return _log.ToString(); } }
-
-    /// <summary>Its standard output alone, line by line.</summary>
-    public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>The app's own build output, not the test folder (whose extra assemblies Wolverine would scan).</summary>
     public static string AppDll =>

@@ -23,18 +23,22 @@ public sealed class TestDatabase : IAsyncDisposable
             return db;
         }
         var failures = new List<string>();
-        try
-        {
-            db._container = new PostgreSqlBuilder("postgres:15-alpine").Build();
-            await db._container.StartAsync();
-            (db.ConnectionString, db.Origin) = (db._container.GetConnectionString(), "Testcontainers");
-            return db;
-        }
-        catch (Exception ex)
-        {
-            failures.Add($"Testcontainers: {ex.GetType().Name}: {ex.Message}");
-            db._container = null;
-        }
+        if (!DockerEndpointGiven()) failures.Add("Testcontainers: no Docker endpoint (DOCKER_HOST, a docker.sock)");
+        else
+            try
+            {
+                // bounded: a CI run that hangs here has no test to name (one whole run did, once, on a machine without Docker)
+                using var started = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+                db._container = new PostgreSqlBuilder("postgres:15-alpine").Build();
+                await db._container.StartAsync(started.Token);
+                (db.ConnectionString, db.Origin) = (db._container.GetConnectionString(), "Testcontainers");
+                return db;
+            }
+            catch (Exception ex)
+            {
+                failures.Add($"Testcontainers: {ex.GetType().Name}: {ex.Message}");
+                db._container = null;
+            }
         try
         {
             var root = Path.Combine(Path.GetTempPath(), $"relationsledger-tests-{Guid.NewGuid():N}");
@@ -49,6 +53,18 @@ public sealed class TestDatabase : IAsyncDisposable
         throw new InvalidOperationException(
             "No PostgreSQL for the tests. Set ConnectionStrings__Ledger, start Docker, or install the PostgreSQL server " +
             "binaries (apt-get install postgresql). Tried: " + string.Join(" | ", failures));
+    }
+
+    /// <summary>Whether a Docker engine could answer at all: DOCKER_HOST, Testcontainers' own settings, the Docker
+    /// client's configuration, or a socket where engines put it. Without any, Testcontainers is not asked.</summary>
+    private static bool DockerEndpointGiven()
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("DOCKER_HOST"))
+               || File.Exists(Path.Combine(home, ".testcontainers.properties"))
+               || File.Exists(Path.Combine(home, ".docker", "config.json")) // a Docker context may name a remote engine
+               || new[] { "/var/run/docker.sock", Path.Combine(home, ".docker", "run", "docker.sock"), $"/run/user/{Environment.GetEnvironmentVariable("UID") ?? "0"}/docker.sock" }
+                   .Any(File.Exists);
     }
 
     public async ValueTask DisposeAsync()
