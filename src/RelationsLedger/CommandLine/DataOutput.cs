@@ -33,7 +33,7 @@ public static class DataOutput
         // not the web app's: in a test host (WebApplicationFactory runs this in the tests' own process) the console is
         // the test framework's, shared by every test, and stays as it is (two test runs hung while a writer of ours was
         // wrapped around it)
-        else if (!invocation.IsRun) Console.SetOut(new WithoutTheEmptyLine(Console.Out));
+        else if (!invocation.IsRun) Console.SetOut(new FromFirstText(Console.Out));
         // JasperFx prints "Searching '<assembly>' for commands" for each assembly until a static latch flips, and only
         // applying its extensions flips it; the app registers none, so an empty application flips it and does nothing
         new JasperFx.CommandLine.CommandFactory().ApplyExtensions(new ServiceCollection());
@@ -58,37 +58,20 @@ public static class DataOutput
 
     private static IAnsiConsole? _errors;
 
-    /// <summary>Standard output without the empty line the command line writes once it has found its verbs, before
-    /// any of them runs: the line breaks before the first text (a verb's output began with them), or else the first
-    /// write that is only a line break. A verb's own text, and any later empty line, pass as written.</summary>
-    private sealed class WithoutTheEmptyLine(TextWriter output) : TextWriter
+    /// <summary>Standard output from its first text on: the command line writes an empty line once it has found its
+    /// verbs, before any of them runs.</summary>
+    private sealed class FromFirstText(TextWriter output) : TextWriter
     {
-        private bool _started, _dropped;
+        private bool _started;
 
         public override System.Text.Encoding Encoding => output.Encoding;
 
-        public override void Write(char value) => Write([value]);
+        public override void Write(char value) => Write([value], 0, 1);
 
-        public override void Write(char[] buffer, int index, int count) => Write(buffer.AsSpan(index, count));
-
-        public override void Write(string? value) => Write(value.AsSpan());
-
-        public override void Write(ReadOnlySpan<char> text)
+        public override void Write(char[] buffer, int index, int count)
         {
-            if (!_started)
-            {
-                // before the first text: every line break goes (help's usage begins with one of its own)
-                var trimmed = text.TrimStart("\r\n");
-                _dropped |= trimmed.Length < text.Length;
-                if (trimmed.IsEmpty) return;
-                _started = true;
-                text = trimmed;
-            }
-            else if (!_dropped && !text.IsEmpty && text.Trim("\r\n").IsEmpty)
-            {
-                _dropped = true;
-                return;
-            }
+            var text = buffer.AsSpan(index, count);
+            if (!_started) _started = !(text = text.TrimStart("\r\n")).IsEmpty;
             output.Write(text);
         }
 

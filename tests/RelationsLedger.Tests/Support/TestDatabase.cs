@@ -27,7 +27,7 @@ public sealed class TestDatabase : IAsyncDisposable
         else
             try
             {
-                // bounded: a CI run that hangs here has no test to name (one whole run did, once, on a machine without Docker)
+                // bounded: an engine that does not answer must not hold the run, which has no test to name yet
                 using var started = new CancellationTokenSource(TimeSpan.FromMinutes(3));
                 db._container = new PostgreSqlBuilder("postgres:15-alpine").Build();
                 await db._container.StartAsync(started.Token);

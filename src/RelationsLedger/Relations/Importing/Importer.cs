@@ -11,7 +11,8 @@ public sealed record ImportLine(int Number, ReadOnlyMemory<byte> Utf8, string? P
 {
     public const string NotUtf8 = "Not UTF-8 text: save the file as UTF-8.";
 
-    private static readonly System.Text.UTF8Encoding Strict = new(false, throwOnInvalidBytes: true);
+    /// <summary>UTF-8 that refuses what is not: bytes that are not UTF-8 when a file is read, a lone surrogate when text is encoded.</summary>
+    internal static readonly System.Text.UTF8Encoding Strict = new(false, throwOnInvalidBytes: true);
 
     /// <summary>A line read as text (a lone surrogate, which no UTF-8 holds, is the same problem as bytes that are not UTF-8).</summary>
     public ImportLine(int number, string text) : this(number, Encoded(text, out var problem), problem) { }
@@ -49,7 +50,7 @@ public static class Importer
 
     /// <summary>A file's text as UTF-8 that refuses bytes that are not (the API refuses them; a reader that replaced
     /// them with U+FFFD stored "Caf\uFFFD" for a Latin-1 "Café").</summary>
-    public static StreamReader Open(string path) => new(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
+    public static StreamReader Open(string path) => new(path, ImportLine.Strict, detectEncodingFromByteOrderMarks: true);
 
     /// <summary>The file's lines; a file that cannot be split into them ends with a problem: bytes that are not UTF-8
     /// (see <see cref="Open"/>) at the line after the last one read (the reader decodes ahead, so they may lie a little
