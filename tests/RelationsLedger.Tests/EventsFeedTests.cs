@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using RelationsLedger.Relations.Importing;
+using RelationsLedger.Relations.Replaying;
 using RelationsLedger.Tests.Support;
 
 namespace RelationsLedger.Tests;
@@ -155,6 +156,23 @@ public sealed class EventsFeedTests(LedgerApp app) : ApiTest(app)
         // would name another writer
         var odd = await GetJson("/api/events?recordedBy=%FF&Pair=US-PL&after=1");
         Assert.Equal($"/api/events?after={receipts[^1]["sequence"]}&recordedBy=%FF&Pair=US-PL", (string?)odd["next"]);
+        // the writer is written into the statement (ListRecorded.Command): quotes and backslashes in it are only a name
+        foreach (var name in new[] { "x' or ''='", @"x\' or true --", "newsroom'" })
+            Assert.Empty((await GetJson($"/api/events?recordedBy={Uri.EscapeDataString(name)}"))["events"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task a_writer_written_into_a_statement_reads_back_as_itself_whatever_the_servers_string_rules()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync(Ct);
+        string[] names = ["plain", "o'brien", "back\\slash", "\\'; select 1; --", "''", "\\", "ünïcode ✓", "tab\\t"];
+        foreach (var conforming in new[] { "on", "off" })
+        {
+            await new Npgsql.NpgsqlCommand($"set standard_conforming_strings = {conforming}", connection).ExecuteNonQueryAsync(Ct);
+            foreach (var name in names)
+                Assert.Equal(name, (string?)await new Npgsql.NpgsqlCommand($"select {ListRecorded.Literal(name)}", connection).ExecuteScalarAsync(Ct));
+        }
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Marten.Linq;
 using Npgsql;
+using RelationsLedger.Platform;
 using RelationsLedger.Relations;
 using RelationsLedger.Relations.Importing;
 using RelationsLedger.Relations.Projections;
@@ -19,7 +20,7 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
 {
     private const int Events = 100_000;
     private const string DaemonPage = "the async daemon's next page of events", RegisterFold = "a pair's sanctions facts (the register's fold)";
-    private const string Log = "GET /api/events: ", Filtered = "(filtered) ", ByType = Filtered + "the log by rare types, ";
+    private const string Log = "GET /api/events: ", Filtered = "(filtered) ", ByType = Filtered + "the log by rare types, ", ByWriter = Filtered + "the log by a rare writer, ";
 
     // one row per pair: 200 rows in two or three pages, which PostgreSQL rightly scans whole once it has counted them
     // (whether it has depends on when the last analyze ran): its key is checked with sequential scans disabled
@@ -79,12 +80,13 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
             ["newest sequence of a pair (cache checks)"] = Command("select seq_id from ledger.mt_events where stream_id = $1 order by version desc limit 1", pair),
             ["events by id (idempotency, GET /api/events/{id})"] = Command("select id from ledger.mt_events where id = any($1)", new[] { eventId }),
             [StreamVersion] = Command("select version from ledger.mt_streams where id = $1", pair),
-            // Marten's own query: with the statistics of an empty table it sorted every event after the page's start
+            // Marten's own query, its page size written out as Marten writes it: with the statistics of an empty table it
+            // sorted every event after the page's start
             [DaemonPage] = new NpgsqlCommand(
                 "select d.data, d.type, d.seq_id, d.stream_id, d.version, s.type as stream_type from ledger.mt_events as d inner join ledger.mt_streams as s on d.stream_id = s.id " +
-                "where d.seq_id > $1 and d.seq_id <= $2 and d.is_archived = false order by d.seq_id limit $3")
+                "where d.seq_id > $1 and d.seq_id <= $2 and d.is_archived = FALSE order by d.seq_id limit 2000")
             {
-                Parameters = { new NpgsqlParameter { Value = 1_000L }, new NpgsqlParameter { Value = (long)Events }, new NpgsqlParameter { Value = 2_000 } },
+                Parameters = { new NpgsqlParameter { Value = 1_000L }, new NpgsqlParameter { Value = (long)Events } },
             },
         };
         var rows = EventRows.Of(App.Store);
@@ -105,6 +107,11 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
             (ByType + "oldest first from a cursor", ListRecorded.Command(rows, false, 50_000, Events, null, [typeof(EventCorrected)], null, 101)),
             (ByType + "newest first", ListRecorded.Command(rows, true, null, Events, null, [typeof(EventRetracted)], null, 101)),
             (ByType + "two types, newest first below a cursor", ListRecorded.Command(rows, true, 50_000, Events, null, [typeof(EventCorrected), typeof(EventRetracted)], null, 101)),
+            // a reviewer's key among an import's hundred thousand: read from the writer's rows, never by walking the log
+            (ByWriter + "newest first", ListRecorded.Command(rows, true, null, Events, null, null, "reviewer", 101)),
+            (ByWriter + "oldest first from a cursor", ListRecorded.Command(rows, false, 50_000, Events, null, null, "reviewer", 101)),
+            // the import verb's rows are left out of that index: dense wherever it wrote, they are read along the log
+            (Filtered + "the log by the import verb's writer, newest first", ListRecorded.Command(rows, true, null, Events, null, null, Importer.Writer, 101)),
         })
             queries[Log + name] = command;
         // a connection of its own: the setting below must not go back to the pool
@@ -126,18 +133,54 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
             if (!generic) foreach (var p in parameters) explain.Parameters.Add(p);
             var plan = JsonNode.Parse((string)(await explain.ExecuteScalarAsync(Ct))!)!.ToJsonString();
             var label = generic ? name + " (generic plan)" : name;
-            Assert.False(plan.Contains("\"Seq Scan\""), $"{label}: {plan}");
+            // (Marten's page of the daemon may hash the streams' table whole: one row per pair)
+            Assert.False(SeqScans(JsonNode.Parse(plan)!).Any(table => table is "mt_events" or "mt_doc_timelineentry" || name != DaemonPage), $"{label}: {plan}");
             Assert.Contains("Index", plan);
             // no walk of the whole log: every plan starts from the pair, the id, the stream or the page's first sequence
-            Assert.True(new[] { "mt_doc_timelineentry_idx_pair", "pk_mt_events_stream_and_version", "idx_mt_events_event_id", "pkey_mt_streams_id", "pkey_mt_events_seq_id", "idx_mt_events_event_type_seq_id" }.Any(plan.Contains), $"{label}: {plan}");
+            Assert.True(new[] { "mt_doc_timelineentry_idx_pair", "pk_mt_events_stream_and_version", "idx_mt_events_event_id", "pkey_mt_streams_id", "pkey_mt_events_seq_id", "idx_mt_events_event_type_seq_id", LedgerStore.WriterIndex }.Any(plan.Contains), $"{label}: {plan}");
             if (name == RegisterFold) Assert.Contains("pk_mt_events_stream_and_version", plan);
             if (name.Contains(ByType)) Assert.True(plan.Contains("idx_mt_events_event_type_seq_id") && !plan.Contains("pkey_mt_events_seq_id"), $"{label}: {plan}");
+            if (name.Contains(ByWriter)) Assert.True(plan.Contains(LedgerStore.WriterIndex) && !plan.Contains("pkey_mt_events_seq_id"), $"{label}: {plan}");
             TestContext.Current.TestOutputHelper?.WriteLine($"{label}: {plan}");
             // a page of the log is read in the index's order, whatever follows it: a sort would take every later event
             // (filters that leave few rows may be read from the pair's index range and the few sorted)
-            if (name == DaemonPage || (name.StartsWith(Log) && !name.Contains(Filtered))) Assert.False(plan.Contains("\"Sort\""), $"{label}: {plan}");
+            // Marten's page, planned once for any values (as a prepared statement is after five runs), is the exception:
+            // PostgreSQL counts a range between two parameters as 0.5 % of the rows, fewer than the page's 2,000 below
+            // 400,000 events, and then sorts the whole range instead of stopping after a page (see the performance log)
+            if ((name == DaemonPage && !generic) || (name.StartsWith(Log) && !name.Contains(Filtered))) Assert.False(plan.Contains("\"Sort\""), $"{label}: {plan}");
         }
     }
+
+    [Fact]
+    public async Task the_writer_index_outlives_martens_migrations_of_its_event_table()
+    {
+        async Task<uint?> IndexOid()
+        {
+            await using var connection = new NpgsqlConnection(App.ConnectionString);
+            await connection.OpenAsync(Ct);
+            return (uint?)await new NpgsqlCommand($"select to_regclass('ledger.{LedgerStore.WriterIndex}')::oid", connection).ExecuteScalarAsync(Ct);
+        }
+        var created = await IndexOid();
+        Assert.NotNull(created);
+        // as each later start of the app does: Marten's migration of its event table had dropped an index of ours, and
+        // the next start built it again
+        for (var start = 0; start < 2; start++)
+        {
+            using var store = DocumentStore.For(o => LedgerStore.Configure(o, App.ConnectionString));
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            await store.Storage.Database.AssertDatabaseMatchesConfigurationAsync(Ct);
+            Assert.Equal(created, await IndexOid());
+        }
+    }
+
+    /// <summary>The tables a plan scans sequentially.</summary>
+    private static IEnumerable<string> SeqScans(JsonNode node) => node switch
+    {
+        JsonArray items => items.SelectMany(i => i is null ? [] : SeqScans(i)),
+        JsonObject o => ((string?)o["Node Type"] == "Seq Scan" ? [(string?)o["Relation Name"] ?? "?"] : Enumerable.Empty<string>())
+            .Concat(o.Where(p => p.Value is JsonObject or JsonArray).SelectMany(p => SeqScans(p.Value!))),
+        _ => [],
+    };
 
     /// <summary>Waits for the statistics of the event table to count at least <paramref name="rows"/> rows.</summary>
     private async Task AnalyzedAsync(long rows)

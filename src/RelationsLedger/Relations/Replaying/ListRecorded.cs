@@ -111,10 +111,16 @@ public static class ListRecorded
         // the types written out, not a parameter: prepared, a statement is planned once for any values after five runs,
         // and a plan for any types walks the log in sequence order (a type's own rows are the way to a rare one)
         if (types is not null) sql += $" and type in ({string.Join(", ", types.Select(t => $"'{rows.StoredName(t)}'"))})";
-        if (writer is not null) sql += $" and {EventRows.WriterColumn} = {Add(writer)}";
+        // written out too: a ledger has few writers, one of which wrote nearly everything, and a plan for any writer walks the
+        // log for a rare one instead of reading its rows from the writer's index (which leaves out the import verb's dense
+        // rows: a page of them walks the log, past what other writers recorded since)
+        if (writer is not null) sql += $" and {EventRows.WriterColumn} = {Literal(writer)}";
         command.CommandText = sql + $" order by {orderBy} {(newestFirst ? "desc" : "asc")} limit {Add(take)}";
         return command;
     }
+
+    /// <summary><paramref name="text"/> as an SQL string literal, whatever the server's <c>standard_conforming_strings</c>.</summary>
+    internal static string Literal(string text) => $"E'{text.Replace("\\", "\\\\").Replace("'", "''")}'";
 
     /// <summary>The events a <see cref="Command"/> selects, each with its sequence and as its export line.</summary>
     internal static async IAsyncEnumerable<(long Sequence, JsonObject Line)> LinesAsync(IQuerySession session, NpgsqlCommand command,
