@@ -133,8 +133,8 @@ public sealed class IndexTests(LedgerApp app) : ApiTest(app)
             if (!generic) foreach (var p in parameters) explain.Parameters.Add(p);
             var plan = JsonNode.Parse((string)(await explain.ExecuteScalarAsync(Ct))!)!.ToJsonString();
             var label = generic ? name + " (generic plan)" : name;
-            // (Marten's page of the daemon may hash the streams' table whole: one row per pair)
-            Assert.False(SeqScans(JsonNode.Parse(plan)!).Any(table => table is "mt_events" or "mt_doc_timelineentry" || name != DaemonPage), $"{label}: {plan}");
+            // (Marten's page of the daemon may hash the streams' table whole, one row per pair: that table alone)
+            Assert.False(SeqScans(JsonNode.Parse(plan)!).Any(table => name != DaemonPage || table != "mt_streams"), $"{label}: {plan}");
             Assert.Contains("Index", plan);
             // no walk of the whole log: every plan starts from the pair, the id, the stream or the page's first sequence
             Assert.True(new[] { "mt_doc_timelineentry_idx_pair", "pk_mt_events_stream_and_version", "idx_mt_events_event_id", "pkey_mt_streams_id", "pkey_mt_events_seq_id", "idx_mt_events_event_type_seq_id", LedgerStore.WriterIndex }.Any(plan.Contains), $"{label}: {plan}");
