@@ -42,6 +42,7 @@ app.MapLedgerTelemetry();
 if (!invocation.ConnectsAfterItsFlags) app.MapWolverineEndpoints(opts => opts.MapConcurrencyFailuresToConflict(_ => true));
 
 if (await UnreachableDatabase.StopsAsync(app.Services, invocation)) return 1;
+DataOutput.BeforeCommands(invocation);
 return invocation.ExitCode(await app.RunJasperFxCommands(args));
 
 public partial class Program;

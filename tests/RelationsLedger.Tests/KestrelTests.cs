@@ -26,6 +26,15 @@ public sealed class KestrelTests : IAsyncLifetime
     }
 
     [Fact]
+    public void the_web_apps_log_has_no_empty_line()
+    {
+        // the command line writes one once it has found its verbs, which sat among the start's log lines; the log is
+        // read to its last full line (the process runs on)
+        var lines = _app.Log.Split('\n')[..^1];
+        Assert.DoesNotContain(lines, line => line.TrimEnd('\r').Length == 0);
+    }
+
+    [Fact]
     public async Task head_answers_a_read_with_its_headers_and_no_body()
     {
         using var http = _app.Client();

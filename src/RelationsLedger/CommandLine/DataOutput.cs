@@ -58,6 +58,17 @@ public static class DataOutput
 
     private static IAnsiConsole? _errors;
 
+    /// <summary>The web app's console from its first text on: the command line's empty line after finding its verbs
+    /// would otherwise sit among the logs. Only its own console library's writes, after the host is built (a test host
+    /// never gets here), so the logs and the test framework's console are left as they are.</summary>
+    public static void BeforeCommands(Invocation invocation)
+    {
+        if (!invocation.IsRun) return;
+        // the console as it was detected (colours, a terminal's width), only its output wrapped
+        var profile = AnsiConsole.Profile;
+        (profile.Width, profile.Out) = (profile.Width, new AnsiConsoleOutput(new FromFirstText(Console.Out)));
+    }
+
     /// <summary>Standard output from its first text on: the command line writes an empty line once it has found its
     /// verbs, before any of them runs.</summary>
     private sealed class FromFirstText(TextWriter output) : TextWriter

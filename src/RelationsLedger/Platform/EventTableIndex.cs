@@ -15,7 +15,7 @@ public sealed class EventTableIndexes(Marten.StoreOptions options, params EventT
 /// the schema when missing, left alone when there. Its columns are fixed by its name: changing them means a new name.</summary>
 public sealed class EventTableIndex(string schema, string name, string columns, string? where = null) : ISchemaObject
 {
-    public DbObjectName Identifier { get; } = new(schema, name);
+    public DbObjectName Identifier { get; } = new Weasel.Postgresql.PostgresqlObjectName(schema, name, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General);
 
     public void WriteCreateStatement(Migrator migrator, TextWriter writer) =>
         writer.WriteLine($"create index if not exists {name} on {schema}.mt_events ({columns}){(where is null ? "" : $" where {where}")};");
