@@ -68,6 +68,30 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_body_near_the_limit_is_read_whole_with_its_length_or_without_it()
+    {
+        // ≈ 220 KB each: one with its length (read into one buffer of that size), one without (chunked, as a JSON
+        // content sends it: read in growing pieces)
+        JsonArray Batch(string tag) => [.. Enumerable.Range(0, 100).Select(JsonNode (i) => Samples.Event("StatementMade", "2024-01-01", summary: $"{tag} {i:000} {Letters(i, 1_900)}"))];
+        var sized = new ByteArrayContent(Encoding.UTF8.GetBytes(Batch("sized").ToJsonString())) { Headers = { ContentType = new("application/json") } };
+        var chunked = JsonContent.Create(Batch("chunked"));
+        Assert.InRange(sized.Headers.ContentLength!.Value, 200_000, 262_144);
+        foreach (var content in new HttpContent[] { sized, chunked })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/relations/US-BY/events/batch") { Content = content };
+            request.Headers.TransferEncodingChunked = content == chunked;
+            var response = await Http.SendAsync(request, Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Ct));
+        }
+        Assert.Equal(200, await App.EventCountAsync());
+        var timeline = JsonNode.Parse(await Http.GetStringAsync("/api/relations/US-BY/timeline?limit=1000", Ct))!;
+        var summaries = timeline["events"]!.AsArray().Select(e => (string)e!["summary"]!).Order(StringComparer.Ordinal);
+        Assert.Equal(Batch("chunked").Concat(Batch("sized")).Select(e => (string)e!["summary"]!).Order(StringComparer.Ordinal), summaries);
+    }
+
+    private static string Letters(int seed, int count) => new([.. Enumerable.Range(0, count).Select(j => (char)('a' + (seed * 7 + j * 13 + j / 26) % 26))]);
+
+    [Fact]
     public async Task a_database_that_stops_answering_is_a_clean_503_for_reads_that_stream_their_answer()
     {
         // a database of its own, closed to new connections once the host has started on it

@@ -1,10 +1,9 @@
-using System.Text.Json;
 using RelationsLedger.Platform;
 
 namespace RelationsLedger.Relations.Recording;
 
 /// <summary>What every write endpoint reads first: the pair from the route and the JSON body, within the limits.</summary>
-public sealed record WriteRequest(Pair Pair, JsonDocument Body, DateOnly Today) : IDisposable
+public sealed record WriteRequest(Pair Pair, JsonBody Body, DateOnly Today) : IDisposable
 {
     public static async Task<(WriteRequest? Write, IResult? Problem)> ReadAsync(string pair, HttpRequest request, TimeProvider clock, CancellationToken ct)
     {
