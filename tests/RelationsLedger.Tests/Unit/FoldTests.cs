@@ -71,6 +71,25 @@ public sealed class FoldTests
     }
 
     [Fact]
+    public void a_sanction_rows_key_is_its_issuer_target_and_program_without_case_or_surrounding_spaces()
+    {
+        // the keys are in every stored summary's JSON: their form may not change
+        var longName = "Ж" + new string('A', 300) + " ";
+        var history = new[]
+        {
+            At("2021-06-03", new SanctionsImposed("US", "OFAC", " БЕЛАВИА Airlines ", TargetKind.Entity, ["asset freeze"], " E.O. 14038 ")),
+            At("2021-06-04", new SanctionsImposed("US", "OFAC", "Grodno Azot", TargetKind.Entity, ["asset freeze"])),
+            At("2021-06-05", new SanctionsImposed("EU", "Council", longName, TargetKind.Person, ["travel ban"], "2021/1030")),
+            At("2025-09-11", new SanctionsEased("US", "белавиа airlines", ["Boeing parts"], "e.o. 14038")),
+            At("2025-09-12", new SanctionsLifted("EU", " " + longName.ToLowerInvariant())),
+        };
+        var state = RelationshipState.Fold(history, D("2025-09-30"));
+        Assert.Equal(
+            [("EU|" + longName.Trim().ToLowerInvariant() + "|2021/1030", SanctionStatus.Lifted), ("US|grodno azot|", SanctionStatus.Active), ("US|белавиа airlines|e.o. 14038", SanctionStatus.Eased)],
+            state.Sanctions.Select(s => (s.Key, s.Value.Status)).ToList());
+    }
+
+    [Fact]
     public void imposing_again_makes_an_eased_row_active_and_clears_its_eased_scope()
     {
         var history = new[]
