@@ -42,11 +42,11 @@ public static class LedgerResults
         JsonSerializer.Serialize(writer, value, info);
     }
 
-    /// <summary>A buffer writer over arrays rented from the shared pool (an answer of 250 KB would otherwise be a new
-    /// large-object-heap array per request).</summary>
-    private sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
+    /// <summary>A buffer writer over arrays rented from the shared pool, <paramref name="initialSize"/> bytes to begin
+    /// with (an answer of 250 KB would otherwise be a new large-object-heap array per request).</summary>
+    internal sealed class PooledBuffer(int initialSize = 64 * 1024) : IBufferWriter<byte>, IDisposable
     {
-        private byte[] _array = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        private byte[] _array = ArrayPool<byte>.Shared.Rent(initialSize);
         private int _written;
 
         public ReadOnlyMemory<byte> Written => _array.AsMemory(0, _written);
@@ -95,27 +95,22 @@ public static class LedgerResults
     }
 
     /// <summary>Reads a JSON body: 415 for another content type, 413 past the size limit, 400 for malformed JSON.</summary>
-    public static async Task<(JsonBody? Body, IResult? Problem)> ReadJson(HttpRequest request, CancellationToken ct)
+    public static async Task<(RequestJson? Body, IResult? Problem)> ReadJson(HttpRequest request, CancellationToken ct)
     {
         if (!IsJson(request.ContentType))
             return (null, Problem(415, "Unsupported media type.", "Send the event as application/json (or a +json type), in UTF-8: no other charset."));
         if (request.ContentLength > LedgerHttp.MaxBodyBytes) return (null, TooLarge());
         // a body of the length it declares (one more byte for the read that finds its end), else grown as it comes
-        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } length ? (int)length + 1 : 16_384);
-        var filled = 0;
+        var buffer = new PooledBuffer(request.ContentLength is { } length ? (int)length + 1 : 16_384);
         try
         {
             int read;
-            while ((read = await request.Body.ReadAsync(buffer.AsMemory(filled), ct)) > 0)
+            while ((read = await request.Body.ReadAsync(buffer.GetMemory(), ct)) > 0)
             {
-                if ((filled += read) > LedgerHttp.MaxBodyBytes) return (null, TooLarge());
-                if (filled < buffer.Length) continue;
-                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                buffer.AsSpan(0, filled).CopyTo(larger);
-                (buffer, larger) = (larger, buffer);
-                ArrayPool<byte>.Shared.Return(larger);
+                buffer.Advance(read);
+                if (buffer.Written.Length > LedgerHttp.MaxBodyBytes) return (null, TooLarge());
             }
-            var body = new JsonBody(JsonDocument.Parse(buffer.AsMemory(0, filled), Relations.LedgerJson.Submitted), buffer);
+            var body = new RequestJson(JsonDocument.Parse(buffer.Written, Relations.LedgerJson.Submitted), buffer);
             buffer = null;
             return (body, null);
         }
@@ -127,7 +122,7 @@ public static class LedgerResults
         }
         finally
         {
-            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            buffer?.Dispose();
         }
     }
 
@@ -135,20 +130,23 @@ public static class LedgerResults
         Problem(413, "Payload too large.", $"Request bodies are limited to {LedgerHttp.MaxBodyBytes} bytes.");
 
     public static string Truncate(string text) => text.Length > 40 ? text[..40] + "…" : text;
-}
 
-/// <summary>A request's JSON, parsed where it was read: a pooled buffer, which goes back to the pool with the document
-/// (an append's body was read through a fresh 16 KB chunk, a growing copy and a copy of that: 19 KB of each request's
-/// 50, a third of the app's allocations under the appends' load).</summary>
-public sealed class JsonBody(JsonDocument document, byte[] buffer) : IDisposable
-{
-    private byte[]? _buffer = buffer;
-
-    public JsonElement RootElement => document.RootElement;
-
-    public void Dispose()
+    /// <summary>A request's JSON, parsed where it was read: a pooled buffer, which goes back to the pool with the
+    /// document (an append's body was read through a fresh 16 KB chunk, a growing copy and a copy of that: 19 KB of
+    /// each request's 50, a third of the app's allocations under the appends' load).</summary>
+    public sealed class RequestJson : IDisposable
     {
-        document.Dispose();
-        if (Interlocked.Exchange(ref _buffer, null) is { } returned) ArrayPool<byte>.Shared.Return(returned);
+        private readonly JsonDocument _document;
+        private PooledBuffer? _buffer;
+
+        internal RequestJson(JsonDocument document, PooledBuffer buffer) => (_document, _buffer) = (document, buffer);
+
+        public JsonElement RootElement => _document.RootElement;
+
+        public void Dispose()
+        {
+            _document.Dispose();
+            Interlocked.Exchange(ref _buffer, null)?.Dispose();
+        }
     }
 }

@@ -3,7 +3,7 @@ using RelationsLedger.Platform;
 namespace RelationsLedger.Relations.Recording;
 
 /// <summary>What every write endpoint reads first: the pair from the route and the JSON body, within the limits.</summary>
-public sealed record WriteRequest(Pair Pair, JsonBody Body, DateOnly Today) : IDisposable
+public sealed record WriteRequest(Pair Pair, LedgerResults.RequestJson Body, DateOnly Today) : IDisposable
 {
     public static async Task<(WriteRequest? Write, IResult? Problem)> ReadAsync(string pair, HttpRequest request, TimeProvider clock, CancellationToken ct)
     {
