@@ -64,9 +64,11 @@ public static class DataOutput
     public static void BeforeCommands(Invocation invocation)
     {
         if (!invocation.IsRun) return;
-        // the console as it was detected (colours, a terminal's width), only its output wrapped
+        // the console as it was detected (colours, a terminal's width), only its output wrapped: the width is read off
+        // the output unless set, and a wrapped writer is no terminal's, so it is set to the detected one first
         var profile = AnsiConsole.Profile;
-        (profile.Width, profile.Out) = (profile.Width, new AnsiConsoleOutput(new FromFirstText(Console.Out)));
+        profile.Width = profile.Width;
+        profile.Out = new AnsiConsoleOutput(new FromFirstText(Console.Out));
     }
 
     /// <summary>Standard output from its first text on: the command line writes an empty line once it has found its
