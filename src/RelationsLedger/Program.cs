@@ -24,6 +24,7 @@ builder.Services.AddLedgerTelemetry(builder.Configuration);
 builder.Services.AddIdleTrim();
 builder.Services.AddSingleton<Seeds>().AddHostedService<SeedOnStart>();
 builder.Services.UsePreGeneratedCode();
+if (invocation.IsRun) builder.Services.AddSingleton<IHostLifetime, WebAppLifetime>();
 builder.Host.UseWolverine(opts => opts.UseLedgerCluster());
 
 var app = builder.Build();

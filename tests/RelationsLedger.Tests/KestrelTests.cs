@@ -15,7 +15,7 @@ public sealed class KestrelTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _database = await LocalPostgres.StartAsync(Path.Combine(Path.GetTempPath(), $"relationsledger-kestrel-{Guid.NewGuid():N}"), throwaway: true);
+        _database = await ScratchCluster.StartAsync("kestrel");
         _app = await AppProcess.StartAsync(_database.ConnectionString, AppProcess.FreePort(), Ct);
     }
 

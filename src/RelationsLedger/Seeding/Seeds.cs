@@ -8,7 +8,7 @@ namespace RelationsLedger.Seeding;
 public sealed class Seeds(Appending appending, IConfiguration configuration, TimeProvider clock, ILogger<Seeds> logger)
 {
     // the session advisory lock the nodes seed under (any number no other part of the ledger, Marten or Wolverine takes)
-    private const long Lock = 0x5EED_5EED;
+    public const long Lock = 0x5EED_5EED;
 
     public string Directory => configuration["Ledger:SeedsDirectory"] ?? Path.Combine(AppContext.BaseDirectory, "seeds");
 

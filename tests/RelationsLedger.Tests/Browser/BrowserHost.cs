@@ -29,7 +29,7 @@ public sealed class BrowserHost : IAsyncLifetime
         if (!File.Exists(Chromium))
             throw new InvalidOperationException($"No browser at {Chromium}: install Debian's chromium package (apt-get install chromium); .ci/run does.");
         var ct = TestContext.Current.CancellationToken;
-        _database = await LocalPostgres.StartAsync(Path.Combine(Path.GetTempPath(), $"relationsledger-browser-{Guid.NewGuid():N}"), throwaway: true);
+        _database = await ScratchCluster.StartAsync("browser");
         App = await AppProcess.StartAsync(_database.ConnectionString, AppProcess.FreePort(), ct, seed: true);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

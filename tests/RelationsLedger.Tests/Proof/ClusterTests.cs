@@ -15,7 +15,7 @@ public sealed class ClusterTests : IAsyncLifetime
     private LocalPostgres _database = null!;
 
     public async ValueTask InitializeAsync() =>
-        _database = await LocalPostgres.StartAsync(Path.Combine(Path.GetTempPath(), $"relationsledger-cluster-{Guid.NewGuid():N}"), throwaway: true);
+        _database = await ScratchCluster.StartAsync("cluster");
 
     public async ValueTask DisposeAsync() => await _database.DisposeAsync();
 

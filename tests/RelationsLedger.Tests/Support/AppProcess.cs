@@ -58,16 +58,7 @@ public sealed class AppProcess : IAsyncDisposable
 
     public static async Task<AppProcess> StartAsync(string connectionString, int port, CancellationToken ct, bool seed = false)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        // no arguments, the address in the environment: as the image and `dotnet run` start the web app
-        start.ArgumentList.Add(AppDll);
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ConnectionStrings__Ledger"] = connectionString;
-        start.Environment["Ledger__SeedOnStart"] = seed ? "true" : "false";
-        start.Environment["Ledger__ApiKey"] = LedgerApp.ApiKey;
-        start.Environment["Ledger__RateLimit__PermitsPerMinute"] = "1000000";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        var app = new AppProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+        var app = Launch(connectionString, port, seed);
         using var http = new HttpClient { BaseAddress = app.Address, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -82,6 +73,40 @@ public sealed class AppProcess : IAsyncDisposable
             await Task.Delay(100, ct);
         }
         throw new TimeoutException($"The app did not become ready: {app.Log}");
+    }
+
+    /// <summary>The web app started, not waited for; its log at warnings and above, and <paramref name="logging"/>'s
+    /// categories at theirs.</summary>
+    public static AppProcess Launch(string connectionString, int port, bool seed = false, IReadOnlyDictionary<string, string>? logging = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // no arguments, the address in the environment: as the image and `dotnet run` start the web app
+        start.ArgumentList.Add(AppDll);
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ConnectionStrings__Ledger"] = connectionString;
+        start.Environment["Ledger__SeedOnStart"] = seed ? "true" : "false";
+        start.Environment["Ledger__ApiKey"] = LedgerApp.ApiKey;
+        start.Environment["Ledger__RateLimit__PermitsPerMinute"] = "1000000";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (category, level) in logging ?? new Dictionary<string, string>()) start.Environment[$"Logging__LogLevel__{category}"] = level;
+        return new AppProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    /// <summary>SIGTERM, as <c>docker stop</c> and a service manager send it (Ctrl+C's SIGINT is handled alike).</summary>
+    public void Terminate()
+    {
+        if (kill(_process.Id, 15) != 0) throw new InvalidOperationException($"kill failed: {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>The process's exit code once it has exited, or null if it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<int?> ExitAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        try { await _process.WaitForExitAsync(ct).WaitAsync(timeout, ct); }
+        catch (TimeoutException) { return null; }
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL: no shutdown, no flushing, like a crash.</summary>

@@ -1,0 +1,91 @@
+using Npgsql;
+using RelationsLedger.Platform;
+using RelationsLedger.Seeding;
+using RelationsLedger.Tests.Support;
+
+namespace RelationsLedger.Tests;
+
+/// <summary>Ctrl+C or SIGTERM while the web app starts (<see cref="CommandLine.WebAppLifetime"/>): the start is held
+/// mid-way by the seeds' lock, taken here, so the signal lands inside it every time.</summary>
+public sealed class StopWhileStartingTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private LocalPostgres _database = null!;
+    private NpgsqlConnection _seedLock = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await ScratchCluster.StartAsync("stop");
+        _seedLock = new NpgsqlConnection(_database.ConnectionString);
+        await _seedLock.OpenAsync(Ct);
+        await Execute(_seedLock, $"select pg_advisory_lock({Seeds.Lock})");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _seedLock.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task a_stop_asked_for_while_the_app_starts_waits_for_the_start_and_ends_cleanly()
+    {
+        await using var app = AppProcess.Launch(_database.ConnectionString, AppProcess.FreePort(), seed: true,
+            logging: new Dictionary<string, string> { ["Microsoft.Hosting.Lifetime"] = "Information" });
+        await SeedingWaitsAsync(app);
+
+        app.Terminate();
+        Assert.Null(await app.ExitAsync(TimeSpan.FromSeconds(2), Ct));
+        Assert.Contains("Stopping once the app has started (SIGTERM again to stop at once)", app.Log);
+
+        await Execute(_seedLock, $"select pg_advisory_unlock({Seeds.Lock})");
+        Assert.Equal(0, await app.ExitAsync(TimeSpan.FromSeconds(60), Ct));
+        // the start ran to its end — the seeds are in — and nothing failed on the way out
+        Assert.True(await EventsAsync() > 50, app.Log);
+        Assert.Contains("Application started.", app.Log);
+        Assert.DoesNotContain("fail:", app.Log);
+        Assert.DoesNotContain("Exception", app.Log);
+    }
+
+    [Fact]
+    public async Task a_second_stop_while_the_app_starts_stops_it_at_once()
+    {
+        await using var app = AppProcess.Launch(_database.ConnectionString, AppProcess.FreePort(), seed: true);
+        await SeedingWaitsAsync(app);
+
+        app.Terminate();
+        Assert.Null(await app.ExitAsync(TimeSpan.FromSeconds(1), Ct));
+        app.Terminate();
+        // the seeds' lock is still held here: the start did not end, it was stopped
+        Assert.NotNull(await app.ExitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.Equal(0, await EventsAsync());
+    }
+
+    /// <summary>Until the app's start waits for the seeds' lock this test holds.</summary>
+    private async Task SeedingWaitsAsync(AppProcess app)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var waiting = new NpgsqlCommand($"select count(*) from pg_locks where locktype = 'advisory' and not granted", connection);
+        while ((long)(await waiting.ExecuteScalarAsync(Ct))! == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the app's start never reached the seeds: {app.Log}");
+            Assert.Null(await app.ExitAsync(TimeSpan.FromMilliseconds(100), Ct));
+        }
+    }
+
+    private async Task<long> EventsAsync()
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var count = new NpgsqlCommand("select count(*) from ledger.mt_events where type <> 'tombstone'", connection);
+        return (long)(await count.ExecuteScalarAsync(Ct))!;
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(Ct);
+    }
+}
