@@ -162,12 +162,6 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
     [Fact]
     public async Task the_writer_leaves_out_the_streams_key_check_only_where_the_role_may_or_unless_told_and_every_event_keeps_its_stream()
     {
-        async Task<long> Scalar(string connectionString, string sql)
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-            await connection.OpenAsync(Ct);
-            return (long)(await new Npgsql.NpgsqlCommand(sql, connection).ExecuteScalarAsync(Ct))!;
-        }
         const string orphans = "select count(*) from ledger.mt_events e where not exists (select 1 from ledger.mt_streams s where s.id = e.stream_id)";
         async Task Write(HttpClient client)
         {
@@ -198,7 +192,7 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
         await Write(Http);
         Assert.Equal(may, App.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck);
         Assert.Equal(may ? ("replica", false) : ("origin", true), await Sessions(App.Services));
-        Assert.Equal(0, await Scalar(App.ConnectionString, orphans));
+        Assert.Equal(0, await Sql.CountAsync(App.ConnectionString, orphans, Ct));
 
         // told not to, or given a connection string that sets the parameter itself, the writer checks the key on the same database
         var setsItself = new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { Options = "-c session_replication_role=origin" }.ConnectionString;
@@ -228,7 +222,7 @@ public sealed class ReplicaAndConfigurationTests(LedgerApp app) : ApiTest(app)
                 Assert.False(host.Services.GetRequiredService<RelationsLedger.Relations.Recording.WriterConnections>().SkipsKeyCheck);
                 Assert.Equal(("origin", true), await Sessions(host.Services));
             }
-            Assert.Equal((0, 151), (await Scalar(plain, orphans), await Scalar(plain, "select count(*) from ledger.mt_events where type <> 'tombstone'")));
+            Assert.Equal((0, 151), (await Sql.CountAsync(plain, orphans, Ct), await Sql.CountAsync(plain, "select count(*) from ledger.mt_events where type <> 'tombstone'", Ct)));
         }
         finally
         {

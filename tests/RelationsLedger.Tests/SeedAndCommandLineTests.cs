@@ -98,31 +98,19 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         await using var daemon = new Npgsql.NpgsqlConnection(App.ConnectionString);
         await daemon.OpenAsync(Ct);
         await using var batch = await daemon.BeginTransactionAsync(Ct);
-        await Execute(daemon, "update ledger.mt_event_progression set last_updated = now() where name = 'RelationshipSummaryProjection:All'");
+        await Support.Sql.ExecuteAsync(daemon, "update ledger.mt_event_progression set last_updated = now() where name = 'RelationshipSummaryProjection:All'", Ct);
 
         var rebuild = App.RebuildAsync(Ct);
-        while (!rebuild.IsCompleted && await Scalar("select count(*) from pg_locks where not granted") == 0) await Task.Delay(20, Ct);
+        while (!rebuild.IsCompleted && await Support.Sql.CountAsync(App.ConnectionString, "select count(*) from pg_locks where not granted", Ct) == 0) await Task.Delay(20, Ct);
         // the rebuild waits for the batch's progress row before it touches the summaries (it truncated them first, and
         // the batch's write to them closed a cycle: 40P01 for one of the two)
-        await Execute(daemon, "update ledger.mt_doc_relationshipsummary set mt_last_modified = now() where id = 'BY-US'");
+        await Support.Sql.ExecuteAsync(daemon, "update ledger.mt_doc_relationshipsummary set mt_last_modified = now() where id = 'BY-US'", Ct);
         await batch.CommitAsync(Ct);
 
         var result = await rebuild.WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.Equal((await App.EventCountAsync(), 1), (result.Events, result.Pairs));
-        Assert.Equal(1, await Scalar("select count(*) from ledger.mt_doc_relationshipsummary"));
+        Assert.Equal(1, await Support.Sql.CountAsync(App.ConnectionString, "select count(*) from ledger.mt_doc_relationshipsummary", Ct));
 
-        async Task Execute(Npgsql.NpgsqlConnection connection, string sql)
-        {
-            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-            await command.ExecuteNonQueryAsync(Ct);
-        }
-        async Task<long> Scalar(string sql)
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(App.ConnectionString);
-            await connection.OpenAsync(Ct);
-            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-            return Convert.ToInt64(await command.ExecuteScalarAsync(Ct));
-        }
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class StopWhileStartingTests : IAsyncLifetime
         _database = await ScratchCluster.StartAsync("stop");
         _seedLock = new NpgsqlConnection(_database.ConnectionString);
         await _seedLock.OpenAsync(Ct);
-        await Execute(_seedLock, $"select pg_advisory_lock({Seeds.Lock})");
+        await Sql.ExecuteAsync(_seedLock, $"select pg_advisory_lock({Seeds.Lock})", Ct);
     }
 
     public async ValueTask DisposeAsync()
@@ -38,7 +38,7 @@ public sealed class StopWhileStartingTests : IAsyncLifetime
         Assert.Null(await app.ExitAsync(TimeSpan.FromSeconds(2), Ct));
         Assert.Contains("Stopping once the app has started (SIGTERM again to stop at once)", app.Log);
 
-        await Execute(_seedLock, $"select pg_advisory_unlock({Seeds.Lock})");
+        await Sql.ExecuteAsync(_seedLock, $"select pg_advisory_unlock({Seeds.Lock})", Ct);
         Assert.Equal(0, await app.ExitAsync(TimeSpan.FromSeconds(60), Ct));
         // the start ran to its end — the seeds are in — and nothing failed on the way out
         Assert.True(await EventsAsync() > 50, app.Log);
@@ -65,27 +65,13 @@ public sealed class StopWhileStartingTests : IAsyncLifetime
     private async Task SeedingWaitsAsync(AppProcess app)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
-        await connection.OpenAsync(Ct);
-        await using var waiting = new NpgsqlCommand($"select count(*) from pg_locks where locktype = 'advisory' and not granted", connection);
-        while ((long)(await waiting.ExecuteScalarAsync(Ct))! == 0)
+        while (await Sql.CountAsync(_database.ConnectionString, "select count(*) from pg_locks where locktype = 'advisory' and not granted", Ct) == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, $"the app's start never reached the seeds: {app.Log}");
             Assert.Null(await app.ExitAsync(TimeSpan.FromMilliseconds(100), Ct));
         }
     }
 
-    private async Task<long> EventsAsync()
-    {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
-        await connection.OpenAsync(Ct);
-        await using var count = new NpgsqlCommand("select count(*) from ledger.mt_events where type <> 'tombstone'", connection);
-        return (long)(await count.ExecuteScalarAsync(Ct))!;
-    }
-
-    private static async Task Execute(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Ct);
-    }
+    private Task<long> EventsAsync() =>
+        Sql.CountAsync(_database.ConnectionString, "select count(*) from ledger.mt_events where type <> 'tombstone'", Ct);
 }
