@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using Npgsql;
 using RelationsLedger.Platform;
+using RelationsLedger.Seeding;
+using RelationsLedger.Tests.Support;
 
 namespace RelationsLedger.Tests;
 
@@ -66,6 +68,63 @@ public sealed class EmbeddedPostgresTests
             Assert.True(Answers(app.Port), "the verb stopped the cluster of the app running beside it");
             await app.StopAsync();
             Assert.False(Answers(app.Port));
+        });
+    }
+
+    [Fact]
+    public async Task a_verb_stopped_by_a_signal_exits_as_the_signal_would_and_the_embedded_cluster_it_started_stops()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await InScratchRoot(async root =>
+        {
+            // a cluster whose starter is gone, which the verb takes as its own as if it had started it; the seeds'
+            // lock, held here, keeps the verb waiting until the signal
+            var cluster = await LocalPostgres.StartAsync(root, database: "ledger");
+            try
+            {
+                File.Delete(Path.Combine(root, "owner"));
+                await using (var seedLock = new NpgsqlConnection(cluster.ConnectionString))
+                {
+                    await seedLock.OpenAsync(ct);
+                    await Sql.ExecuteAsync(seedLock, $"select pg_advisory_lock({Seeds.Lock})", ct);
+                    await using var verb = AppProcess.LaunchVerb(new Dictionary<string, string?> { ["Ledger__DataDirectory"] = root, ["ConnectionStrings__Ledger"] = null }, "seed");
+                    await verb.RunsUntilAsync(() => Sql.AdvisoryLockAwaitedAsync(cluster.ConnectionString, ct), "the verb never reached the seeds", ct);
+
+                    verb.Terminate();
+                    // 128 + SIGTERM's 15, as the signal itself ends a process, with nothing printed on the way out
+                    Assert.Equal(143, await verb.ExitAsync(TimeSpan.FromSeconds(30), ct));
+                    Assert.DoesNotContain("Exception", verb.Log);
+                    Assert.DoesNotContain("Cannot connect", verb.Log);
+                }
+                // told to stop as the verb ended, the cluster stops by itself (it ran on, before)
+                for (var waited = 0; Answers(cluster.Port) && waited < 100; waited++) await Task.Delay(100, ct);
+                Assert.False(Answers(cluster.Port), "the embedded PostgreSQL still runs");
+                Assert.False(File.Exists(Path.Combine(root, "pgdata", "postmaster.pid")), "the embedded PostgreSQL still runs");
+            }
+            finally { await cluster.StopAsync(); }
+        });
+    }
+
+    [Fact]
+    public async Task a_stop_while_the_web_app_starts_its_embedded_cluster_lets_the_start_end_then_stops_the_app_and_the_cluster()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await InScratchRoot(async root =>
+        {
+            await using var app = AppProcess.LaunchVerb(new Dictionary<string, string?>
+            {
+                ["Ledger__DataDirectory"] = root, ["ConnectionStrings__Ledger"] = null, ["Ledger__SeedOnStart"] = "false",
+                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{AppProcess.FreePort()}",
+            });
+            // the signal lands while initdb makes the cluster: before the host, and its lifetime, are there to take it
+            await app.RunsUntilAsync(() => Task.FromResult(app.Log.Contains("starting the embedded PostgreSQL")), "the app never started its cluster", ct);
+
+            app.Terminate();
+            Assert.Equal(0, await app.ExitAsync(TimeSpan.FromSeconds(60), ct));
+            Assert.Contains("Stopping once the app has started (SIGTERM again to stop at once)", app.Log);
+            Assert.Contains("Application started.", app.Log);
+            Assert.DoesNotContain("Exception", app.Log);
+            Assert.False(File.Exists(Path.Combine(root, "pgdata", "postmaster.pid")), "the embedded PostgreSQL still runs");
         });
     }
 

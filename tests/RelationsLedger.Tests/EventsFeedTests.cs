@@ -56,7 +56,7 @@ public sealed class EventsFeedTests(LedgerApp app) : ApiTest(app)
     {
         var receipts = await RecordSome();
         var export = new StringWriter();
-        await using (var session = App.Store.QuerySession()) await ExportCommand.ExportAsync(session, null, export);
+        await using (var session = App.Store.QuerySession()) await ExportCommand.ExportAsync(session, null, export, Ct);
         var lines = export.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
         Assert.Equal(receipts.Count, lines.Count);
 

@@ -180,7 +180,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
         var before = await States();
         var writer = new StringWriter();
         await using (var session = App.Store.QuerySession())
-            Assert.True(await ExportCommand.ExportAsync(session, null, writer) > 50);
+            Assert.True(await ExportCommand.ExportAsync(session, null, writer, Ct) > 50);
         // pairs import side by side, so the same ids in the same order within each pair
         static List<string> IdsByPair(StringWriter export) => export.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!)
             .GroupBy(e => (string)e["pair"]!).OrderBy(g => g.Key).SelectMany(g => g.Select(e => $"{g.Key} {(string)e["eventId"]!}")).ToList();
@@ -194,7 +194,7 @@ public sealed class SeedAndCommandLineTests(LedgerApp app) : ApiTest(app)
             foreach (var section in new[] { "pair", "asOf", "embassies", "ambassadors", "sanctions", "prisonersReleased", "lastContact", "eventCount", "lastEventOn" })
                 Assert.True(JsonNode.DeepEquals(b[section], a[section]), $"{b["pair"]} {b["asOf"]} {section}");
         var again = new StringWriter();
-        await using (var session = App.Store.QuerySession()) await ExportCommand.ExportAsync(session, null, again);
+        await using (var session = App.Store.QuerySession()) await ExportCommand.ExportAsync(session, null, again, Ct);
         Assert.Equal(ids, IdsByPair(again));
     }
 

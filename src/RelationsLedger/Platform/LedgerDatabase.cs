@@ -27,6 +27,9 @@ public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerD
         if (invocation?.Offline == true) return Unused;
         var root = configuration["Ledger:DataDirectory"] ?? LocalPostgres.DefaultRoot();
         logger.LogInformation("No ConnectionStrings:Ledger configured: starting the embedded PostgreSQL in {Directory}", root);
+        // a stop signal ends the process without ProcessExit unless handled: the cluster must not outlive it
+        StopSignals.Install(holdUntilAttached: invocation?.IsRun == true);
+        StopSignals.OnExit(StopAtOnce);
         _embedded = LocalPostgres.StartAsync(root, binDirectory: configuration["Ledger:PostgresBinaries"]).GetAwaiter().GetResult();
         // verbs that build the app but never run it (help, codegen, Marten's and Wolverine's own) get no StopAsync:
         // the cluster that building the store started must not outlive the process
@@ -55,4 +58,11 @@ public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerD
     }
 
     private void StopOnExit(object? sender, EventArgs e) => StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>A signal ends the process: the server is told to stop and stops once the process has gone, so nothing
+    /// the process still runs meets it stopping. A start under way ends first: the server it leaves would run on.</summary>
+    private void StopAtOnce()
+    {
+        lock (_gate) _embedded?.StopAfterExit();
+    }
 }

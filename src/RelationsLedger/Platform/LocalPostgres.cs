@@ -142,6 +142,15 @@ public sealed class LocalPostgres : IAsyncDisposable
         await RunAsync("pg_ctl", $"-D \"{DataDirectory}\" -m fast -w -t 60 stop");
     }
 
+    /// <summary>Asks the server for PostgreSQL's fast shutdown (SIGINT to the postmaster), unless it is
+    /// <see cref="Borrowed"/>, and returns at once: it rolls back what is open and stops in the background.</summary>
+    public void StopAfterExit()
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        if (_borrowed || !File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid)) return;
+        kill(pid, 2);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
@@ -254,4 +263,7 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     [System.Runtime.InteropServices.DllImport("libc")]
     private static extern uint geteuid();
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int kill(int pid, int signal);
 }

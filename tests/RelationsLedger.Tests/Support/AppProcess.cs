@@ -8,19 +8,20 @@ namespace RelationsLedger.Tests.Support;
 public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly Uri? _address;
     private readonly System.Text.StringBuilder _log = new();
 
-    private AppProcess(Process process, Uri address)
+    private AppProcess(Process process, Uri? address)
     {
         _process = process;
-        Address = address;
+        _address = address;
         process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
 
-    public Uri Address { get; }
+    public Uri Address => _address ?? throw new InvalidOperationException("A verb serves no address");
     public string Log { get { lock (_log) return _log.ToString(); } }
 
     /// <summary>The app's own build output, not the test folder (whose extra assemblies Wolverine would scan).</summary>
@@ -32,16 +33,26 @@ public sealed class AppProcess : IAsyncDisposable
     public static async Task<(int Exit, string Output, string Error)> RunAsync(
         IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment, CancellationToken ct, string? workingDirectory = null)
     {
+        using var process = Process.Start(Dotnet(arguments, environment, workingDirectory))!;
+        var output = process.StandardOutput.ReadToEndAsync(ct);
+        var error = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>The app's verb <paramref name="args"/> started, not waited for, with <paramref name="environment"/> set
+    /// (a null value removes the variable).</summary>
+    public static AppProcess LaunchVerb(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        new(Process.Start(Dotnet([AppDll, .. args], environment))!, null);
+
+    private static ProcessStartInfo Dotnet(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment, string? workingDirectory = null)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? "" };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (name, value) in environment)
             if (value is null) start.Environment.Remove(name);
             else start.Environment[name] = value;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(ct);
-        var error = process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        return (process.ExitCode, await output, await error);
+        return start;
     }
 
     /// <summary>The app's verb <paramref name="args"/> run on the database at <paramref name="connectionString"/>,
@@ -107,6 +118,18 @@ public sealed class AppProcess : IAsyncDisposable
         try { await _process.WaitForExitAsync(ct).WaitAsync(timeout, ct); }
         catch (TimeoutException) { return null; }
         return _process.ExitCode;
+    }
+
+    /// <summary>Until <paramref name="reached"/>, the process running meanwhile (it fails the test if it exits, or if a
+    /// minute passes: <paramref name="what"/> and the log say why).</summary>
+    public async Task RunsUntilAsync(Func<Task<bool>> reached, string what, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await reached())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{what}: {Log}");
+            Assert.Null(await ExitAsync(TimeSpan.FromMilliseconds(20), ct));
+        }
     }
 
     /// <summary>SIGKILL: no shutdown, no flushing, like a crash.</summary>

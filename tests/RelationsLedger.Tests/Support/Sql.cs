@@ -19,4 +19,8 @@ public static class Sql
         await using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
     }
+
+    /// <summary>Whether some session waits for an advisory lock (the seeds' lock a test holds).</summary>
+    public static async Task<bool> AdvisoryLockAwaitedAsync(string connectionString, CancellationToken ct) =>
+        await CountAsync(connectionString, "select count(*) from pg_locks where locktype = 'advisory' and not granted", ct) > 0;
 }

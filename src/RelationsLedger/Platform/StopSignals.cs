@@ -1,0 +1,95 @@
+using System.Runtime.InteropServices;
+
+namespace RelationsLedger.Platform;
+
+/// <summary>The process's stop signals: SIGINT (Ctrl+C), SIGTERM (<c>docker stop</c>, a service manager), SIGQUIT.
+/// .NET 10 leaves them to the operating system, which ends the process on the spot without raising ProcessExit, so
+/// an embedded cluster the process started was left running (until the next start took it over). Once installed, a
+/// signal goes to the handler attached — the web app's lifetime, while its host runs — and with none the process
+/// ends at once as the signal would have ended it (exit code 128 + its number), having told the embedded cluster to
+/// stop. The web app holds the first signal that comes before its lifetime is attached and hands it over then, so a
+/// stop while it starts is handled as one wherever in the start it lands.</summary>
+public static class StopSignals
+{
+    private static readonly Lock Gate = new();
+    private static readonly List<PosixSignal> Held = [];
+    private static readonly List<Action> BeforeExit = [];
+    private static List<PosixSignalRegistration>? _registrations;
+    private static Action<PosixSignal>? _handler;
+    private static bool _hold;
+
+    public static void Install(bool holdUntilAttached = false)
+    {
+        lock (Gate)
+        {
+            _hold |= holdUntilAttached;
+            _registrations ??= [.. new[] { PosixSignal.SIGINT, PosixSignal.SIGQUIT, PosixSignal.SIGTERM }.Select(s => PosixSignalRegistration.Create(s, OnSignal))];
+        }
+    }
+
+    /// <summary>Sends the signals to <paramref name="handler"/> until disposed, a signal held before first.</summary>
+    public static IDisposable Attach(Action<PosixSignal> handler)
+    {
+        Install();
+        PosixSignal[] held;
+        lock (Gate)
+        {
+            _handler = handler;
+            held = [.. Held];
+            Held.Clear();
+        }
+        foreach (var signal in held) handler(signal);
+        return new Attachment(handler);
+    }
+
+    /// <summary>Runs <paramref name="action"/> when a signal ends the process.</summary>
+    public static void OnExit(Action action)
+    {
+        lock (Gate) BeforeExit.Add(action);
+    }
+
+    /// <summary>Ends the process as the signal would have, once the actions of <see cref="OnExit"/> have run. Not by
+    /// <see cref="Environment.Exit(int)"/>: the program's own thread goes on while ProcessExit's handlers run, and
+    /// would meet the cluster stopping under it — its failure printed, its exit code 1.</summary>
+    public static void Exit(PosixSignal signal)
+    {
+        Action[] actions;
+        lock (Gate) actions = [.. BeforeExit];
+        foreach (var action in actions) action();
+        ExitNow(128 + signal switch
+        {
+            PosixSignal.SIGINT => 2,
+            PosixSignal.SIGQUIT => 3,
+            _ => 15,
+        });
+    }
+
+    [DllImport("libc", EntryPoint = "_exit")]
+    private static extern void ExitNow(int status);
+
+    private static void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        Action<PosixSignal>? handler;
+        lock (Gate)
+        {
+            handler = _handler;
+            if (handler is null && _hold && Held.Count == 0)
+            {
+                Held.Add(context.Signal);
+                return;
+            }
+        }
+        if (handler is not null) handler(context.Signal);
+        else Exit(context.Signal);
+    }
+
+    private sealed class Attachment(Action<PosixSignal> handler) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (Gate)
+                if (_handler == handler) _handler = null;
+        }
+    }
+}
