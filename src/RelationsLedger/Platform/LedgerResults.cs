@@ -42,33 +42,6 @@ public static class LedgerResults
         JsonSerializer.Serialize(writer, value, info);
     }
 
-    /// <summary>A buffer writer over arrays rented from the shared pool, <paramref name="initialSize"/> bytes to begin
-    /// with (an answer of 250 KB would otherwise be a new large-object-heap array per request).</summary>
-    internal sealed class PooledBuffer(int initialSize = 64 * 1024) : IBufferWriter<byte>, IDisposable
-    {
-        private byte[] _array = ArrayPool<byte>.Shared.Rent(initialSize);
-        private int _written;
-
-        public ReadOnlyMemory<byte> Written => _array.AsMemory(0, _written);
-
-        public void Advance(int count) => _written += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0) => Reserve(sizeHint).AsMemory(_written);
-
-        public Span<byte> GetSpan(int sizeHint = 0) => Reserve(sizeHint).AsSpan(_written);
-
-        private byte[] Reserve(int sizeHint)
-        {
-            if (_array.Length - _written >= Math.Max(sizeHint, 1)) return _array;
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_array.Length * 2, _written + sizeHint));
-            _array.AsSpan(0, _written).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_array);
-            return _array = larger;
-        }
-
-        public void Dispose() => ArrayPool<byte>.Shared.Return(_array);
-    }
-
     private sealed class JsonBody<T>(T value) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)

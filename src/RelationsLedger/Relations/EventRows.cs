@@ -67,19 +67,14 @@ public sealed class EventRows(IDocumentStore store)
 
     public bool IsProvenance(string type) => _provenance.Contains(type);
 
-    /// <summary>A column's JSON read whole into a pooled buffer (the caller returns it), jsonb's version byte left out.</summary>
+    /// <summary>A column's JSON read whole into a pooled array (the caller returns it), jsonb's version byte left out.
+    /// Not a <see cref="Platform.PooledBuffer"/>: an object for every row read.</summary>
     private static (byte[] Buffer, int Start, int Length) Whole(Stream data)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         var length = 0;
         for (int read; (read = data.Read(buffer, length, buffer.Length - length)) > 0;)
-            if ((length += read) == buffer.Length)
-            {
-                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                buffer.AsSpan(0, length).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = larger;
-            }
+            if ((length += read) == buffer.Length) buffer = Platform.PooledBuffer.Grown(buffer, length, 1);
         // jsonb in PostgreSQL's binary format starts with its version, 1
         return length > 0 && buffer[0] == 1 ? (buffer, 1, length - 1) : (buffer, 0, length);
     }
