@@ -11,6 +11,7 @@ var invocation = Invocation.Of(args);
 if (invocation.Verb == "healthcheck" && HealthCheckCommand.Direct(args) is { } probed) return await HealthCheckCommand.ProbeAsync(probed) ? 0 : 1;
 DataOutput.ReserveFor(invocation, args);
 if (await BadUsage.ReportedAsync(invocation, args)) return 1;
+StopSignals.HoldForWebApp(invocation);
 // the app's own folder, so pages and seeds are found whatever the working directory
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 DataOutput.LogFor(builder.Logging, invocation);

@@ -28,7 +28,7 @@ public sealed class LedgerDatabase(IConfiguration configuration, ILogger<LedgerD
         var root = configuration["Ledger:DataDirectory"] ?? LocalPostgres.DefaultRoot();
         logger.LogInformation("No ConnectionStrings:Ledger configured: starting the embedded PostgreSQL in {Directory}", root);
         // a stop signal ends the process without ProcessExit unless handled: the cluster must not outlive it
-        StopSignals.Install(holdUntilAttached: invocation?.IsRun == true);
+        StopSignals.Install();
         StopSignals.OnExit(StopAtOnce);
         _embedded = LocalPostgres.StartAsync(root, binDirectory: configuration["Ledger:PostgresBinaries"]).GetAwaiter().GetResult();
         // verbs that build the app but never run it (help, codegen, Marten's and Wolverine's own) get no StopAsync:

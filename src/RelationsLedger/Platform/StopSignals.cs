@@ -7,8 +7,8 @@ namespace RelationsLedger.Platform;
 /// an embedded cluster the process started was left running (until the next start took it over). Once installed, a
 /// signal goes to the handler attached — the web app's lifetime, while its host runs — and with none the process
 /// ends at once as the signal would have ended it (exit code 128 + its number), having told the embedded cluster to
-/// stop. The web app holds the first signal that comes before its lifetime is attached and hands it over then, so a
-/// stop while it starts is handled as one wherever in the start it lands.</summary>
+/// stop. The web app installs them first thing and holds the first signal that comes before its lifetime is attached,
+/// handing it over then, so a stop while it starts is handled as one wherever in the start it lands.</summary>
 public static class StopSignals
 {
     private static readonly Lock Gate = new();
@@ -17,6 +17,15 @@ public static class StopSignals
     private static List<PosixSignalRegistration>? _registrations;
     private static Action<PosixSignal>? _handler;
     private static bool _hold;
+
+    /// <summary>The web app run as its own process (not a test's host): a stop signal from here on waits for its
+    /// lifetime. Without, one that came before the host was up ended the process at once — or, as a container's first
+    /// process, which the kernel ends by no signal it does not handle, was lost: <c>docker stop</c> waited 10 s to kill
+    /// it.</summary>
+    public static void HoldForWebApp(CommandLine.Invocation invocation)
+    {
+        if (invocation.IsRun && System.Reflection.Assembly.GetEntryAssembly() == typeof(StopSignals).Assembly) Install(holdUntilAttached: true);
+    }
 
     public static void Install(bool holdUntilAttached = false)
     {
