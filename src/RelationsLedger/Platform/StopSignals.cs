@@ -12,11 +12,11 @@ namespace RelationsLedger.Platform;
 public static class StopSignals
 {
     private static readonly Lock Gate = new();
-    private static readonly List<PosixSignal> Held = [];
     private static readonly List<Action> BeforeExit = [];
     private static List<PosixSignalRegistration>? _registrations;
     private static Action<PosixSignal>? _handler;
     private static bool _hold;
+    private static PosixSignal? _held;
 
     /// <summary>The web app run as its own process (not a test's host): a stop signal from here on waits for its
     /// lifetime. Without, one that came before the host was up ended the process at once — or, as a container's first
@@ -36,18 +36,20 @@ public static class StopSignals
         }
     }
 
-    /// <summary>Sends the signals to <paramref name="handler"/> until disposed, a signal held before first.</summary>
+    /// <summary>Sends the signals to <paramref name="handler"/> until disposed, a signal held before first; none is
+    /// held after (the host has stopped: a signal ends the process at once).</summary>
     public static IDisposable Attach(Action<PosixSignal> handler)
     {
         Install();
-        PosixSignal[] held;
+        PosixSignal? held;
         lock (Gate)
         {
             _handler = handler;
-            held = [.. Held];
-            Held.Clear();
+            held = _held;
+            _held = null;
+            _hold = false;
         }
-        foreach (var signal in held) handler(signal);
+        if (held is { } signal) handler(signal);
         return new Attachment(handler);
     }
 
@@ -83,9 +85,9 @@ public static class StopSignals
         lock (Gate)
         {
             handler = _handler;
-            if (handler is null && _hold && Held.Count == 0)
+            if (handler is null && _hold && _held is null)
             {
-                Held.Add(context.Signal);
+                _held = context.Signal;
                 return;
             }
         }
