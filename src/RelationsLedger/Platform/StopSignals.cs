@@ -53,10 +53,11 @@ public static class StopSignals
         return new Attachment(handler);
     }
 
-    /// <summary>Runs <paramref name="action"/> when a signal ends the process.</summary>
-    public static void OnExit(Action action)
+    /// <summary>Runs <paramref name="action"/> if a signal ends the process before the result is disposed.</summary>
+    public static IDisposable OnExit(Action action)
     {
         lock (Gate) BeforeExit.Add(action);
+        return new Removal(action);
     }
 
     /// <summary>Ends the process as the signal would have, once the actions of <see cref="OnExit"/> have run. Not by
@@ -93,6 +94,14 @@ public static class StopSignals
         }
         if (handler is not null) handler(context.Signal);
         else Exit(context.Signal);
+    }
+
+    private sealed class Removal(Action action) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (Gate) BeforeExit.Remove(action);
+        }
     }
 
     private sealed class Attachment(Action<PosixSignal> handler) : IDisposable

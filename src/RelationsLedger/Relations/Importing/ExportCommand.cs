@@ -1,6 +1,7 @@
 using JasperFx.CommandLine;
 using Marten;
 using RelationsLedger.CommandLine;
+using RelationsLedger.Platform;
 using RelationsLedger.Relations.Replaying;
 using Spectre.Console;
 
@@ -34,23 +35,34 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
             ReplayCommand.Report(new Recording.Problems { { "--pair", ReplayCommand.PairRule } });
             return false;
         }
-        // the file is opened once the database answers: a failed connection leaves an earlier export where it is
+        // the file is written once the database answers, and put in place whole: a failed connection, or an export
+        // cut short, leaves an earlier export where it is
         return await CommandHost.RunAsync(input, async host =>
         {
-            Stream output;
-            try { output = input.OutFlag is null ? DataOutput.Data : System.IO.File.Create(input.OutFlag); }
+            await using var session = host.Store.QuerySession();
+            if (input.OutFlag is null)
+            {
+                await using var data = new StreamWriter(DataOutput.Data);
+                var written = await ExportAsync(session, only, data);
+                // standard output holds the events alone: the count, a mistyped pair's 0 above all, goes beside it
+                DataOutput.Errors.MarkupLineInterpolated($"{written} events written to standard output{(written == 0 && only is not null ? $": {only.Id} has none" : "")}");
+                return true;
+            }
+            var count = 0;
+            try
+            {
+                await WholeFile.WriteAsync(input.OutFlag, async file =>
+                {
+                    await using var writer = new StreamWriter(file, leaveOpen: true);
+                    count = await ExportAsync(session, only, writer);
+                });
+            }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 DataOutput.Errors.MarkupLineInterpolated($"[red]Cannot write {input.OutFlag}[/]: {ex.Message}");
                 return false;
             }
-            await using var _ = output;
-            await using var session = host.Store.QuerySession();
-            await using var writer = new StreamWriter(output);
-            var count = await ExportAsync(session, only, writer);
-            if (input.OutFlag is not null) AnsiConsole.MarkupLineInterpolated($"[green]{count} events written to {input.OutFlag}[/]");
-            // standard output holds the events alone: the count, a mistyped pair's 0 above all, goes beside it
-            else DataOutput.Errors.MarkupLineInterpolated($"{count} events written to standard output{(count == 0 && only is not null ? $": {only.Id} has none" : "")}");
+            AnsiConsole.MarkupLineInterpolated($"[green]{count} events written to {input.OutFlag}[/]");
             return true;
         });
     }
