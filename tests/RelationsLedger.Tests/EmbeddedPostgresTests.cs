@@ -87,7 +87,7 @@ public sealed class EmbeddedPostgresTests
                 {
                     await seedLock.OpenAsync(ct);
                     await Sql.ExecuteAsync(seedLock, $"select pg_advisory_lock({Seeds.Lock})", ct);
-                    await using var verb = AppProcess.LaunchVerb(new Dictionary<string, string?> { ["Ledger__DataDirectory"] = root, ["ConnectionStrings__Ledger"] = null }, "seed");
+                    await using var verb = AppProcess.LaunchVerb(Embedded(root), "seed");
                     await verb.RunsUntilAsync(() => Sql.AdvisoryLockAwaitedAsync(cluster.ConnectionString, ct), "the verb never reached the seeds", ct);
 
                     verb.Terminate();
@@ -111,11 +111,10 @@ public sealed class EmbeddedPostgresTests
         var ct = TestContext.Current.CancellationToken;
         await InScratchRoot(async root =>
         {
-            await using var app = AppProcess.LaunchVerb(new Dictionary<string, string?>
-            {
-                ["Ledger__DataDirectory"] = root, ["ConnectionStrings__Ledger"] = null, ["Ledger__SeedOnStart"] = "false",
-                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{AppProcess.FreePort()}",
-            });
+            var environment = Embedded(root);
+            environment["Ledger__SeedOnStart"] = "false";
+            environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{AppProcess.FreePort()}";
+            await using var app = AppProcess.LaunchVerb(environment);
             // the signal lands while initdb makes the cluster: before the host, and its lifetime, are there to take it
             await app.RunsUntilAsync(() => Task.FromResult(app.Log.Contains("starting the embedded PostgreSQL")), "the app never started its cluster", ct);
 
@@ -140,8 +139,10 @@ public sealed class EmbeddedPostgresTests
     }
 
     private static Task<(int Exit, string Output, string Error)> RunVerbAsync(string root, string verb) =>
-        RelationsLedger.Tests.Support.AppProcess.RunAsync([RelationsLedger.Tests.Support.AppProcess.AppDll, verb],
-            new Dictionary<string, string?> { ["Ledger__DataDirectory"] = root, ["ConnectionStrings__Ledger"] = null }, TestContext.Current.CancellationToken);
+        AppProcess.RunAsync([AppProcess.AppDll, verb], Embedded(root), TestContext.Current.CancellationToken);
+
+    /// <summary>The app's environment for the embedded default in <paramref name="root"/>: no connection string.</summary>
+    private static Dictionary<string, string?> Embedded(string root) => new() { ["Ledger__DataDirectory"] = root, ["ConnectionStrings__Ledger"] = null };
 
     private static async Task Execute(string connectionString, string sql)
     {

@@ -122,13 +122,16 @@ public sealed class LocalPostgres : IAsyncDisposable
     }
 
     /// <summary>The port of a server already running on this data directory (a previous run that did not stop).</summary>
-    private int? RunningPort()
+    private int? RunningPort() => Running()?.Port;
+
+    /// <summary>The server running on this data directory, by its <c>postmaster.pid</c>: its process and port.</summary>
+    private (int Pid, int Port)? Running()
     {
         var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
         if (!File.Exists(pidFile)) return null;
         var lines = File.ReadAllLines(pidFile);
         if (lines.Length < 4 || !int.TryParse(lines[0], out var pid) || !int.TryParse(lines[3], out var port)) return null;
-        try { return Process.GetProcessById(pid).HasExited ? null : port; }
+        try { return Process.GetProcessById(pid).HasExited ? null : (pid, port); }
         catch (ArgumentException) { return null; }
     }
 
@@ -146,9 +149,7 @@ public sealed class LocalPostgres : IAsyncDisposable
     /// <see cref="Borrowed"/>, and returns at once: it rolls back what is open and stops in the background.</summary>
     public void StopAfterExit()
     {
-        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
-        if (_borrowed || !File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid)) return;
-        kill(pid, 2);
+        if (!_borrowed && Running() is { } server) kill(server.Pid, 2);
     }
 
     public async ValueTask DisposeAsync()
