@@ -24,6 +24,7 @@ builder.Services.AddRequestLimits(builder.Configuration);
 builder.Services.AddLedgerTelemetry(builder.Configuration);
 builder.Services.AddIdleTrim();
 builder.Services.AddSingleton<Seeds>().AddHostedService<SeedOnStart>();
+builder.Services.AddSingleton<LiveFeed>();
 builder.Services.UsePreGeneratedCode();
 if (invocation.IsRun) builder.Services.AddSingleton<IHostLifetime, WebAppLifetime>();
 builder.Host.UseWolverine(opts => opts.UseLedgerCluster());

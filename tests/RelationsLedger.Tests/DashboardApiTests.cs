@@ -246,25 +246,6 @@ public sealed class DashboardApiTests(LedgerApp app) : ApiTest(app)
         Assert.Equal(0, (int)projection["lag"]!);
     }
 
-    [Fact]
-    public async Task an_open_live_stream_hears_of_an_append_within_two_seconds()
-    {
-        using var live = App.CreateClient();
-        using var response = await live.GetAsync("/api/relations/US-BY/live", HttpCompletionOption.ResponseHeadersRead, Ct);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
-        Assert.StartsWith(":", await reader.ReadLineAsync(Ct));
-        await Task.Delay(700, Ct);
-        var appended = await Record("US-BY", Samples.Event("EmbassyClosed", "2022-02-28"));
-
-        using var within = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        within.CancelAfter(TimeSpan.FromSeconds(2));
-        string? line;
-        do line = await reader.ReadLineAsync(within.Token);
-        while (line is not null && !line.StartsWith("data:"));
-        Assert.Equal((string?)appended["eventId"], (string?)JsonNode.Parse(line!["data:".Length..])!["eventId"]);
-    }
-
     [Theory]
     [InlineData("/"), InlineData("/relations/US-BY"), InlineData("/relations/US-BY/timeline"), InlineData("/relations/US-BY/diff"),
      InlineData("/relations/US-BY/add"), InlineData("/events/00000000-0000-0000-0000-000000000001"), InlineData("/sanctions"), InlineData("/status")]

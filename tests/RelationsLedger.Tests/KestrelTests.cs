@@ -124,6 +124,25 @@ public sealed class KestrelTests : IAsyncLifetime
         Assert.StartsWith("HTTP/1.1 201", await RawAsync("POST /api/relations/US-BY/events", [.. Latin1($"X-Api-Key: {LedgerApp.ApiKey}\r\nIdempotency-Key: "), .. utf8]));
     }
 
+    [Fact]
+    public async Task open_live_streams_end_when_the_app_stops_instead_of_holding_its_stop_up()
+    {
+        using var http = _app.Client(TimeSpan.FromSeconds(60));
+        var streams = new List<StreamReader>();
+        foreach (var pair in new[] { "US-BY", "DE-US" })
+        {
+            var response = await http.GetAsync($"/api/relations/{pair}/live", HttpCompletionOption.ResponseHeadersRead, Ct);
+            var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
+            Assert.Equal(": live", await reader.ReadLineAsync(Ct));
+            streams.Add(reader);
+        }
+        _app.Terminate();
+        // the host waits up to its shutdown timeout (30 s) for requests still running: it did for every open page
+        Assert.Equal(0, await _app.ExitAsync(TimeSpan.FromSeconds(10), Ct));
+        // each stream has ended: read to its end
+        foreach (var reader in streams) Assert.StartsWith("retry:", await reader.ReadToEndAsync(Ct));
+    }
+
     /// <summary>A request written to the socket as its bytes are (HttpClient sends only ASCII headers), with
     /// <paramref name="headers"/> and, for a POST, an event; the whole answer.</summary>
     private async Task<string> RawAsync(string requestLine, byte[] headers)

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Marten;
 using RelationsLedger.Platform;
 using RelationsLedger.Relations;
 using Wolverine.Http;
@@ -8,43 +7,58 @@ namespace RelationsLedger.Dashboards;
 
 public static class LiveUpdates
 {
-    public static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
+    /// <summary>How long a client waits before it connects again after the stream ends (the app stopping, say).</summary>
+    public const int RetryMilliseconds = 2000;
 
-    /// <summary>Server-sent events: "appended" whenever the pair's stream grows. It polls the stream's version, so an
-    /// append through any node of the cluster reaches every open page.</summary>
+    /// <summary>Server-sent events: "appended" whenever the pair's stream grows, through any node of the cluster (the
+    /// feed reads the database), a comment line when it has been quiet for <see cref="LiveFeed.Heartbeat"/>. The
+    /// stream ends when the app stops.</summary>
     [WolverineGet("/api/relations/{pair}/live")]
-    public static async Task Get(string pair, HttpContext context, IDocumentStore store, CancellationToken ct)
+    public static async Task Get(string pair, HttpContext context, LiveFeed feed, CancellationToken ct)
     {
         if (!Pair.TryParse(pair, out var p))
         {
             await LedgerResults.BadPair(pair).ExecuteAsync(context);
             return;
         }
-        context.Response.ContentType = "text/event-stream";
-        context.Response.Headers.CacheControl = "no-cache";
-        await context.Response.WriteAsync(": live\n\n", ct);
-        await context.Response.Body.FlushAsync(ct);
-        long? seen = null;
+        var (subscription, refused) = feed.Subscribe(p, ApiKeyMiddleware.ClientOf(context));
+        if (subscription is null)
+        {
+            context.Response.Headers.RetryAfter = "30";
+            await LedgerResults.Problem(refused, "Too many live streams are open.", refused == StatusCodes.Status429TooManyRequests
+                ? $"At most {feed.MaxStreamsPerClient} at once per key (per address without a valid one): close a page, or retry after 30 s."
+                : $"The app serves at most {feed.MaxStreams} at once: retry after 30 s.").ExecuteAsync(context);
+            return;
+        }
+        using var _ = subscription;
+        using var open = CancellationTokenSource.CreateLinkedTokenSource(ct, feed.Stopping);
         try
         {
-            while (!ct.IsCancellationRequested)
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache";
+            await context.Response.WriteAsync($": live\nretry: {RetryMilliseconds}\n\n", open.Token);
+            await context.Response.Body.FlushAsync(open.Token);
+            // the first reading of the pair is where the stream starts: what is appended after it is announced
+            var current = subscription.Current;
+            while (true)
             {
-                await using (var session = store.QuerySession())
+                LiveFeed.Newest next;
+                try { next = await current.Next.WaitAsync(feed.Heartbeat, open.Token); }
+                catch (TimeoutException)
                 {
-                    var last = (await session.Events.QueryAllRawEvents().Where(e => e.StreamKey == p.Id)
-                        .OrderByDescending(e => e.Sequence).Take(1).ToListAsync(ct)).FirstOrDefault();
-                    var sequence = last?.Sequence ?? 0;
-                    if (seen is not null && sequence != seen)
-                    {
-                        var data = JsonSerializer.Serialize(new { pair = p.Id, sequence, eventId = last?.Id });
-                        await context.Response.WriteAsync($"event: appended\ndata: {data}\n\n", ct);
-                        await context.Response.Body.FlushAsync(ct);
-                    }
-                    seen = sequence;
+                    await context.Response.WriteAsync(": quiet\n\n", open.Token);
+                    await context.Response.Body.FlushAsync(open.Token);
+                    continue;
                 }
-                await Task.Delay(Poll, ct);
+                if (current.Sequence >= 0)
+                {
+                    var data = JsonSerializer.Serialize(new { pair = p.Id, sequence = next.Sequence, eventId = next.EventId });
+                    await context.Response.WriteAsync($"event: appended\ndata: {data}\n\n", open.Token);
+                    await context.Response.Body.FlushAsync(open.Token);
+                }
+                current = next;
             }
         }
-        catch (OperationCanceledException) { }
+        catch (OperationCanceledException) when (open.IsCancellationRequested) { }
     }
 }

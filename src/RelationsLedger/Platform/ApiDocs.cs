@@ -36,8 +36,9 @@ public static class ApiDocs
             "Two folds and a comparison: each change names the events that caused it.", "`{pair, from, to, basis, changes:[{section, key, kind, before, after, eventIds}]}`: each change with the events that caused it.", Json, true, null, 400),
         ["GET /api/relations/{pair}/series"] = new("Chart series", "Sanctions by status and cumulative prisoners per date; contacts per year; `knownAt`/`basis` as for the state.",
             "`{pair, points:[{date, sanctions:{active, eased, lifted, expired}, prisonersReleased}], contactsPerYear}`, from the fold.", Json, true, null, 400),
-        ["GET /api/relations/{pair}/live"] = new("Live updates", "Server-sent events: `appended` when the pair's stream grows.",
-            "A stream of server-sent events, open until the client leaves.", ["text/event-stream"], false, null, 400),
+        ["GET /api/relations/{pair}/live"] = new("Live updates", "Server-sent events: `appended` (`{pair, sequence, eventId}`) when the pair's stream grows; a comment line after 15 s of quiet (`Ledger:Live:HeartbeatSeconds`). " +
+            "By default at most 32 streams at once per key (per address without one) and 1000 in all (`Ledger:Live:MaxStreamsPerClient`, `Ledger:Live:MaxStreams`).",
+            "A stream of server-sent events, open until the client leaves or the app stops (`retry` tells the client when to connect again).", ["text/event-stream"], false, null, 400, 503),
         ["GET /api/relations"] = new("Pairs", "Every pair with event counts and first/last event dates.", "`{relations:[{pair, eventCount, firstEventOn, lastEventOn, sequence}]}`.", Json),
         ["GET /api/events"] = new("The log: every event as recorded",
             "Facts, corrections, citations and retractions across pairs in recorded order, in the `export` verb's shape. Oldest first after the sequence `after` " +
@@ -115,6 +116,7 @@ public static class ApiDocs
                             401 => "No API key.", 403 => "Wrong API key.", 404 => "Not found.",
                             409 => "Conflict: stale expected version, or an event id reused with another body.",
                             413 => "Body over 256 KiB.", 415 => "Not application/json.", 429 => "Rate limit; see Retry-After.",
+                            503 => "Too many open at once; see Retry-After.",
                             _ => "Problem.",
                         },
                         Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() },

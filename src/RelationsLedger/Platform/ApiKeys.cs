@@ -118,6 +118,11 @@ public static class ApiKeyMiddleware
         return name;
     }
 
+    /// <summary>Who a request counts against, for the rate limit and the live streams' cap: its valid key, else its
+    /// address (a wrong key, a guess at one, counts against the address).</summary>
+    public static string ClientOf(HttpContext context) =>
+        KeyNameOf(context) is { } key ? $"key:{key}" : $"address:{context.Connection.RemoteIpAddress}";
+
     /// <summary>Who wrote a request's events, stored as headers beside them.</summary>
     public static Relations.Recording.Stamp StampOf(HttpContext context) => new(
         context.Items[WriterItem] as string ?? "anonymous", context.TraceIdentifier, context.Connection.RemoteIpAddress?.ToString() ?? "unknown",

@@ -29,9 +29,8 @@ public static class RequestLimits
                 !context.Request.Path.StartsWithSegments("/api")
                     ? RateLimitPartition.GetNoLimiter("pages")
                     : RateLimitPartition.GetFixedWindowLimiter(
-                        // a read with a valid key counts against the key; without one, or with a wrong one (a guess at a
-                        // key), against the address: the limit comes before the key check
-                        ApiKeyMiddleware.KeyNameOf(context) is { } key ? $"key:{key}" : $"address:{context.Connection.RemoteIpAddress}",
+                        // the limit comes before the key check
+                        ApiKeyMiddleware.ClientOf(context),
                         _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             o.OnRejected = async (rejected, ct) =>
             {

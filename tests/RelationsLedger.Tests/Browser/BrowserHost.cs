@@ -46,8 +46,40 @@ public sealed class BrowserHost : IAsyncLifetime
             BaseURL = App.Address.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height }, TimezoneId = timezoneId, Locale = "en-GB",
         });
         var page = await context.NewPageAsync();
-        await page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+        await GotoQuietAsync(page, path);
         return page;
+    }
+
+    /// <summary>Goes to <paramref name="path"/> and waits until no request but a live stream has been in flight for
+    /// 500 ms: Playwright's NetworkIdle, which leaves out an EventSource, but not the fetch a page on today follows its
+    /// live stream with (it sends the tab's key), which never ends.</summary>
+    public static async Task GotoQuietAsync(IPage page, string path)
+    {
+        var inflight = new HashSet<IRequest>();
+        var changed = DateTime.UtcNow;
+        void Started(object? _, IRequest r) { if (!r.Url.EndsWith("/live", StringComparison.Ordinal)) lock (inflight) { inflight.Add(r); changed = DateTime.UtcNow; } }
+        void Ended(object? _, IRequest r) { lock (inflight) if (inflight.Remove(r)) changed = DateTime.UtcNow; }
+        page.Request += Started;
+        page.RequestFinished += Ended;
+        page.RequestFailed += Ended;
+        try
+        {
+            await page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                lock (inflight)
+                    if (inflight.Count == 0 && DateTime.UtcNow - changed >= TimeSpan.FromMilliseconds(500)) return;
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"{path}: requests still in flight after 30 s: {string.Join(", ", inflight.Select(r => r.Url))}");
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            page.Request -= Started;
+            page.RequestFinished -= Ended;
+            page.RequestFailed -= Ended;
+        }
     }
 
     public async ValueTask DisposeAsync()

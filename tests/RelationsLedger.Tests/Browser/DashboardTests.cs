@@ -881,4 +881,53 @@ public sealed class DashboardTests(BrowserHost host) : IClassFixture<BrowserHost
         await Expect(page.Locator("#prisoners-total")).ToHaveTextAsync((before + 7).ToString(), new LocatorAssertionsToHaveTextOptions { Timeout = 2000 });
         await Post(Samples.Retraction(Guid.Parse((string)release["eventId"]!), DateTime.UtcNow.ToString("yyyy-MM-dd")));
     }
+
+    [Fact]
+    public async Task live_updates_carry_the_tabs_key_and_come_back_after_a_busy_answer()
+    {
+        var page = await host.OpenAsync("/");
+        await page.EvaluateAsync("() => sessionStorage.setItem('relationsledger.apiKey', 'reader-key')");
+        var keys = new List<string?>();
+        var busy = 1;
+        await page.RouteAsync("**/api/relations/*/live", async route =>
+        {
+            lock (keys) keys.Add(route.Request.Headers.TryGetValue("x-api-key", out var k) ? k : null);
+            if (Interlocked.Exchange(ref busy, 0) == 1)
+                await route.FulfillAsync(new RouteFulfillOptions
+                {
+                    Status = 503, ContentType = "application/problem+json", Headers = new Dictionary<string, string> { ["Retry-After"] = "1" },
+                    Body = """{"title":"Too many live streams are open.","status":503}""",
+                });
+            else await route.ContinueAsync();
+        });
+        await page.GotoAsync("/relations/US-BY");
+        await Expect(page.Locator("#live-status")).ToContainTextAsync("Reconnecting in 1 s… (Too many live streams are open. (HTTP 503))");
+        await Expect(page.Locator("#live-status")).ToHaveAttributeAsync("data-state", "live", new LocatorAssertionsToHaveAttributeOptions { Timeout = 5000 });
+        lock (keys) Assert.Equal(["reader-key", "reader-key"], keys);
+
+        var before = int.Parse(await page.Locator("#prisoners-total").InnerTextAsync());
+        var release = await Post(Samples.Event("PrisonersReleased", DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-dd"), new JsonObject { ["releasedBy"] = "BY", ["count"] = 3 }));
+        await Expect(page.Locator("#prisoners-total")).ToHaveTextAsync((before + 3).ToString(), new LocatorAssertionsToHaveTextOptions { Timeout = 2000 });
+        await Post(Samples.Retraction(Guid.Parse((string)release["eventId"]!), DateTime.UtcNow.ToString("yyyy-MM-dd")));
+    }
+
+    [Fact]
+    public async Task live_updates_refused_for_want_of_a_key_say_where_to_give_it_and_stop_asking()
+    {
+        var page = await host.OpenAsync("/");
+        var asked = 0;
+        await page.RouteAsync("**/api/relations/*/live", route =>
+        {
+            Interlocked.Increment(ref asked);
+            return route.FulfillAsync(new RouteFulfillOptions
+            {
+                Status = 401, ContentType = "application/problem+json", Body = """{"title":"An API key is required.","status":401}""",
+            });
+        });
+        await page.GotoAsync("/relations/US-BY");
+        await Expect(page.Locator("#live-status")).ToHaveAttributeAsync("data-state", "error");
+        await Expect(page.Locator("#live-status")).ToContainTextAsync("Live updates unavailable: An API key is required. (HTTP 401) — this ledger asks a key for reads too");
+        await Task.Delay(2500, Ct);
+        Assert.Equal(1, asked);
+    }
 }

@@ -50,6 +50,77 @@ export async function getJson(url, { signal } = {}) {
   return readBody(await read(url, 'application/json', signal));
 }
 
+/** Follows a stream of server-sent events with the stored key: EventSource cannot send a header, so on a ledger whose
+ * reads need a key the page's live updates were refused. Calls onOpen() once connected, onEvent(name, data) for each
+ * event, onRetry(error or null, ms) when the stream ends or fails and is tried again after ms — the server's `retry`,
+ * its Retry-After when it is busy (429, 503), doubled after each failure in a row up to a minute — and onRefused(error)
+ * when it is refused for good (a missing or wrong key, a bad pair). Returns a function that stops it. */
+export function followEvents(url, { onOpen, onEvent, onRetry, onRefused }) {
+  let stopped = false;
+  let controller = null;
+  let timer = null;
+  let retry = 2000;
+  let failures = 0;
+  const dispatch = (lines) => {
+    let name = 'message';
+    const data = [];
+    for (const line of lines) {
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + (line[colon + 1] === ' ' ? 2 : 1));
+      if (field === 'event') name = value;
+      else if (field === 'data') data.push(value);
+      else if (field === 'retry' && /^\d+$/.test(value)) retry = Number(value);
+    }
+    if (data.length) onEvent(name, data.join('\n'));
+  };
+  async function connect() {
+    controller = new AbortController();
+    let wait;
+    try {
+      const key = storedKey();
+      const response = await fetch(url, {
+        headers: { Accept: 'text/event-stream', ...(key ? { 'X-Api-Key': key } : {}) }, signal: controller.signal, cache: 'no-store',
+      });
+      if (!response.ok) {
+        const error = new ApiError(response.status, await readBody(response), url);
+        if (response.status !== 429 && response.status < 500) { onRefused(error); return; }
+        const after = Number(response.headers.get('Retry-After'));
+        failures++;
+        wait = Number.isFinite(after) && after > 0 ? after * 1000 : Math.min(60000, retry * 2 ** failures);
+        onRetry(error, wait);
+      } else {
+        failures = 0;
+        onOpen();
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let text = '';
+        let lines = [];
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += value;
+          const parts = text.split(/\r\n|\r|\n/);
+          text = parts.pop();
+          for (const line of parts) {
+            if (line === '') { dispatch(lines); lines = []; } else lines.push(line);
+          }
+        }
+        wait = retry;
+        onRetry(null, wait);
+      }
+    } catch (e) {
+      if (stopped) return;
+      failures++;
+      wait = Math.min(60000, retry * 2 ** (failures - 1));
+      onRetry(new ApiError(0, { title: 'The server could not be reached.' }, url), wait);
+    }
+    if (!stopped) timer = setTimeout(connect, wait);
+  }
+  connect();
+  return () => { stopped = true; clearTimeout(timer); if (controller) controller.abort(); };
+}
+
 /** Makes a download link (href and download name kept up to date by its page) send the stored key: a plain link
  * cannot send a header, so with a key stored a click fetches the file and saves it under the link's name. Without
  * one the link downloads as it is. A failure goes to onError (an ApiError, for describeError). */

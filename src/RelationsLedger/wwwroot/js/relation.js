@@ -1,7 +1,7 @@
 // Relationship overview: replay the state at a date (slider + date input), as known at an instant,
 // with charts and live updates when looking at today.
 import {
-  el, replace, getJson, unattributed, describeError, query, pairFromPath, today, periodStart,
+  el, replace, getJson, followEvents, unattributed, describeError, query, pairFromPath, today, periodStart,
   dayNumber, fromDayNumber, isIsoDate, debounce, knownAtFromAddress, formatKnownAt, asKnownAt, isKnownAt,
 } from './api.js';
 import {
@@ -29,7 +29,10 @@ let knownAt = knownAtFromAddress(params);
 let firstDate = null;
 let requestNo = 0;
 let controller = null;
-let source = null;
+// stops the live stream (followEvents); null when none is open
+let stopLive = null;
+// set when the stream ended or failed: once it is back, the state is read again for what came meanwhile
+let reconnected = false;
 let charts = null;
 let notARelationship = false;
 
@@ -140,32 +143,39 @@ const onAppended = debounce(() => { loadState(); loadSeries(); }, 250);
 function updateLive() {
   const wantLive = asOf === today() && !knownAt;
   if (!wantLive) {
-    if (source) { source.close(); source = null; }
+    closeLive();
     setLive('off', knownAt ? 'Not live (viewing recorded knowledge)'
       : asOf > today() ? 'Not live (a future date: the state as recorded so far)' : 'Not live (viewing a past date)');
     return;
   }
-  if (source) return;
-  if (!('EventSource' in window)) { setLive('error', 'Live updates unsupported'); return; }
+  if (stopLive) return;
   setLive('connecting', 'Connecting…');
-  source = new EventSource(`/api/relations/${encodeURIComponent(pair)}/live`);
-  source.addEventListener('open', () => setLive('live', 'Live'));
-  source.addEventListener('appended', (ev) => {
-    let info = null;
-    try { info = JSON.parse(ev.data); } catch { /* ignore malformed data */ }
-    setLive('live', info && Number.isFinite(info.sequence) ? `Live · updated (event #${info.sequence})` : 'Live · updated');
-    onAppended();
+  stopLive = followEvents(`/api/relations/${encodeURIComponent(pair)}/live`, {
+    onOpen: () => {
+      setLive('live', 'Live');
+      if (reconnected) onAppended();
+      reconnected = false;
+    },
+    onEvent: (name, data) => {
+      if (name !== 'appended') return;
+      let info = null;
+      try { info = JSON.parse(data); } catch { /* ignore malformed data */ }
+      setLive('live', info && Number.isFinite(info.sequence) ? `Live · updated (event #${info.sequence})` : 'Live · updated');
+      onAppended();
+    },
+    onRetry: (error, ms) => {
+      setLive('connecting', error ? `Reconnecting in ${Math.round(ms / 1000)} s… (${describeError(error)})` : 'Reconnecting…');
+      reconnected = true;
+    },
+    onRefused: (error) => {
+      stopLive = null;
+      setLive('error', `Live updates unavailable: ${describeError(error)}`);
+    },
   });
-  source.addEventListener('error', () => {
-    if (!source) return;
-    if (source.readyState === EventSource.CLOSED) {
-      source.close();
-      source = null;
-      setLive('error', 'Live updates unavailable');
-    } else {
-      setLive('connecting', 'Reconnecting…');
-    }
-  });
+}
+
+function closeLive() {
+  if (stopLive) { stopLive(); stopLive = null; }
 }
 
 // ---------------------------------------------------------------- rendering
@@ -435,7 +445,7 @@ function notAPair(e) {
   $('pair-title').textContent = pair;
   $('pair-lede').textContent = '';
   document.querySelectorAll('main > :not(.page-head):not(#state-message)').forEach((node) => { node.hidden = true; });
-  if (source) { source.close(); source = null; }
+  closeLive();
   message(stateMessage, 'error', `${pair} is not a relationship: ${describeError(e)}`);
 }
 
@@ -510,7 +520,7 @@ document.addEventListener('visibilitychange', () => {
     updateLive();
   }
 });
-window.addEventListener('pagehide', () => { if (source) { source.close(); source = null; } });
+window.addEventListener('pagehide', closeLive);
 window.addEventListener('pageshow', (ev) => { if (ev.persisted) updateLive(); });
 
 init();
