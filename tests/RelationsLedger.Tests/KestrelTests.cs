@@ -143,6 +143,16 @@ public sealed class KestrelTests : IAsyncLifetime
         foreach (var reader in streams) Assert.StartsWith("retry:", await reader.ReadToEndAsync(Ct));
     }
 
+    [Fact]
+    public async Task head_of_a_live_stream_answers_its_headers_and_frees_the_connection()
+    {
+        // one connection: the next request waits on the server until the HEAD's handler has returned
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = _app.Address, Timeout = TimeSpan.FromSeconds(5) };
+        var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/api/relations/US-BY/live"), Ct);
+        Assert.Equal((HttpStatusCode.OK, "text/event-stream"), (head.StatusCode, head.Content.Headers.ContentType?.MediaType));
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/relations", Ct)).StatusCode);
+    }
+
     /// <summary>A request written to the socket as its bytes are (HttpClient sends only ASCII headers), with
     /// <paramref name="headers"/> and, for a POST, an event; the whole answer.</summary>
     private async Task<string> RawAsync(string requestLine, byte[] headers)

@@ -21,6 +21,12 @@ public static class LiveUpdates
             await LedgerResults.BadPair(pair).ExecuteAsync(context);
             return;
         }
+        if (LedgerHttp.AskedHead(context))
+        {
+            AsEventStream(context.Response);
+            await context.Response.StartAsync(ct);
+            return;
+        }
         var (subscription, refused) = feed.Subscribe(p, ApiKeyMiddleware.ClientOf(context));
         if (subscription is null)
         {
@@ -34,8 +40,7 @@ public static class LiveUpdates
         using var open = CancellationTokenSource.CreateLinkedTokenSource(ct, feed.Stopping);
         try
         {
-            context.Response.ContentType = "text/event-stream";
-            context.Response.Headers.CacheControl = "no-cache";
+            AsEventStream(context.Response);
             await context.Response.WriteAsync($": live\nretry: {RetryMilliseconds}\n\n", open.Token);
             await context.Response.Body.FlushAsync(open.Token);
             // the first reading of the pair is where the stream starts: what is appended after it is announced
@@ -61,4 +66,6 @@ public static class LiveUpdates
         }
         catch (OperationCanceledException) when (open.IsCancellationRequested) { }
     }
+
+    private static void AsEventStream(HttpResponse response) => (response.ContentType, response.Headers.CacheControl) = ("text/event-stream", "no-cache");
 }

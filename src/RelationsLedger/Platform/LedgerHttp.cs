@@ -61,6 +61,12 @@ public static class LedgerHttp
     public static TBuilder ForReads<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
 
+    private const string HeadItem = "ledger.head";
+
+    /// <summary>Whether the request came as HEAD (it is routed as GET): an answer that never ends, a stream of events,
+    /// ends after its headers instead, or it would hold the connection, and the next request on it, until the client left.</summary>
+    public static bool AskedHead(HttpContext context) => context.Items.ContainsKey(HeadItem);
+
     /// <summary>HEAD is GET without the body (RFC 9110 §9.3.2): a client checks an ETag or a size without the answer.
     /// Routes are mapped for GET only, so a HEAD request is routed as one (routing runs here, after the rewrite);
     /// Kestrel still knows it was HEAD, sends the headers and drops what the endpoint writes. Routing's 405 lists the
@@ -69,7 +75,11 @@ public static class LedgerHttp
     {
         app.Use((context, next) =>
         {
-            if (HttpMethods.IsHead(context.Request.Method)) context.Request.Method = HttpMethods.Get;
+            if (HttpMethods.IsHead(context.Request.Method))
+            {
+                context.Request.Method = HttpMethods.Get;
+                context.Items[HeadItem] = true;
+            }
             return next(context);
         });
         app.UseRouting();
