@@ -141,10 +141,7 @@ public sealed class LiveFeed
     {
         await using var session = _store.QuerySession();
         await using var command = new Npgsql.NpgsqlCommand(
-            $"""
-            select p.id, e.seq_id, e.id from unnest($1::varchar[]) as p(id)
-            left join lateral (select seq_id, id from {_store.Options.Events.DatabaseSchemaName}.mt_events where stream_id = p.id order by version desc limit 1) e on true
-            """)
+            $"select p.id, e.seq_id, e.id from unnest($1::varchar[]) as p(id) left join lateral ({Relations.Replaying.Reading.NewestSql(session, "seq_id, id", "p.id")}) e on true")
         {
             Parameters = { new Npgsql.NpgsqlParameter<string[]> { TypedValue = pairs } },
         };

@@ -53,8 +53,9 @@ public static partial class Reading
     /// that compares with it.</summary>
     public static string LastSequenceSql(IQuerySession session) => NewestSql(session, "seq_id", "?");
 
-    /// <summary><paramref name="columns"/> of the pair's newest event, the pair's id given as <paramref name="pair"/>.</summary>
-    private static string NewestSql(IQuerySession session, string columns, string pair) =>
+    /// <summary><paramref name="columns"/> of the pair's newest event, the pair's id given as <paramref name="pair"/> (a
+    /// parameter, or a column of an outer query).</summary>
+    internal static string NewestSql(IQuerySession session, string columns, string pair) =>
         $"select {columns} from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events where stream_id = {pair} order by version desc limit 1";
 
     /// <summary>Step 1 of every read: the pair's events, as known at the requested moment, whole (sources, summaries,
