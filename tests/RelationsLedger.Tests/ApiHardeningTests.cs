@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using RelationsLedger.Relations;
 using RelationsLedger.Tests.Support;
 
@@ -115,6 +117,47 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
                     Assert.Equal(503, (int)(await ProblemOf(response))["status"]!);
                 }
             }
+        }
+        finally
+        {
+            await new Npgsql.NpgsqlCommand($"drop database {name} with (force)", admin).ExecuteNonQueryAsync(Ct);
+        }
+    }
+
+    [Fact]
+    public async Task a_write_on_a_pooled_session_the_server_ended_is_recorded_on_a_new_one()
+    {
+        // a database of its own, whose sessions the server ends as a restart of PostgreSQL does
+        var name = $"ledger_ended_{Guid.NewGuid():N}";
+        await using var admin = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await admin.OpenAsync(Ct);
+        await new Npgsql.NpgsqlCommand($"create database {name}", admin).ExecuteNonQueryAsync(Ct);
+        try
+        {
+            await using var host = App.WithSettings(("ConnectionStrings:Ledger", new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = name }.ConnectionString));
+            using var client = host.CreateClient();
+            client.DefaultRequestHeaders.Add("X-Api-Key", LedgerApp.ApiKey);
+            string[] pairs = ["US-BY", "US-RU", "BY-LT", "US-UA"];
+            var day = 0;
+            async Task<HttpStatusCode> Post(string pair) =>
+                (await PostEvent(pair, Samples.Event("StatementMade", $"2020-01-{++day:00}"), client)).StatusCode;
+            // writes on four pairs at once leave the writer more than one pooled session
+            Assert.All(await Task.WhenAll(pairs.Select(Post)), status => Assert.Equal(HttpStatusCode.Created, status));
+            await new Npgsql.NpgsqlCommand($"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'", admin).ExecuteNonQueryAsync(Ct);
+
+            Assert.Equal(HttpStatusCode.Created, await Post("US-BY"));
+            Assert.All(await Task.WhenAll(pairs.Select(Post)), status => Assert.Equal(HttpStatusCode.Created, status));
+            await new Npgsql.NpgsqlCommand($"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'", admin).ExecuteNonQueryAsync(Ct);
+            // a bulk write (over 100 events) is committed on its own, beside the groups
+            JsonArray batch = [.. Enumerable.Range(0, 150).Select(JsonNode (i) => Samples.Event("StatementMade", "2021-01-01", summary: $"batch {i}"))];
+            var response = await client.PostAsJsonAsync("/api/relations/US-BY/events/batch", batch, Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Ct));
+
+            // each write once: none lost, none twice
+            var timeline = JsonNode.Parse(await client.GetStringAsync("/api/relations/US-BY/timeline?limit=1000", Ct))!["events"]!.AsArray();
+            Assert.Equal(1 + 1 + 1 + 150, timeline.Count);
+            await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+            Assert.Equal(4 + 1 + 4 + 150, await RelationsLedger.Relations.Replaying.Reading.AllRecorded(session).CountAsync());
         }
         finally
         {

@@ -180,14 +180,17 @@ public sealed class StreamWriter : IAsyncDisposable
         // PostgreSQL's own error rolled the transaction back; a lost connection may have lost only the reply to a
         // commit that happened, and a write found stored is answered as recorded (a retry would be told its ids are taken)
         // an event id taken by a racing copy of the same request is that request's answer too
+        var severed = WriterConnections.Severed(failure);
         foreach (var write in group)
         {
             try
             {
                 // rejected under the lock: answered with its problems, never tried again
                 if (write.Rejected is not null) Fail(write, failure);
-                else if ((failure is not PostgresException || IdTaken(failure)) && await StoredAsync(write.Pair, write.Events) is { } stored) write.Done.SetResult((stored, null));
-                else if (group.Count > 1) await CommitAsync([write]);
+                else if ((failure is not PostgresException || severed || IdTaken(failure)) && await StoredAsync(write.Pair, write.Events) is { } stored) write.Done.SetResult((stored, null));
+                // a session the server ended (a restart, a terminated backend) was a pooled one gone stale, and the pool
+                // has been cleared since: tried once more on a new one, alone as well
+                else if (group.Count > 1 || severed) await CommitAsync([write]);
                 // alone, and its events not stored as sent (just looked): a taken id is another request's
                 else Fail(write, failure);
             }

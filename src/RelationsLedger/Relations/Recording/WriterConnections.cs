@@ -44,6 +44,16 @@ public sealed class WriterConnections(LedgerDatabase database, Marten.IDocumentS
         return await OpenCheckedAsync();
     }
 
+    /// <summary>Whether <paramref name="failure"/> ended the session itself, from the server's side or the network's (a
+    /// restart, a terminated backend, a dropped socket): what went over it before the failure was rolled back or
+    /// committed whole, and its pool's other idle sessions are suspect too (Npgsql clears the pool).</summary>
+    public static bool Severed(Exception failure) => failure switch
+    {
+        PostgresException e => e.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown || e.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException } => true,
+        _ => false,
+    };
+
     /// <summary>One of Marten's own sessions, where the foreign key is checked.</summary>
     public async Task<NpgsqlConnection> OpenCheckedAsync()
     {
