@@ -94,60 +94,40 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
     private static string Letters(int seed, int count) => new([.. Enumerable.Range(0, count).Select(j => (char)('a' + (seed * 7 + j * 13 + j / 26) % 26))]);
 
     [Fact]
-    public async Task a_database_that_stops_answering_is_a_clean_503_for_reads_that_stream_their_answer()
-    {
-        // a database of its own, closed to new connections once the host has started on it
-        var name = $"ledger_down_{Guid.NewGuid():N}";
-        await using var admin = new Npgsql.NpgsqlConnection(App.ConnectionString);
-        await admin.OpenAsync(Ct);
-        await new Npgsql.NpgsqlCommand($"create database {name}", admin).ExecuteNonQueryAsync(Ct);
-        try
+    public async Task a_database_that_stops_answering_is_a_clean_503_for_reads_that_stream_their_answer() =>
+        await OnOwnDatabaseAsync(async (host, ended) =>
         {
-            await using (var down = App.WithSettings(("ConnectionStrings:Ledger", new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = name }.ConnectionString)))
+            using var client = host.CreateClient();
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/sanctions", Ct)).StatusCode);
+            // closed to new connections once the host has started on it
+            await ended(true);
+            // the register writes its rows as it folds each pair: nothing of it may precede the problem
+            foreach (var url in new[] { "/api/sanctions", "/api/sanctions?format=csv" })
             {
-                using var client = down.CreateClient();
-                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/sanctions", Ct)).StatusCode);
-                await new Npgsql.NpgsqlCommand(
-                    $"alter database {name} allow_connections false; select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'", admin).ExecuteNonQueryAsync(Ct);
-                // the register writes its rows as it folds each pair: nothing of it may precede the problem
-                foreach (var url in new[] { "/api/sanctions", "/api/sanctions?format=csv" })
-                {
-                    var response = await client.GetAsync(url, Ct);
-                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-                    Assert.Equal(503, (int)(await ProblemOf(response))["status"]!);
-                }
+                var response = await client.GetAsync(url, Ct);
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.Equal(503, (int)(await ProblemOf(response))["status"]!);
             }
-        }
-        finally
-        {
-            await new Npgsql.NpgsqlCommand($"drop database {name} with (force)", admin).ExecuteNonQueryAsync(Ct);
-        }
-    }
+        });
 
     [Fact]
-    public async Task a_write_on_a_pooled_session_the_server_ended_is_recorded_on_a_new_one()
-    {
-        // a database of its own, whose sessions the server ends as a restart of PostgreSQL does
-        var name = $"ledger_ended_{Guid.NewGuid():N}";
-        await using var admin = new Npgsql.NpgsqlConnection(App.ConnectionString);
-        await admin.OpenAsync(Ct);
-        await new Npgsql.NpgsqlCommand($"create database {name}", admin).ExecuteNonQueryAsync(Ct);
-        try
+    public async Task a_write_on_a_pooled_session_the_server_ended_is_recorded_on_a_new_one() =>
+        await OnOwnDatabaseAsync(async (host, ended) =>
         {
-            await using var host = App.WithSettings(("ConnectionStrings:Ledger", new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = name }.ConnectionString));
             using var client = host.CreateClient();
             client.DefaultRequestHeaders.Add("X-Api-Key", LedgerApp.ApiKey);
             string[] pairs = ["US-BY", "US-RU", "BY-LT", "US-UA"];
             var day = 0;
             async Task<HttpStatusCode> Post(string pair) =>
                 (await PostEvent(pair, Samples.Event("StatementMade", $"2020-01-{++day:00}"), client)).StatusCode;
-            // writes on four pairs at once leave the writer more than one pooled session
+            // writes on four pairs at once leave the writer more than one pooled session; then the server ends them all,
+            // as a restart of PostgreSQL does
             Assert.All(await Task.WhenAll(pairs.Select(Post)), status => Assert.Equal(HttpStatusCode.Created, status));
-            await new Npgsql.NpgsqlCommand($"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'", admin).ExecuteNonQueryAsync(Ct);
+            await ended(false);
 
             Assert.Equal(HttpStatusCode.Created, await Post("US-BY"));
             Assert.All(await Task.WhenAll(pairs.Select(Post)), status => Assert.Equal(HttpStatusCode.Created, status));
-            await new Npgsql.NpgsqlCommand($"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'", admin).ExecuteNonQueryAsync(Ct);
+            await ended(false);
             // a bulk write (over 100 events) is committed on its own, beside the groups
             JsonArray batch = [.. Enumerable.Range(0, 150).Select(JsonNode (i) => Samples.Event("StatementMade", "2021-01-01", summary: $"batch {i}"))];
             var response = await client.PostAsJsonAsync("/api/relations/US-BY/events/batch", batch, Ct);
@@ -157,7 +137,24 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
             var timeline = JsonNode.Parse(await client.GetStringAsync("/api/relations/US-BY/timeline?limit=1000", Ct))!["events"]!.AsArray();
             Assert.Equal(1 + 1 + 1 + 150, timeline.Count);
             await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
-            Assert.Equal(4 + 1 + 4 + 150, await RelationsLedger.Relations.Replaying.Reading.AllRecorded(session).CountAsync());
+            Assert.Equal(4 + 1 + 4 + 150, await RelationsLedger.Relations.Replaying.Reading.AllRecorded(session).CountAsync(Ct));
+        });
+
+    /// <summary>Runs <paramref name="test"/> on a host over a database of its own, created for it and dropped after. The
+    /// test is given the host, and a way to end every session of that database from the server's side — as a restart
+    /// of PostgreSQL does — and, when asked, to refuse new ones too (a database that stops answering).</summary>
+    private async Task OnOwnDatabaseAsync(Func<Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>, Func<bool, Task>, Task> test)
+    {
+        var name = $"ledger_own_{Guid.NewGuid():N}";
+        await using var admin = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await admin.OpenAsync(Ct);
+        await new Npgsql.NpgsqlCommand($"create database {name}", admin).ExecuteNonQueryAsync(Ct);
+        try
+        {
+            await using var host = App.WithSettings(("ConnectionStrings:Ledger", new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = name }.ConnectionString));
+            await test(host, async refuseNew => await new Npgsql.NpgsqlCommand(
+                (refuseNew ? $"alter database {name} allow_connections false; " : "")
+                + $"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'", admin).ExecuteNonQueryAsync(Ct));
         }
         finally
         {
