@@ -148,17 +148,17 @@ public sealed class ApiHardeningTests(LedgerApp app) : ApiTest(app)
         var name = $"ledger_own_{Guid.NewGuid():N}";
         await using var admin = new Npgsql.NpgsqlConnection(App.ConnectionString);
         await admin.OpenAsync(Ct);
-        await new Npgsql.NpgsqlCommand($"create database {name}", admin).ExecuteNonQueryAsync(Ct);
+        await Sql.ExecuteAsync(admin, $"create database {name}", Ct);
         try
         {
             await using var host = App.WithSettings(("ConnectionStrings:Ledger", new Npgsql.NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = name }.ConnectionString));
-            await test(host, async refuseNew => await new Npgsql.NpgsqlCommand(
+            await test(host, refuseNew => Sql.ExecuteAsync(admin,
                 (refuseNew ? $"alter database {name} allow_connections false; " : "")
-                + $"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'", admin).ExecuteNonQueryAsync(Ct));
+                + $"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'", Ct));
         }
         finally
         {
-            await new Npgsql.NpgsqlCommand($"drop database {name} with (force)", admin).ExecuteNonQueryAsync(Ct);
+            await Sql.ExecuteAsync(admin, $"drop database {name} with (force)", Ct);
         }
     }
 

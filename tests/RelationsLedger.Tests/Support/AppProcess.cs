@@ -90,17 +90,18 @@ public sealed class AppProcess : IAsyncDisposable
     /// categories at theirs.</summary>
     public static AppProcess Launch(string connectionString, int port, bool seed = false, IReadOnlyDictionary<string, string>? logging = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["ConnectionStrings__Ledger"] = connectionString,
+            ["Ledger__SeedOnStart"] = seed ? "true" : "false",
+            ["Ledger__ApiKey"] = LedgerApp.ApiKey,
+            ["Ledger__RateLimit__PermitsPerMinute"] = "1000000",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (category, level) in logging ?? new Dictionary<string, string>()) environment[$"Logging__LogLevel__{category}"] = level;
         // no arguments, the address in the environment: as the image and `dotnet run` start the web app
-        start.ArgumentList.Add(AppDll);
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ConnectionStrings__Ledger"] = connectionString;
-        start.Environment["Ledger__SeedOnStart"] = seed ? "true" : "false";
-        start.Environment["Ledger__ApiKey"] = LedgerApp.ApiKey;
-        start.Environment["Ledger__RateLimit__PermitsPerMinute"] = "1000000";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (category, level) in logging ?? new Dictionary<string, string>()) start.Environment[$"Logging__LogLevel__{category}"] = level;
-        return new AppProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+        return new AppProcess(Process.Start(Dotnet([AppDll], environment))!, new Uri($"http://127.0.0.1:{port}"));
     }
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
